@@ -1,0 +1,194 @@
+"""The command line behind `python -m diffusion_core`: data, train, sample, bench, pretrain.
+
+Bad arguments end with one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import datasets, metrics, models, pretrained, samplers, training
+
+
+class UsageError(Exception):
+    """A bad argument: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print the whole usage block
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _dataset(text: str) -> str:
+    if text not in datasets.NAMES:
+        raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; valid: {', '.join(datasets.NAMES)}")
+    return text
+
+
+def _out_path(path: str) -> Path:
+    p = Path(path)
+    if not p.parent.exists():
+        raise UsageError(f"cannot write {path}: folder {p.parent} does not exist")
+    return p
+
+
+def _train_data(name: str, seed: int) -> torch.Tensor:
+    """Training points: the 142 dino points (jittered per batch) or 10,000 draws of another set."""
+    return datasets.load(name) if name == "dino" else datasets.load(name, 10_000, seed=seed)
+
+
+def _progress(record: training.TrainRecord) -> None:
+    sys.stderr.write(f"\rstep {record.step:>6}/{record.total}  loss {record.loss:.4f}  "
+                     f"{record.elapsed:5.1f} s")
+    sys.stderr.flush()
+
+
+def cmd_data(args) -> None:
+    np.save(_out_path(args.out), datasets.load(args.dataset, args.n, seed=args.seed).numpy())
+
+
+def cmd_train(args) -> None:
+    out = _out_path(args.out)
+    net = models.EpsMLP(models.ModelConfig(seed=args.seed))
+    record = None
+    for record in training.train(net, _train_data(args.dataset, args.seed), seconds=args.seconds,
+                                 steps=args.steps, seed=args.seed, jitter=datasets.jitter_of(args.dataset)):
+        _progress(record)
+    sys.stderr.write("\n")
+    models.save_checkpoint(net, out, {"dataset": args.dataset, "steps": record.step, "seed": args.seed,
+                                      "seconds": round(record.elapsed, 2)})
+
+
+def _denoiser(args) -> models.NetDenoiser:
+    if args.checkpoint:
+        if not Path(args.checkpoint).is_file():
+            raise UsageError(f"checkpoint {args.checkpoint} does not exist")
+        net, _ = models.load_checkpoint(args.checkpoint)
+    elif args.dataset == "dino":
+        net, _ = pretrained.load("dino")
+    else:
+        raise UsageError(f"no shipped model for {args.dataset!r}: train one with `train` "
+                         "and pass it with --checkpoint")
+    return models.NetDenoiser(net)
+
+
+def cmd_sample(args) -> None:
+    out = _out_path(args.out)
+    x = samplers.sample(_denoiser(args), args.n, sampler=args.sampler, steps=args.steps, seed=args.seed)
+    np.save(out, x.numpy())
+
+
+def cmd_bench(args) -> None:
+    """Print one JSON object: training speed and dino quality, shipped model quality, sampling time."""
+    result = {"threads": torch.get_num_threads()}
+    net = models.EpsMLP(models.ModelConfig(seed=args.seed))
+    record = None
+    for record in training.train(net, datasets.load("dino"), seconds=args.seconds, seed=args.seed,
+                                 jitter=datasets.DINO_JITTER):
+        pass
+    result["train"] = {"budget_seconds": args.seconds, "seconds": round(record.elapsed, 2),
+                       "steps": record.step, "steps_per_second": round(record.step / record.elapsed, 1)}
+    shipped, _ = pretrained.load("dino")
+    for key, model in (("trained", net), ("shipped", shipped)):
+        x = samplers.sample(models.NetDenoiser(model), 1000, sampler="ddpm", seed=args.seed + 1)
+        q = metrics.dino_quality(x, seed=args.seed)
+        result[key] = {"ed": round(q.energy_distance, 5), "s2d": round(q.sample_to_data, 4),
+                       "sampler": "ddpm, all T steps", "samples": 1000}
+    floor = metrics.dino_quality(datasets.load("dino", 1000, seed=args.seed + 7), seed=args.seed)
+    result["data_vs_data"] = {"ed": round(floor.energy_distance, 5), "s2d": round(floor.sample_to_data, 4)}
+    den = models.NetDenoiser(shipped)
+    samplers.sample(den, 100, sampler="ddim", steps=50)  # warm-up
+    start = time.perf_counter()
+    samplers.sample(den, 10_000, sampler="ddim", steps=50, seed=args.seed)
+    result["sample_10000_ddim50_seconds"] = round(time.perf_counter() - start, 3)
+    print(json.dumps(result))
+
+
+def cmd_pretrain(args) -> None:
+    for name in args.only or list(pretrained.RECIPES):
+        meta = pretrained.remake(name, on_record=_progress)
+        sys.stderr.write(f"\n{name}: {meta['steps']} steps in {meta['seconds']} s\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m diffusion_core", description=__doc__)
+    p.add_argument("--threads", type=_positive_int, default=min(2, os.cpu_count() or 1),
+                   help="torch intra-op threads (default: up to 2)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("data", help="write the canonical points of a dataset to .npy")
+    s.add_argument("--dataset", type=_dataset, required=True)
+    s.add_argument("--n", type=_positive_int, default=None, help="number of points (default: the set's own)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.set_defaults(run=cmd_data)
+
+    s = sub.add_parser("train", help="train a Fourier-feature denoiser and save a checkpoint")
+    s.add_argument("--dataset", type=_dataset, required=True)
+    s.add_argument("--seconds", type=_positive_float, default=15.0)
+    s.add_argument("--steps", type=_positive_int, default=None, help="fixed step count (reproducible)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.set_defaults(run=cmd_train)
+
+    s = sub.add_parser("sample", help="sample points from shipped weights or a checkpoint to .npy")
+    s.add_argument("--dataset", type=_dataset, default="dino")
+    s.add_argument("--n", type=_positive_int, default=1000)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--steps", type=_positive_int, default=None, help="sampling steps (default: all T)")
+    s.add_argument("--sampler", choices=samplers.NAMES, default="ddpm")
+    s.add_argument("--checkpoint", default=None)
+    s.add_argument("--out", required=True)
+    s.set_defaults(run=cmd_sample)
+
+    s = sub.add_parser("bench", help="print training speed, dino quality and sampling time as JSON")
+    s.add_argument("--seconds", type=_positive_float, default=10.0)
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(run=cmd_bench)
+
+    s = sub.add_parser("pretrain", help="remake the shipped weights deterministically")
+    s.add_argument("--only", nargs="*", choices=list(pretrained.RECIPES), default=None)
+    s.set_defaults(run=cmd_pretrain)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        torch.set_num_threads(args.threads)
+        args.run(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,119 @@
+"""2D point sets in the project's canonical frame, and validated loading of user points.
+
+Canonical frame: every set is roughly centred on the origin with a pooled
+per-coordinate standard deviation near 1. The dino is centred on its mean and
+divided by one isotropic factor (its pooled standard deviation), so its shape
+keeps its aspect ratio.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import torch
+
+from .mixtures import GaussianMixture
+
+DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_N = 1000
+DINO_JITTER = 0.01  # std of the jitter added when the dino is resampled, canonical units
+
+
+def _read_dino_raw() -> torch.Tensor:
+    with open(DATA_DIR / "datasaurus_dino.csv", newline="") as f:
+        rows = [(float(r["x"]), float(r["y"])) for r in csv.DictReader(f)]
+    return torch.tensor(rows, dtype=torch.float32)  # (142, 2)
+
+
+_DINO_RAW = _read_dino_raw()
+DINO_CENTRE = _DINO_RAW.mean(0)
+DINO_SCALE = float((_DINO_RAW - DINO_CENTRE).pow(2).mean().sqrt())  # pooled std, raw units
+DINO_POINTS = (_DINO_RAW - DINO_CENTRE) / DINO_SCALE  # (142, 2) canonical
+
+
+def dino(n: int | None, g: torch.Generator) -> torch.Tensor:
+    """The Datasaurus dino (Matejka and Fitzmaurice 2017); with n, resampled with a small jitter."""
+    if n is None:
+        return DINO_POINTS.clone()
+    idx = torch.randint(len(DINO_POINTS), (n,), generator=g)
+    return DINO_POINTS[idx] + DINO_JITTER * torch.randn(n, 2, generator=g)
+
+
+def ring8_mixture() -> GaussianMixture:
+    """Eight equal Gaussians evenly spaced on a circle of radius 1.4."""
+    angles = torch.arange(8) * (2 * math.pi / 8)
+    means = 1.4 * torch.stack([angles.cos(), angles.sin()], 1)  # (8, 2)
+    return GaussianMixture(means, torch.full((8,), 0.1), torch.full((8,), 1 / 8))
+
+
+def two_gaussians_mixture() -> GaussianMixture:
+    """Two far-apart Gaussians with weights 1/5 and 4/5."""
+    means = torch.tensor([[-1.5, 0.0], [1.5, 0.0]])
+    return GaussianMixture(means, torch.tensor([0.3, 0.3]), torch.tensor([0.2, 0.8]))
+
+
+def moons(n: int, g: torch.Generator) -> torch.Tensor:
+    """Two interleaved half circles with Gaussian noise (as scikit-learn's make_moons)."""
+    n_top = n // 2
+    theta = math.pi * torch.rand(n, generator=g)
+    top = torch.stack([theta.cos(), theta.sin()], 1)
+    bottom = torch.stack([1 - theta.cos(), 0.5 - theta.sin()], 1)
+    is_top = (torch.arange(n) < n_top).unsqueeze(1)
+    x = torch.where(is_top, top, bottom) + 0.05 * torch.randn(n, 2, generator=g)
+    x = x[torch.randperm(n, generator=g)]
+    return (x - torch.tensor([0.5, 0.25])) / 0.7
+
+
+def swissroll(n: int, g: torch.Generator) -> torch.Tensor:
+    """A 2D Swiss roll: a spiral r = theta with Gaussian noise."""
+    theta = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=g))
+    x = torch.stack([theta * theta.cos(), theta * theta.sin()], 1)
+    x = x + 0.3 * torch.randn(n, 2, generator=g)
+    return x / 7.0
+
+
+def checkerboard(n: int, g: torch.Generator) -> torch.Tensor:
+    """Uniform on the dark squares of a 4x4 checkerboard (as in FFJORD, Grathwohl et al. 2019)."""
+    u = torch.rand(n, generator=g) * 4 - 2
+    v = torch.rand(n, generator=g) - 2 * torch.randint(2, (n,), generator=g)
+    v = v + (u.floor() % 2)
+    return torch.stack([u, v], 1) / 1.15
+
+
+MIXTURES = {"ring8": ring8_mixture, "two_gaussians": two_gaussians_mixture}
+_SAMPLERS = {"dino": dino, "moons": moons, "swissroll": swissroll, "checkerboard": checkerboard}
+NAMES = ("dino", "moons", "ring8", "two_gaussians", "swissroll", "checkerboard")
+
+
+def _check_name(name: str) -> None:
+    if name not in NAMES:
+        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(NAMES)}")
+
+
+def mixture(name: str) -> GaussianMixture:
+    """The exact Gaussian mixture behind a mixture dataset (ring8, two_gaussians)."""
+    _check_name(name)
+    if name not in MIXTURES:
+        raise ValueError(f"{name!r} is not a Gaussian mixture; mixtures: {', '.join(MIXTURES)}")
+    return MIXTURES[name]()
+
+
+def load(name: str, n: int | None = None, seed: int = 0) -> torch.Tensor:
+    """Points of dataset `name`, shape (n, 2), float32, canonical frame; deterministic in seed."""
+    _check_name(name)
+    if n is not None and (not isinstance(n, int) or n <= 0):
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    g = torch.Generator().manual_seed(seed)
+    if name == "dino":
+        return dino(n, g)
+    n = DEFAULT_N if n is None else n
+    if name in MIXTURES:
+        return MIXTURES[name]().sample(n, g)
+    return _SAMPLERS[name](n, g)
+
+
+def jitter_of(name: str) -> float:
+    """Std of the jitter to add when resampling a fixed point set of this dataset for training."""
+    return DINO_JITTER if name == "dino" else 0.0

@@ -1,0 +1,101 @@
+"""Sample-quality measures: energy distance, distance to the data, mode coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .mixtures import GaussianMixture
+
+
+def standardize(points: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Shift by the reference's mean and divide by its pooled std (one isotropic scale)."""
+    centre = reference.mean(0)
+    scale = (reference - centre).pow(2).mean().sqrt()
+    return (points - centre) / scale
+
+
+def _mean_within(a: torch.Tensor) -> torch.Tensor:
+    """E|X - X'| over distinct pairs (the zero diagonal excluded)."""
+    n = len(a)
+    return torch.cdist(a, a).sum() / max(n * (n - 1), 1)
+
+
+def energy_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| (Szekely and Rizzo 2013).
+
+    The unbiased U-statistic: within-set means skip the zero self-distances, so two samples of
+    one distribution score about 0 at any sample size (the V-statistic adds about
+    E|X - X'| (1/n + 1/m), 0.003 for 1,000 dino points against 1,000).
+    """
+    a, b = a.double(), b.double()
+    return float(2 * torch.cdist(a, b).mean() - _mean_within(a) - _mean_within(b))
+
+
+def nearest_distances(a: torch.Tensor, b: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """For each row of a, the Euclidean distance to its nearest row of b; shape (len(a),)."""
+    return torch.cat([torch.cdist(a[i:i + chunk].double(), b.double()).min(1).values
+                      for i in range(0, len(a), chunk)]).float()
+
+
+@dataclass(frozen=True)
+class Quality:
+    """Energy distance and mean sample-to-data distance, both in the standardised frame."""
+
+    energy_distance: float
+    sample_to_data: float
+
+
+def quality(samples: torch.Tensor, data: torch.Tensor) -> Quality:
+    """ED and s2d of samples against data, after standardising both by the data's mean and scale."""
+    finite = torch.isfinite(samples).all(1)
+    if not finite.any():
+        return Quality(float("inf"), float("inf"))
+    s, d = standardize(samples[finite], data), standardize(data, data)
+    return Quality(energy_distance(s, d), float(nearest_distances(s, d).mean()))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Share of samples near each mixture component, next to the component weights."""
+
+    shares: torch.Tensor  # (K,) fraction of all samples near component k
+    weights: torch.Tensor  # (K,) true weights
+    off_mode: float  # fraction of samples near no component
+
+    @property
+    def modes_hit(self) -> int:
+        """Components that received at least a quarter of their fair share."""
+        return int((self.shares >= 0.25 * self.weights).sum())
+
+    @property
+    def max_error(self) -> float:
+        return float((self.shares - self.weights).abs().max())
+
+
+def mode_coverage(samples: torch.Tensor, mixture: GaussianMixture, radius: float = 3.0) -> Coverage:
+    """Assign each sample to its nearest component if within `radius` of that component's stds."""
+    d = torch.cdist(samples.float(), mixture.means) / mixture.stds[None, :]  # (N, K) in stds
+    nearest = d.argmin(1)
+    near = d.gather(1, nearest[:, None]).squeeze(1) <= radius
+    counts = torch.bincount(nearest[near], minlength=len(mixture)).float()
+    n = max(len(samples), 1)
+    return Coverage(counts / n, mixture.weights.clone(), float(1 - near.float().mean()))
+
+
+def dino_quality(samples: torch.Tensor, seed: int = 0, n_reference: int = 5000) -> Quality:
+    """The project's dino yardstick in the canonical (standardised) frame.
+
+    ED against a fresh draw of `n_reference` jittered dino points (U-statistic; two data draws
+    score 0 +- 0.002), s2d as the mean distance from each sample to its nearest of the 142 points.
+    """
+    from . import datasets  # local import: datasets imports mixtures, not metrics
+
+    reference = datasets.load("dino", n_reference, seed=10_000 + seed)
+    finite = torch.isfinite(samples).all(1)
+    if not finite.any():
+        return Quality(float("inf"), float("inf"))
+    s = samples[finite]
+    return Quality(energy_distance(s, reference),
+                   float(nearest_distances(s, datasets.DINO_POINTS).mean()))

@@ -1,0 +1,109 @@
+"""Gaussian mixtures and empirical point sets with exact scores and ideal denoisers.
+
+Noise is in the "variance exploding" frame of Karras et al. (2022): x = x0 + sigma * eps,
+eps ~ N(0, I). A VP state x_t = sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) eps maps to it by
+x = x_t / sqrt(alpha_bar) with sigma = sqrt((1 - alpha_bar) / alpha_bar) (see schedules.py).
+
+For components N(m_k, s_k^2 I) with weights w_k, the noised density is the mixture of
+N(m_k, (s_k^2 + sigma^2) I), so everything below is closed form.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def _as_column(sigma: float | torch.Tensor, n: int) -> torch.Tensor:
+    """Sigma as an (n, 1) tensor, from a float or a tensor of shape (), (n,) or (n, 1)."""
+    s = torch.as_tensor(sigma, dtype=torch.float32)
+    return s.reshape(-1, 1).expand(n, 1) if s.numel() > 1 else s.reshape(1, 1).expand(n, 1)
+
+
+class GaussianMixture:
+    """Mixture of isotropic Gaussians N(means[k], stds[k]^2 I) with weights[k]."""
+
+    def __init__(self, means: torch.Tensor, stds: torch.Tensor, weights: torch.Tensor):
+        self.means = torch.as_tensor(means, dtype=torch.float32)  # (K, d)
+        if self.means.ndim == 1:
+            self.means = self.means[:, None]
+        self.stds = torch.as_tensor(stds, dtype=torch.float32).reshape(-1)  # (K,)
+        w = torch.as_tensor(weights, dtype=torch.float32).reshape(-1)
+        if not (len(self.means) == len(self.stds) == len(w)):
+            raise ValueError("means, stds and weights must have one entry per component")
+        if (w < 0).any() or w.sum() <= 0:
+            raise ValueError("weights must be non-negative with a positive sum")
+        self.weights = w / w.sum()
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n exact draws, shape (n, d)."""
+        k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        eps = torch.randn(n, self.dim, generator=generator)
+        return self.means[k] + self.stds[k, None] * eps
+
+    def _log_joint(self, x: torch.Tensor, sigma) -> tuple[torch.Tensor, torch.Tensor]:
+        """log w_k N(x; m_k, var_k I) and var_k = s_k^2 + sigma^2, both (N, K)."""
+        x = torch.as_tensor(x, dtype=torch.float32)
+        var = self.stds.pow(2)[None, :] + _as_column(sigma, len(x)).pow(2)  # (N, K)
+        if (var <= 0).any():
+            raise ValueError("sigma must be positive for a mixture with zero-width components")
+        d2 = (x.pow(2).sum(1, keepdim=True) - 2 * x @ self.means.T
+              + self.means.pow(2).sum(1)[None, :]).clamp_min(0)  # (N, K) squared distances
+        log_n = -0.5 * d2 / var - 0.5 * self.dim * torch.log(2 * math.pi * var)
+        return torch.log(self.weights)[None, :] + log_n, var
+
+    def log_prob(self, x: torch.Tensor, sigma: float | torch.Tensor = 0.0) -> torch.Tensor:
+        """log p_sigma(x), the mixture convolved with N(0, sigma^2 I); shape (N,)."""
+        log_joint, _ = self._log_joint(x, sigma)
+        return torch.logsumexp(log_joint, dim=1)
+
+    def responsibilities(self, x: torch.Tensor, sigma: float | torch.Tensor = 0.0) -> torch.Tensor:
+        """p(component k | x) under the noised mixture; shape (N, K), rows sum to 1."""
+        log_joint, _ = self._log_joint(x, sigma)
+        return torch.softmax(log_joint, dim=1)
+
+    def score(self, x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
+        """grad_x log p_sigma(x) = sum_k r_k(x) (m_k - x) / (s_k^2 + sigma^2); shape (N, d)."""
+        x = torch.as_tensor(x, dtype=torch.float32)
+        log_joint, var = self._log_joint(x, sigma)
+        r = torch.softmax(log_joint, dim=1)  # (N, K)
+        return (r / var) @ self.means - (r / var).sum(1, keepdim=True) * x
+
+    def posterior_mean(self, x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
+        """E[x0 | x0 + sigma eps = x], the ideal (MMSE) denoiser; shape (N, d).
+
+        Per component, E[x0 | x, k] = (s_k^2 x + sigma^2 m_k) / (s_k^2 + sigma^2).
+        """
+        x = torch.as_tensor(x, dtype=torch.float32)
+        log_joint, var = self._log_joint(x, sigma)
+        r = torch.softmax(log_joint, dim=1)  # (N, K)
+        s2 = _as_column(sigma, len(x)).pow(2)  # (N, 1)
+        keep = r * self.stds.pow(2)[None, :] / var  # weight on x itself
+        pull = r * s2 / var  # weight on each mean
+        return keep.sum(1, keepdim=True) * x + pull @ self.means
+
+
+class EmpiricalSet(GaussianMixture):
+    """The uniform distribution on a finite training set: a mixture of zero-width components.
+
+    Its posterior mean is a softmax-weighted average of training points,
+    E[x0 | x] = sum_i softmax_i(-|x - x_i|^2 / (2 sigma^2)) x_i, the ideal denoiser of the
+    training set. Sampling with it can only reproduce training points as sigma -> 0.
+    """
+
+    def __init__(self, points: torch.Tensor):
+        points = torch.as_tensor(points, dtype=torch.float32)
+        if points.ndim == 1:
+            points = points[:, None]
+        if len(points) == 0:
+            raise ValueError("an empirical set needs at least one point")
+        n = len(points)
+        super().__init__(points, torch.zeros(n), torch.full((n,), 1.0 / n))

@@ -1,0 +1,206 @@
+"""Noise-predicting MLPs with Fourier features, the eps/x0/score conversions, and checkpoints.
+
+The network predicts eps (Ho et al. 2020, eq. 14). Everything else the maths needs is derived
+from eps by the small pure functions below, so a sampler never touches the raw network.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import schedules
+from .mixtures import GaussianMixture
+
+TIME_INPUTS = ("none", "linear", "fourier")
+CHECKPOINT_FORMAT = 1
+
+
+# ---------------------------------------------------------------- conversions (pure)
+
+def eps_to_x0(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar) -> torch.Tensor:
+    """x0_hat = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar), Ho et al. 2020 eq. 4 inverted."""
+    ab = torch.as_tensor(alpha_bar)
+    return (x_t - (1 - ab).sqrt() * eps) / ab.sqrt()
+
+
+def x0_to_eps(x_t: torch.Tensor, x0: torch.Tensor, alpha_bar) -> torch.Tensor:
+    """eps = (x_t - sqrt(alpha_bar) x0) / sqrt(1 - alpha_bar)."""
+    ab = torch.as_tensor(alpha_bar)
+    return (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()
+
+
+def eps_to_score(eps: torch.Tensor, alpha_bar) -> torch.Tensor:
+    """Score of q(x_t): grad log q(x_t) = -eps / sqrt(1 - alpha_bar) (Song et al. 2021, eq. 8 ff.)."""
+    return -eps / (1 - torch.as_tensor(alpha_bar)).sqrt()
+
+
+def score_to_eps(score: torch.Tensor, alpha_bar) -> torch.Tensor:
+    """eps = -sqrt(1 - alpha_bar) * score."""
+    return -(1 - torch.as_tensor(alpha_bar)).sqrt() * score
+
+
+# ---------------------------------------------------------------- the network
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a denoiser: network shape and the schedule it was trained on."""
+
+    time_input: str = "fourier"  # none | linear (t / T) | fourier (sinusoidal embedding of t)
+    fourier_features: int = 64  # random Fourier features of the coordinates; 0 turns them off
+    fourier_scale: float = 2.0  # std of the random frequencies, cycles per unit
+    hidden: int = 128
+    depth: int = 3
+    schedule: str = "cosine"
+    T: int = 1000
+    seed: int = 0  # seeds the random Fourier frequencies
+
+    def __post_init__(self):
+        if self.time_input not in TIME_INPUTS:
+            raise ValueError(f"unknown time input {self.time_input!r}; valid: {', '.join(TIME_INPUTS)}")
+        if self.schedule not in schedules.NAMES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(schedules.NAMES)}")
+        if self.hidden < 1 or self.depth < 1 or self.fourier_features < 0 or self.T < 2:
+            raise ValueError("hidden and depth must be >= 1, fourier_features >= 0, T >= 2")
+
+
+class FourierFeatures(nn.Module):
+    """Random Fourier features [cos 2 pi x B, sin 2 pi x B], B ~ N(0, scale^2) (Tancik et al. 2020)."""
+
+    def __init__(self, in_dim: int, n_features: int, scale: float, seed: int):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.register_buffer("B", scale * torch.randn(in_dim, n_features, generator=g))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        proj = 2 * math.pi * x @ self.B  # (N, F)
+        return torch.cat([proj.cos(), proj.sin()], dim=1)  # (N, 2F)
+
+
+def time_embedding(t: torch.Tensor, dim: int = 32, max_period: float = 10_000.0) -> torch.Tensor:
+    """Sinusoidal embedding of the step index t (Vaswani et al. 2017, as used by Ho et al. 2020)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    args = t.float()[:, None] * freqs[None, :]  # (N, half)
+    return torch.cat([args.cos(), args.sin()], dim=1)  # (N, dim)
+
+
+class EpsMLP(nn.Module):
+    """MLP eps_theta(x_t, t) for 2D points: raw coordinates, optional Fourier features, a time input."""
+
+    TIME_DIM = 32
+
+    def __init__(self, config: ModelConfig, dim: int = 2):
+        super().__init__()
+        self.config = config
+        self.dim = dim
+        with torch.random.fork_rng():  # the initial weights are a function of config.seed alone
+            torch.manual_seed(config.seed)
+            self._build(config, dim)
+
+    def _build(self, config: ModelConfig, dim: int) -> None:
+        self.fourier = (FourierFeatures(dim, config.fourier_features, config.fourier_scale, config.seed)
+                        if config.fourier_features else None)
+        time_dim = {"none": 0, "linear": 1, "fourier": self.TIME_DIM}[config.time_input]
+        in_dim = dim + 2 * config.fourier_features + time_dim
+        layers: list[nn.Module] = [nn.Linear(in_dim, config.hidden), nn.SiLU()]
+        for _ in range(config.depth - 1):
+            layers += [nn.Linear(config.hidden, config.hidden), nn.SiLU()]
+        layers.append(nn.Linear(config.hidden, dim))
+        self.net = nn.Sequential(*layers)
+
+    def features(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        parts = [x]  # raw coordinates let the net extrapolate where Fourier features cannot
+        if self.fourier is not None:
+            parts.append(self.fourier(x))
+        if self.config.time_input == "linear":
+            parts.append(((t.float() + 1) / self.config.T)[:, None])
+        elif self.config.time_input == "fourier":
+            parts.append(time_embedding(t, self.TIME_DIM))
+        return torch.cat(parts, dim=1)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """eps_hat for x of shape (N, dim) at step indices t of shape (N,) (0-based)."""
+        return self.net(self.features(x, t))
+
+
+# ---------------------------------------------------------------- what samplers use
+
+class Denoiser:
+    """An eps-predictor on a schedule, with x0_hat and score derived from it.
+
+    `t` is a 0-based step index (t = 0 is the least noisy step) shared by the whole batch.
+    """
+
+    def __init__(self, schedule: schedules.Schedule):
+        self.schedule = schedule
+        self.alpha_bar = schedule.alpha_bar  # (T,)
+
+    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def x0_hat(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        return eps_to_x0(x, self.eps(x, t), self.alpha_bar[t])
+
+    def score(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        return eps_to_score(self.eps(x, t), self.alpha_bar[t])
+
+
+class NetDenoiser(Denoiser):
+    """Wraps a trained EpsMLP."""
+
+    def __init__(self, net: EpsMLP):
+        super().__init__(schedules.make(net.config.schedule, net.config.T))
+        self.net = net.eval()
+
+    @torch.no_grad()
+    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        return self.net(x, torch.full((len(x),), int(t), dtype=torch.long))
+
+
+class MixtureDenoiser(Denoiser):
+    """The exact (ideal) denoiser of a Gaussian mixture or empirical set: eps from E[x0 | x_t]."""
+
+    def __init__(self, mixture: GaussianMixture, schedule: schedules.Schedule):
+        super().__init__(schedule)
+        self.mixture = mixture
+
+    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        ab = self.alpha_bar[t]
+        sigma = ((1 - ab) / ab).sqrt()
+        x0 = self.mixture.posterior_mean(x / ab.sqrt(), float(sigma))
+        return x0_to_eps(x, x0, ab)
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def save_checkpoint(net: EpsMLP, path: str | Path, meta: dict | None = None) -> None:
+    """Save config, weights and metadata as plain tensors and dicts (loadable with weights_only)."""
+    torch.save({"format": CHECKPOINT_FORMAT, "config": asdict(net.config),
+                "state_dict": net.state_dict(), "meta": dict(meta or {})}, path)
+
+
+def load_checkpoint(path: str | Path) -> tuple[EpsMLP, dict]:
+    """Load a checkpoint safely (weights_only=True); bad files raise ValueError with the reason."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # not a torch file, or it holds pickled objects
+        raise ValueError(f"{path} is not a valid checkpoint ({type(e).__name__})") from e
+    if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a Grokking Diffusion checkpoint")
+    names = {f.name for f in fields(ModelConfig)}
+    cfg = blob.get("config", {})
+    if not isinstance(cfg, dict) or set(cfg) - names:
+        raise ValueError(f"{path} has an unknown model config")
+    net = EpsMLP(ModelConfig(**cfg))
+    try:
+        net.load_state_dict(blob["state_dict"])
+    except (RuntimeError, KeyError) as e:
+        raise ValueError(f"{path} has weights of the wrong shape for its config") from e
+    return net.eval(), dict(blob.get("meta", {}))

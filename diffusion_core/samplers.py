@@ -1,0 +1,116 @@
+"""Reverse-process samplers with one signature.
+
+Every sampler is `sampler(denoiser, x, steps=None, *, generator=None, **options)`: it starts from
+x (the state at the noisiest step, usually `prior(...)`), visits `steps` of the denoiser's T
+steps from noisiest to cleanest, and yields a `Step(x, x0_hat, t, sigma)` after each update,
+so a page animates any sampler the same way. Same generator seed, same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+from .models import Denoiser, eps_to_x0, x0_to_eps
+
+NAMES = ("ddpm", "ddim")
+# x0_hat is clipped to this box, as Ho et al. (2020) clip images to [-1, 1]. Every set in the
+# canonical frame lies well inside it; without it, schedules whose alpha_bar_T is ~0 (cosine)
+# turn a small eps error at the first DDIM step into a huge x0_hat.
+X0_CLIP = 4.0
+
+
+@dataclass
+class Step:
+    """One reverse step: the new state x, the prediction x0_hat made at step t, and sigma_t."""
+
+    x: torch.Tensor  # (N, d) state after the update
+    x0_hat: torch.Tensor  # (N, d) prediction of the clean data at step t
+    t: int  # 0-based step index the update started from
+    sigma: float  # noise std sqrt(1 - alpha_bar_t) at that step
+
+
+def prior(n: int, dim: int = 2, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Start points x_T ~ N(0, I), shape (n, dim)."""
+    return torch.randn(n, dim, generator=generator)
+
+
+def timesteps(T: int, steps: int | None) -> list[int]:
+    """`steps` 0-based step indices from T - 1 down to 0, evenly spaced (all T when None)."""
+    if steps is None or steps >= T:
+        return list(range(T - 1, -1, -1))
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    idx = torch.linspace(T - 1, 0, steps).round().long().tolist()
+    return sorted(set(idx), reverse=True)
+
+
+def generalized(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
+                eta: float = 0.0, clip_x0: float | None = X0_CLIP,
+                generator: torch.Generator | None = None) -> Iterator[Step]:
+    """Generalised DDIM update, Song et al. 2021 eq. 12: eta = 0 is DDIM, eta = 1 is DDPM.
+
+    eps is recomputed from the clipped x0_hat so that the update stays consistent.
+    """
+    ab = denoiser.alpha_bar  # (T,)
+    ts = timesteps(denoiser.schedule.T, steps)
+    for i, t in enumerate(ts):
+        ab_t = ab[t]
+        ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0)
+        eps = denoiser.eps(x, t)
+        x0_hat = eps_to_x0(x, eps, ab_t)
+        if clip_x0 is not None:
+            x0_hat = x0_hat.clamp(-clip_x0, clip_x0)
+            eps = x0_to_eps(x, x0_hat, ab_t)
+        # sigma_t(eta) of eq. 16: the posterior std of q(x_prev | x_t, x0) when eta = 1
+        s = eta * ((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)).clamp_min(0).sqrt()
+        x = ab_prev.sqrt() * x0_hat + (1 - ab_prev - s**2).clamp_min(0).sqrt() * eps
+        if s > 0:
+            x = x + s * torch.randn(x.shape, generator=generator)
+        yield Step(x, x0_hat, t, float((1 - ab_t).sqrt()))
+
+
+def ddpm(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
+         generator: torch.Generator | None = None, **options) -> Iterator[Step]:
+    """DDPM ancestral sampling, Ho et al. 2020 Algorithm 2 (strided when steps < T)."""
+    return generalized(denoiser, x, steps, eta=1.0, generator=generator, **options)
+
+
+def ddim(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
+         generator: torch.Generator | None = None, **options) -> Iterator[Step]:
+    """Deterministic DDIM, Song et al. 2021 eq. 12 with eta = 0."""
+    return generalized(denoiser, x, steps, eta=0.0, generator=generator, **options)
+
+
+_SAMPLERS = {"ddpm": ddpm, "ddim": ddim}
+
+
+def get(name: str):
+    """The sampler called `name`; unknown names raise ValueError listing the valid ones."""
+    if name not in _SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; valid names: {', '.join(NAMES)}")
+    return _SAMPLERS[name]
+
+
+def sample(denoiser: Denoiser, n: int, *, sampler: str = "ddpm", steps: int | None = None,
+           seed: int = 0, dim: int = 2) -> torch.Tensor:
+    """Draw n samples end to end with a named sampler; deterministic in seed. Shape (n, dim)."""
+    g = torch.Generator().manual_seed(seed)
+    x = prior(n, dim, g)
+    for step in get(sampler)(denoiser, x, steps, generator=g):
+        x = step.x
+    return x
+
+
+def trajectory(denoiser: Denoiser, x: torch.Tensor, *, sampler: str = "ddpm",
+               steps: int | None = None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """The whole run: states (S + 1, N, d) from x_T to x_0, x0_hat (S, N, d), and the step indices."""
+    g = torch.Generator().manual_seed(seed)
+    xs, x0s, ts = [x], [], []
+    for step in get(sampler)(denoiser, x, steps, generator=g):
+        xs.append(step.x)
+        x0s.append(step.x0_hat)
+        ts.append(step.t)
+    return torch.stack(xs), torch.stack(x0s), ts

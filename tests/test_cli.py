@@ -1,0 +1,89 @@
+"""The command line, run as a reader would run it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from diffusion_core import datasets, models
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "diffusion_core", "--threads", "1", *map(str, args)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def test_data_writes_the_canonical_points(tmp_path):
+    r = cli("data", "--dataset", "dino", "--out", tmp_path / "d.npy")
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), datasets.load("dino").numpy())
+
+
+def test_train_then_sample_from_the_checkpoint(tmp_path):
+    r = cli("train", "--dataset", "moons", "--seconds", "3", "--steps", "60", "--out", tmp_path / "m.pt")
+    assert r.returncode == 0, r.stderr
+    assert "step" in r.stderr and "loss" in r.stderr  # the progress line
+    net, meta = models.load_checkpoint(tmp_path / "m.pt")
+    assert meta["dataset"] == "moons" and meta["steps"] == 60
+    r = cli("sample", "--n", "300", "--steps", "20", "--sampler", "ddim", "--checkpoint", tmp_path / "m.pt",
+            "--out", tmp_path / "s.npy")
+    assert r.returncode == 0, r.stderr
+    x = np.load(tmp_path / "s.npy")
+    assert x.shape == (300, 2) and np.isfinite(x).all()
+
+
+def test_sample_from_shipped_weights_is_reproducible(tmp_path):
+    for name in ("a", "b"):
+        r = cli("sample", "--dataset", "dino", "--n", "200", "--seed", "4", "--steps", "50",
+                "--out", tmp_path / f"{name}.npy")
+        assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+
+
+def test_bench_prints_one_json_object():
+    r = cli("bench", "--seconds", "1")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["train"]["steps"] > 0 and out["train"]["steps_per_second"] > 0
+    assert {"ed", "s2d"} <= set(out["shipped"]) and out["sample_10000_ddim50_seconds"] > 0
+
+
+def _bad_checkpoint(tmp_path):
+    small = models.EpsMLP(models.ModelConfig(hidden=8, depth=1))
+    blob = {"format": 1, "config": {"hidden": 16}, "state_dict": small.state_dict(), "meta": {}}
+    torch.save(blob, tmp_path / "wrong.pt")
+    return tmp_path / "wrong.pt"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["data", "--dataset", "trex", "--out", "{tmp}/x.npy"], "unknown dataset 'trex'"),
+    (["data", "--dataset", "moons", "--n", "0", "--out", "{tmp}/x.npy"], "must be positive"),
+    (["data", "--dataset", "moons", "--n", "-3", "--out", "{tmp}/x.npy"], "must be positive"),
+    (["data", "--dataset", "moons", "--out", "{tmp}/no/such/dir/x.npy"], "does not exist"),
+    (["sample", "--checkpoint", "{tmp}/missing.pt", "--out", "{tmp}/x.npy"], "does not exist"),
+    (["sample", "--checkpoint", "{wrong}", "--out", "{tmp}/x.npy"], "wrong shape"),
+    (["sample", "--dataset", "moons", "--out", "{tmp}/x.npy"], "no shipped model"),
+    (["sample", "--sampler", "euler", "--out", "{tmp}/x.npy"], "invalid choice"),
+    (["train", "--dataset", "dino", "--seconds", "nan", "--out", "{tmp}/m.pt"], "positive finite"),
+    (["frobnicate"], "invalid choice"),
+    ([], "required"),
+])
+def test_bad_arguments_end_with_one_line_and_status_2(tmp_path, args, needle):
+    args = [a.format(tmp=tmp_path, wrong=_bad_checkpoint(tmp_path)) for a in args]
+    r = cli(*args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_text_file_as_checkpoint_is_a_clear_error(tmp_path):
+    (tmp_path / "notes.pt").write_text("hello")
+    r = cli("sample", "--checkpoint", tmp_path / "notes.pt", "--out", tmp_path / "x.npy")
+    assert r.returncode == 2 and "not a valid checkpoint" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,119 @@
+"""Exact mixture maths against autograd, torch.distributions and Monte Carlo."""
+
+import math
+
+import pytest
+import torch
+from torch import distributions as D
+
+from diffusion_core import datasets
+from diffusion_core.mixtures import EmpiricalSet, GaussianMixture
+
+SIGMAS = [0.05, 0.3, 1.0, 3.0]
+
+
+def mixtures():
+    one_d = GaussianMixture(torch.tensor([[-2.0], [0.5], [3.0]]), torch.tensor([0.3, 0.6, 0.2]),
+                            torch.tensor([0.5, 0.3, 0.2]))
+    return {"ring8": datasets.mixture("ring8"), "two_gaussians": datasets.mixture("two_gaussians"),
+            "one_d": one_d}
+
+
+def reference_log_prob(mix, x, sigma):
+    """log density of the noised mixture built with torch.distributions."""
+    scale = (mix.stds.pow(2) + sigma**2).sqrt()[:, None].expand_as(mix.means)
+    comp = D.Independent(D.Normal(mix.means, scale), 1)
+    return D.MixtureSameFamily(D.Categorical(mix.weights), comp).log_prob(x)
+
+
+@pytest.mark.parametrize("name", ["ring8", "two_gaussians", "one_d"])
+@pytest.mark.parametrize("sigma", [0.0] + SIGMAS)
+def test_log_prob_matches_torch_distributions(name, sigma):
+    mix = mixtures()[name]
+    x = 2 * torch.randn(64, mix.dim, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(mix.log_prob(x, sigma), reference_log_prob(mix, x, sigma),
+                               rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["ring8", "two_gaussians", "one_d"])
+@pytest.mark.parametrize("sigma", SIGMAS)
+def test_score_is_the_gradient_of_the_log_density(name, sigma):
+    mix = mixtures()[name]
+    x = (2 * torch.randn(64, mix.dim, generator=torch.Generator().manual_seed(2))).double()
+    x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(reference_log_prob(_double(mix), x, sigma).sum(), x)
+    torch.testing.assert_close(mix.score(x.detach().float(), sigma), grad.float(), rtol=2e-3, atol=2e-3)
+
+
+def _double(mix):
+    out = GaussianMixture(mix.means, mix.stds, mix.weights)
+    out.means, out.stds, out.weights = mix.means.double(), mix.stds.double(), mix.weights.double()
+    return out
+
+
+@pytest.mark.parametrize("sigma", [0.2, 0.7, 2.0])
+def test_posterior_mean_matches_monte_carlo(sigma):
+    """E[x0 | x] by self-normalised importance sampling from the prior."""
+    mix = mixtures()["one_d"]
+    g = torch.Generator().manual_seed(3)
+    x0 = mix.sample(400_000, g).double()  # (M, 1)
+    queries = torch.tensor([[-3.0], [-0.7], [0.0], [1.2], [4.0]], dtype=torch.float64)
+    logw = -0.5 * (queries.T - x0).pow(2) / sigma**2  # (M, Q)
+    w = torch.softmax(logw, dim=0)
+    mc = (w * x0).sum(0)
+    exact = mix.posterior_mean(queries.float(), sigma).squeeze(1).double()
+    torch.testing.assert_close(exact, mc, atol=0.02, rtol=0)
+
+
+@pytest.mark.parametrize("sigma", SIGMAS)
+def test_tweedie_links_posterior_mean_and_score(sigma):
+    mix = mixtures()["ring8"]
+    x = torch.randn(50, 2, generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(mix.posterior_mean(x, sigma), x + sigma**2 * mix.score(x, sigma),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_per_point_sigmas_match_scalar_calls():
+    mix = mixtures()["two_gaussians"]
+    x = torch.randn(3, 2)
+    sig = torch.tensor([0.1, 0.5, 2.0])
+    rows = torch.cat([mix.score(x[i:i + 1], float(sig[i])) for i in range(3)])
+    torch.testing.assert_close(mix.score(x, sig), rows)
+
+
+def test_sample_moments_match_the_mixture():
+    mix = mixtures()["one_d"]
+    x = mix.sample(200_000, torch.Generator().manual_seed(5)).squeeze(1).double()
+    w, m, s = mix.weights.double(), mix.means.squeeze(1).double(), mix.stds.double()
+    mean = (w * m).sum()
+    var = (w * (s**2 + m**2)).sum() - mean**2
+    assert float(x.mean()) == pytest.approx(float(mean), abs=0.02)
+    assert float(x.var()) == pytest.approx(float(var), rel=0.02)
+
+
+def test_empirical_set_is_a_softmax_weighted_average_and_copies_at_small_sigma():
+    pts = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    emp = EmpiricalSet(pts)
+    x = torch.tensor([[0.3, 0.4], [0.9, 0.1]])
+    sigma = 0.5
+    w = torch.softmax(-(x[:, None, :] - pts[None]).pow(2).sum(-1) / (2 * sigma**2), dim=1)
+    torch.testing.assert_close(emp.posterior_mean(x, sigma), w @ pts)
+    # as sigma -> 0 the ideal denoiser returns the nearest training point
+    torch.testing.assert_close(emp.posterior_mean(x, 0.01), torch.tensor([[0.0, 0.0], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        emp.score(x, 0.0)
+
+
+def test_bad_mixtures_are_refused():
+    with pytest.raises(ValueError):
+        GaussianMixture(torch.zeros(2, 2), torch.ones(3), torch.ones(2))
+    with pytest.raises(ValueError):
+        GaussianMixture(torch.zeros(2, 2), torch.ones(2), torch.tensor([-1.0, 0.5]))
+    with pytest.raises(ValueError):
+        EmpiricalSet(torch.zeros(0, 2))
+
+
+def test_responsibilities_sum_to_one():
+    r = mixtures()["ring8"].responsibilities(torch.randn(20, 2), 0.5)
+    torch.testing.assert_close(r.sum(1), torch.ones(20))
+    assert math.isclose(float(mixtures()["two_gaussians"].weights[1]), 0.8, rel_tol=1e-6)
