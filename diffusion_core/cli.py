@@ -66,7 +66,7 @@ def _train_data(name: str, seed: int) -> torch.Tensor:
 
 
 def _progress(record: training.TrainRecord) -> None:
-    sys.stderr.write(f"\rstep {record.step:>6}/{record.total}  loss {record.loss:.4f}  "
+    sys.stderr.write(f"\r{100 * record.fraction:5.1f}%  step {record.step:>6}  loss {record.loss:.4f}  "
                      f"{record.elapsed:5.1f} s")
     sys.stderr.flush()
 

@@ -53,7 +53,7 @@ class ModelConfig:
     time_input: str = "fourier"  # none | linear (t / T) | fourier (sinusoidal embedding of t)
     fourier_features: int = 64  # random Fourier features of the coordinates; 0 turns them off
     fourier_scale: float = 2.0  # std of the random frequencies, cycles per unit
-    hidden: int = 128
+    hidden: int = 64
     depth: int = 3
     schedule: str = "cosine"
     T: int = 1000
@@ -105,27 +105,33 @@ class EpsMLP(nn.Module):
     def _build(self, config: ModelConfig, dim: int) -> None:
         self.fourier = (FourierFeatures(dim, config.fourier_features, config.fourier_scale, config.seed)
                         if config.fourier_features else None)
+        # The first layer acts on [coordinate features, time features]; it is split in two so
+        # the time part is computed once per distinct t (a sampler's whole batch shares one t).
+        self.inp = nn.Linear(dim + 2 * config.fourier_features, config.hidden)
         time_dim = {"none": 0, "linear": 1, "fourier": self.TIME_DIM}[config.time_input]
-        in_dim = dim + 2 * config.fourier_features + time_dim
-        layers: list[nn.Module] = [nn.Linear(in_dim, config.hidden), nn.SiLU()]
+        self.time_proj = nn.Linear(time_dim, config.hidden, bias=False) if time_dim else None
+        layers: list[nn.Module] = [nn.SiLU()]
         for _ in range(config.depth - 1):
             layers += [nn.Linear(config.hidden, config.hidden), nn.SiLU()]
         layers.append(nn.Linear(config.hidden, dim))
         self.net = nn.Sequential(*layers)
 
-    def features(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        parts = [x]  # raw coordinates let the net extrapolate where Fourier features cannot
-        if self.fourier is not None:
-            parts.append(self.fourier(x))
+    def time_features(self, t: torch.Tensor) -> torch.Tensor:
+        """t / T or the sinusoidal embedding of t; shape (N, time_dim)."""
         if self.config.time_input == "linear":
-            parts.append(((t.float() + 1) / self.config.T)[:, None])
-        elif self.config.time_input == "fourier":
-            parts.append(time_embedding(t, self.TIME_DIM))
-        return torch.cat(parts, dim=1)
+            return ((t.float() + 1) / self.config.T)[:, None]
+        return time_embedding(t, self.TIME_DIM)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """eps_hat for x of shape (N, dim) at step indices t of shape (N,) (0-based)."""
-        return self.net(self.features(x, t))
+        coords = [x]  # raw coordinates let the net extrapolate where Fourier features cannot
+        if self.fourier is not None:
+            coords.append(self.fourier(x))
+        h = self.inp(torch.cat(coords, dim=1))  # (N, hidden)
+        if self.time_proj is not None:
+            t_unique, inverse = torch.unique(t, return_inverse=True)
+            h = h + self.time_proj(self.time_features(t_unique))[inverse]
+        return self.net(h)
 
 
 # ---------------------------------------------------------------- what samplers use

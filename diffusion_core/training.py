@@ -21,17 +21,14 @@ from .models import EpsMLP
 
 @dataclass
 class TrainRecord:
-    """Progress after `step` of `total` optimisation steps."""
+    """Progress after `step` optimisation steps."""
 
     step: int
-    total: int
+    total: int | None  # the fixed step count, or None for a run bounded by time alone
+    fraction: float  # share of the run done, by steps or by the time budget, whichever is further
     loss: float  # smoothed training loss (MSE on eps)
     elapsed: float  # seconds since training started
     lr: float
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.step / max(self.total, 1))
 
 
 @dataclass(frozen=True)
@@ -45,23 +42,21 @@ class TrainConfig:
     log_every: int = 25
 
 
-def _calibrate_steps(one_step, seconds: float, trial_steps: int = 20) -> tuple[int, float]:
-    """Run a few steps to measure their cost; return (total steps that fit in `seconds`, trial time)."""
-    t0 = time.perf_counter()
-    for _ in range(trial_steps):
-        one_step(0)
-    per_step = (time.perf_counter() - t0) / trial_steps
-    return max(trial_steps + 1, int(seconds / per_step)), per_step * trial_steps
+def learning_rate(config: TrainConfig, step: int, fraction: float) -> float:
+    """Linear warm-up over `config.warmup` steps, then cosine decay over the run's fraction."""
+    return config.lr * min(1.0, (step + 1) / config.warmup) * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0)))
 
 
 def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds: float | None = None,
           seed: int = 0, jitter: float = 0.0, config: TrainConfig = TrainConfig()) -> Iterator[TrainRecord]:
     """Denoising training, Ho et al. 2020 Algorithm 1: regress eps from (x_t, t) with MSE.
 
-    Give `steps` for a reproducible run, `seconds` for a time budget (the step count is then
-    measured on this machine), or both (the budget stops the fixed schedule early). Batches are
-    drawn from `data` (N, d) with replacement, plus Gaussian `jitter`. Adam with linear warm-up
-    and cosine decay; at the end the network holds an exponential moving average of its weights.
+    Give `steps` for a reproducible run (same seed and steps, same weights), `seconds` for a
+    time budget (the learning rate then decays with the elapsed share of the budget, so a busy
+    machine gets fewer steps but a finished schedule), or both (whichever ends first). Batches
+    are drawn from `data` (N, d) with replacement, plus Gaussian `jitter`. Adam with warm-up and
+    cosine decay; the network ends up holding an exponential moving average of its weights,
+    also when the caller stops iterating early.
     """
     if steps is None and seconds is None:
         raise ValueError("give steps, seconds, or both")
@@ -72,50 +67,40 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     sqrt_ab, sqrt_1m_ab = schedule.alpha_bar.sqrt(), (1 - schedule.alpha_bar).sqrt()
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     ema = copy.deepcopy(net).requires_grad_(False)
-    net.train()
-
-    def one_step(step: int, total: int = 1) -> float:
-        frac = step / max(total, 1)
-        lr = config.lr * min(1.0, (step + 1) / config.warmup) * 0.5 * (1 + math.cos(math.pi * frac))
-        for group in opt.param_groups:
-            group["lr"] = lr
-        idx = torch.randint(len(data), (config.batch_size,), generator=g)
-        x0 = data[idx] + jitter * torch.randn(config.batch_size, data.shape[1], generator=g)  # (B, d)
-        t = torch.randint(schedule.T, (config.batch_size,), generator=g)  # (B,)
-        eps = torch.randn(x0.shape, generator=g)
-        x_t = sqrt_ab[t, None] * x0 + sqrt_1m_ab[t, None] * eps
-        loss = (net(x_t, t) - eps).pow(2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    start = time.perf_counter()
-    total = steps
-    if total is None:
-        # measure on a throwaway copy so the real run stays a function of (seed, steps)
-        state = copy.deepcopy((net.state_dict(), opt.state_dict(), g.get_state()))
-        total, _ = _calibrate_steps(one_step, seconds)
-        net.load_state_dict(state[0])
-        opt.load_state_dict(state[1])
-        g.set_state(state[2])
-        total = max(1, int(total * (seconds - (time.perf_counter() - start)) / seconds))
-    deadline = start + seconds if seconds is not None else math.inf
-    smooth = None
     ema_params, params = list(ema.parameters()), list(net.parameters())
+    net.train()
+    start = time.perf_counter()
+
+    def fraction(step: int) -> float:
+        by_steps = step / steps if steps is not None else 0.0
+        by_time = (time.perf_counter() - start) / seconds if seconds is not None else 0.0
+        return max(by_steps, by_time)
+
+    step, smooth = 0, None
     try:
-        for step in range(total):
-            loss = one_step(step, total)
-            smooth = loss if smooth is None else 0.9 * smooth + 0.1 * loss
-            decay = min(config.ema_decay, (1 + step) / (10 + step))
+        while True:
+            lr = learning_rate(config, step, fraction(step))
+            for group in opt.param_groups:
+                group["lr"] = lr
+            idx = torch.randint(len(data), (config.batch_size,), generator=g)
+            x0 = data[idx] + jitter * torch.randn(config.batch_size, data.shape[1], generator=g)  # (B, d)
+            t = torch.randint(schedule.T, (config.batch_size,), generator=g)  # (B,)
+            eps = torch.randn(x0.shape, generator=g)
+            x_t = sqrt_ab[t, None] * x0 + sqrt_1m_ab[t, None] * eps
+            loss = (net(x_t, t) - eps).pow(2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
             with torch.no_grad():
-                torch._foreach_lerp_(ema_params, params, 1 - decay)
-            done = step + 1 == total or time.perf_counter() > deadline
-            if (step + 1) % config.log_every == 0 or done:
-                yield TrainRecord(step + 1, total, smooth, time.perf_counter() - start,
-                                  opt.param_groups[0]["lr"])
+                torch._foreach_lerp_(ema_params, params, 1 - min(config.ema_decay, (1 + step) / (10 + step)))
+            step += 1
+            smooth = loss.item() if smooth is None else 0.9 * smooth + 0.1 * loss.item()
+            done = fraction(step) >= 1.0
+            if step % config.log_every == 0 or done:
+                yield TrainRecord(step, steps, min(1.0, fraction(step)), smooth,
+                                  time.perf_counter() - start, lr)
             if done:
-                break
-    finally:  # also when the caller stops iterating early: keep the averaged weights
+                return
+    finally:
         net.load_state_dict(ema.state_dict())
         net.eval()
