@@ -60,11 +60,6 @@ def _out_path(path: str) -> Path:
     return p
 
 
-def _train_data(name: str, seed: int) -> torch.Tensor:
-    """Training points: the 142 dino points (jittered per batch) or 10,000 draws of another set."""
-    return datasets.load(name) if name == "dino" else datasets.load(name, 10_000, seed=seed)
-
-
 def _progress(record: training.TrainRecord) -> None:
     sys.stderr.write(f"\r{100 * record.fraction:5.1f}%  step {record.step:>6}  loss {record.loss:.4f}  "
                      f"{record.elapsed:5.1f} s")
@@ -78,9 +73,10 @@ def cmd_data(args) -> None:
 def cmd_train(args) -> None:
     out = _out_path(args.out)
     net = models.EpsMLP(models.ModelConfig(seed=args.seed))
+    data, jitter = datasets.training_set(args.dataset, args.seed)
     record = None
-    for record in training.train(net, _train_data(args.dataset, args.seed), seconds=args.seconds,
-                                 steps=args.steps, seed=args.seed, jitter=datasets.jitter_of(args.dataset)):
+    for record in training.train(net, data, seconds=args.seconds, steps=args.steps, seed=args.seed,
+                                 jitter=jitter):
         _progress(record)
     sys.stderr.write("\n")
     models.save_checkpoint(net, out, {"dataset": args.dataset, "steps": record.step, "seed": args.seed,

@@ -117,3 +117,12 @@ def load(name: str, n: int | None = None, seed: int = 0) -> torch.Tensor:
 def jitter_of(name: str) -> float:
     """Std of the jitter to add when resampling a fixed point set of this dataset for training."""
     return DINO_JITTER if name == "dino" else 0.0
+
+
+TRAINING_N = 10_000
+
+
+def training_set(name: str, seed: int = 0) -> tuple[torch.Tensor, float]:
+    """Points to train on and the jitter to add per batch: the 142 dino points, or 10,000 draws."""
+    points = load(name) if name == "dino" else load(name, TRAINING_N, seed=seed)
+    return points, jitter_of(name)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from . import datasets
 from .mixtures import GaussianMixture
 
 
@@ -90,8 +91,6 @@ def dino_quality(samples: torch.Tensor, seed: int = 0, n_reference: int = 5000) 
     ED against a fresh draw of `n_reference` jittered dino points (U-statistic; two data draws
     score 0 +- 0.002), s2d as the mean distance from each sample to its nearest of the 142 points.
     """
-    from . import datasets  # local import: datasets imports mixtures, not metrics
-
     reference = datasets.load("dino", n_reference, seed=10_000 + seed)
     finite = torch.isfinite(samples).all(1)
     if not finite.any():

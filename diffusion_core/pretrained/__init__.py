@@ -63,10 +63,9 @@ def remake(name: str, on_record=None) -> dict:
     out = path(name)  # raises the clear error for an unknown name
     recipe = RECIPES[name]
     net = EpsMLP(recipe.config)
-    data = datasets.load(recipe.dataset) if recipe.dataset == "dino" else datasets.load(recipe.dataset, 10_000)
+    data, jitter = datasets.training_set(recipe.dataset, recipe.seed)
     start = time.perf_counter()
-    for record in training.train(net, data, steps=recipe.steps, seed=recipe.seed,
-                                 jitter=datasets.jitter_of(recipe.dataset)):
+    for record in training.train(net, data, steps=recipe.steps, seed=recipe.seed, jitter=jitter):
         if on_record is not None:
             on_record(record)
     meta = {"name": name, "title": recipe.title, "dataset": recipe.dataset, "steps": recipe.steps,
