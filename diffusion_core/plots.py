@@ -108,27 +108,16 @@ def _arrow_segments(origins: np.ndarray, vectors: np.ndarray, head: float = 0.3,
     return pts[:, 0], pts[:, 1]
 
 
-def auto_arrow_scale(grid, vectors, fill: float = 0.9) -> float:
-    """Scale (at most 1) that makes the longest arrow `fill` grid spacings long."""
-    g, v = _np(grid).reshape(-1, 2), _np(vectors).reshape(-1, 2)
-    xs = np.unique(g[np.isfinite(g).all(1), 0])
-    spacing = float(np.diff(xs).min()) if len(xs) > 1 else 1.0
-    longest = float(np.linalg.norm(v[np.isfinite(v).all(1)], axis=1).max(initial=0.0))
-    return 1.0 if longest <= 0 else min(1.0, fill * spacing / longest)
-
-
-def drift_field(grid, drift, x_t=None, *, title: str, arrow_scale: float | None = None,
+def drift_field(origins, drift, x_t=None, *, title: str, arrow_scale: float = 1.0,
                 lim: float = DEFAULT_LIM, height: int = 540) -> go.Figure:
-    """Arrows E[x0 | x_t] - x_t on a grid over the noisy points x_t; arrow_scale None picks one."""
-    if arrow_scale is None:
-        arrow_scale = auto_arrow_scale(grid, drift)
-    g, v = _np(grid).reshape(-1, 2), _np(drift).reshape(-1, 2) * arrow_scale
+    """Arrows from `origins` along `drift` (e.g. E[x0 | x_t] - x_t), over the noisy points x_t."""
+    g, v = _np(origins).reshape(-1, 2), _np(drift).reshape(-1, 2) * arrow_scale
     ok = np.isfinite(g).all(1) & np.isfinite(v).all(1)
-    traces = [] if x_t is None else [_points_trace(x_t, "x_t, the noised data", OKABE_ITO["blue"], 4, 0.45)]
+    traces = [] if x_t is None else [_points_trace(x_t, "x_t, the noised data", OKABE_ITO["blue"], 4, 0.4)]
     ax, ay = _arrow_segments(g[ok], v[ok])
     label = "drift E[x₀ | x_t] − x_t" + ("" if arrow_scale == 1 else f" (length × {arrow_scale:.2g})")
     traces.append({"type": "scatter", "x": ax, "y": ay, "mode": "lines", "name": label, "hoverinfo": "skip",
-                   "line": {"color": OKABE_ITO["vermillion"], "width": 1.3}})
+                   "line": {"color": OKABE_ITO["vermillion"], "width": 1.4}})
     return go.Figure(data=traces, layout=_layout(title, height, **_square_axes(lim)))
 
 
@@ -185,7 +174,8 @@ def trajectories(paths, *, title: str, data=None, lim: float = DEFAULT_LIM,
                    "marker": {"symbol": "circle-open", "size": 11, "color": "#000000", "line": {"width": 2}}})
     traces.append({"type": "scatter", "x": p[-1, :, 0], "y": p[-1, :, 1], "mode": "markers",
                    "name": "end x₀ (a sample)",
-                   "marker": {"symbol": "diamond", "size": 11, "color": colors, "line": {"width": 1, "color": "#000000"}}})
+                   "marker": {"symbol": "diamond", "size": 11, "color": colors,
+                              "line": {"width": 1, "color": "#000000"}}})
     return go.Figure(data=traces, layout=_layout(title, height, **_square_axes(lim)))
 
 

@@ -62,6 +62,17 @@ class Schedule:
         return torch.cat([torch.ones(1), self.alpha_bar[:-1]])
 
 
+def q_sample(x0: torch.Tensor, eps: torch.Tensor, alpha_bar) -> torch.Tensor:
+    """The forward process x_t = sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) eps, Ho et al. 2020 eq. 4.
+
+    alpha_bar is a scalar or one value per row (shape (N,) or (N, 1)).
+    """
+    ab = torch.as_tensor(alpha_bar, dtype=x0.dtype)
+    if ab.ndim == 1:
+        ab = ab[:, None]
+    return ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+
+
 def linear(T: int = 1000) -> Schedule:
     """Linear betas, Ho et al. (2020): 1e-4 to 0.02 at T = 1000, scaled by 1000 / T."""
     scale = 1000.0 / T

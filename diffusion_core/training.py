@@ -64,7 +64,7 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
         raise ValueError("training data must be a non-empty set of finite points")
     g = torch.Generator().manual_seed(seed)
     schedule = schedules.make(net.config.schedule, net.config.T)
-    sqrt_ab, sqrt_1m_ab = schedule.alpha_bar.sqrt(), (1 - schedule.alpha_bar).sqrt()
+    alpha_bar = schedule.alpha_bar  # (T,)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     ema = copy.deepcopy(net).requires_grad_(False)
     ema_params, params = list(ema.parameters()), list(net.parameters())
@@ -86,7 +86,7 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
             x0 = data[idx] + jitter * torch.randn(config.batch_size, data.shape[1], generator=g)  # (B, d)
             t = torch.randint(schedule.T, (config.batch_size,), generator=g)  # (B,)
             eps = torch.randn(x0.shape, generator=g)
-            x_t = sqrt_ab[t, None] * x0 + sqrt_1m_ab[t, None] * eps
+            x_t = schedules.q_sample(x0, eps, alpha_bar[t])
             loss = (net(x_t, t) - eps).pow(2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import torch
 import pytest
 
 from diffusion_core import schedules
@@ -63,3 +64,15 @@ def test_unknown_schedule_lists_the_valid_names():
         schedules.make("quadratic", 100)
     with pytest.raises(ValueError, match="T must be"):
         schedules.make("linear", 1)
+
+
+def test_q_sample_has_the_forward_marginal():
+    """x_t given x0 is N(sqrt(ab) x0, (1 - ab) I): check mean and variance by Monte Carlo."""
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.tensor([[1.5, -2.0]]).expand(100_000, 2)
+    ab = 0.3
+    x_t = schedules.q_sample(x0, torch.randn(100_000, 2, generator=g), ab)
+    torch.testing.assert_close(x_t.mean(0), math.sqrt(ab) * x0[0], atol=0.01, rtol=0)
+    torch.testing.assert_close(x_t.var(0), torch.full((2,), 1 - ab), atol=0.01, rtol=0)
+    per_row = schedules.q_sample(x0[:3], torch.zeros(3, 2), torch.tensor([1.0, 0.25, 0.0]))
+    torch.testing.assert_close(per_row, torch.tensor([[1.5, -2.0], [0.75, -1.0], [0.0, 0.0]]))

@@ -1,0 +1,9 @@
+"""Grokking Diffusion: routes to the pages; nothing else lives here."""
+
+import streamlit as st
+
+st.set_page_config(layout="wide", page_title="Grokking Diffusion", page_icon="🦖")
+st.navigation([
+    st.Page("app_pages/home.py", title="Home", default=True),
+    st.Page("app_pages/diffusion_process.py", title="The diffusion process"),
+], position="sidebar").run()

@@ -1,0 +1,122 @@
+"""The one place the pages cache core calls: Streamlit caching at the page/core boundary.
+
+`st.cache_resource` holds loaded models (shared, never copied); `st.cache_data` holds arrays
+(numpy, copied on each hit so a page cannot corrupt the cache). Every cache is bounded by
+`max_entries`, so memory stays flat with many readers. The functions only wrap pure calls
+into `diffusion_core`; none of them draws anything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from diffusion_core import datasets, metrics, mixtures, models, pretrained, samplers, schedules
+
+# Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
+SCHEDULE_T = {name: 1000 for name in schedules.NAMES} | {
+    recipe.config.schedule: recipe.config.T for recipe in pretrained.RECIPES.values()}
+# Seconds of live retraining per rung of the ablation ladder (a module constant, so a test can
+# shorten it without the page knowing).
+RETRAIN_SECONDS = 10.0
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def denoiser(name: str) -> models.NetDenoiser:
+    """The shipped network `name` (pretrained.RECIPES) wrapped as a denoiser."""
+    net, _ = pretrained.load(name)
+    return models.NetDenoiser(net)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def schedule(name: str) -> schedules.Schedule:
+    """The schedule `name` with the step count of the shipped models."""
+    return schedules.make(name, SCHEDULE_T[name])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def points(dataset: str, n: int | None = None, seed: int = 0) -> np.ndarray:
+    """Points of a dataset in the canonical frame, (n, 2)."""
+    return datasets.load(dataset, n, seed=seed).numpy()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def schedule_curves() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """alpha_bar and SNR over the steps of every schedule, {name: (alpha_bar, snr)}."""
+    return {name: (schedule(name).alpha_bar.numpy(), schedule(name).snr.numpy())
+            for name in schedules.NAMES}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def forward_noised(dataset: str, schedule_name: str, t: int, n: int = 1000, seed: int = 0) -> np.ndarray:
+    """x_t at 0-based step t for n points of `dataset`, with one fixed eps per point (Ho et al. eq. 4).
+
+    The same eps at every t, so scrubbing t shows each point drifting into the noise.
+    """
+    x0 = datasets.load(dataset, n, seed=seed)
+    eps = samplers.prior(n, 2, torch.Generator().manual_seed(seed + 1))
+    return schedules.q_sample(x0, eps, schedule(schedule_name).alpha_bar[t]).numpy()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def ideal_denoiser(dataset: str, schedule_name: str, n: int = 1000, seed: int = 0) -> models.MixtureDenoiser:
+    """The exact denoiser of `dataset`: its Gaussian mixture, or the empirical set of its points."""
+    if dataset in datasets.MIXTURES:
+        mix = datasets.mixture(dataset)
+    elif dataset == "dino":
+        mix = mixtures.EmpiricalSet(datasets.load("dino"))  # the 142 points the models train on
+    else:
+        mix = mixtures.EmpiricalSet(datasets.load(dataset, n, seed=seed))
+    return models.MixtureDenoiser(mix, schedule(schedule_name))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def drift(dataset: str, schedule_name: str, t: int, n_arrows: int = 150, n: int = 1000,
+          seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The first n_arrows points x_t of `forward_noised(...)` and the ideal drift E[x0 | x_t] - x_t there."""
+    x_t = torch.from_numpy(forward_noised(dataset, schedule_name, t, n, seed)[:n_arrows])  # (A, 2)
+    x0_hat = ideal_denoiser(dataset, schedule_name, n, seed).x0_hat(x_t, t)  # VP -> VE inside the core
+    return x_t.numpy(), (x0_hat - x_t).numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def trajectory(model: str, sampler: str, steps: int | None, n: int, seed: int = 0
+               ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """A whole reverse run of a shipped model: states (S + 1, n, 2), x0_hat (S, n, 2), step indices.
+
+    x_T is drawn with `seed`, the sampler's own noise with `seed + 1`.
+    """
+    x_T = samplers.prior(n, 2, torch.Generator().manual_seed(seed))
+    xs, x0s, ts = samplers.trajectory(denoiser(model), x_T, sampler=sampler, steps=steps, seed=seed + 1)
+    return xs.numpy(), x0s.numpy(), ts
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def trajectory_quality(model: str, sampler: str, steps: int | None, n: int, seed: int = 0) -> tuple[float, float]:
+    """(energy distance, s2d) of the end points of `trajectory(...)` on the dino yardstick."""
+    xs, _, _ = trajectory(model, sampler, steps, n, seed)
+    q = metrics.dino_quality(torch.from_numpy(xs[-1]), seed=seed)
+    return q.energy_distance, q.sample_to_data
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def samples(model: str, sampler: str, steps: int | None, n: int, seed: int = 0) -> np.ndarray:
+    """n samples of a shipped model, (n, 2); deterministic in seed."""
+    return samplers.sample(denoiser(model), n, sampler=sampler, steps=steps, seed=seed).numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def quality(model: str, sampler: str, steps: int | None, n: int, seed: int = 0) -> tuple[float, float]:
+    """(energy distance, s2d) of `samples(...)` of a shipped dino model (metrics.dino_quality)."""
+    q = metrics.dino_quality(torch.from_numpy(samples(model, sampler, steps, n, seed)), seed=seed)
+    return q.energy_distance, q.sample_to_data
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def model_info(name: str) -> dict:
+    """Title, size (params, depth, hidden), schedule, T and training record (steps, seconds) of a model."""
+    net, meta = pretrained.load(name)
+    return {"title": pretrained.RECIPES[name].title, "params": sum(p.numel() for p in net.parameters()),
+            "depth": net.config.depth, "hidden": net.config.hidden, "schedule": net.config.schedule,
+            "T": net.config.T, **meta}

@@ -1,0 +1,248 @@
+"""The diffusion process: forward noising with the ideal drift, reverse trajectories, the ablation ladder.
+
+Each section is a fragment, so moving a control reruns only its own section.
+"""
+
+import math
+
+import streamlit as st
+
+import app_cache
+from diffusion_core import datasets, metrics, models, plots, pretrained, samplers, schedules, training
+
+DATASET_LABELS = {"dino": "Dino (Datasaurus)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
+                  "two_gaussians": "Two Gaussians (1 : 4)", "swissroll": "Swiss roll",
+                  "checkerboard": "Checkerboard"}
+SCHEDULE_LABELS = {"linear": "linear (Ho et al. 2020)", "cosine": "cosine (Nichol & Dhariwal 2021)",
+                   "gentle": f"gentle (ends at ᾱ_T = {schedules.GENTLE_ALPHA_BAR_T:g})"}
+SAMPLER_LABELS = {"ddpm": "DDPM", "ddim": "DDIM"}
+PATH_STEPS = (20, 100, 1000)
+LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED = "ddpm", 100, 1000, 0
+MISSING_WEIGHTS = ("The shipped weights `{name}` could not be loaded ({err}). Remake them with "
+                   "`python -m diffusion_core pretrain`.")
+
+
+@st.fragment
+def forward_section():
+    """Data set, schedule and t controls; the noised points with the ideal drift; the schedule curves."""
+    c_set, c_sched, c_t = st.columns([1, 1, 2])
+    dataset = c_set.selectbox("Data set", datasets.NAMES, format_func=DATASET_LABELS.get, key="fwd_dataset")
+    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=SCHEDULE_LABELS.get,
+                                      key="fwd_schedule")
+    frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, 0.1, 0.01, key="fwd_frac",
+                      help="0 is the clean data, 1 is the last step T.")
+    T = app_cache.SCHEDULE_T[schedule_name]
+    t = max(1, round(frac * T))  # the 1-based step shown; arrays are indexed by t - 1
+    curves = app_cache.schedule_curves()
+    alpha_bar, snr = curves[schedule_name]
+    x_t = app_cache.forward_noised(dataset, schedule_name, t - 1)
+    origins, drift = app_cache.drift(dataset, schedule_name, t - 1)
+
+    left, right = st.columns([1.1, 1], gap="large")
+    with left:
+        st.plotly_chart(plots.drift_field(origins, drift, x_t, title=f"x_t at t = {t} of {T}, with the ideal drift"),
+                        theme=None, key="fwd_field")
+    with right:
+        m1, m2, m3 = st.columns(3)
+        m1.metric(f"Step t (of T = {T})", f"{t}")
+        m2.metric("Signal kept ᾱ_t", f"{alpha_bar[t - 1]:.3f}")
+        m3.metric("SNR(t)", f"{snr[t - 1]:.3g}")
+        st.plotly_chart(plots.schedule_curves(curves, marker=t / T, title="How fast each schedule destroys "
+                                              "the signal"), theme=None, key="fwd_schedules")
+        st.markdown(
+            "**What to look for.** Early on ($\\mathrm{SNR} \\gg 1$) the arrows are short and point "
+            "to the nearest piece of data: the noisy point has barely left home. Late "
+            "($\\mathrm{SNR} \\ll 1$) they all point to the middle, because from pure noise the "
+            "best guess is the global mean. The **linear** schedule of Ho et al. (2020) spends its "
+            "last third with almost no signal left; the **cosine** schedule of Nichol and Dhariwal "
+            f"(2021) destroys it more evenly; the **gentle** one stops at $\\bar\\alpha_T = "
+            f"{schedules.GENTLE_ALPHA_BAR_T:g}$."
+        )
+    if schedule_name == "gentle" and frac >= 0.9:
+        st.info(f"With the gentle schedule even the last step keeps ᾱ_T = {schedules.GENTLE_ALPHA_BAR_T:.0%} "
+                "of the signal: the data is still visible at t = T. A sampler that starts from pure "
+                "noise N(0, I) starts from a slightly wrong distribution; section 3 shows that the "
+                "dino model copes with it.")
+
+
+@st.fragment
+def reverse_section():
+    """Sampler, steps, particles and seed controls; the particle paths of the shipped dino model."""
+    c_s, c_n, c_k, c_seed = st.columns(4)
+    sampler = c_s.radio("Sampler", samplers.NAMES, index=samplers.NAMES.index("ddim"),
+                        format_func=SAMPLER_LABELS.get, horizontal=True, key="rev_sampler")
+    path_steps = c_n.select_slider("Denoising steps", PATH_STEPS, value=100, key="rev_steps")
+    n_particles = c_k.slider("Particles", 1, 12, 6, key="rev_particles")
+    seed = c_seed.slider("Noise seed", 0, 9, 0, key="rev_seed")
+    left, right = st.columns([1.1, 1], gap="large")
+    with left:
+        try:
+            xs, _, _ = app_cache.trajectory("dino", sampler, path_steps, n_particles, seed)
+        except (FileNotFoundError, ValueError) as err:
+            st.warning(MISSING_WEIGHTS.format(name="dino", err=err))
+        else:
+            title = f"{n_particles} particle{'s' * (n_particles > 1)}, {SAMPLER_LABELS[sampler]}, {path_steps} steps"
+            st.plotly_chart(plots.trajectories(xs, data=app_cache.points("dino"), title=title),
+                            theme=None, key="rev_paths")
+    with right:
+        st.markdown(
+            "**What to look for.** Every path starts at a draw of pure noise, $\\mathcal{N}(0, I)$ "
+            "(in this frame it has the same spread as the data), and ends on the dino. DDIM paths "
+            "are smooth curves: the end point is a fixed function of the start point. Switch to "
+            "DDPM and the paths turn jittery: the injected noise keeps pushing particles off "
+            "course and the network keeps pulling them back, which also corrects its own earlier "
+            "mistakes. With fewer steps each jump is larger. Either way, the fine placement "
+            "happens at the end, at low noise, when the guesses $\\hat x_0$ become sharp."
+        )
+        st.markdown(
+            "Both samplers follow the **score** $\\nabla_x \\log p_t(x)$, the direction in which "
+            "noisy data gets more likely, which the network estimates through its noise "
+            "prediction (Song et al. 2021, score SDEs):"
+        )
+        st.latex(r"\nabla_{x_t} \log p_t(x_t) \approx -\frac{\varepsilon_\theta(x_t, t)}{\sqrt{1-\bar\alpha_t}}")
+
+
+def retrain(name: str):
+    """Train one rung from scratch for RETRAIN_SECONDS with a progress bar; keep the result in the session."""
+    recipe = pretrained.RECIPES[name]
+    net = models.EpsMLP(recipe.config)
+    bar = st.progress(0.0, text="starting...")
+    record = None
+    data, jitter = datasets.training_set(recipe.dataset, SEED)
+    for record in training.train(net, data, seconds=app_cache.RETRAIN_SECONDS, seed=SEED, jitter=jitter):
+        bar.progress(min(record.fraction, 1.0), text=f"step {record.step:,}, {record.elapsed:.1f} of "
+                                                     f"{app_cache.RETRAIN_SECONDS:.0f} s, loss {record.loss:.3f}")
+    bar.empty()
+    x = samplers.sample(models.NetDenoiser(net), LADDER_N, sampler=LADDER_SAMPLER, steps=LADDER_STEPS, seed=SEED)
+    q = metrics.dino_quality(x, seed=SEED)
+    st.session_state[f"retrained_{name}"] = {"net": net, "samples": x.numpy(), "ed": q.energy_distance,
+                                             "s2d": q.sample_to_data, "steps": record.step,
+                                             "seconds": record.elapsed}
+
+
+def ladder_panel(name: str, dino_points):
+    """One rung: samples and numbers from the shipped weights, or from the live retrained model."""
+    panel = st.container()
+    if st.button("Retrain live", key=f"retrain_{name}", icon=":material/model_training:",
+                 help=f"Train this recipe from scratch for {app_cache.RETRAIN_SECONDS:.0f} s."):
+        try:
+            retrain(name)
+        except (ValueError, RuntimeError) as err:
+            st.warning(f"Retraining failed ({err}); the shipped weights are shown instead.")
+    retrained = st.session_state.get(f"retrained_{name}")
+    if retrained is not None and st.button("Back to shipped weights", key=f"reset_{name}"):
+        del st.session_state[f"retrained_{name}"]
+        retrained = None
+    with panel:
+        try:
+            info = app_cache.model_info(name)
+            ed, s2d = app_cache.quality(name, LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED)
+            shipped = app_cache.samples(name, LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED)
+        except (FileNotFoundError, ValueError) as err:
+            st.warning(MISSING_WEIGHTS.format(name=name, err=err))
+            return
+        if retrained is None:
+            st.plotly_chart(plots.samples_panel(shipped, dino_points, title=f"Shipped: {info['steps']:,} "
+                                                "training steps"), theme=None, key=f"ladder_{name}")
+            a, b = st.columns(2)
+            a.metric("Energy distance", f"{ed:.4f}")
+            b.metric("s2d", f"{s2d:.3f}")
+        elif math.isfinite(retrained["ed"]):
+            st.plotly_chart(plots.samples_panel(retrained["samples"], dino_points, color=plots.SERIES[1],
+                                                title=f"Live: {retrained['steps']:,} steps in "
+                                                      f"{retrained['seconds']:.0f} s"), theme=None,
+                            key=f"ladder_{name}")
+            a, b = st.columns(2)
+            a.metric("Energy distance", f"{retrained['ed']:.4f}", f"{retrained['ed'] - ed:+.2g} vs shipped",
+                     delta_color="inverse")
+            b.metric("s2d", f"{retrained['s2d']:.3f}", f"{retrained['s2d'] - s2d:+.2g} vs shipped",
+                     delta_color="inverse")
+        else:
+            st.warning("The retrained model's samples diverged (no finite points). Retrain again, "
+                       "or go back to the shipped weights.")
+        st.caption(f"{info['params']:,} weights; {info['schedule']} schedule, T = {info['T']}")
+
+
+@st.fragment
+def ladder_section():
+    """The four rungs side by side, each with its own retrain button."""
+    dino_points = app_cache.points("dino")
+    # titles in their own row, so a title that wraps does not push its panel out of line
+    for col, name in zip(st.columns(len(pretrained.LADDER), gap="medium"), pretrained.LADDER):
+        col.markdown(f"##### {pretrained.RECIPES[name].title}")
+    for col, name in zip(st.columns(len(pretrained.LADDER), gap="medium"), pretrained.LADDER):
+        with col:
+            ladder_panel(name, dino_points)
+
+
+st.title("The diffusion process")
+st.markdown(
+    "A diffusion model is two processes. The **forward** process destroys data by adding "
+    "Gaussian noise step by step; it is fixed, not learned. The **reverse** process undoes it "
+    "one small step at a time, and each step needs only one thing from the network: a guess "
+    "of where the noisy point came from. This page shows both, then takes the model apart."
+)
+
+st.header("1. Forward: structure in, noise out")
+st.markdown("Every step mixes in a little noise. After $t$ steps (Ho et al. 2020, eq. 4):")
+st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad"
+         r"\mathrm{SNR}(t) = \frac{\bar\alpha_t}{1-\bar\alpha_t}")
+st.markdown(
+    "The red arrows are the **ideal drift**, drawn at true length from 150 of the noisy "
+    "points: from $x_t$ to where such a point came from on average, "
+    "$\\mathbb{E}[x_0 \\mid x_t] - x_t$. No network is involved: for these sets the average "
+    "is exact (a softmax-weighted mean of the data points, or of the mixture's components). "
+    "It is the best any denoiser can do, and what a trained network tries to learn."
+)
+forward_section()
+
+st.header("2. Reverse: follow a few particles home")
+st.markdown(
+    "Sampling runs the chain backwards. At each step the network predicts the noise "
+    "$\\varepsilon_\\theta(x_t, t)$, which gives a guess $\\hat x_0$; the sampler steps part of "
+    "the way towards it. **DDPM** (Ho et al. 2020, Algorithm 2) adds fresh noise after every "
+    "step; **DDIM** (Song, Meng and Ermon 2021) follows a deterministic path with the same "
+    "marginals, so it can skip steps. Below, the shipped dino model (Fourier features, cosine "
+    "schedule, T = 1000) moves a handful of particles."
+)
+reverse_section()
+
+st.header("3. What the model needs: the ablation ladder")
+st.markdown(
+    "Four models, each one change away from the one before, all trained on the same 142 dino "
+    "points. The network must know **how noisy** its input is (the time input); it must be able "
+    "to draw **sharp** shapes, which random Fourier features of the coordinates provide "
+    "(Tancik et al. 2020):"
+)
+st.latex(r"\gamma(x) = \big[\cos(2\pi B x),\ \sin(2\pi B x)\big],\qquad B_{ij} \sim \mathcal{N}(0, s^2)")
+st.markdown(
+    "and the schedule must not spend most of its steps on **pure noise**."
+)
+st.markdown(
+    "**What to look for.** Without a time input the model cannot tell a slightly noisy point "
+    "from a very noisy one, and samples a smeared cloud. With $t/T$ the outline appears but "
+    "stays soft: an MLP of raw coordinates is biased towards smooth functions (the spectral "
+    "bias Tancik et al. fix). Fourier features sharpen the edges; the gentler schedule spends "
+    "its steps where there is signal left, and the points settle onto the lines. Two numbers, "
+    "lower is better for both: the **energy distance** (Szekely and Rizzo 2013) compares the "
+    "whole distribution with the data, and falls by more than a factor of ten once the model "
+    "knows $t$; after that it sits near its noise floor. The sharper rungs show in **s2d**, the mean "
+    "distance from a sample to its nearest data point, which keeps falling."
+)
+st.caption(f"Each panel: {LADDER_N:,} samples, DDPM with {LADDER_STEPS} strided steps (all 50 for the "
+           f"gentle schedule), seed {SEED}; energy distance against "
+           f"{metrics.DINO_REFERENCE_N:,} fresh dino points (two draws of the data score about "
+           f"0 ± 0.003). Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
+           "instead of its full step count, on this server's CPU.")
+ladder_section()
+
+st.divider()
+st.caption(
+    "References. J. Ho, A. Jain, P. Abbeel, Denoising Diffusion Probabilistic Models (2020). "
+    "J. Song, C. Meng, S. Ermon, Denoising Diffusion Implicit Models (2021). "
+    "Y. Song et al., Score-Based Generative Modeling through Stochastic Differential Equations (2021). "
+    "A. Nichol, P. Dhariwal, Improved Denoising Diffusion Probabilistic Models (2021). "
+    "M. Tancik et al., Fourier Features Let Networks Learn High Frequency Functions in Low "
+    "Dimensional Domains (2020). G. Szekely, M. Rizzo, Energy statistics (2013). "
+    "Datasaurus: J. Matejka, G. Fitzmaurice (2017)."
+)

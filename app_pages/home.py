@@ -1,0 +1,111 @@
+"""Home: what diffusion is, the dino emerging from noise, and a map of the pages."""
+
+import streamlit as st
+
+import app_cache
+from diffusion_core import plots
+
+MODEL, SAMPLER, N_POINTS, SEED = "dino", "ddpm", 1500, 0
+STEP_CHOICES = (5, 20, 100)
+DINO_LIM = 2.8  # half-width of the view: the dino spans about [-1.1, 2] x [-2.1, 2.4]
+
+st.title("Grokking Diffusion")
+try:
+    info = app_cache.model_info(MODEL)
+except (FileNotFoundError, ValueError) as err:
+    st.warning(f"The shipped weights `{MODEL}` could not be loaded ({err}). Remake them with "
+               "`python -m diffusion_core pretrain`.")
+    st.stop()
+st.markdown(
+    "**Diffusion trades compute for quality: a small model applied many times.** "
+    f"The network below is a small MLP ({info['depth']} hidden layers of {info['hidden']} units, "
+    f"{info['params']:,} weights), trained for {info['steps']:,} steps on a CPU in "
+    f"{info['seconds']:.0f} s. On its own it can only "
+    "make a rough guess of where a noisy point came from. Applied a hundred times in a row, it "
+    "draws a dinosaur."
+)
+
+mantissa, exponent = f"{app_cache.schedule_curves()[info['schedule']][0][-1]:.0e}".split("e")
+alpha_bar_T = f"{mantissa} \\cdot 10^{{{int(exponent)}}}"  # the model's last-step alpha_bar, as LaTeX
+
+left, right = st.columns([1, 1.25], gap="large")
+with left:
+    st.subheader("What a diffusion model does")
+    st.markdown(
+        "Take a data point $x_0$ (here: one point of the dinosaur) and blur it with Gaussian "
+        "noise, a little more at every step $t = 1, \\dots, T$. After all $T$ steps nothing of "
+        "the data is left: the points are plain noise. This *forward process* needs no "
+        "learning; at any step it is one formula (Ho et al. 2020, eq. 4):"
+    )
+    st.latex(r"x_t = \sqrt{\bar\alpha_t}\, x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon,"
+             r"\qquad \varepsilon \sim \mathcal{N}(0, I)")
+    st.markdown(
+        "where $\\bar\\alpha_t$ falls from 1 (all signal) to about 0 (all noise). "
+        "The model $\\varepsilon_\\theta(x_t, t)$ is trained to guess the noise that was added, "
+        "which is the same as guessing the clean point:"
+    )
+    st.latex(r"\hat x_0 = \frac{x_t - \sqrt{1 - \bar\alpha_t}\,\varepsilon_\theta(x_t, t)}"
+             r"{\sqrt{\bar\alpha_t}}")
+    st.markdown(
+        "A guess made from heavy noise is poor: it is close to the average of everything the "
+        "point could have been. So the sampler moves only a little towards $\\hat x_0$, adds a "
+        "little fresh noise, and asks again at a lower noise level. Each answer is better than "
+        "the last, because each question is easier. That loop, run from pure noise, is "
+        "*reverse diffusion*."
+    )
+    st.markdown(
+        "Scrub the slider on the right. At step 0 the blue states $x_t$ are pure noise and the "
+        f"first guess is worthless: with $\\bar\\alpha_T \\approx {alpha_bar_T}$ nothing of the "
+        "data is left, and the sampler clips that guess to a box off the chart. A few steps "
+        "later the orange-red guesses $\\hat x_0$ form a blob at the middle (the average "
+        "dinosaur point), then spread into a rough dino, and the states follow them in. With "
+        "fewer steps each move is larger and the dinosaur comes out blurrier: the numbers below "
+        "(lower is better) measure the gap to the real data."
+    )
+
+with right:
+    steps = st.segmented_control(
+        "Model applications (denoising steps)", STEP_CHOICES, default=100, required=True,
+        help="The same trained network, applied this many times (DDPM, Ho et al. 2020, strided).")
+    xs, x0s, ts = app_cache.trajectory(MODEL, SAMPLER, steps, N_POINTS, SEED)
+    n_steps = len(ts)
+    k = st.slider("Reverse step (0 = pure noise)", 0, n_steps, n_steps, key=f"home_step_{n_steps}")
+    data = app_cache.points("dino")
+    if k < n_steps:
+        fig = plots.denoising_step(data, xs[k], x0s[k], lim=DINO_LIM,
+                                   title=f"Step {k} of {n_steps}: x_t at t = {ts[k] + 1} and its guess x̂₀")
+    else:
+        fig = plots.denoising_step(data, xs[k], lim=DINO_LIM, state_name="x₀, the final samples",
+                                   title=f"After all {n_steps} steps: {N_POINTS:,} samples x₀")
+    st.plotly_chart(fig, theme=None, key="home_dino")
+    ed, s2d = app_cache.trajectory_quality(MODEL, SAMPLER, steps, N_POINTS, SEED)
+    c1, c2 = st.columns(2)
+    c1.metric("Energy distance to the dino", f"{ed:.4f}",
+              help="Szekely and Rizzo (2013); two draws of the data itself score about 0 ± 0.003.")
+    c2.metric("Mean distance to nearest dino point", f"{s2d:.3f}",
+              help="s2d: how far the final samples sit from the 142 data points (standardised units).")
+
+st.divider()
+st.subheader("Map of the site")
+st.markdown(
+    "Each page pairs a short argument with plots you can break by moving a slider."
+)
+built, coming = st.columns(2, gap="large")
+with built:
+    st.markdown("**Ready now**")
+    st.page_link("app_pages/diffusion_process.py", label="The diffusion process", icon=":material/arrow_forward:")
+    st.caption("Forward noising and the ideal drift field; reverse trajectories; the ablation "
+               "ladder from no time input to Fourier features to a gentler schedule, with live "
+               "retraining.")
+with coming:
+    st.markdown("**Coming soon**")
+    st.markdown(
+        "- **Means and modes**: why a one-shot MSE generator blurs, a GAN collapses, and "
+        "iterative denoising finds the modes.\n"
+        "- **Score fields**: the learned vector field, Langevin dynamics, and why the noise "
+        "matters.\n"
+        "- **Spectral bands**: noise drowns high frequencies first; the schedule decides how "
+        "long each band gets.\n"
+        "- **Sampling as optimization**: more steps buy quality, measured live.\n"
+        "- **Playground**: bring your own points, train, sample, download."
+    )

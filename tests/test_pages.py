@@ -1,0 +1,226 @@
+"""Every page under streamlit.testing.v1.AppTest, routed through app.py as a reader gets it.
+
+Each test moves every slider to both ends and every select through its options, and checks that
+no exception was raised and that the expected charts and metrics are on the page. Charts are
+found by their plotly spec, so a test can read titles and axis labels.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+HOME, PROCESS = "app_pages/home.py", "app_pages/diffusion_process.py"
+TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
+
+
+def figures(at: AppTest) -> list[dict]:
+    """The plotly figures on the page, in page order, as figure dicts."""
+    return [json.loads(node.proto.spec) for node in at.get("plotly_chart")]
+
+
+def charts(at: AppTest) -> list[str]:
+    """The titles of the plotly figures on the page, in page order."""
+    return [fig["layout"]["title"]["text"] for fig in figures(at)]
+
+
+def metric_labels(at: AppTest) -> list[str]:
+    return [m.label for m in at.metric]
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception, no error and no warning (shipped weights load, no bad combination shown)."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert not at.warning, [w.value for w in at.warning]
+
+
+def assert_figures_labelled(at: AppTest) -> None:
+    """Every chart has a title and labelled axes."""
+    for fig in figures(at):
+        layout = fig["layout"]
+        title = layout["title"]["text"]
+        assert title, "a chart without a title"
+        for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+            assert layout[axis].get("title", {}).get("text"), f"{title}: {axis} has no label"
+
+
+@pytest.fixture(scope="module")
+def home() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    return at
+
+
+@pytest.fixture(scope="module")
+def process() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PROCESS).run()
+    return at
+
+
+# ---------------------------------------------------------------- home
+
+def test_home_renders(home):
+    assert_clean(home)
+    assert home.title[0].value == "Grokking Diffusion"
+    assert len(charts(home)) == 1
+    assert metric_labels(home) == ["Energy distance to the dino", "Mean distance to nearest dino point"]
+    assert_figures_labelled(home)
+    text = " ".join(m.value for m in home.markdown)
+    assert "compute for quality" in text
+    for coming in ("Means and modes", "Score fields", "Spectral bands", "Sampling as optimization", "Playground"):
+        assert coming in text
+    assert any("sqrt" in latex.value for latex in home.latex)
+
+
+def test_home_step_choices_and_scrubber_ends(home):
+    assert len(home.button_group[0].options) == 3
+    for steps in (5, 20, 100):
+        home.button_group[0].set_value(steps).run()
+        assert_clean(home)
+        slider = home.slider[0]
+        assert slider.max == steps and slider.value == steps  # starts at the finished samples
+        for k in (slider.min, slider.max):
+            home.slider[0].set_value(k).run()
+            assert_clean(home)
+            (title,) = charts(home)
+            assert (f"Step 0 of {steps}" in title) if k == 0 else (f"After all {steps} steps" in title)
+            assert len(metric_labels(home)) == 2
+
+
+def test_home_scrub_does_not_recompute(home, monkeypatch):
+    """Scrubbing a precomputed trajectory must hit the cache, never the sampler."""
+    from diffusion_core import samplers
+
+    home.button_group[0].set_value(100).run()
+    calls = []
+    original = samplers.trajectory
+    monkeypatch.setattr(samplers, "trajectory", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for k in (10, 50, 90):
+        home.slider[0].set_value(k).run()
+        assert_clean(home)
+    assert calls == []
+
+
+# ---------------------------------------------------------------- the diffusion process
+
+def test_process_renders(process):
+    assert_clean(process)
+    assert process.title[0].value == "The diffusion process"
+    titles = charts(process)
+    assert len(titles) == 7  # drift field, schedules, trajectories, four ladder rungs
+    assert any("ideal drift" in t for t in titles)
+    assert any("schedule" in t for t in titles)
+    assert sum(t.startswith("Shipped:") for t in titles) == 4
+    labels = metric_labels(process)
+    assert labels[:3] == ["Step t (of T = 1000)", "Signal kept ᾱ_t", "SNR(t)"]
+    assert labels.count("Energy distance") == 4 and labels.count("s2d") == 4
+    assert [b.label for b in process.button] == ["Retrain live"] * 4
+    assert_figures_labelled(process)
+    cited = " ".join(m.value for m in process.markdown) + " ".join(c.value for c in process.caption)
+    for ref in ("Ho et al. 2020", "Song", "Nichol", "Tancik et al. 2020"):
+        assert ref in cited
+
+
+def test_process_forward_every_dataset_and_schedule_at_both_ends(process):
+    from diffusion_core import datasets, schedules
+
+    assert len(process.selectbox(key="fwd_dataset").options) == len(datasets.NAMES)
+    for dataset in datasets.NAMES:
+        process.selectbox(key="fwd_dataset").set_value(dataset)
+        for frac in (0.0, 1.0):
+            process.slider(key="fwd_frac").set_value(frac).run()
+            assert_clean(process)
+            assert any("ideal drift" in t for t in charts(process))
+    process.selectbox(key="fwd_dataset").set_value("dino")
+    assert len(process.selectbox(key="fwd_schedule").options) == len(schedules.NAMES)
+    for schedule in schedules.NAMES:
+        process.selectbox(key="fwd_schedule").set_value(schedule)
+        for frac in (0.0, 1.0):
+            process.slider(key="fwd_frac").set_value(frac).run()
+            assert_clean(process)
+            label, step = next((m.label, m.value) for m in process.metric if m.label.startswith("Step t"))
+            T = label.split("T = ")[1].rstrip(")")
+            assert step == ("1" if frac == 0.0 else T)
+    assert process.info, "the gentle schedule at t = T explains why the data is still visible"
+
+
+def test_process_reverse_every_sampler_steps_and_slider_end(process):
+    for sampler in ("ddpm", "ddim"):
+        process.radio(key="rev_sampler").set_value(sampler)
+        for steps in (20, 100, 1000):
+            process.select_slider(key="rev_steps").set_value(steps).run()
+            assert_clean(process)
+            assert any(f"{steps} steps" in t for t in charts(process))
+    for key in ("rev_particles", "rev_seed"):
+        slider = process.slider(key=key)
+        for value in (slider.min, slider.max):
+            process.slider(key=key).set_value(value).run()
+            assert_clean(process)
+    assert any(t.startswith("12 particles") for t in charts(process))
+
+
+def test_process_retrain_one_rung_quickly(monkeypatch):
+    """Click one rung's retrain button with a 0.5 s budget; the live result survives a rerun."""
+    import app_cache
+
+    monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.5)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PROCESS).run()
+    at.button(key="retrain_ladder_none").click().run()
+    assert_clean(at)
+    live = [t for t in charts(at) if t.startswith("Live:")]
+    assert len(live) == 1
+    assert "retrained_ladder_none" in at.session_state
+    assert any(m.delta and "vs shipped" in m.delta for m in at.metric)
+    at.slider(key="fwd_frac").set_value(0.5).run()  # an unrelated rerun keeps the live model
+    assert_clean(at)
+    assert len([t for t in charts(at) if t.startswith("Live:")]) == 1
+    at.button(key="reset_ladder_none").click().run()
+    assert_clean(at)
+    assert sum(t.startswith("Shipped:") for t in charts(at)) == 4
+
+
+# ---------------------------------------------------------------- structure
+
+def _decorators(path: Path) -> list[tuple[str, dict]]:
+    """(name, keyword arguments) of every st.cache_* decorator in a file."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        for dec in getattr(node, "decorator_list", []):
+            call = dec if isinstance(dec, ast.Call) else None
+            target = call.func if call else dec
+            if isinstance(target, ast.Attribute) and target.attr.startswith("cache_"):
+                found.append((target.attr, {k.arg: k.value for k in (call.keywords if call else [])}))
+    return found
+
+
+def test_caches_live_only_in_app_cache_and_are_bounded():
+    assert not _decorators(ROOT / "app.py")
+    for page in (ROOT / "app_pages").glob("*.py"):
+        assert not _decorators(page), f"{page.name} defines its own cache"
+    caches = _decorators(ROOT / "app_cache.py")
+    assert caches
+    for name, kwargs in caches:
+        assert "max_entries" in kwargs, f"an unbounded st.{name} in app_cache.py"
+
+
+def test_app_only_routes():
+    """app.py holds a docstring, the import, st.set_page_config and st.navigation(...).run()."""
+    import ast
+
+    body = ast.parse((ROOT / "app.py").read_text()).body
+    calls = [ast.unparse(n.value) for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+    others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import))]
+    assert not others
+    assert len(calls) == 2
+    assert calls[0].startswith("st.set_page_config(") and "layout='wide'" in calls[0]
+    assert calls[1].startswith("st.navigation(") and calls[1].endswith(".run()")
