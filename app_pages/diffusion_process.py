@@ -144,19 +144,18 @@ def ladder_panel(name: str, dino_points):
         if retrained is None:
             st.plotly_chart(plots.samples_panel(shipped, dino_points, title=f"Shipped: {info['steps']:,} "
                                                 "training steps"), theme=None, key=f"ladder_{name}")
-            a, b = st.columns(2)
-            a.metric("Energy distance", f"{ed:.4f}")
-            b.metric("s2d", f"{s2d:.3f}")
+            # stacked, not side by side: four panels leave too little width for two numbers
+            st.metric("Energy distance", f"{ed:.4f}")
+            st.metric("s2d", f"{s2d:.3f}")
         elif math.isfinite(retrained["ed"]):
             st.plotly_chart(plots.samples_panel(retrained["samples"], dino_points, color=plots.SERIES[1],
                                                 title=f"Live: {retrained['steps']:,} steps in "
                                                       f"{retrained['seconds']:.0f} s"), theme=None,
                             key=f"ladder_{name}")
-            a, b = st.columns(2)
-            a.metric("Energy distance", f"{retrained['ed']:.4f}", f"{retrained['ed'] - ed:+.2g} vs shipped",
-                     delta_color="inverse")
-            b.metric("s2d", f"{retrained['s2d']:.3f}", f"{retrained['s2d'] - s2d:+.2g} vs shipped",
-                     delta_color="inverse")
+            st.metric("Energy distance", f"{retrained['ed']:.4f}", f"{retrained['ed'] - ed:+.2g} vs shipped",
+                      delta_color="inverse")
+            st.metric("s2d", f"{retrained['s2d']:.3f}", f"{retrained['s2d'] - s2d:+.2g} vs shipped",
+                      delta_color="inverse")
         else:
             st.warning("The retrained model's samples diverged (no finite points). Retrain again, "
                        "or go back to the shipped weights.")

@@ -139,7 +139,7 @@ def schedule_curves(curves: Mapping[str, tuple], *, title: str, marker: float | 
         traces.append({**common, "x": frac, "y": np.log10(np.clip(sn, 1e-12, None)), "showlegend": False,
                        "xaxis": "x2", "yaxis": "y2",
                        "hovertemplate": "t/T = %{x:.2f}<br>log₁₀ SNR = %{y:.2f}<extra>" + name + "</extra>"})
-    xlabel = {"text": "t / T (0 clean, 1 fully noised)"}
+    xlabel = {"text": "t / T (0 = clean)"}
     # SNR = 1 (log10 SNR = 0): above it signal dominates, below it noise does
     shapes = [{"type": "line", "xref": "x2", "yref": "y2", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
                "line": {"color": "#BBBBBB", "width": 1}}]
