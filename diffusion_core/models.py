@@ -123,12 +123,14 @@ class EpsMLP(nn.Module):
         return time_embedding(t, self.TIME_DIM)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """eps_hat for x of shape (N, dim) at step indices t of shape (N,) (0-based)."""
+        """eps_hat for x of shape (N, dim) at 0-based step indices t, shape (N,) or (1,) for all."""
         coords = [x]  # raw coordinates let the net extrapolate where Fourier features cannot
         if self.fourier is not None:
             coords.append(self.fourier(x))
         h = self.inp(torch.cat(coords, dim=1))  # (N, hidden)
-        if self.time_proj is not None:
+        if self.time_proj is not None and t.numel() == 1:
+            h = h + self.time_proj(self.time_features(t.reshape(1)))  # (1, hidden) broadcast
+        elif self.time_proj is not None:
             t_unique, inverse = torch.unique(t, return_inverse=True)
             h = h + self.time_proj(self.time_features(t_unique))[inverse]
         return self.net(h)
@@ -165,7 +167,7 @@ class NetDenoiser(Denoiser):
 
     @torch.no_grad()
     def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        return self.net(x, torch.full((len(x),), int(t), dtype=torch.long))
+        return self.net(x, torch.tensor([int(t)]))
 
 
 class MixtureDenoiser(Denoiser):

@@ -98,3 +98,17 @@ def test_pickled_code_is_never_executed(tmp_path, capsys):
     with pytest.raises(ValueError):
         models.load_checkpoint(tmp_path / "evil.pt")
     assert "must never run" not in capsys.readouterr().out
+
+
+def test_one_step_index_for_the_whole_batch_equals_one_per_row():
+    net = models.EpsMLP(models.ModelConfig(hidden=16, depth=2))
+    x = torch.randn(9, 2)
+    torch.testing.assert_close(net(x, torch.tensor([417])), net(x, torch.full((9,), 417)))
+
+
+def test_the_first_layer_sees_coordinates_and_their_fourier_features():
+    """The block-wise first layer equals one linear layer on [x, cos 2 pi x B, sin 2 pi x B]."""
+    net = models.EpsMLP(models.ModelConfig(hidden=16, depth=1, time_input="none", fourier_features=5))
+    x = torch.randn(8, 2)
+    h = net.inp(torch.cat([x, net.fourier(x)], dim=1))
+    torch.testing.assert_close(net(x, torch.zeros(8, dtype=torch.long)), net.net(h))
