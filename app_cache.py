@@ -76,7 +76,7 @@ def drift(dataset: str, schedule_name: str, t: int, n_arrows: int = 150, n: int 
           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The first n_arrows points x_t of `forward_noised(...)` and the ideal drift E[x0 | x_t] - x_t there."""
     x_t = torch.from_numpy(forward_noised(dataset, schedule_name, t, n, seed)[:n_arrows])  # (A, 2)
-    x0_hat = ideal_denoiser(dataset, schedule_name, n, seed).x0_hat(x_t, t)  # VP -> VE inside the core
+    x0_hat = ideal_denoiser(dataset, schedule_name, n, seed).x0_hat(x_t, t)  # exact E[x0 | x_t]
     return x_t.numpy(), (x0_hat - x_t).numpy()
 
 
@@ -85,10 +85,9 @@ def trajectory(model: str, sampler: str, steps: int | None, n: int, seed: int = 
                ) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """A whole reverse run of a shipped model: states (S + 1, n, 2), x0_hat (S, n, 2), step indices.
 
-    x_T is drawn with `seed`, the sampler's own noise with `seed + 1`.
+    Same seed, same run as `samples(...)` and the command line's `sample`.
     """
-    x_T = samplers.prior(n, 2, torch.Generator().manual_seed(seed))
-    xs, x0s, ts = samplers.trajectory(denoiser(model), x_T, sampler=sampler, steps=steps, seed=seed + 1)
+    xs, x0s, ts = samplers.trajectory(denoiser(model), n, sampler=sampler, steps=steps, seed=seed)
     return xs.numpy(), x0s.numpy(), ts
 
 

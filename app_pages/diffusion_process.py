@@ -231,7 +231,7 @@ st.markdown(
 st.caption(f"Each panel: {LADDER_N:,} samples, DDPM with {LADDER_STEPS} strided steps (all 50 for the "
            f"gentle schedule), seed {SEED}; energy distance against "
            f"{metrics.DINO_REFERENCE_N:,} fresh dino points (two draws of the data score about "
-           f"0 ± 0.003). Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
+           f"0 ± 0.0014). Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
            "instead of its full step count, on this server's CPU.")
 ladder_section()
 

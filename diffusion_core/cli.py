@@ -54,9 +54,18 @@ def _dataset(text: str) -> str:
 
 def _out_path(path: str) -> Path:
     p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder; give a file name")
     if not p.parent.exists():
         raise UsageError(f"cannot write {path}: folder {p.parent} does not exist")
     return p
+
+
+def _save_points(points: torch.Tensor, path: str) -> None:
+    """Write (n, 2) points as .npy at exactly `path` (np.save on a name would append .npy)."""
+    out = _out_path(path)
+    with open(out, "wb") as f:
+        np.save(f, points.numpy())
 
 
 def _progress(record: training.TrainRecord) -> None:
@@ -66,7 +75,7 @@ def _progress(record: training.TrainRecord) -> None:
 
 
 def cmd_data(args) -> None:
-    np.save(_out_path(args.out), datasets.load(args.dataset, args.n, seed=args.seed).numpy())
+    _save_points(datasets.load(args.dataset, args.n, seed=args.seed), args.out)
 
 
 def cmd_train(args) -> None:
@@ -96,9 +105,9 @@ def _denoiser(args) -> models.NetDenoiser:
 
 
 def cmd_sample(args) -> None:
-    out = _out_path(args.out)
+    _out_path(args.out)  # fail before sampling, not after
     x = samplers.sample(_denoiser(args), args.n, sampler=args.sampler, steps=args.steps, seed=args.seed)
-    np.save(out, x.numpy())
+    _save_points(x, args.out)
 
 
 def cmd_bench(args) -> None:
@@ -106,8 +115,8 @@ def cmd_bench(args) -> None:
     result = {"threads": torch.get_num_threads()}
     net = models.EpsMLP(models.ModelConfig(seed=args.seed))
     record = None
-    for record in training.train(net, datasets.load("dino"), seconds=args.seconds, seed=args.seed,
-                                 jitter=datasets.DINO_JITTER):
+    data, jitter = datasets.training_set("dino")
+    for record in training.train(net, data, seconds=args.seconds, seed=args.seed, jitter=jitter):
         pass
     result["train"] = {"budget_seconds": args.seconds, "seconds": round(record.elapsed, 2),
                        "steps": record.step, "steps_per_second": round(record.step / record.elapsed, 1)}

@@ -83,8 +83,11 @@ def checkerboard(n: int, g: torch.Generator) -> torch.Tensor:
 
 
 MIXTURES = {"ring8": ring8_mixture, "two_gaussians": two_gaussians_mixture}
-_SAMPLERS = {"dino": dino, "moons": moons, "swissroll": swissroll, "checkerboard": checkerboard}
-NAMES = ("dino", "moons", "ring8", "two_gaussians", "swissroll", "checkerboard")
+_SAMPLERS = {"dino": dino, "moons": moons,
+             "ring8": lambda n, g: ring8_mixture().sample(n, g),
+             "two_gaussians": lambda n, g: two_gaussians_mixture().sample(n, g),
+             "swissroll": swissroll, "checkerboard": checkerboard}
+NAMES = tuple(_SAMPLERS)
 
 
 def _check_name(name: str) -> None:
@@ -108,10 +111,7 @@ def load(name: str, n: int | None = None, seed: int = 0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     if name == "dino":
         return dino(n, g)
-    n = DEFAULT_N if n is None else n
-    if name in MIXTURES:
-        return MIXTURES[name]().sample(n, g)
-    return _SAMPLERS[name](n, g)
+    return _SAMPLERS[name](DEFAULT_N if n is None else n, g)
 
 
 def jitter_of(name: str) -> float:

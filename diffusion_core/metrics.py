@@ -18,10 +18,11 @@ def standardize(points: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     return (points - centre) / scale
 
 
-def _mean_within(a: torch.Tensor) -> torch.Tensor:
-    """E|X - X'| over distinct pairs (the zero diagonal excluded)."""
+def _mean_within(a: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+    """E|X - X'| over distinct pairs (the zero diagonal excluded), in row blocks to bound memory."""
     n = len(a)
-    return torch.cdist(a, a).sum() / max(n * (n - 1), 1)
+    total = sum(torch.cdist(a[i:i + chunk], a).sum() for i in range(0, n, chunk))
+    return total / max(n * (n - 1), 1)
 
 
 def energy_distance(a: torch.Tensor, b: torch.Tensor, b_within: float | None = None) -> float:
@@ -51,12 +52,17 @@ class Quality:
     sample_to_data: float
 
 
+def _finite_rows(samples: torch.Tensor) -> torch.Tensor:
+    """The samples whose coordinates are all finite (a diverged sampler leaves inf or NaN)."""
+    return samples[torch.isfinite(samples).all(1)]
+
+
 def quality(samples: torch.Tensor, data: torch.Tensor) -> Quality:
     """ED and s2d of samples against data, after standardising both by the data's mean and scale."""
-    finite = torch.isfinite(samples).all(1)
-    if not finite.any():
+    s = _finite_rows(samples)
+    if not len(s):
         return Quality(float("inf"), float("inf"))
-    s, d = standardize(samples[finite], data), standardize(data, data)
+    s, d = standardize(s, data), standardize(data, data)
     return Quality(energy_distance(s, d), float(nearest_distances(s, d).mean()))
 
 
@@ -80,6 +86,8 @@ class Coverage:
 
 def mode_coverage(samples: torch.Tensor, mixture: GaussianMixture, radius: float = 3.0) -> Coverage:
     """Assign each sample to its nearest component if within `radius` of that component's stds."""
+    if (mixture.stds <= 0).any():
+        raise ValueError("mode coverage needs components of positive width (not an empirical set)")
     d = torch.cdist(samples.float(), mixture.means) / mixture.stds[None, :]  # (N, K) in stds
     nearest = d.argmin(1)
     near = d.gather(1, nearest[:, None]).squeeze(1) <= radius
@@ -94,13 +102,13 @@ DINO_REFERENCE_N = 5000
 def dino_quality(samples: torch.Tensor, seed: int = 0, n_reference: int = DINO_REFERENCE_N) -> Quality:
     """The project's dino yardstick in the canonical (standardised) frame.
 
-    ED against a fresh draw of `n_reference` jittered dino points (U-statistic; two data draws
-    score 0 +- 0.002), s2d as the mean distance from each sample to its nearest of the 142 points.
+    ED of 1,000 or so samples against a fresh draw of `n_reference` jittered dino points
+    (U-statistic: 1,000 fresh data points score 0 +- 0.0014, one std over 20 draws); s2d, the
+    mean distance from each sample to its nearest of the 142 points (data: 0.0125, its jitter).
     """
-    finite = torch.isfinite(samples).all(1)
-    if not finite.any():
+    s = _finite_rows(samples)
+    if not len(s):
         return Quality(float("inf"), float("inf"))
-    s = samples[finite]
     reference, within = _dino_reference(seed, n_reference)
     return Quality(energy_distance(s, reference, b_within=within),
                    float(nearest_distances(s, datasets.DINO_POINTS).mean()))

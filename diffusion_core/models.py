@@ -35,7 +35,7 @@ def x0_to_eps(x_t: torch.Tensor, x0: torch.Tensor, alpha_bar) -> torch.Tensor:
 
 
 def eps_to_score(eps: torch.Tensor, alpha_bar) -> torch.Tensor:
-    """Score of q(x_t): grad log q(x_t) = -eps / sqrt(1 - alpha_bar) (Song et al. 2021, eq. 8 ff.)."""
+    """Score of q(x_t): grad log q(x_t) = -eps / sqrt(1 - alpha_bar) (Vincent 2011; Ho et al. 2020, sec. 3.2)."""
     return -eps / (1 - torch.as_tensor(alpha_bar)).sqrt()
 
 
@@ -149,12 +149,15 @@ class Denoiser:
         self.alpha_bar = schedule.alpha_bar  # (T,)
 
     def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """eps_hat(x_t, t), the noise predicted in x_t; shape (N, d)."""
         raise NotImplementedError
 
     def x0_hat(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """E[x0 | x_t] as the model sees it, from eps_hat (Ho et al. 2020 eq. 4 inverted)."""
         return eps_to_x0(x, self.eps(x, t), self.alpha_bar[t])
 
     def score(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """grad log q(x_t) as the model sees it: -eps_hat / sqrt(1 - alpha_bar_t)."""
         return eps_to_score(self.eps(x, t), self.alpha_bar[t])
 
 
@@ -167,6 +170,7 @@ class NetDenoiser(Denoiser):
 
     @torch.no_grad()
     def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """The network's eps_hat, one step index for the whole batch."""
         return self.net(x, torch.tensor([int(t)]))
 
 
@@ -177,11 +181,14 @@ class MixtureDenoiser(Denoiser):
         super().__init__(schedule)
         self.mixture = mixture
 
-    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
+    def x0_hat(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """Exact E[x0 | x_t]: the VE posterior mean at x_t / sqrt(ab), sigma = sqrt((1 - ab) / ab)."""
         ab = self.alpha_bar[t]
-        sigma = ((1 - ab) / ab).sqrt()
-        x0 = self.mixture.posterior_mean(x / ab.sqrt(), float(sigma))
-        return x0_to_eps(x, x0, ab)
+        return self.mixture.posterior_mean(x / ab.sqrt(), float(((1 - ab) / ab).sqrt()))
+
+    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """The ideal eps_hat, from the exact x0_hat."""
+        return x0_to_eps(x, self.x0_hat(x, t), self.alpha_bar[t])
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -202,13 +209,17 @@ def load_checkpoint(path: str | Path) -> tuple[EpsMLP, dict]:
         raise ValueError(f"{path} is not a valid checkpoint ({type(e).__name__})") from e
     if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a Grokking Diffusion checkpoint")
-    names = {f.name for f in fields(ModelConfig)}
-    cfg = blob.get("config", {})
-    if not isinstance(cfg, dict) or set(cfg) - names:
+    cfg, state, meta = blob.get("config"), blob.get("state_dict"), blob.get("meta", {})
+    if not isinstance(cfg, dict) or set(cfg) - {f.name for f in fields(ModelConfig)}:
         raise ValueError(f"{path} has an unknown model config")
-    net = EpsMLP(ModelConfig(**cfg))
+    if not isinstance(state, dict) or not isinstance(meta, dict):
+        raise ValueError(f"{path} is not a Grokking Diffusion checkpoint")
     try:
-        net.load_state_dict(blob["state_dict"])
-    except (RuntimeError, KeyError) as e:
+        net = EpsMLP(ModelConfig(**cfg))
+    except (TypeError, ValueError) as e:  # a field of the wrong type or out of range
+        raise ValueError(f"{path} has an invalid model config ({e})") from e
+    try:
+        net.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError) as e:
         raise ValueError(f"{path} has weights of the wrong shape for its config") from e
-    return net.eval(), dict(blob.get("meta", {}))
+    return net.eval(), dict(meta)

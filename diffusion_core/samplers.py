@@ -15,7 +15,6 @@ import torch
 
 from .models import Denoiser, eps_to_x0, x0_to_eps
 
-NAMES = ("ddpm", "ddim")
 # x0_hat is clipped to this box, as Ho et al. (2020) clip images to [-1, 1]. Every set in the
 # canonical frame lies well inside it; without it, schedules whose alpha_bar_T is ~0 (cosine)
 # turn a small eps error at the first DDIM step into a huge x0_hat.
@@ -85,6 +84,7 @@ def ddim(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
 
 
 _SAMPLERS = {"ddpm": ddpm, "ddim": ddim}
+NAMES = tuple(_SAMPLERS)
 
 
 def get(name: str):
@@ -104,10 +104,12 @@ def sample(denoiser: Denoiser, n: int, *, sampler: str = "ddpm", steps: int | No
     return x
 
 
-def trajectory(denoiser: Denoiser, x: torch.Tensor, *, sampler: str = "ddpm",
-               steps: int | None = None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-    """The whole run: states (S + 1, N, d) from x_T to x_0, x0_hat (S, N, d), and the step indices."""
+def trajectory(denoiser: Denoiser, n: int, *, sampler: str = "ddpm", steps: int | None = None,
+               seed: int = 0, dim: int = 2) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """The whole run of `sample(...)` with the same seed: states (S + 1, n, d) from x_T to x_0
+    (the last equals what `sample` returns), x0_hat (S, n, d), and the step indices."""
     g = torch.Generator().manual_seed(seed)
+    x = prior(n, dim, g)
     xs, x0s, ts = [x], [], []
     for step in get(sampler)(denoiser, x, steps, generator=g):
         xs.append(step.x)

@@ -4,7 +4,7 @@ The forward process is x_t = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps (H
 2020, eq. 4). Arrays are indexed by t - 1, so index 0 is the first, least noisy step.
 
 - linear: betas linear from 1e-4 to 0.02 at T = 1000 (Ho et al. 2020), rescaled by
-  1000 / T for other T so the end point stays the same.
+  1000 / T for other T so that x_T stays pure noise (alpha_bar_T < 1e-3).
 - cosine: alpha_bar from the squared cosine of Nichol and Dhariwal (2021), eq. 17.
 - gentle: linear betas from 1e-4 chosen to end at alpha_bar_T = 0.6, the fix that makes the
   T-Rex (dino) toy model work: with 50 steps this is Ho's 1e-4..0.02 range.
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import torch
 
-NAMES = ("linear", "cosine", "gentle")
 GENTLE_ALPHA_BAR_T = 0.6
 
 
@@ -30,6 +29,7 @@ class Schedule:
 
     @property
     def T(self) -> int:
+        """Number of steps."""
         return len(self.betas)
 
     @property
@@ -89,7 +89,7 @@ def cosine(T: int = 1000, s: float = 0.008) -> Schedule:
 
 
 def gentle(T: int = 50, alpha_bar_T: float = GENTLE_ALPHA_BAR_T) -> Schedule:
-    """Linear betas from 1e-4 whose end point is chosen so that alpha_bar_T = alpha_bar_T."""
+    """Linear betas from 1e-4, the last one found by bisection so that prod(1 - beta) = alpha_bar_T."""
     lo, hi = 1e-4, 1.0
     for _ in range(100):  # bisection on the last beta; alpha_bar_T falls as it grows
         mid = 0.5 * (lo + hi)
@@ -99,6 +99,7 @@ def gentle(T: int = 50, alpha_bar_T: float = GENTLE_ALPHA_BAR_T) -> Schedule:
 
 
 _BUILDERS = {"linear": linear, "cosine": cosine, "gentle": gentle}
+NAMES = tuple(_BUILDERS)
 
 
 def make(name: str, T: int) -> Schedule:

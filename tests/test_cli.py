@@ -83,6 +83,27 @@ def test_bad_arguments_end_with_one_line_and_status_2(tmp_path, args, needle):
     assert "Traceback" not in r.stderr
 
 
+def test_output_goes_to_exactly_the_named_file(tmp_path):
+    r = cli("data", "--dataset", "moons", "--n", "10", "--out", tmp_path / "points")
+    assert r.returncode == 0, r.stderr
+    assert np.load(tmp_path / "points").shape == (10, 2) and not (tmp_path / "points.npy").exists()
+    r = cli("data", "--dataset", "moons", "--out", tmp_path)
+    assert r.returncode == 2 and "is a folder" in r.stderr
+
+
+@pytest.mark.parametrize("blob", [
+    {"format": 1, "config": {"hidden": "8"}, "state_dict": {}, "meta": {}},
+    {"format": 1, "config": {}, "state_dict": torch.zeros(3), "meta": {}},
+    {"format": 1, "config": {}, "state_dict": models.EpsMLP(models.ModelConfig()).state_dict(), "meta": [1]},
+    {"format": 1, "config": {"depth": -1}, "state_dict": {}, "meta": {}},
+])
+def test_malformed_checkpoints_are_one_clear_line(tmp_path, blob):
+    torch.save(blob, tmp_path / "odd.pt")
+    r = cli("sample", "--checkpoint", tmp_path / "odd.pt", "--out", tmp_path / "x.npy")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Traceback" not in r.stderr and "odd.pt" in r.stderr
+
+
 def test_a_text_file_as_checkpoint_is_a_clear_error(tmp_path):
     (tmp_path / "notes.pt").write_text("hello")
     r = cli("sample", "--checkpoint", tmp_path / "notes.pt", "--out", tmp_path / "x.npy")

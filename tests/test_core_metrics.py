@@ -49,6 +49,13 @@ def test_mode_coverage_of_samples_between_modes_is_off_mode():
     assert cov.off_mode == 1.0 and cov.modes_hit == 0 and float(cov.shares.sum()) == 0.0
 
 
+def test_mode_coverage_refuses_an_empirical_set():
+    from diffusion_core.mixtures import EmpiricalSet
+
+    with pytest.raises(ValueError, match="positive width"):
+        metrics.mode_coverage(torch.zeros(3, 2), EmpiricalSet(torch.ones(4, 2)))
+
+
 def test_dino_quality_of_data_is_at_the_floor():
     """Fresh dino data: ED about 0, s2d the mean of a Rayleigh(jitter) distance, jitter * sqrt(pi / 2)."""
     q = metrics.dino_quality(datasets.load("dino", 4000, seed=5))

@@ -49,10 +49,12 @@ def test_steps_yield_x_x0_hat_t_sigma():
     torch.testing.assert_close(steps[-1].x, steps[-1].x0_hat)  # the last step lands on x0_hat
 
 
-def test_trajectory_stacks_the_run():
+@pytest.mark.parametrize("sampler", samplers.NAMES)
+def test_trajectory_stacks_the_same_run_as_sample(sampler):
     den = models.MixtureDenoiser(GAUSS, schedules.make("linear", 50))
-    xs, x0s, ts = samplers.trajectory(den, torch.randn(5, 2), sampler="ddim", steps=10)
+    xs, x0s, ts = samplers.trajectory(den, 5, sampler=sampler, steps=10, seed=7)
     assert xs.shape == (11, 5, 2) and x0s.shape == (10, 5, 2) and len(ts) == 10
+    assert torch.equal(xs[-1], samplers.sample(den, 5, sampler=sampler, steps=10, seed=7))
 
 
 @pytest.mark.parametrize("T,steps", [(1000, 50), (1000, 1), (50, 50), (50, 200), (10, None)])

@@ -38,7 +38,6 @@ def test_a_time_budget_alone_ends_the_run():
     records = list(training.train(net, datasets.load("moons", 500), seconds=0.5,
                                   config=training.TrainConfig(batch_size=64)))
     assert records[-1].total is None and records[-1].fraction == 1.0 and records[-1].elapsed >= 0.5
-    assert records[-1].lr < 1e-4 * training.TrainConfig().lr  # the cosine decay ran to its end
 
 
 def test_stopping_early_keeps_the_averaged_weights():
