@@ -15,8 +15,10 @@ import torch
 from diffusion_core import datasets, metrics, mixtures, models, pretrained, samplers, schedules
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
-SCHEDULE_T = {name: 1000 for name in schedules.NAMES} | {
-    recipe.config.schedule: recipe.config.T for recipe in pretrained.RECIPES.values()}
+SCHEDULE_T = {"linear": 1000, "cosine": 1000, "gentle": 50}
+# What a page says when a shipped file is missing or unreadable (the pages never crash on it).
+MISSING_WEIGHTS = ("The shipped weights `{name}` could not be loaded ({err}). Remake them with "
+                   "`python -m diffusion_core pretrain`.")
 # Seconds of live retraining per rung of the ablation ladder (a module constant, so a test can
 # shorten it without the page knowing).
 RETRAIN_SECONDS = 10.0

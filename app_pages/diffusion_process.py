@@ -8,7 +8,7 @@ import math
 import streamlit as st
 
 import app_cache
-from diffusion_core import datasets, metrics, models, plots, pretrained, samplers, schedules, training
+from diffusion_core import datasets, metrics, models, plots, pretrained, samplers, schedules
 
 DATASET_LABELS = {"dino": "Dino (Datasaurus)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
                   "two_gaussians": "Two Gaussians (1 : 4)", "swissroll": "Swiss roll",
@@ -18,8 +18,6 @@ SCHEDULE_LABELS = {"linear": "linear (Ho et al. 2020)", "cosine": "cosine (Nicho
 SAMPLER_LABELS = {"ddpm": "DDPM", "ddim": "DDIM"}
 PATH_STEPS = (20, 100, 1000)
 LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED = "ddpm", 100, 1000, 0
-MISSING_WEIGHTS = ("The shipped weights `{name}` could not be loaded ({err}). Remake them with "
-                   "`python -m diffusion_core pretrain`.")
 
 
 @st.fragment
@@ -79,7 +77,7 @@ def reverse_section():
         try:
             xs, _, _ = app_cache.trajectory("dino", sampler, path_steps, n_particles, seed)
         except (FileNotFoundError, ValueError) as err:
-            st.warning(MISSING_WEIGHTS.format(name="dino", err=err))
+            st.warning(app_cache.MISSING_WEIGHTS.format(name="dino", err=err))
         else:
             title = f"{n_particles} particle{'s' * (n_particles > 1)}, {SAMPLER_LABELS[sampler]}, {path_steps} steps"
             st.plotly_chart(plots.trajectories(xs, data=app_cache.points("dino"), title=title),
@@ -104,18 +102,16 @@ def reverse_section():
 
 def retrain(name: str):
     """Train one rung from scratch for RETRAIN_SECONDS with a progress bar; keep the result in the session."""
-    recipe = pretrained.RECIPES[name]
-    net = models.EpsMLP(recipe.config)
+    net, run = pretrained.trainer(name, seconds=app_cache.RETRAIN_SECONDS)
     bar = st.progress(0.0, text="starting...")
     record = None
-    data, jitter = datasets.training_set(recipe.dataset, SEED)
-    for record in training.train(net, data, seconds=app_cache.RETRAIN_SECONDS, seed=SEED, jitter=jitter):
+    for record in run:
         bar.progress(min(record.fraction, 1.0), text=f"step {record.step:,}, {record.elapsed:.1f} of "
                                                      f"{app_cache.RETRAIN_SECONDS:.0f} s, loss {record.loss:.3f}")
     bar.empty()
     x = samplers.sample(models.NetDenoiser(net), LADDER_N, sampler=LADDER_SAMPLER, steps=LADDER_STEPS, seed=SEED)
     q = metrics.dino_quality(x, seed=SEED)
-    st.session_state[f"retrained_{name}"] = {"net": net, "samples": x.numpy(), "ed": q.energy_distance,
+    st.session_state[f"retrained_{name}"] = {"samples": x.numpy(), "ed": q.energy_distance,
                                              "s2d": q.sample_to_data, "steps": record.step,
                                              "seconds": record.elapsed}
 
@@ -139,7 +135,7 @@ def ladder_panel(name: str, dino_points):
             ed, s2d = app_cache.quality(name, LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED)
             shipped = app_cache.samples(name, LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED)
         except (FileNotFoundError, ValueError) as err:
-            st.warning(MISSING_WEIGHTS.format(name=name, err=err))
+            st.warning(app_cache.MISSING_WEIGHTS.format(name=name, err=err))
             return
         if retrained is None:
             st.plotly_chart(plots.samples_panel(shipped, dino_points, title=f"Shipped: {info['steps']:,} "
@@ -189,9 +185,13 @@ st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\
 st.markdown(
     "The red arrows are the **ideal drift**, drawn at true length from 150 of the noisy "
     "points: from $x_t$ to where such a point came from on average, "
-    "$\\mathbb{E}[x_0 \\mid x_t] - x_t$. No network is involved: for these sets the average "
-    "is exact (a softmax-weighted mean of the data points, or of the mixture's components). "
-    "It is the best any denoiser can do, and what a trained network tries to learn."
+    "$\\mathbb{E}[x_0 \\mid x_t] - x_t$. No network is involved; the average is exact. For the "
+    "two mixtures (eight Gaussians, two Gaussians) it is the true posterior mean: each component "
+    "pulls $x_t$ towards its own best guess, weighted by how likely that component is to have "
+    "produced $x_t$. For the other sets it is the ideal denoiser of the finite set of points "
+    "(the 142 dino points, or 1,000 drawn points): a softmax-weighted average of the points. "
+    "That is the best any denoiser can do for those points, and what a trained network tries to "
+    "learn; at small $t$ it snaps each $x_t$ onto a single training point, which is memorisation."
 )
 forward_section()
 
@@ -208,10 +208,12 @@ reverse_section()
 
 st.header("3. What the model needs: the ablation ladder")
 st.markdown(
-    "Four models, each one change away from the one before, all trained on the same 142 dino "
-    "points. The network must know **how noisy** its input is (the time input); it must be able "
-    "to draw **sharp** shapes, which random Fourier features of the coordinates provide "
-    "(Tancik et al. 2020):"
+    "Four models, each adding one idea to the one before, all trained on the same 142 dino "
+    "points for the same number of steps: (1) no time input; (2) the time as $t/T$; (3) Fourier "
+    "features, of the time (a sinusoidal embedding) and of the coordinates; (4) the same network "
+    "on a gentler schedule with fewer steps ($T = 50$, $\\bar\\alpha_T = 0.6$). The network must "
+    "know **how noisy** its input is (the time input); it must be able to draw **sharp** shapes, "
+    "which random Fourier features of the coordinates provide (Tancik et al. 2020):"
 )
 st.latex(r"\gamma(x) = \big[\cos(2\pi B x),\ \sin(2\pi B x)\big],\qquad B_{ij} \sim \mathcal{N}(0, s^2)")
 st.markdown(
@@ -226,7 +228,10 @@ st.markdown(
     "lower is better for both: the **energy distance** (Szekely and Rizzo 2013) compares the "
     "whole distribution with the data, and falls by more than a factor of ten once the model "
     "knows $t$; after that it sits near its noise floor. The sharper rungs show in **s2d**, the mean "
-    "distance from a sample to its nearest data point, which keeps falling."
+    "distance from a sample to its nearest data point, which keeps falling. The gentle rung can "
+    "score a slightly worse energy distance than the one before: its $x_T$ still holds 60% of the "
+    "signal, yet sampling starts from pure noise, so the overall shape is a little off even while "
+    "every point sits on a line."
 )
 st.caption(f"Each panel: {LADDER_N:,} samples, DDPM with {LADDER_STEPS} strided steps (all 50 for the "
            f"gentle schedule), seed {SEED}; energy distance against "

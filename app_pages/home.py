@@ -7,14 +7,13 @@ from diffusion_core import plots
 
 MODEL, SAMPLER, N_POINTS, SEED = "dino", "ddpm", 1500, 0
 STEP_CHOICES = (5, 20, 100)
-DINO_LIM = 2.8  # half-width of the view: the dino spans about [-1.1, 2] x [-2.1, 2.4]
+DINO_LIM = 2.8  # half-width of the view: the dino spans about [-1.4, 2.0] x [-2.0, 2.3]
 
 st.title("Grokking Diffusion")
 try:
     info = app_cache.model_info(MODEL)
 except (FileNotFoundError, ValueError) as err:
-    st.warning(f"The shipped weights `{MODEL}` could not be loaded ({err}). Remake them with "
-               "`python -m diffusion_core pretrain`.")
+    st.warning(app_cache.MISSING_WEIGHTS.format(name=MODEL, err=err))
     st.stop()
 st.markdown(
     "**Diffusion trades compute for quality: a small model applied many times.** "

@@ -224,3 +224,11 @@ def test_app_only_routes():
     assert len(calls) == 2
     assert calls[0].startswith("st.set_page_config(") and "layout='wide'" in calls[0]
     assert calls[1].startswith("st.navigation(") and calls[1].endswith(".run()")
+
+
+def test_schedule_lengths_match_the_shipped_models():
+    import app_cache
+    from diffusion_core import pretrained
+
+    for recipe in pretrained.RECIPES.values():
+        assert app_cache.SCHEDULE_T[recipe.config.schedule] == recipe.config.T

@@ -7,10 +7,12 @@ rewrites the files). Loading uses torch.load(weights_only=True): no pickled code
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..models import EpsMLP, ModelConfig, load_checkpoint
+from .. import datasets, training
+from ..models import EpsMLP, ModelConfig, load_checkpoint, save_checkpoint
 
 DIR = Path(__file__).parent
 
@@ -53,22 +55,29 @@ def load(name: str) -> tuple[EpsMLP, dict]:
     return load_checkpoint(path(name))
 
 
-def remake(name: str, on_record=None) -> dict:
-    """Retrain the shipped model `name` from its recipe and overwrite its file; returns its metadata."""
-    import time
+def trainer(name: str, *, steps: int | None = None, seconds: float | None = None):
+    """A fresh network for recipe `name` and the training generator for it (training.train).
 
-    from .. import datasets, training
-    from ..models import save_checkpoint
-
-    out = path(name)  # raises the clear error for an unknown name
+    With neither steps nor seconds, the recipe's own step count: the run that made the shipped file.
+    """
+    path(name)  # raises the clear error for an unknown name
     recipe = RECIPES[name]
     net = EpsMLP(recipe.config)
     data, jitter = datasets.training_set(recipe.dataset, recipe.seed)
+    if steps is None and seconds is None:
+        steps = recipe.steps
+    return net, training.train(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter)
+
+
+def remake(name: str, on_record=None) -> dict:
+    """Retrain the shipped model `name` from its recipe and overwrite its file; returns its metadata."""
+    net, run = trainer(name)
     start = time.perf_counter()
-    for record in training.train(net, data, steps=recipe.steps, seed=recipe.seed, jitter=jitter):
+    for record in run:
         if on_record is not None:
             on_record(record)
+    recipe = RECIPES[name]
     meta = {"name": name, "title": recipe.title, "dataset": recipe.dataset, "steps": recipe.steps,
             "seed": recipe.seed, "seconds": round(time.perf_counter() - start, 2)}
-    save_checkpoint(net, out, meta)
+    save_checkpoint(net, path(name), meta)
     return meta
