@@ -8,6 +8,7 @@ import math
 import streamlit as st
 
 import app_cache
+import app_state
 from diffusion_core import datasets, metrics, models, plots, pretrained, samplers, schedules
 
 DATASET_LABELS = {"dino": "Dino (Datasaurus)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
@@ -24,11 +25,12 @@ LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED = "ddpm", 100, 1000, 0
 def forward_section():
     """Data set, schedule and t controls; the noised points with the ideal drift; the schedule curves."""
     c_set, c_sched, c_t = st.columns([1, 1, 2])
-    dataset = c_set.selectbox("Data set", datasets.NAMES, format_func=DATASET_LABELS.get, key="fwd_dataset")
+    dataset = c_set.selectbox("Data set", datasets.NAMES, format_func=DATASET_LABELS.get,
+                              **app_state.keep("fwd_dataset", "dino"))
     schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=SCHEDULE_LABELS.get,
-                                      key="fwd_schedule")
-    frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, 0.1, 0.01, key="fwd_frac",
-                      help="0 is the clean data, 1 is the last step T.")
+                                      **app_state.keep("fwd_schedule", "linear"))
+    frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, step=0.01,
+                      help="0 is the clean data, 1 is the last step T.", **app_state.keep("fwd_frac", 0.1))
     T = app_cache.SCHEDULE_T[schedule_name]
     t = max(1, round(frac * T))  # the 1-based step shown; arrays are indexed by t - 1
     curves = app_cache.schedule_curves()
@@ -67,11 +69,11 @@ def forward_section():
 def reverse_section():
     """Sampler, steps, particles and seed controls; the particle paths of the shipped dino model."""
     c_s, c_n, c_k, c_seed = st.columns(4)
-    sampler = c_s.radio("Sampler", samplers.NAMES, index=samplers.NAMES.index("ddim"),
-                        format_func=SAMPLER_LABELS.get, horizontal=True, key="rev_sampler")
-    path_steps = c_n.select_slider("Denoising steps", PATH_STEPS, value=100, key="rev_steps")
-    n_particles = c_k.slider("Particles", 1, 12, 6, key="rev_particles")
-    seed = c_seed.slider("Noise seed", 0, 9, 0, key="rev_seed")
+    sampler = c_s.radio("Sampler", samplers.NAMES, format_func=SAMPLER_LABELS.get, horizontal=True,
+                        **app_state.keep("rev_sampler", "ddim"))
+    path_steps = c_n.select_slider("Denoising steps", PATH_STEPS, **app_state.keep("rev_steps", 100))
+    n_particles = c_k.slider("Particles", 1, 12, **app_state.keep("rev_particles", 6))
+    seed = c_seed.slider("Noise seed", 0, 9, **app_state.keep("rev_seed", 0))
     left, right = st.columns([1.1, 1], gap="large")
     with left:
         try:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import app_cache
+import app_state
 from diffusion_core import plots
 
 MODEL, SAMPLER, N_POINTS, SEED = "dino", "ddpm", 1500, 0
@@ -64,11 +65,12 @@ with left:
 
 with right:
     steps = st.segmented_control(
-        "Model applications (denoising steps)", STEP_CHOICES, default=100, required=True,
-        help="The same trained network, applied this many times (DDPM, Ho et al. 2020, strided).")
+        "Model applications (denoising steps)", STEP_CHOICES, required=True,
+        help="The same trained network, applied this many times (DDPM, Ho et al. 2020, strided).",
+        **app_state.keep("home_steps", 100))
     xs, x0s, ts = app_cache.trajectory(MODEL, SAMPLER, steps, N_POINTS, SEED)
     n_steps = len(ts)
-    k = st.slider("Reverse step (0 = pure noise)", 0, n_steps, n_steps, key=f"home_step_{n_steps}")
+    k = st.slider("Reverse step (0 = pure noise)", 0, n_steps, **app_state.keep(f"home_step_{n_steps}", n_steps))
     data = app_cache.points("dino")
     if k < n_steps:
         fig = plots.denoising_step(data, xs[k], x0s[k], lim=DINO_LIM,

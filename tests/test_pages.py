@@ -232,3 +232,18 @@ def test_schedule_lengths_match_the_shipped_models():
 
     for recipe in pretrained.RECIPES.values():
         assert app_cache.SCHEDULE_T[recipe.config.schedule] == recipe.config.T
+
+
+def test_controls_keep_their_values_across_a_visit_to_another_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PROCESS).run()
+    at.slider(key="fwd_frac").set_value(0.5).run()
+    at.selectbox(key="fwd_dataset").set_value("ring8").run()
+    at.slider(key="rev_particles").set_value(3).run()
+    at.switch_page(HOME).run()
+    assert_clean(at)
+    at.switch_page(PROCESS).run()
+    assert_clean(at)
+    assert at.slider(key="fwd_frac").value == 0.5
+    assert at.selectbox(key="fwd_dataset").value == "ring8"
+    assert at.slider(key="rev_particles").value == 3
