@@ -93,18 +93,9 @@ def trajectory(model: str, sampler: str, steps: int | None, n: int, seed: int = 
     return xs.numpy(), x0s.numpy(), ts
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def trajectory_quality(model: str, sampler: str, steps: int | None, n: int, seed: int = 0) -> tuple[float, float]:
-    """(energy distance, s2d) of the end points of `trajectory(...)` on the dino yardstick."""
-    xs, _, _ = trajectory(model, sampler, steps, n, seed)
-    q = metrics.dino_quality(torch.from_numpy(xs[-1]), seed=seed)
-    return q.energy_distance, q.sample_to_data
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
 def samples(model: str, sampler: str, steps: int | None, n: int, seed: int = 0) -> np.ndarray:
-    """n samples of a shipped model, (n, 2); deterministic in seed."""
-    return samplers.sample(denoiser(model), n, sampler=sampler, steps=steps, seed=seed).numpy()
+    """n samples of a shipped model, (n, 2): the end of the cached `trajectory(...)`, same seed."""
+    return trajectory(model, sampler, steps, n, seed)[0][-1]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

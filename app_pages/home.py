@@ -79,7 +79,7 @@ with right:
         fig = plots.denoising_step(data, xs[k], lim=DINO_LIM, state_name="x₀, the final samples",
                                    title=f"After all {n_steps} steps: {N_POINTS:,} samples x₀")
     st.plotly_chart(fig, theme=None, key="home_dino")
-    ed, s2d = app_cache.trajectory_quality(MODEL, SAMPLER, steps, N_POINTS, SEED)
+    ed, s2d = app_cache.quality(MODEL, SAMPLER, steps, N_POINTS, SEED)
     c1, c2 = st.columns(2)
     c1.metric("Energy distance to the dino", f"{ed:.4f}",
               help="Szekely and Rizzo (2013); two draws of the data itself score about 0 ± 0.0014.")
