@@ -8,20 +8,52 @@ into `diffusion_core`; none of them draws anything.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import streamlit as st
 import torch
 
-from diffusion_core import datasets, metrics, mixtures, models, pretrained, samplers, schedules
+from diffusion_core import datasets, metrics, mixtures, models, pretrained, samplers, schedules, turns, worker
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
 SCHEDULE_T = {"linear": 1000, "cosine": 1000, "gentle": 50}
 # What a page says when a shipped file is missing or unreadable (the pages never crash on it).
 MISSING_WEIGHTS = ("The shipped weights `{name}` could not be loaded ({err}). Remake them with "
                    "`python -m diffusion_core pretrain`.")
-# Seconds of live retraining per rung of the ablation ladder (a module constant, so a test can
-# shorten it without the page knowing).
-RETRAIN_SECONDS = 10.0
+# Seconds of live retraining per rung of the ablation ladder. A module constant, so a test can
+# shorten it without the page knowing; GD_RETRAIN_SECONDS overrides it for a whole server (the
+# browser tests use 1 s; a host with a slow CPU may want more).
+def _seconds_from_env(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if 0 < value < 3600 else default
+
+
+RETRAIN_SECONDS = _seconds_from_env("GD_RETRAIN_SECONDS", 10.0)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def training_line() -> turns.TurnQueue:
+    """The one process-wide line every live training waits in (first come, first served).
+
+    One slot: there is one training process (`training_worker`), so a training keeps one core to
+    itself and page runs keep the other (2 cores; README, Load).
+    """
+    return turns.TurnQueue(slots=1)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def training_worker() -> worker.Worker:
+    """The child process live trainings run in, off the server's interpreter lock (diffusion_core.worker).
+
+    Started at once, so that a page with a training button can have it ready before the first click.
+    """
+    w = worker.Worker()
+    w.start()
+    return w
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -6,9 +6,11 @@ Each section is a fragment, so moving a control reruns only its own section.
 import math
 
 import streamlit as st
+import torch
 
 import app_cache
 import app_state
+import app_training
 from diffusion_core import datasets, metrics, models, plots, pretrained, samplers, schedules
 
 DATASET_LABELS = {"dino": "Dino (Datasaurus)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
@@ -103,14 +105,13 @@ def reverse_section():
 
 
 def retrain(name: str):
-    """Train one rung from scratch for RETRAIN_SECONDS with a progress bar; keep the result in the session."""
-    net, run = pretrained.trainer(name, seconds=app_cache.RETRAIN_SECONDS)
-    bar = st.progress(0.0, text="starting...")
-    record = None
-    for record in run:
-        bar.progress(min(record.fraction, 1.0), text=f"step {record.step:,}, {record.elapsed:.1f} of "
-                                                     f"{app_cache.RETRAIN_SECONDS:.0f} s, loss {record.loss:.3f}")
-    bar.empty()
+    """Train one rung from scratch for RETRAIN_SECONDS (after waiting for the CPU); keep the result in the session."""
+    record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
+    if record is None:
+        raise RuntimeError("the training made no step")
+    net = models.EpsMLP(pretrained.RECIPES[name].config)
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    net.eval()
     x = samplers.sample(models.NetDenoiser(net), LADDER_N, sampler=LADDER_SAMPLER, steps=LADDER_STEPS, seed=SEED)
     q = metrics.dino_quality(x, seed=SEED)
     st.session_state[f"retrained_{name}"] = {"samples": x.numpy(), "ed": q.energy_distance,
@@ -208,6 +209,7 @@ st.markdown(
 )
 reverse_section()
 
+app_cache.training_worker()  # start the training process while the reader reads (it takes a few seconds)
 st.header("3. What the model needs: the ablation ladder")
 st.markdown(
     "Four models, each adding one idea to the one before, all trained on the same 142 dino "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from torch import nn
@@ -199,27 +200,31 @@ def save_checkpoint(net: EpsMLP, path: str | Path, meta: dict | None = None) -> 
                 "state_dict": net.state_dict(), "meta": dict(meta or {})}, path)
 
 
-def load_checkpoint(path: str | Path) -> tuple[EpsMLP, dict]:
-    """Load a checkpoint safely (weights_only=True); bad files raise ValueError with the reason."""
+def load_checkpoint(path: str | Path | BinaryIO) -> tuple[EpsMLP, dict]:
+    """Load a checkpoint safely (weights_only=True); bad files raise ValueError with the reason.
+
+    `path` may also be an open binary file such as io.BytesIO; messages then say "the file".
+    """
+    name = path if isinstance(path, (str, Path)) else "the file"
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
     except Exception as e:  # not a torch file, or it holds pickled objects
-        raise ValueError(f"{path} is not a valid checkpoint ({type(e).__name__})") from e
+        raise ValueError(f"{name} is not a valid checkpoint ({type(e).__name__})") from e
     if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a Grokking Diffusion checkpoint")
+        raise ValueError(f"{name} is not a Grokking Diffusion checkpoint")
     cfg, state, meta = blob.get("config"), blob.get("state_dict"), blob.get("meta", {})
     if not isinstance(cfg, dict) or set(cfg) - {f.name for f in fields(ModelConfig)}:
-        raise ValueError(f"{path} has an unknown model config")
+        raise ValueError(f"{name} has an unknown model config")
     if not isinstance(state, dict) or not isinstance(meta, dict):
-        raise ValueError(f"{path} is not a Grokking Diffusion checkpoint")
+        raise ValueError(f"{name} is not a Grokking Diffusion checkpoint")
     try:
         net = EpsMLP(ModelConfig(**cfg))
     except (TypeError, ValueError) as e:  # a field of the wrong type or out of range
-        raise ValueError(f"{path} has an invalid model config ({e})") from e
+        raise ValueError(f"{name} has an invalid model config ({e})") from e
     try:
         net.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError) as e:
-        raise ValueError(f"{path} has weights of the wrong shape for its config") from e
+        raise ValueError(f"{name} has weights of the wrong shape for its config") from e
     return net.eval(), dict(meta)

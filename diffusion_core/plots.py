@@ -69,8 +69,13 @@ def _data_trace(data, name: str = "training data") -> dict:
 
 
 def _points_trace(points, name: str, color: str, size: float = 4, opacity: float = 0.7) -> dict:
+    """Markers for the finite rows of `points`; the legend says how many diverged (NaN or inf) and are not shown."""
     p = _finite_rows(points)
-    return {"type": "scatter", "x": p[:, 0], "y": p[:, 1], "mode": "markers", "name": name,
+    dropped = _np(points).reshape(-1, 2).shape[0] - len(p)
+    extra = {}
+    if dropped:  # said in the legend, and the legend shown even for a lone trace
+        name, extra = f"{name} ({dropped:,} diverged, not shown)", {"showlegend": True}
+    return {**extra, "type": "scatter", "x": p[:, 0], "y": p[:, 1], "mode": "markers", "name": name,
             "marker": {"color": color, "size": size, "opacity": opacity},
             "hovertemplate": "(%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"}
 

@@ -1,166 +1,127 @@
 """Real-browser checks with Playwright driving Debian's Chromium.
 
-A fresh `streamlit run app.py` on a free loopback port; skipped with the reason when Chromium or
-Playwright is missing (CI installs both, see .ci/run).
+A fresh `streamlit run app.py` on a free loopback port (tools/browser.py); skipped with the
+reason when Chromium or Playwright is missing (CI installs both, see .ci/run). On every page the
+tests move every slider, change every select, radio and segmented control, and click every button
+that does not start a long training, checking for an exception and for console errors after each;
+the pages and controls touched are printed at the end of the run.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = ROOT / "screenshots"
+from tools import browser
+
+SHOTS = browser.ROOT / "screenshots"
+RETRAIN_SECONDS = "1"  # the test server's live trainings last 1 s (GD_RETRAIN_SECONDS)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not Path(CHROMIUM).exists():
+if not browser.Path(browser.CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-# (url path, heading the page must show, its title in st.navigation)
-PAGES = [
-    ("/", "Grokking Diffusion", "Home"),
-    ("/diffusion_process", "The diffusion process", "The diffusion process"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _server():
-    """Start `streamlit run app.py` on a free loopback port and yield its URL once healthy."""
-    port = _free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail("streamlit did not become healthy within 60 s: " + log.read().decode()[-2000:])
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+PAGES = browser.PAGES
+# The controls each page has, by kind: the exerciser must touch exactly these.
+CONTROLS = {
+    "Home": {"segmented control": 1, "slider": 1},
+    "The diffusion process": {"radio": 1, "select": 2, "slider": 4},
+}
+# what the exerciser touched on each page, printed by conftest.pytest_terminal_summary
+TOUCHED: dict[str, browser.Touched] = {}
 
 
 @pytest.fixture(scope="module")
 def server():
     """A fresh app server; the first page load after its start is the one legacy menus show on."""
-    with _server() as url:
-        yield url
+    with browser.server(env={"GD_RETRAIN_SECONDS": RETRAIN_SECONDS}) as srv:
+        yield srv.url
 
 
 @pytest.fixture(scope="module")
-def browser():
+def chromium():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        b = browser.launch(p)
         yield b
         b.close()
 
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    yield pg
+    context.close()
 
 
-def wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the script has run and finished (not merely until the app shell is there)."""
-    page.wait_for_selector(IDLE, timeout=timeout_ms)
-    page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=timeout_ms)
-    page.wait_for_timeout(300)
-
-
-def _is_base_path_probe(url: str) -> bool:
-    """Loaded at /page, Streamlit's frontend first looks for its server under /page/_stcore/..."""
-    return url.rsplit("/", 1)[-1] in ("health", "host-config") and "/_stcore/" in url
-
-
-def watch_errors(page) -> list[str]:
-    """Collect console errors, uncaught page errors and failed requests (bar base-path probes)."""
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not _is_base_path_probe(r.url) else None)
-    return errors
-
-
-def sidebar_links(page) -> list[str]:
-    return [t.strip() for t in page.locator("[data-testid='stSidebarNavLink']").all_inner_texts()]
-
-
-def test_first_load_shows_only_the_apps_own_navigation(server, browser):
+def test_first_load_shows_only_the_apps_own_navigation(server, page):
     """Streamlit's legacy pages/ auto-discovery must never show its own menu, not even at first load."""
-    page = browser.new_page()
     page.goto(server)
     seen = set()
     for _ in range(20):  # watch the sidebar while the first run settles
-        seen.update(sidebar_links(page))
+        seen.update(browser.sidebar_links(page))
         page.wait_for_timeout(100)
-    wait_idle(page)
-    seen.update(sidebar_links(page))
+    browser.wait_idle(page)
+    seen.update(browser.sidebar_links(page))
     titles = {title for _, _, title in PAGES}
     assert seen <= titles, f"legacy or unexpected menu entries: {sorted(seen - titles)}"
-    assert titles <= set(sidebar_links(page))
-    page.close()
+    assert titles <= set(browser.sidebar_links(page))
 
 
-def test_a_deep_link_on_a_fresh_server_gets_the_apps_navigation(browser):
+def test_a_deep_link_on_a_fresh_server_gets_the_apps_navigation(page):
     """Opening a page's own address first must run it inside app.py, with the app's menu."""
-    with _server() as url:
-        page = browser.new_page()
-        errors = watch_errors(page)
-        page.goto(url + "/diffusion_process")
-        wait_idle(page)
-        assert set(sidebar_links(page)) == {title for _, _, title in PAGES}
+    with browser.server() as srv:
+        errors = browser.watch_errors(page)
+        page.goto(srv.url + "/diffusion_process")
+        browser.wait_idle(page)
+        assert set(browser.sidebar_links(page)) == {title for _, _, title in PAGES}
         assert page.get_by_role("heading", name="The diffusion process").first.is_visible()
-        assert page.locator("[data-testid='stException']").count() == 0 and not errors, errors
-        page.close()
+        assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
 
 
 @pytest.mark.parametrize("path, heading, title", PAGES)
-def test_every_page_renders_without_an_exception(server, browser, path, heading, title):
-    page = browser.new_page()
-    errors = watch_errors(page)
+def test_every_control_on_every_page(server, page, path, heading, title):
+    """Open the page, check it, touch every control, check after each, and save a screenshot."""
+    errors = browser.watch_errors(page)
     page.goto(server + path)
-    wait_idle(page)
+    browser.wait_idle(page)
     assert page.get_by_role("heading", name=heading).first.is_visible()
-    assert page.locator("[data-testid='stException']").count() == 0
-    assert page.locator(".js-plotly-plot").count() > 0, "no plot rendered"
+    assert page.locator(browser.EXCEPTION).count() == 0
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)  # plotly's bundle loads after the script ends
+    touched = browser.exercise(page)
+    TOUCHED[title] = touched
+    assert not touched.problems, touched.problems
+    assert dict(touched.counts) == CONTROLS[title]
+    assert page.locator(".js-plotly-plot").count() > 0, "the plots are gone after the inputs"
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{title.lower().replace(' ', '_')}.png"), full_page=True)
     assert not errors, errors
-    page.close()
+
+
+def test_a_live_retrain_and_back_in_the_browser(server, page):
+    """The ladder's retrain button (a 1 s training on the test server) shows a live panel; then back."""
+    errors = browser.watch_errors(page)
+    page.goto(server + "/diffusion_process")
+    browser.wait_idle(page)
+    page.locator(".st-key-retrain_ladder_fourier button:visible").click()
+    browser.wait_rerun(page)
+    page.wait_for_selector(".st-key-reset_ladder_fourier button:visible", timeout=60_000)
+    titles = page.locator(".gtitle").all_text_contents()
+    assert sum(t.startswith("Live:") for t in titles) == 1, titles
+    assert page.locator("[data-testid='stMetricDelta']").count() == 2  # ED and s2d against the shipped model
+    page.locator(".st-key-reset_ladder_fourier button:visible").click()
+    browser.wait_rerun(page)
+    titles = page.locator(".gtitle").all_text_contents()
+    assert sum(t.startswith("Shipped:") for t in titles) == 4 and not any(t.startswith("Live:") for t in titles)
+    assert page.locator(browser.EXCEPTION).count() == 0
+    assert not errors, errors
+
+
+def test_an_address_that_is_no_page_gets_a_notice_not_an_exception(server, page):
+    errors = browser.watch_errors(page)
+    page.goto(server + "/nonsense")
+    browser.wait_idle(page)
+    assert page.get_by_role("heading", name="Grokking Diffusion").first.is_visible()
+    assert page.get_by_text("Page not found").first.is_visible()
+    assert page.locator(browser.EXCEPTION).count() == 0
+    # Streamlit logs its notice to the console as an error; anything else is a real one
+    assert not [e for e in errors if "nonsense" not in e and "does not seem to exist" not in e], errors

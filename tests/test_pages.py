@@ -247,3 +247,28 @@ def test_controls_keep_their_values_across_a_visit_to_another_page():
     assert at.slider(key="fwd_frac").value == 0.5
     assert at.selectbox(key="fwd_dataset").value == "ring8"
     assert at.slider(key="rev_particles").value == 3
+
+
+def test_a_retrain_waits_for_its_turn_on_the_cpu(monkeypatch):
+    """With the line held by another training, a click starts its job only after the line is released."""
+    import threading
+    import time
+
+    import app_cache
+
+    monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.3)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PROCESS).run()
+    line, worker = app_cache.training_line(), app_cache.training_worker()
+    started, released = [], []
+    original = worker.run
+    monkeypatch.setattr(worker, "run", lambda *a, **k: started.append(time.perf_counter()) or original(*a, **k))
+    other = line.join()  # someone else's training holds the CPU
+    assert other.wait(0)
+    threading.Timer(1.0, lambda: (released.append(time.perf_counter()), other.leave())).start()
+    at.button(key="retrain_ladder_linear").click().run()
+    assert_clean(at)
+    assert len(started) == 1 and len(released) == 1
+    assert started[0] >= released[0], "the training started before the one ahead of it left the line"
+    assert len([t for t in charts(at) if t.startswith("Live:")]) == 1
+    assert len(line) == 0, "the finished training left its ticket in the line"

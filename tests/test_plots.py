@@ -66,10 +66,12 @@ def test_colours_are_okabe_ito_or_grey(name):
                     assert c.upper() in allowed, f"{name}: {c} is not in the palette"
 
 
-def test_non_finite_points_are_dropped():
+def test_non_finite_points_are_dropped_and_counted_in_the_legend():
     pts = np.array([[0.0, 0.0], [np.nan, 1.0], [np.inf, 0.0], [1.0, 1.0]])
     fig = plots.samples_panel(pts, title="x")
-    assert len(fig.data[0].x) == 2
+    assert len(fig.data[0].x) == 2 and np.isfinite(np.asarray(fig.data[0].x, dtype=float)).all()
+    assert "2 diverged, not shown" in fig.data[0].name and fig.data[0].showlegend
+    assert "diverged" not in plots.samples_panel(pts[[0, 3]], title="x").data[0].name
 
 
 def test_drift_arrows_end_at_origin_plus_drift():

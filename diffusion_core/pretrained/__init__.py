@@ -69,6 +69,17 @@ def trainer(name: str, *, steps: int | None = None, seconds: float | None = None
     return net, training.train(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter)
 
 
+def train_job(name: str, *, steps: int | None = None, seconds: float | None = None):
+    """`trainer` as one job for `worker.Worker`: yields the training records, returns the weights.
+
+    The weights come back as numpy arrays (a plain pickle through the pipe, no shared memory);
+    `torch.from_numpy` each to load them.
+    """
+    net, run = trainer(name, steps=steps, seconds=seconds)
+    yield from run
+    return {k: v.numpy() for k, v in net.state_dict().items()}
+
+
 def remake(name: str, on_record=None) -> dict:
     """Retrain the shipped model `name` from its recipe and overwrite its file; returns its metadata."""
     net, run = trainer(name)
