@@ -91,6 +91,35 @@ class GaussianMixture:
         return keep.sum(1, keepdim=True) * x + pull @ self.means
 
 
+    def posterior_log_density(self, x0: torch.Tensor, x: torch.Tensor, sigma: float) -> torch.Tensor:
+        """log p(x0 | x0 + sigma eps = x) at the points x0 (M, d), for one noisy value x (d,); shape (M,).
+
+        Bayes' rule, pointwise: log p(x0) + log N(x; x0, sigma^2 I) - log p_sigma(x). Exact for
+        components of positive width (the bars of "Means and modes").
+        """
+        x0 = torch.as_tensor(x0, dtype=torch.float32).reshape(-1, self.dim)
+        x = torch.as_tensor(x, dtype=torch.float32).reshape(1, self.dim)
+        if sigma <= 0:
+            raise ValueError("sigma must be positive: at sigma = 0 the posterior is a point mass at x")
+        log_lik = -0.5 * (x - x0).pow(2).sum(1) / sigma**2 - 0.5 * self.dim * math.log(2 * math.pi * sigma**2)
+        return self.log_prob(x0) + log_lik - self.log_prob(x, sigma)
+
+    def global_mean(self) -> torch.Tensor:
+        """E[x0], shape (d,): where the posterior mean starts when the noise swamps the data."""
+        return self.weights @ self.means
+
+
+def to_ve(x_t: torch.Tensor, alpha_bar: float) -> tuple[torch.Tensor, float]:
+    """A VP state x_t = sqrt(ab) x0 + sqrt(1 - ab) eps as (x, sigma) with x = x0 + sigma eps."""
+    return torch.as_tensor(x_t, dtype=torch.float32) / math.sqrt(alpha_bar), math.sqrt((1 - alpha_bar) / alpha_bar)
+
+
+def three_modes_1d() -> GaussianMixture:
+    """A 1D mixture with three unequal modes, for watching the posterior mean walk onto one."""
+    return GaussianMixture(torch.tensor([[-2.0], [0.4], [2.2]]), torch.tensor([0.25, 0.2, 0.3]),
+                           torch.tensor([0.5, 0.2, 0.3]))
+
+
 class EmpiricalSet(GaussianMixture):
     """The uniform distribution on a finite training set: a mixture of zero-width components.
 

@@ -6,6 +6,7 @@ import torch
 from torch import distributions as D
 
 from diffusion_core import datasets
+from diffusion_core import mixtures as mx
 from diffusion_core.mixtures import EmpiricalSet, GaussianMixture
 
 SIGMAS = [0.05, 0.3, 1.0, 3.0]
@@ -115,3 +116,48 @@ def test_bad_mixtures_are_refused():
 def test_responsibilities_sum_to_one():
     r = mixtures()["ring8"].responsibilities(torch.randn(20, 2), 0.5)
     torch.testing.assert_close(r.sum(1), torch.ones(20))
+
+
+# ---------------------------------------------------------------- the posterior over x0 (Means and modes)
+
+def test_posterior_density_integrates_to_one_and_its_mean_is_the_closed_form():
+    """Quadrature of Bayes' rule on a fine grid against the per-component closed form."""
+    mix = mx.three_modes_1d()
+    grid = torch.linspace(-5, 5, 20001, dtype=torch.float64)
+    dx = float(grid[1] - grid[0])
+    for x, sigma in ((0.0, 3.0), (1.0, 1.0), (0.5, 0.3), (-1.7, 0.1)):
+        dens = mix.posterior_log_density(grid.float()[:, None], torch.tensor([x]), sigma).double().exp()
+        assert abs(float(dens.sum() * dx) - 1.0) < 1e-3
+        quad_mean = float((grid * dens).sum() * dx)
+        closed = float(mix.posterior_mean(torch.tensor([[x]]), sigma)[0, 0])
+        assert abs(quad_mean - closed) < 2e-3, (x, sigma, quad_mean, closed)
+
+
+def test_posterior_mean_matches_monte_carlo():
+    """E[x0 | x] by self-normalised importance weights of exact draws, against the closed form."""
+    mix = mx.three_modes_1d()
+    x0 = mix.sample(400_000, torch.Generator().manual_seed(7)).double()[:, 0]
+    for x, sigma in ((0.0, 2.0), (1.2, 0.8), (-0.5, 0.4)):
+        w = torch.exp(-0.5 * (x - x0).pow(2) / sigma**2)
+        mc = float((w * x0).sum() / w.sum())
+        se = float(((w / w.sum()).pow(2) * (x0 - mc).pow(2)).sum().sqrt())  # its standard error
+        closed = float(mix.posterior_mean(torch.tensor([[x]]), sigma)[0, 0])
+        assert abs(mc - closed) < 4 * se + 1e-3, (x, sigma, mc, closed, se)
+
+
+def test_the_posterior_mean_moves_from_the_global_mean_to_a_mode_as_the_noise_falls():
+    mix = mx.three_modes_1d()
+    x = torch.tensor([[1.9]])
+    far = float(mix.posterior_mean(x, 50.0)[0, 0])
+    assert abs(far - float(mix.global_mean()[0])) < 0.01
+    near = float(mix.posterior_mean(x, 0.05)[0, 0])
+    assert abs(near - 1.9) < 0.05  # at low noise the posterior sits at the noisy value itself
+    assert float(mix.responsibilities(x, 0.3)[0].argmax()) == 2  # the mode at 2.2 has claimed it
+
+
+def test_to_ve_inverts_the_forward_formula():
+    x0, eps, ab = torch.tensor([[0.7]]), torch.tensor([[-1.3]]), 0.36
+    x, sigma = mx.to_ve(0.6 * x0 + 0.8 * eps, ab)
+    assert torch.allclose(x, x0 + sigma * eps) and abs(sigma - 0.8 / 0.6) < 1e-6
+    with pytest.raises(ValueError):
+        mx.three_modes_1d().posterior_log_density(torch.zeros(3, 1), torch.zeros(1), 0.0)
