@@ -133,7 +133,7 @@ def test_posterior_density_integrates_to_one_and_its_mean_is_the_closed_form():
         assert abs(quad_mean - closed) < 2e-3, (x, sigma, quad_mean, closed)
 
 
-def test_posterior_mean_matches_monte_carlo():
+def test_three_modes_posterior_mean_matches_monte_carlo():
     """E[x0 | x] by self-normalised importance weights of exact draws, against the closed form."""
     mix = mx.three_modes_1d()
     x0 = mix.sample(400_000, torch.Generator().manual_seed(7)).double()[:, 0]
