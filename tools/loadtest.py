@@ -116,17 +116,27 @@ class Report:
     server_trainings: list[tuple[float, float, float, int]] = field(default_factory=list)  # start, end, waited, steps
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident set size of a process and its children, from /proc (kB)."""
-    total, todo = 0, [pid]
+def _tree_pids(pid: int) -> list[int]:
+    """A process and all its live descendants, from /proc."""
+    pids, todo = [], [pid]
     while todo:
         p = todo.pop()
+        pids.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident set size of a process and its children (kB)."""
+    total = 0
+    for p in _tree_pids(pid):
         try:
             status = Path(f"/proc/{p}/status").read_text()
             total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-            for task in Path(f"/proc/{p}/task").iterdir():
-                children = (task / "children").read_text().split()
-                todo.extend(int(c) for c in children)
         except (OSError, StopIteration, ValueError):
             continue
     return total
@@ -134,14 +144,11 @@ def _tree_rss_kb(pid: int) -> int:
 
 def _tree_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process and its live children, waited-for children included."""
-    tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
-    while todo:
-        p = todo.pop()
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in _tree_pids(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo.extend(int(c) for c in (task / "children").read_text().split())
         except (OSError, IndexError, ValueError):
             continue
     return total
