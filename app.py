@@ -6,4 +6,5 @@ st.set_page_config(layout="wide", page_title="Grokking Diffusion", page_icon="ðŸ
 st.navigation([
     st.Page("app_pages/home.py", title="Home", default=True),
     st.Page("app_pages/diffusion_process.py", title="The diffusion process"),
+    st.Page("app_pages/means_and_modes.py", title="Means and modes"),
 ], position="sidebar").run()

@@ -14,7 +14,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from diffusion_core import datasets, metrics, mixtures, models, pretrained, samplers, schedules, turns, worker
+from diffusion_core import (datasets, generators, metrics, mixtures, models, modes, pretrained, samplers, schedules,
+                            turns, worker)
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
 SCHEDULE_T = {"linear": 1000, "cosine": 1000, "gentle": 50}
@@ -144,3 +145,60 @@ def model_info(name: str) -> dict:
     return {"title": pretrained.RECIPES[name].title, "params": sum(p.numel() for p in net.parameters()),
             "depth": net.config.depth, "hidden": net.config.hidden, "schedule": net.config.schedule,
             "T": net.config.T, **meta}
+
+
+# ---------------------------------------------------------------- Means and modes
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def generator(name: str) -> tuple[generators.GenConfig, list[generators.Snapshot], dict]:
+    """The shipped one-shot generator `name` (pretrained.GEN_RECIPES): config, snapshots, metadata."""
+    return pretrained.load_generator(name)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def generator_samples(name: str, snapshot: int, n: int = 1000, seed: int = 0) -> np.ndarray:
+    """n samples of snapshot `snapshot` (an index; -1 is the end of training) of a shipped generator."""
+    config, snaps, _ = generator(name)
+    return generators.build(config, snaps[snapshot]).sample(n, seed=seed).numpy()
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def report(samples: np.ndarray, dataset: str, seed: int = 0) -> dict:
+    """modes.report of an array of samples, as plain values: ED, and shares / weights / off-mode or None."""
+    r = modes.report(torch.from_numpy(samples), dataset, seed)
+    c = r.coverage
+    return {"ed": r.energy_distance,
+            "coverage": None if c is None else {"shares": c.shares.numpy(), "weights": c.weights.numpy(),
+                                                "off_mode": c.off_mode, "modes_hit": c.modes_hit,
+                                                "max_error": c.max_error}}
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def posterior_view(x_t: float, t: int) -> modes.PosteriorView:
+    """The binned posterior of the 1D mixture at noisy value x_t and 0-based step t, with the shipped 1D net's guess."""
+    return modes.posterior_view(x_t, t, schedule("cosine"), learned=denoiser("modes_1d"))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def mean_paths(learned: bool, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """1D reverse runs (steps, states, guesses) of the exact denoiser or of the shipped 1D network."""
+    den = denoiser("modes_1d") if learned else modes.exact_denoiser_1d(schedule("cosine"))
+    steps, xs, x0s = modes.mean_paths(den, n, seed)
+    return steps.numpy(), xs.numpy(), x0s.numpy()
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def memorization(n_train: int, seed: int = 0) -> dict:
+    """modes.memorization_run of the shipped network trained on n_train points, as plain arrays and numbers."""
+    return memorization_summary(modes.memorization_run(denoiser(f"memo_{n_train}"), n_train, seed))
+
+
+def memorization_summary(run: modes.MemorizationRun) -> dict:
+    """A MemorizationRun as numpy arrays and floats (for the cache and the session state)."""
+    out = {"train": run.train.numpy(), "network_samples": run.network_samples.numpy(),
+           "ideal_samples": run.ideal_samples.numpy(), "fresh_distances": run.network.fresh_distances.numpy(),
+           "radius": run.network.radius, "fresh_share": run.network.fresh_share}
+    for key, m in (("network", run.network), ("ideal", run.ideal)):
+        out[f"{key}_distances"] = m.sample_distances.numpy()
+        out[f"{key}_share"] = m.copy_share
+    return out

@@ -6,7 +6,6 @@ Each section is a fragment, so moving a control reruns only its own section.
 import math
 
 import streamlit as st
-import torch
 
 import app_cache
 import app_state
@@ -109,9 +108,7 @@ def retrain(name: str):
     record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
     if record is None:
         raise RuntimeError("the training made no step")
-    net = models.EpsMLP(pretrained.RECIPES[name].config)
-    net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
-    net.eval()
+    net = pretrained.net_from_job(name, state)
     x = samplers.sample(models.NetDenoiser(net), LADDER_N, sampler=LADDER_SAMPLER, steps=LADDER_STEPS, seed=SEED)
     q = metrics.dino_quality(x, seed=SEED)
     st.session_state[f"retrained_{name}"] = {"samples": x.numpy(), "ed": q.energy_distance,

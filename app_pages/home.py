@@ -98,11 +98,13 @@ with built:
     st.caption("Forward noising and the ideal drift field; reverse trajectories; the ablation "
                "ladder from no time input to Fourier features to a gentler schedule, with live "
                "retraining.")
+    st.page_link("app_pages/means_and_modes.py", label="Means and modes", icon=":material/arrow_forward:")
+    st.caption("Why a one-shot MSE generator blurs and a GAN collapses while iterative denoising "
+               "finds every mode; the posterior mean walking onto a mode; how diffusion copies its "
+               "training set when the set is small.")
 with coming:
     st.markdown("**Coming soon**")
     st.markdown(
-        "- **Means and modes**: why a one-shot MSE generator blurs, a GAN collapses, and "
-        "iterative denoising finds the modes.\n"
         "- **Score fields**: the learned vector field, Langevin dynamics, and why the noise "
         "matters.\n"
         "- **Spectral bands**: noise drowns high frequencies first; the schedule decides how "

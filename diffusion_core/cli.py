@@ -139,8 +139,77 @@ def cmd_bench(args) -> None:
     print(json.dumps(result))
 
 
+def _median_seconds(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return round(sorted(times)[len(times) // 2], 4)
+
+
+def cmd_bench_modes(args) -> None:
+    """Print one JSON object: seconds of core work plus figure building behind each control of
+    "Means and modes", uncached (the first reader to ask for a setting pays it; the app caches it
+    for everyone after). Median of --repeats runs; the target is 0.3 s."""
+    from . import generators, modes, plots, schedules
+
+    cosine = schedules.make("cosine", 1000)
+    learned_1d = models.NetDenoiser(pretrained.load("modes_1d")[0])
+    # loaded once, as the app's resource cache holds them
+    gens = {name: pretrained.load_generator(name)[:2] for name in pretrained.GEN_RECIPES}
+    nets = {name: models.NetDenoiser(pretrained.load(name)[0])
+            for name in [*pretrained.DIFFUSION.values()] + [f"memo_{n}" for n in pretrained.MEMO_SIZES]}
+
+    def figure(fig):  # what Streamlit sends: the figure as JSON
+        return fig.to_json()
+
+    def one_generator(name, dataset, index):
+        config, snaps = gens[name]
+        x = generators.build(config, snaps[index]).sample(1000, seed=0)
+        r = modes.report(x, dataset)
+        figure(plots.samples_panel(x, None, title="t"))
+        if r.coverage is not None:
+            figure(plots.coverage_bars(r.coverage.shares, r.coverage.weights, r.coverage.off_mode, title="t"))
+
+    def data_set(dataset):
+        for kind in ("mse", "gan"):
+            one_generator(f"{kind}_{dataset}", dataset, -1)
+        x = samplers.sample(nets[pretrained.DIFFUSION[dataset]], 1000, sampler="ddpm", steps=100, seed=0)
+        r = modes.report(x, dataset)
+        figure(plots.samples_panel(x, None, title="t"))
+        if r.coverage is not None:
+            figure(plots.coverage_bars(r.coverage.shares, r.coverage.weights, r.coverage.off_mode, title="t"))
+
+    def posterior(x_t, t):
+        v = modes.posterior_view(x_t, t, cosine, learned=learned_1d)
+        figure(plots.posterior_bars(v.centres, v.posterior, prior=v.prior, mean=v.mean,
+                                    learned_mean=v.learned_mean, observed=v.observed, title="t"))
+
+    def paths(n, seed):
+        for den in (modes.exact_denoiser_1d(cosine), learned_1d):
+            steps, xs, x0s = modes.mean_paths(den, n, seed)
+            figure(plots.mean_paths(steps, xs, x0s, title="t"))
+
+    def memo(n):
+        run = modes.memorization_run(nets[f"memo_{n}"], n)
+        figure(plots.distance_histograms({"a": run.network.sample_distances, "b": run.ideal.sample_distances,
+                                          "c": run.network.fresh_distances}, title="t", radius=run.network.radius))
+
+    r = args.repeats
+    result = {"threads": torch.get_num_threads(), "repeats": r, "target_seconds": 0.3,
+              "posterior_slider": max(_median_seconds(lambda: posterior(x, t), r)
+                                      for x in (-2.5, 0.3, 2.5) for t in (0, 500, 999)),
+              "gan_snapshot_slider": max(_median_seconds(lambda: one_generator(f"gan_{d}", d, i), r)
+                                         for d in pretrained.COMPARED for i in (0, 11)),
+              "paths_runs_or_seed_slider": max(_median_seconds(lambda: paths(n, 0), r) for n in (1, 8)),
+              "data_set_select": {d: _median_seconds(lambda: data_set(d), r) for d in pretrained.COMPARED},
+              "memorization_dial": {n: _median_seconds(lambda: memo(n), r) for n in pretrained.MEMO_SIZES}}
+    print(json.dumps(result))
+
+
 def cmd_pretrain(args) -> None:
-    for name in args.only or list(pretrained.RECIPES):
+    for name in args.only or list(pretrained.ALL):
         meta = pretrained.remake(name, on_record=_progress)
         sys.stderr.write(f"\n{name}: {meta['steps']} steps in {meta['seconds']} s\n")
 
@@ -182,8 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(run=cmd_bench)
 
+    s = sub.add_parser("bench-modes", help="print seconds behind each control of Means and modes as JSON")
+    s.add_argument("--repeats", type=_positive_int, default=3)
+    s.set_defaults(run=cmd_bench_modes)
+
     s = sub.add_parser("pretrain", help="remake the shipped weights deterministically")
-    s.add_argument("--only", nargs="*", choices=list(pretrained.RECIPES), default=None)
+    s.add_argument("--only", nargs="*", choices=list(pretrained.ALL), default=None)
     s.set_defaults(run=cmd_pretrain)
     return p
 

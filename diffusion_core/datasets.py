@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from . import mixtures
 from .mixtures import GaussianMixture
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -120,9 +121,23 @@ def jitter_of(name: str) -> float:
 
 
 TRAINING_N = 10_000
+# 1D sets, kept apart from NAMES (the 2D sets the pages offer): only "Means and modes" uses them
+ONE_D = {"three_modes_1d": mixtures.three_modes_1d}
 
 
 def training_set(name: str, seed: int = 0) -> tuple[torch.Tensor, float]:
     """Points to train on and the jitter to add per batch: the 142 dino points, or 10,000 draws."""
+    if name in ONE_D:
+        return ONE_D[name]().sample(TRAINING_N, torch.Generator().manual_seed(seed)), 0.0
     points = load(name) if name == "dino" else load(name, TRAINING_N, seed=seed)
     return points, jitter_of(name)
+
+
+MEMO_POOL, MEMO_SEED = 2000, 123
+
+
+def memorization_set(n: int, dataset: str = "ring8") -> torch.Tensor:
+    """The first n of one fixed draw of MEMO_POOL points: a small training set, nested in the larger ones."""
+    if not 1 <= n <= MEMO_POOL:
+        raise ValueError(f"a memorization set has 1 to {MEMO_POOL:,} points, not {n!r}")
+    return load(dataset, MEMO_POOL, seed=MEMO_SEED)[:n]

@@ -42,7 +42,8 @@ MAX_FOURIER_FEATURES = 1024
 MAX_T = 10_000
 MAX_FOURIER_SCALE = 1000.0  # beyond this the frequencies overflow float32 long before they mean anything
 CONFIG_LIMITS = {"hidden": (1, MAX_HIDDEN), "depth": (1, MAX_DEPTH), "fourier_features": (0, MAX_FOURIER_FEATURES),
-                 "T": (2, MAX_T), "fourier_scale": (0, MAX_FOURIER_SCALE)}  # inclusive ranges
+                 "T": (2, MAX_T), "fourier_scale": (0, MAX_FOURIER_SCALE),
+                 "dim": (2, 2)}  # inclusive ranges; the app's uploads are 2D points
 
 MAX_TEXT_CHARS = 24
 TEXT_FONT_SIZE = 96  # pixels; Pillow's built-in scalable font (Aileron), which covers printable ASCII

@@ -25,6 +25,11 @@ def _mean_within(a: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
     return total / max(n * (n - 1), 1)
 
 
+def energy_distance_within(a: torch.Tensor) -> torch.Tensor:
+    """E|X - X'| over distinct pairs of the rows of a: the within-set term of the energy distance."""
+    return _mean_within(a.double())
+
+
 def energy_distance(a: torch.Tensor, b: torch.Tensor, b_within: float | None = None) -> float:
     """Energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'| (Szekely and Rizzo 2013).
 
@@ -119,3 +124,45 @@ def _dino_reference(seed: int, n: int) -> tuple[torch.Tensor, float]:
     """The yardstick's reference draw and its E|Y - Y'|, computed once per (seed, n)."""
     reference = datasets.load("dino", n, seed=10_000 + seed).double()
     return reference, float(_mean_within(reference))
+
+
+# ---------------------------------------------------------------- memorization
+
+COPY_FACTOR = 0.1  # a copy is this many times closer to a training point than a typical fresh draw
+
+
+@dataclass(frozen=True)
+class Memorization:
+    """How close samples sit to the training set, next to fresh draws from the same distribution."""
+
+    sample_distances: torch.Tensor  # (n,) each sample's distance to its nearest training point
+    fresh_distances: torch.Tensor  # (m,) the same for fresh data never trained on
+    radius: float  # the copy radius: COPY_FACTOR times the median of fresh_distances
+
+    @property
+    def copy_share(self) -> float:
+        """Share of samples closer than `radius` to a training point."""
+        return float((self.sample_distances < self.radius).float().mean())
+
+    @property
+    def fresh_share(self) -> float:
+        """The same share for fresh data: what chance alone gives."""
+        return float((self.fresh_distances < self.radius).float().mean())
+
+
+def memorization(samples: torch.Tensor, train: torch.Tensor, fresh: torch.Tensor,
+                 factor: float = COPY_FACTOR) -> Memorization:
+    """Nearest-training-point distances of samples and of fresh data, and the share of copies.
+
+    A sample counts as a copy when it is `factor` times closer to some training point than the
+    median fresh draw is to its nearest one: a radius that shrinks as the training set grows
+    denser, so fresh data scores about the same small share at every training-set size.
+    Non-finite samples count as non-copies (their distance is inf).
+    """
+    s = samples.float()
+    finite = torch.isfinite(s).all(1)
+    d = torch.full((len(s),), float("inf"))
+    if finite.any():
+        d[finite] = nearest_distances(s[finite], train)
+    f = nearest_distances(fresh, train)
+    return Memorization(d, f, factor * float(f.median()))

@@ -59,14 +59,15 @@ class ModelConfig:
     schedule: str = "cosine"
     T: int = 1000
     seed: int = 0  # seeds the random Fourier frequencies
+    dim: int = 2  # dimension of the data points (the 1D mixture of "Means and modes" uses 1)
 
     def __post_init__(self):
         if self.time_input not in TIME_INPUTS:
             raise ValueError(f"unknown time input {self.time_input!r}; valid: {', '.join(TIME_INPUTS)}")
         if self.schedule not in schedules.NAMES:
             raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(schedules.NAMES)}")
-        if self.hidden < 1 or self.depth < 1 or self.fourier_features < 0 or self.T < 2:
-            raise ValueError("hidden and depth must be >= 1, fourier_features >= 0, T >= 2")
+        if self.hidden < 1 or self.depth < 1 or self.fourier_features < 0 or self.T < 2 or self.dim < 1:
+            raise ValueError("hidden, depth and dim must be >= 1, fourier_features >= 0, T >= 2")
 
 
 class FourierFeatures(nn.Module):
@@ -91,14 +92,15 @@ def time_embedding(t: torch.Tensor, dim: int = 32, max_period: float = 10_000.0)
 
 
 class EpsMLP(nn.Module):
-    """MLP eps_theta(x_t, t) for 2D points: raw coordinates, optional Fourier features, a time input."""
+    """MLP eps_theta(x_t, t) for points of config.dim coordinates: raw coordinates, optional Fourier
+    features, a time input."""
 
     TIME_DIM = 32
 
-    def __init__(self, config: ModelConfig, dim: int = 2):
+    def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.dim = dim
+        dim = self.dim = config.dim
         with torch.random.fork_rng():  # the initial weights are a function of config.seed alone
             torch.manual_seed(config.seed)
             self._build(config, dim)

@@ -185,10 +185,11 @@ def trajectories(paths, *, title: str, data=None, lim: float = DEFAULT_LIM,
 
 
 def samples_panel(samples, data=None, *, title: str, lim: float = 2.6, height: int = 400,
-                  color: str = SERIES[0]) -> go.Figure:
+                  color: str = SERIES[0], data_name: str = "dino (data)",
+                  samples_name: str = "model samples") -> go.Figure:
     """Model samples over the faint training data: one rung of the ablation ladder."""
-    traces = [] if data is None else [_data_trace(data, "dino (data)")]
-    traces.append(_points_trace(samples, "model samples", color, size=3.5, opacity=0.55))
+    traces = [] if data is None else [_data_trace(data, data_name)]
+    traces.append(_points_trace(samples, samples_name, color, size=3.5, opacity=0.55))
     layout = _layout(title, height, margin={"l": 50, "r": 10, "t": 50, "b": 45}, **_square_axes(lim))
     layout["title"]["font"] = {"size": 15}
     layout["legend"] = {**layout["legend"], "y": -0.2}
@@ -202,3 +203,123 @@ def loss_curve(steps: Sequence[int], losses: Sequence[float], *, title: str, hei
     return go.Figure(data=[trace], layout=_layout(
         title, height, showlegend=False, xaxis={"title": {"text": "training step"}},
         yaxis={"title": {"text": "MSE on ε (smoothed)"}, "type": "log"}))
+
+
+def coverage_bars(shares, weights, off_mode: float, *, title: str, height: int = 300) -> go.Figure:
+    """Share of samples near each mode next to the mode's true weight, and the share near none."""
+    sh, w = _np(shares), _np(weights)
+    labels = [f"{k + 1}" for k in range(len(sh))] + ["none"]
+    traces = [{"type": "bar", "x": labels, "y": list(sh) + [off_mode], "name": "share of samples",
+               "marker": {"color": OKABE_ITO["blue"]},
+               "hovertemplate": "%{x}: %{y:.3f}<extra>share of samples</extra>"},
+              {"type": "bar", "x": labels[:-1], "y": w, "name": "true weight",
+               "marker": {"color": "rgba(0,0,0,0)", "line": {"color": OKABE_ITO["vermillion"], "width": 2}},
+               "hovertemplate": "%{x}: %{y:.3f}<extra>true weight</extra>"}]
+    layout = _layout(title, height, barmode="overlay", bargap=0.25,
+                     margin={"l": 55, "r": 10, "t": 50, "b": 45},
+                     xaxis={"title": {"text": "mode (within 3 std of it)"}, "type": "category", "tickangle": 0},
+                     yaxis={"title": {"text": "share"}, "range": [0, max(1.05 * max(sh.max(), w.max(), off_mode), 0.05)]})
+    layout["title"]["font"] = {"size": 15}
+    layout["legend"] = {**layout["legend"], "y": -0.32}
+    return go.Figure(data=traces, layout=layout)
+
+
+def _vline(x: float, color: str, dash: str, width: float = 2.0) -> dict:
+    return {"type": "line", "xref": "x", "yref": "y domain", "x0": x, "x1": x, "y0": 0, "y1": 1,
+            "line": {"color": color, "width": width, "dash": dash}}
+
+
+def _legend_line(name: str, color: str, dash: str) -> dict:
+    """An empty trace that puts a line style in the legend (shapes have no legend entry)."""
+    return {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": name,
+            "line": {"color": color, "width": 2, "dash": dash}}
+
+
+def posterior_bars(grid, prob, *, mean: float, title: str, prior=None, learned_mean: float | None = None,
+                   observed: float | None = None, height: int = 420) -> go.Figure:
+    """p(x0 | x_t) as bars over bins centred on `grid`, with E[x0 | x_t] as a dashed line.
+
+    `prob` is the probability of each bin; `prior` (same grid) draws p(x0) as a faint outline;
+    `learned_mean` a dotted line for the network's estimate; `observed` a thin line at x_t / sqrt(ab).
+    """
+    g, p = _np(grid), _np(prob)
+    width = float(g[1] - g[0]) if len(g) > 1 else 1.0
+    traces = [{"type": "bar", "x": g, "y": p, "width": width, "name": "posterior p(x₀ | x_t), per bin",
+               "marker": {"color": OKABE_ITO["sky_blue"], "line": {"width": 0}},
+               "hovertemplate": "x₀ = %{x:.2f}: %{y:.3f}<extra>posterior</extra>"}]
+    if prior is not None:
+        traces.append({"type": "scatter", "x": g, "y": _np(prior), "mode": "lines", "name": "prior p(x₀), per bin",
+                       "line": {"color": DATA_GREY, "width": 1.5, "shape": "hvh"}, "hoverinfo": "skip"})
+    shapes = [_vline(mean, OKABE_ITO["vermillion"], "dash")]
+    traces.append(_legend_line(f"E[x₀ | x_t] = {mean:.2f} (exact)", OKABE_ITO["vermillion"], "dash"))
+    if learned_mean is not None:
+        shapes.append(_vline(learned_mean, OKABE_ITO["black"], "dot"))
+        traces.append(_legend_line(f"network's x̂₀ = {learned_mean:.2f}", OKABE_ITO["black"], "dot"))
+    if observed is not None:
+        shapes.append(_vline(observed, OKABE_ITO["bluish_green"], "solid", 1.2))
+        traces.append(_legend_line(f"x_t / √ᾱ_t = {observed:.2f}", OKABE_ITO["bluish_green"], "solid"))
+    top = max(float(p.max()), float(_np(prior).max()) if prior is not None else 0.0)
+    layout = _layout(title, height, shapes=shapes, bargap=0,
+                     xaxis={"title": {"text": "clean value x₀"}, "range": [float(g[0] - width), float(g[-1] + width)]},
+                     yaxis={"title": {"text": "probability per bin"}, "range": [0, 1.08 * top if top > 0 else 1]})
+    layout["legend"] = {**layout["legend"], "y": -0.2}
+    return go.Figure(data=traces, layout=layout)
+
+
+def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, height: int = 420) -> go.Figure:
+    """1D reverse runs against the step: x_t solid and E[x0 | x_t] dashed, one colour per run.
+
+    `steps` (S,) are the 1-based steps the predictions were made at, `xs` (S + 1, K) the states from
+    x_T to x_0 and `x0s` (S, K) the predictions; time runs left to right from T to 0.
+    """
+    st, x, x0 = _np(steps), _np(xs).reshape(len(steps) + 1, -1), _np(x0s).reshape(len(steps), -1)
+    state_t = np.concatenate([st, [0.0]])  # state i is at the step of prediction i; x_0 at step 0
+    traces = []
+    for k in range(x.shape[1]):
+        color = SERIES[k % len(SERIES)]
+        traces.append({"type": "scatter", "x": state_t, "y": x[:, k], "mode": "lines",
+                       "name": "x_t, the noisy state", "legendgroup": "x", "showlegend": k == 0,
+                       "line": {"color": color, "width": 1.2}, "opacity": 0.55, "hoverinfo": "skip"})
+        traces.append({"type": "scatter", "x": st, "y": x0[:, k], "mode": "lines",
+                       "name": "E[x₀ | x_t], the running guess", "legendgroup": "x0", "showlegend": k == 0,
+                       "line": {"color": color, "width": 2.4, "dash": "dash"}, "hoverinfo": "skip"})
+    shapes = [{"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": m, "y1": m,
+               "line": {"color": "#BBBBBB", "width": 1}} for m in ([] if modes is None else _np(modes).ravel())]
+    top = float(T if T is not None else st.max())
+    layout = _layout(title, height, shapes=shapes,
+                     margin={"l": 60, "r": 20, "t": 60, "b": 70},
+                     xaxis={"title": {"text": "step t (noise → data)"}, "range": [top, 0]},
+                     yaxis={"title": {"text": "value"}, "range": [-3.5, 3.5]})
+    layout["legend"] = {**layout["legend"], "y": -0.22}
+    return go.Figure(data=traces, layout=layout)
+
+
+def distance_histograms(series: Mapping[str, object], *, title: str, radius: float | None = None,
+                        height: int = 380) -> go.Figure:
+    """Histograms of log10 nearest-training-point distances for named sets, with the copy radius."""
+    traces, lo, hi = [], math.inf, -math.inf
+    logs = {}
+    for name, d in series.items():
+        v = _np(d)
+        v = np.log10(np.clip(v[np.isfinite(v)], 1e-6, None))
+        logs[name] = v
+        if len(v):
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    if not math.isfinite(lo):
+        lo, hi = -6.0, 1.0
+    size = max((hi - lo) / 40, 0.02)
+    for i, (name, v) in enumerate(logs.items()):
+        traces.append({"type": "histogram", "x": v, "name": name, "histnorm": "probability", "opacity": 0.6,
+                       "xbins": {"start": lo - size, "end": hi + size, "size": size},
+                       "marker": {"color": SERIES[i % len(SERIES)]},
+                       "hovertemplate": "log₁₀ distance %{x}<br>share %{y:.3f}<extra>" + name + "</extra>"})
+    shapes = []
+    if radius is not None and radius > 0:
+        shapes.append(_vline(math.log10(radius), OKABE_ITO["black"], "dash", 1.5))
+        traces.append(_legend_line(f"copy radius {radius:.2g}", OKABE_ITO["black"], "dash"))
+    layout = _layout(title, height, barmode="overlay", shapes=shapes,
+                     margin={"l": 60, "r": 20, "t": 60, "b": 70},
+                     xaxis={"title": {"text": "log₁₀ distance to the nearest training point (floor 10⁻⁶)"}},
+                     yaxis={"title": {"text": "share of points"}})
+    layout["legend"] = {**layout["legend"], "y": -0.24}
+    return go.Figure(data=traces, layout=layout)

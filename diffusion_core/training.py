@@ -47,6 +47,34 @@ def learning_rate(config: TrainConfig, step: int, fraction: float) -> float:
     return config.lr * min(1.0, (step + 1) / config.warmup) * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0)))
 
 
+class Budget:
+    """How far a run is: by steps, by seconds since it began, or both (whichever is further)."""
+
+    def __init__(self, steps: int | None, seconds: float | None):
+        if steps is None and seconds is None:
+            raise ValueError("give steps, seconds, or both")
+        self.steps, self.seconds = steps, seconds
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def fraction(self, step: int) -> float:
+        by_steps = step / self.steps if self.steps is not None else 0.0
+        by_time = self.elapsed / self.seconds if self.seconds is not None else 0.0
+        return max(by_steps, by_time)
+
+    def record(self, step: int, loss: float, lr: float) -> TrainRecord:
+        """The progress record after `step` steps."""
+        return TrainRecord(step, self.steps, min(1.0, self.fraction(step)), loss, self.elapsed, lr)
+
+
+def check_data(data: torch.Tensor) -> None:
+    if len(data) == 0 or not torch.isfinite(data).all():
+        raise ValueError("training data must be a non-empty set of finite points")
+
+
 def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds: float | None = None,
           seed: int = 0, jitter: float = 0.0, config: TrainConfig = TrainConfig()) -> Iterator[TrainRecord]:
     """Denoising training, Ho et al. 2020 Algorithm 1: regress eps from (x_t, t) with MSE.
@@ -58,10 +86,8 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     cosine decay; the network ends up holding an exponential moving average of its weights,
     also when the caller stops iterating early.
     """
-    if steps is None and seconds is None:
-        raise ValueError("give steps, seconds, or both")
-    if len(data) == 0 or not torch.isfinite(data).all():
-        raise ValueError("training data must be a non-empty set of finite points")
+    budget = Budget(steps, seconds)
+    check_data(data)
     g = torch.Generator().manual_seed(seed)
     schedule = schedules.make(net.config.schedule, net.config.T)
     alpha_bar = schedule.alpha_bar  # (T,)
@@ -69,17 +95,10 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     ema = copy.deepcopy(net).requires_grad_(False)
     ema_params, params = list(ema.parameters()), list(net.parameters())
     net.train()
-    start = time.perf_counter()
-
-    def fraction(step: int) -> float:
-        by_steps = step / steps if steps is not None else 0.0
-        by_time = (time.perf_counter() - start) / seconds if seconds is not None else 0.0
-        return max(by_steps, by_time)
-
     step, smooth = 0, None
     try:
         while True:
-            lr = learning_rate(config, step, fraction(step))
+            lr = learning_rate(config, step, budget.fraction(step))
             for group in opt.param_groups:
                 group["lr"] = lr
             idx = torch.randint(len(data), (config.batch_size,), generator=g)
@@ -95,10 +114,9 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
                 torch._foreach_lerp_(ema_params, params, 1 - min(config.ema_decay, (1 + step) / (10 + step)))
             step += 1
             smooth = loss.item() if smooth is None else 0.9 * smooth + 0.1 * loss.item()
-            done = fraction(step) >= 1.0
+            done = budget.fraction(step) >= 1.0
             if step % config.log_every == 0 or done:
-                yield TrainRecord(step, steps, min(1.0, fraction(step)), smooth,
-                                  time.perf_counter() - start, lr)
+                yield budget.record(step, smooth, lr)
             if done:
                 return
     finally:

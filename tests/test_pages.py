@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-HOME, PROCESS = "app_pages/home.py", "app_pages/diffusion_process.py"
+HOME, PROCESS, MODES = "app_pages/home.py", "app_pages/diffusion_process.py", "app_pages/means_and_modes.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
 
 
@@ -74,8 +74,10 @@ def test_home_renders(home):
     assert_figures_labelled(home)
     text = " ".join(m.value for m in home.markdown)
     assert "compute for quality" in text
-    for coming in ("Means and modes", "Score fields", "Spectral bands", "Sampling as optimization", "Playground"):
+    for coming in ("Score fields", "Spectral bands", "Sampling as optimization", "Playground"):
         assert coming in text
+    links = [link.label for link in home.get("page_link")]
+    assert links == ["The diffusion process", "Means and modes"], links
     assert any("sqrt" in latex.value for latex in home.latex)
 
 
@@ -185,6 +187,102 @@ def test_process_retrain_one_rung_quickly(monkeypatch):
     at.button(key="reset_ladder_none").click().run()
     assert_clean(at)
     assert sum(t.startswith("Shipped:") for t in charts(at)) == 4
+
+
+# ---------------------------------------------------------------- means and modes
+
+@pytest.fixture(scope="module")
+def modes_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(MODES).run()
+    return at
+
+
+def test_modes_renders(modes_page):
+    at = modes_page
+    assert_clean(at)
+    assert at.title[0].value == "Means and modes"
+    titles = charts(at)
+    assert titles[:6] == ["Shipped: after 3,000 steps", "Modes hit: 0 of 8", "Shipped: after 3,000 steps",
+                          titles[3], "Shipped: after 3,000 steps", "Modes hit: 8 of 8"]
+    assert titles[3].startswith("Modes hit: ")
+    assert titles[6].startswith("Where could x_t") and titles[7:9] == [
+        "Guided by the exact posterior mean", "Guided by the trained network"]
+    assert titles[9].startswith("Trained network") and titles[10] == "Ideal denoiser of the N points"
+    assert titles[11] == "Distance from each point to its nearest training point"
+    assert_figures_labelled(at)
+    labels = metric_labels(at)
+    assert labels.count("Energy distance to the data") == 3
+    assert {"Copies, trained network", "Copies, ideal denoiser", "Copies, fresh data (chance)"} <= set(labels)
+    copies = {m.label: m.value for m in at.metric}
+    assert float(copies["Copies, ideal denoiser"].rstrip("%")) >= 99.0  # N = 10 by default
+    latex = " ".join(x.value for x in at.latex)
+    assert "mathbb{E}[x \\mid z]" in latex and "softmax" in latex
+    refs = at.caption[-1].value
+    for cited in ("Goodfellow", "Metz", "Somepalli", "Carlini", "Yoon"):
+        assert cited in refs
+
+
+def test_modes_every_data_set_and_the_gan_slider_at_both_ends(modes_page):
+    from diffusion_core import pretrained
+
+    at = modes_page
+    assert len(at.selectbox(key="modes_dataset").options) == len(pretrained.COMPARED)
+    for dataset in pretrained.COMPARED:
+        at.selectbox(key="modes_dataset").set_value(dataset).run()
+        assert_clean(at)
+        for value in (1, 12):
+            at.slider(key="modes_gan_snapshot").set_value(value).run()
+            assert_clean(at)
+        n_bars = sum(t.startswith("Modes hit") for t in charts(at))
+        assert n_bars == (0 if dataset == "dino" else 3), (dataset, charts(at))
+    at.slider(key="modes_gan_snapshot").set_value(1).run()
+    assert charts(at)[1] == "Shipped: after 500 steps"  # the dino GAN: 6,000 steps, 12 snapshots
+
+
+def test_modes_posterior_and_paths_sliders_at_both_ends(modes_page):
+    at = modes_page
+    for key in ("modes_xt", "modes_t", "modes_runs", "modes_paths_seed"):
+        slider = at.slider(key=key)
+        for value in (slider.min, slider.max):
+            at.slider(key=key).set_value(value).run()
+            assert_clean(at)
+    assert any(t == "Where could x_t = 2.50 at t = 1000 have come from?" for t in charts(at))
+    paths = [f for f in figures(at) if f["layout"]["title"]["text"].startswith("Guided by")]
+    assert all(sum(tr.get("line", {}).get("dash") == "dash" for tr in f["data"]) == 8 for f in paths)
+
+
+def test_modes_memorization_dial_at_both_ends(modes_page):
+    at = modes_page
+    dial = at.select_slider(key="modes_memo_n")
+    for value in (dial.options[0], dial.options[-1]):
+        at.select_slider(key="modes_memo_n").set_value(int(value.replace(",", ""))).run()
+        assert_clean(at)
+    copies = {m.label: float(m.value.rstrip("%")) for m in at.metric if m.label.startswith("Copies")}
+    assert copies["Copies, trained network"] < 5.0, copies  # N = 2,000: the network generalises
+
+
+def test_modes_train_each_generator_live_and_go_back(monkeypatch):
+    import app_cache
+
+    monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.5)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(MODES).run()
+    for kind in ("mse", "gan", "diffusion"):
+        at.button(key=f"modes_train_{kind}").click().run()
+        assert_clean(at)
+        assert f"modes_live_{kind}_ring8" in at.session_state
+    assert sum(t.startswith("Live: ") for t in charts(at)) == 3
+    at.slider(key="modes_gan_snapshot").set_value(1).run()  # the live GAN has its own snapshots
+    assert_clean(at)
+    assert sum(t.startswith("Live: ") for t in charts(at)) == 3
+    at.button(key="modes_memo_train").click().run()
+    assert_clean(at)
+    assert any(t.startswith("Trained network (live,") for t in charts(at))
+    for key in ("modes_reset_mse", "modes_reset_gan", "modes_reset_diffusion", "modes_memo_reset"):
+        at.button(key=key).click().run()
+        assert_clean(at)
+    assert not any(t.startswith(("Live: ", "Trained network (live")) for t in charts(at))
 
 
 # ---------------------------------------------------------------- structure

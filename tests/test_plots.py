@@ -32,6 +32,13 @@ def _figures():
         "trajectories": plots.trajectories(RNG.normal(size=(11, 4, 2)), title="paths", data=DATA),
         "samples_panel": plots.samples_panel(torch.from_numpy(POINTS), DATA, title="samples"),
         "loss_curve": plots.loss_curve([1, 2, 3], [1.0, 0.5, 0.25], title="loss"),
+        "coverage_bars": plots.coverage_bars(np.full(8, 0.1), np.full(8, 0.125), 0.2, title="coverage"),
+        "posterior_bars": plots.posterior_bars(np.linspace(-3, 3, 61), np.full(61, 1 / 61), prior=np.full(61, 1 / 61),
+                                               mean=0.2, learned_mean=0.3, observed=1.0, title="posterior"),
+        "mean_paths": plots.mean_paths(np.arange(10, 0, -1), RNG.normal(size=(11, 3)), RNG.normal(size=(10, 3)),
+                                       modes=[-2.0, 0.4], T=10, title="paths 1D"),
+        "distance_histograms": plots.distance_histograms({"a": RNG.random(100), "b": RNG.random(50) * 1e-3,
+                                                          "c": [np.inf, 0.0]}, radius=0.01, title="distances"),
     }
 
 
@@ -57,9 +64,11 @@ def test_figure_is_labelled(name):
 
 @pytest.mark.parametrize("name", list(_figures()))
 def test_colours_are_okabe_ito_or_grey(name):
-    allowed = {c.upper() for c in plots.OKABE_ITO.values()} | {plots.DATA_GREY.upper()}
+    allowed = {c.upper() for c in plots.OKABE_ITO.values()} | {plots.DATA_GREY.upper(), "RGBA(0,0,0,0)"}  # or clear
     for trace in _figures()[name].data:
-        for color in (getattr(trace.marker, "color", None), getattr(trace.line, "color", None)):
+        marker, line = getattr(trace, "marker", None), getattr(trace, "line", None)
+        outline = getattr(marker, "line", None)  # a bar's outline
+        for color in (getattr(marker, "color", None), getattr(line, "color", None), getattr(outline, "color", None)):
             colors = color if isinstance(color, (list, tuple)) else [color]
             for c in colors:
                 if isinstance(c, str):
@@ -81,6 +90,27 @@ def test_drift_arrows_end_at_origin_plus_drift():
     assert len(xy) == 2  # the zero-length arrow is left out
     np.testing.assert_allclose(xy[:, 0], origins[[0, 2]])
     np.testing.assert_allclose(xy[:, 1], origins[[0, 2]] + drift[[0, 2]])
+
+
+def test_posterior_bars_draw_the_means_where_they_are():
+    fig = plots.posterior_bars(np.linspace(-1, 1, 21), np.full(21, 1 / 21), mean=0.25, learned_mean=-0.5,
+                               observed=0.75, title="p")
+    assert sorted(shape.x0 for shape in fig.layout.shapes) == [-0.5, 0.25, 0.75]
+    assert any("0.25" in (tr.name or "") for tr in fig.data)
+
+
+def test_mean_paths_put_state_and_guess_at_the_right_steps():
+    steps, xs, x0s = np.array([3, 2, 1]), np.array([[9.0], [8.0], [7.0], [6.0]]), np.array([[1.0], [2.0], [3.0]])
+    state, guess = plots.mean_paths(steps, xs, x0s, title="p").data
+    assert list(state.x) == [3, 2, 1, 0] and list(state.y) == [9, 8, 7, 6]  # x_0 drawn at step 0
+    assert list(guess.x) == [3, 2, 1] and list(guess.y) == [1, 2, 3] and guess.line.dash == "dash"
+
+
+def test_distance_histograms_share_bins_and_floor_zero_distances():
+    fig = plots.distance_histograms({"a": [0.0, 1e-3], "b": [0.1, np.inf]}, radius=0.01, title="d")
+    a, b = fig.data[0], fig.data[1]
+    assert list(a.x) == [-6.0, -3.0] and list(b.x) == [-1.0]  # log10, zero floored at 1e-6, inf left out
+    assert a.xbins.size == b.xbins.size and fig.layout.shapes[0].x0 == -2.0
 
 
 def test_plots_never_imports_streamlit():

@@ -33,6 +33,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PAGES = [
     ("/", "Grokking Diffusion", "Home"),
     ("/diffusion_process", "The diffusion process", "The diffusion process"),
+    ("/means_and_modes", "Means and modes", "Means and modes"),
 ]
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"

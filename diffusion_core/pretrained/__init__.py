@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import datasets, training
+import torch
+
+from .. import datasets, generators, training
 from ..models import EpsMLP, ModelConfig, load_checkpoint, save_checkpoint
 
 DIR = Path(__file__).parent
@@ -26,6 +28,15 @@ class Recipe:
     config: ModelConfig
     steps: int
     seed: int = 0
+    n_points: int | None = None  # train on datasets.memorization_set(n_points) instead of the full set
+
+
+# "Means and modes": three generators per data set on the same budget (steps, batch, width, depth)
+COMPARED = ("ring8", "two_gaussians", "dino")
+COMPARE_STEPS = {"ring8": 3000, "two_gaussians": 3000, "dino": 6000}
+# "Means and modes", regurgitation: the same network trained on nested sets of ring8 points
+MEMO_SIZES = (5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+MEMO_STEPS = 4000
 
 
 RECIPES: dict[str, Recipe] = {
@@ -40,14 +51,45 @@ RECIPES: dict[str, Recipe] = {
     "ladder_fourier": Recipe("Fourier features", "dino", ModelConfig(schedule="linear"), 3000),
     "ladder_gentle": Recipe("Fourier features, gentler schedule", "dino",
                             ModelConfig(schedule="gentle", T=50), 3000),
+    # "Means and modes": the diffusion side of the comparison, the 1D mixture, the memorization dial
+    "ring8": Recipe("Diffusion, ring of 8", "ring8", ModelConfig(), COMPARE_STEPS["ring8"]),
+    "two_gaussians": Recipe("Diffusion, two Gaussians", "two_gaussians", ModelConfig(),
+                            COMPARE_STEPS["two_gaussians"]),
+    "modes_1d": Recipe("Diffusion, three modes in 1D", "three_modes_1d", ModelConfig(dim=1), 3000),
+    **{f"memo_{n}": Recipe(f"Diffusion on {n:,} ring-of-8 points", "ring8", ModelConfig(), MEMO_STEPS, n_points=n)
+       for n in MEMO_SIZES},
 }
 LADDER = ("ladder_none", "ladder_linear", "ladder_fourier", "ladder_gentle")
+DIFFUSION = {"ring8": "ring8", "two_gaussians": "two_gaussians", "dino": "dino"}  # COMPARED -> recipe
+
+
+@dataclass(frozen=True)
+class GenRecipe:
+    """How one shipped one-shot generator is trained (generators.py): by MSE regression or as a GAN."""
+
+    kind: str  # "mse" or "gan"
+    dataset: str
+    steps: int
+    config: generators.GenConfig = generators.GenConfig()
+    seed: int = 0
+
+
+GEN_KINDS = ("mse", "gan")
+GEN_RECIPES: dict[str, GenRecipe] = {f"{kind}_{name}": GenRecipe(kind, name, COMPARE_STEPS[name])
+                                     for kind in GEN_KINDS for name in COMPARED}
+ALL = (*RECIPES, *GEN_RECIPES)
 
 
 def path(name: str) -> Path:
-    if name not in RECIPES:
-        raise ValueError(f"unknown pretrained model {name!r}; valid names: {', '.join(RECIPES)}")
+    if name not in RECIPES and name not in GEN_RECIPES:
+        raise ValueError(f"unknown pretrained model {name!r}; valid names: {', '.join(ALL)}")
     return DIR / f"{name}.pt"
+
+
+def _training_data(recipe: Recipe) -> tuple:
+    if recipe.n_points is not None:
+        return datasets.memorization_set(recipe.n_points, recipe.dataset), 0.0
+    return datasets.training_set(recipe.dataset, recipe.seed)
 
 
 def load(name: str) -> tuple[EpsMLP, dict]:
@@ -60,10 +102,11 @@ def trainer(name: str, *, steps: int | None = None, seconds: float | None = None
 
     With neither steps nor seconds, the recipe's own step count: the run that made the shipped file.
     """
-    path(name)  # raises the clear error for an unknown name
+    if name not in RECIPES:
+        raise ValueError(f"unknown diffusion model {name!r}; valid names: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
     net = EpsMLP(recipe.config)
-    data, jitter = datasets.training_set(recipe.dataset, recipe.seed)
+    data, jitter = _training_data(recipe)
     if steps is None and seconds is None:
         steps = recipe.steps
     return net, training.train(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter)
@@ -80,8 +123,58 @@ def train_job(name: str, *, steps: int | None = None, seconds: float | None = No
     return {k: v.numpy() for k, v in net.state_dict().items()}
 
 
+# ---------------------------------------------------------------- one-shot generators
+
+def load_generator(name: str) -> tuple[generators.GenConfig, list[generators.Snapshot], dict]:
+    """The shipped generator `name` (GEN_RECIPES): config, snapshots over training (one for MSE), metadata."""
+    if name not in GEN_RECIPES:
+        raise ValueError(f"unknown generator {name!r}; valid names: {', '.join(GEN_RECIPES)}")
+    _, config, snapshots, meta = generators.load(path(name))
+    return config, snapshots, meta
+
+
+def generator_job(name: str, *, steps: int | None = None, seconds: float | None = None):
+    """Train generator recipe `name` from scratch, as one job for `worker.Worker`.
+
+    Yields training records; returns the snapshots as [(step, {name: numpy array})]: a GAN's
+    snapshots over training, or the MSE generator's final weights alone.
+    """
+    if name not in GEN_RECIPES:
+        raise ValueError(f"unknown generator {name!r}; valid names: {', '.join(GEN_RECIPES)}")
+    recipe = GEN_RECIPES[name]
+    if steps is None and seconds is None:
+        steps = recipe.steps
+    data, jitter = datasets.training_set(recipe.dataset, recipe.seed)
+    gen = generators.Generator(recipe.config)
+    if recipe.kind == "gan":
+        snaps = yield from generators.train_gan(gen, data, steps=steps, seconds=seconds, seed=recipe.seed,
+                                                jitter=jitter)
+    else:
+        record = None
+        # the MSE generator regresses fixed (z, x) pairs: draw the pairs' points without jitter
+        pairs = datasets.load(recipe.dataset, datasets.TRAINING_N, seed=recipe.seed)
+        for record in generators.train_mse(gen, pairs, steps=steps, seconds=seconds, seed=recipe.seed):
+            yield record
+        snaps = [generators.Snapshot(record.step if record else 0, gen.state_dict())]
+    return [(s.step, {k: v.numpy() for k, v in s.state.items()}) for s in snaps]
+
+
+def snapshots_from_job(result) -> list[generators.Snapshot]:
+    """`generator_job`'s return value as Snapshots of torch tensors."""
+    return [generators.Snapshot(step, {k: torch.from_numpy(v) for k, v in state.items()}) for step, state in result]
+
+
+def net_from_job(name: str, state: dict) -> EpsMLP:
+    """The network of recipe `name` holding `train_job`'s returned weights, in eval mode."""
+    net = EpsMLP(RECIPES[name].config)
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    return net.eval()
+
+
 def remake(name: str, on_record=None) -> dict:
     """Retrain the shipped model `name` from its recipe and overwrite its file; returns its metadata."""
+    if name in GEN_RECIPES:
+        return _remake_generator(name, on_record)
     net, run = trainer(name)
     start = time.perf_counter()
     for record in run:
@@ -91,4 +184,22 @@ def remake(name: str, on_record=None) -> dict:
     meta = {"name": name, "title": recipe.title, "dataset": recipe.dataset, "steps": recipe.steps,
             "seed": recipe.seed, "seconds": round(time.perf_counter() - start, 2)}
     save_checkpoint(net, path(name), meta)
+    return meta
+
+
+def _remake_generator(name: str, on_record=None) -> dict:
+    recipe = GEN_RECIPES[name]
+    start = time.perf_counter()
+    job = generator_job(name)
+    while True:
+        try:
+            record = next(job)
+        except StopIteration as done:
+            snapshots = snapshots_from_job(done.value)
+            break
+        if on_record is not None:
+            on_record(record)
+    meta = {"name": name, "kind": recipe.kind, "dataset": recipe.dataset, "steps": recipe.steps,
+            "seed": recipe.seed, "seconds": round(time.perf_counter() - start, 2)}
+    generators.save(path(name), recipe.kind, recipe.config, snapshots, meta)
     return meta

@@ -1,0 +1,350 @@
+"""Means and modes: one-shot MSE blurs, a GAN collapses, iterative denoising lands on modes, and memorises.
+
+Each section is a fragment, so moving a control reruns only its own section.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+import torch
+
+import app_cache
+import app_state
+import app_training
+from diffusion_core import datasets, generators, metrics, models, modes, plots, pretrained, samplers
+
+SET_LABELS = {"ring8": "Ring of 8 Gaussians", "two_gaussians": "Two Gaussians (1 : 4)", "dino": "Dino (Datasaurus)"}
+KIND_TITLES = {"mse": "One-shot, trained with MSE", "gan": "GAN", "diffusion": "Diffusion"}
+N_SAMPLES, SEED, DIFF_SAMPLER, DIFF_STEPS = 1000, 0, "ddpm", 100
+N_SNAPSHOTS = 12
+
+
+# ---------------------------------------------------------------- 1. three generators
+
+def _live_key(kind: str, dataset: str) -> str:
+    return f"modes_live_{kind}_{dataset}"
+
+
+def _train_live(kind: str, dataset: str) -> None:
+    """Retrain one generator for RETRAIN_SECONDS in the training process; keep its samples in the session."""
+    seconds = app_cache.RETRAIN_SECONDS
+    if kind == "diffusion":
+        name = pretrained.DIFFUSION[dataset]
+        record, state = app_training.run(pretrained.train_job, name, seconds=seconds)
+        den = models.NetDenoiser(pretrained.net_from_job(name, state))
+        snaps = [(record.step, samplers.sample(den, N_SAMPLES, sampler=DIFF_SAMPLER, steps=DIFF_STEPS,
+                                               seed=SEED).numpy())]
+    else:
+        name = f"{kind}_{dataset}"
+        record, result = app_training.run(pretrained.generator_job, name, seconds=seconds)
+        config = pretrained.GEN_RECIPES[name].config
+        snaps = [(s.step, generators.build(config, s).sample(N_SAMPLES, seed=SEED).numpy())
+                 for s in pretrained.snapshots_from_job(result)]
+    if record is None:
+        raise RuntimeError("the training made no step")
+    st.session_state[_live_key(kind, dataset)] = {"snapshots": snaps, "seconds": record.elapsed}
+
+
+def _shipped(kind: str, dataset: str) -> tuple[list[int], Callable[[int], np.ndarray]]:
+    """Steps of each snapshot and a function from snapshot index to samples, for the shipped weights."""
+    if kind == "diffusion":
+        name = pretrained.DIFFUSION[dataset]
+        steps = app_cache.model_info(name)["steps"]
+        return [steps], lambda i: app_cache.samples(name, DIFF_SAMPLER, DIFF_STEPS, N_SAMPLES, SEED)
+    name = f"{kind}_{dataset}"
+    _, snaps, _ = app_cache.generator(name)
+    return [s.step for s in snaps], lambda i: app_cache.generator_samples(name, i, N_SAMPLES, SEED)
+
+
+def generator_panel(kind: str, dataset: str, data: np.ndarray, snapshot_share: float | None) -> None:
+    """Samples over the data, coverage bars and energy distance for one generator, shipped or live."""
+    st.markdown(f"##### {KIND_TITLES[kind]}")
+    panel = st.container()
+    if st.button("Train live", key=f"modes_train_{kind}", icon=":material/model_training:",
+                 help=f"Train this generator from scratch for {app_cache.RETRAIN_SECONDS:.0f} s on this server."):
+        try:
+            _train_live(kind, dataset)
+        except (ValueError, RuntimeError) as err:
+            st.warning(f"Training failed ({err}); the shipped weights are shown instead.")
+    live = st.session_state.get(_live_key(kind, dataset))
+    if live is not None and st.button("Back to shipped weights", key=f"modes_reset_{kind}"):
+        del st.session_state[_live_key(kind, dataset)]
+        live = None
+    with panel:
+        try:
+            if live is None:
+                steps, get = _shipped(kind, dataset)
+            else:
+                steps = [step for step, _ in live["snapshots"]]
+                get = lambda i: live["snapshots"][i][1]  # noqa: E731
+        except (FileNotFoundError, ValueError) as err:
+            st.warning(app_cache.MISSING_WEIGHTS.format(name=f"{kind}_{dataset}", err=err))
+            return
+        index = len(steps) - 1 if snapshot_share is None else min(len(steps) - 1, round(snapshot_share * len(steps)) - 1)
+        samples = get(index)
+        where = "Live" if live is not None else "Shipped"
+        title = f"{where}: after {steps[index]:,} steps" + (f" ({live['seconds']:.0f} s)" if live else "")
+        st.plotly_chart(plots.samples_panel(samples, data, title=title, data_name="data", lim=2.6,
+                                            color=plots.SERIES[{"mse": 1, "gan": 3, "diffusion": 0}[kind]],
+                                            samples_name="samples", height=360),
+                        theme=None, key=f"modes_samples_{kind}")
+        rep = app_cache.report(np.ascontiguousarray(samples, dtype=np.float32), dataset, SEED)
+        st.metric("Energy distance to the data", f"{rep['ed']:.3f}",
+                  help="Lower is better; two draws of the data score about 0.")
+        cov = rep["coverage"]
+        if cov is None:
+            st.caption("The dino is not a mixture of separate modes, so there is nothing to count; "
+                       "compare the shapes and the energy distance.")
+        else:
+            st.plotly_chart(plots.coverage_bars(cov["shares"], cov["weights"], cov["off_mode"],
+                                                title=f"Modes hit: {cov['modes_hit']} of {len(cov['weights'])}"),
+                            theme=None, key=f"modes_cov_{kind}")
+
+
+@st.fragment
+def generators_section():
+    c_set, c_gan = st.columns([1, 2])
+    dataset = c_set.selectbox("Data set", pretrained.COMPARED, format_func=SET_LABELS.get,
+                              **app_state.keep("modes_dataset", "ring8"))
+    snap = c_gan.slider("GAN: how far into its training (snapshot)", 1, N_SNAPSHOTS,
+                        help="The GAN's weights were saved 12 times during training; pick one to see its "
+                             "samples then. The other two panels always show the end of training.",
+                        **app_state.keep("modes_gan_snapshot", N_SNAPSHOTS))
+    data = app_cache.points(dataset, 2000 if dataset != "dino" else None)
+    for col, kind in zip(st.columns(3, gap="medium"), ("mse", "gan", "diffusion")):
+        with col:
+            generator_panel(kind, dataset, data, snap / N_SNAPSHOTS if kind == "gan" else None)
+    steps = pretrained.COMPARE_STEPS[dataset]
+    st.caption(f"Same budget: each network has 3 hidden layers of 64 units and trains for {steps:,} steps on "
+               f"batches of 512 (the GAN's discriminator, the same size, takes a step each time too). "
+               f"{N_SAMPLES:,} samples each; diffusion samples with DDPM in {DIFF_STEPS} steps. Energy "
+               f"distance (Szekely and Rizzo 2013) in the data's standardised frame, against "
+               f"{modes.REFERENCE_N:,} fresh data points ({metrics.DINO_REFERENCE_N:,} for the dino). "
+               f"Live training runs for {app_cache.RETRAIN_SECONDS:.0f} s instead of the full step count.")
+
+
+# ---------------------------------------------------------------- 2. the mean walks onto a mode
+
+@st.fragment
+def posterior_section():
+    T = app_cache.SCHEDULE_T["cosine"]
+    c_x, c_t = st.columns(2)
+    x_t = c_x.slider("The noisy value x_t", -2.5, 2.5, step=0.05, **app_state.keep("modes_xt", 0.3))
+    t = c_t.slider(f"Step t (of T = {T}; cosine schedule)", 1, T,
+                   help="Drag it from right to left: the reverse process runs from T down to 0.",
+                   **app_state.keep("modes_t", 700))
+    try:
+        view = app_cache.posterior_view(float(x_t), int(t) - 1)
+    except (FileNotFoundError, ValueError) as err:
+        st.warning(app_cache.MISSING_WEIGHTS.format(name="modes_1d", err=err))
+        return
+    left, right = st.columns([1.5, 1], gap="large")
+    with left:
+        st.plotly_chart(plots.posterior_bars(view.centres, view.posterior, prior=view.prior, mean=view.mean,
+                                             learned_mean=view.learned_mean, observed=view.observed,
+                                             title=f"Where could x_t = {x_t:.2f} at t = {t} have come from?"),
+                        theme=None, key="modes_posterior")
+    with right:
+        m1, m2 = st.columns(2)
+        m1.metric("Noise, in units of the data (σ)", f"{view.sigma:.3g}")
+        m2.metric("E[x₀ | x_t], exact", f"{view.mean:.2f}",
+                  help=f"The network's guess: {view.learned_mean:.2f}")
+        st.markdown(
+            "**What to look for.** At large $t$ the bars are the prior itself, three bumps of "
+            "weights 0.5, 0.2 and 0.3: the noisy value tells almost nothing, and the best guess in "
+            "squared error, the **posterior mean** (dashed), sits at the global mean, "
+            f"{float(modes.MIXTURE_1D().global_mean()[0]):.2f}, between the modes, where no data lives. "
+            "Slide $t$ down: the likelihood narrows, the bumps far from $x_t/\\sqrt{\\bar\\alpha_t}$ "
+            "lose their weight, and the mean slides onto one mode. The dotted line is a network "
+            "trained on samples of this mixture: below about $t = 900$ it sits on the exact mean. "
+            "Nearer $T$ it strays, because its guess $\\hat x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,"
+            "\\hat\\varepsilon)/\\sqrt{\\bar\\alpha_t}$ divides a small error in the predicted noise "
+            "by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it)."
+        )
+        st.latex(r"\mathbb{E}[x_0 \mid x_t] = \sum_k r_k(x_t)\,\frac{s_k^2\, x + \sigma^2 m_k}{s_k^2 + \sigma^2}")
+        st.caption("where x = x_t / √ᾱ_t and σ² = (1 − ᾱ_t) / ᾱ_t put the noisy value in the data's units, "
+                   "m_k and s_k are mode k's centre and width, and r_k(x_t) is the probability that mode k "
+                   "produced x_t.")
+
+
+@st.fragment
+def paths_section():
+    c_n, c_seed = st.columns(2)
+    n = c_n.slider("Runs", 1, 8, **app_state.keep("modes_runs", 6))
+    seed = c_seed.slider("Noise seed", 0, 9, **app_state.keep("modes_paths_seed", 0))
+    mix = modes.MIXTURE_1D()
+    for col, learned in zip(st.columns(2, gap="large"), (False, True)):
+        with col:
+            try:
+                steps, xs, x0s = app_cache.mean_paths(learned, n, seed)
+            except (FileNotFoundError, ValueError) as err:
+                st.warning(app_cache.MISSING_WEIGHTS.format(name="modes_1d", err=err))
+                continue
+            who = "the trained network" if learned else "the exact posterior mean"
+            st.plotly_chart(plots.mean_paths(steps, xs, x0s, modes=mix.means, T=app_cache.SCHEDULE_T["cosine"],
+                                             title=f"Guided by {who}"), theme=None,
+                            key=f"modes_paths_{'learned' if learned else 'exact'}")
+            landed = np.bincount(modes.mode_landings(torch.from_numpy(xs[-1])).numpy(), minlength=len(mix))
+            st.caption("Landed on the modes at " + ", ".join(f"{float(m):+.1f}: {c}" for m, c in
+                                                              zip(mix.means[:, 0], landed)) + ".")
+
+
+# ---------------------------------------------------------------- 3. regurgitation
+
+def _train_memo(n_train: int) -> None:
+    name = f"memo_{n_train}"
+    record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
+    if record is None:
+        raise RuntimeError("the training made no step")
+    run = modes.memorization_run(models.NetDenoiser(pretrained.net_from_job(name, state)), n_train, SEED)
+    st.session_state[f"modes_memo_live_{n_train}"] = {**app_cache.memorization_summary(run),
+                                                      "steps": record.step, "seconds": record.elapsed}
+
+
+@st.fragment
+def memorization_section():
+    n_train = st.select_slider("Training points N", pretrained.MEMO_SIZES,
+                               format_func=lambda n: f"{n:,}", **app_state.keep("modes_memo_n", 10))
+    live_key = f"modes_memo_live_{n_train}"
+    b_train, b_reset = st.columns([1, 3])
+    if b_train.button("Train live at this N", key="modes_memo_train", icon=":material/model_training:",
+                      help=f"Train the network on these N points from scratch for {app_cache.RETRAIN_SECONDS:.0f} s."):
+        try:
+            _train_memo(n_train)
+        except (ValueError, RuntimeError) as err:
+            st.warning(f"Training failed ({err}); the shipped weights are shown instead.")
+    live = st.session_state.get(live_key)
+    if live is not None and b_reset.button("Back to shipped weights", key="modes_memo_reset"):
+        del st.session_state[live_key]
+        live = None
+    try:
+        run = live if live is not None else app_cache.memorization(n_train, SEED)
+        info = None if live is not None else app_cache.model_info(f"memo_{n_train}")
+    except (FileNotFoundError, ValueError) as err:
+        st.warning(app_cache.MISSING_WEIGHTS.format(name=f"memo_{n_train}", err=err))
+        return
+    trained = (f"live, {live['steps']:,} steps in {live['seconds']:.0f} s" if live is not None
+               else f"shipped, {info['steps']:,} steps")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Copies, trained network", f"{run['network_share']:.1%}", help=f"The network: {trained}.")
+    m2.metric("Copies, ideal denoiser", f"{run['ideal_share']:.1%}")
+    m3.metric("Copies, fresh data (chance)", f"{run['fresh_share']:.1%}")
+    left, mid = st.columns(2, gap="large")
+    for col, key, who, color in ((left, "network", f"Trained network ({trained})", plots.SERIES[0]),
+                                 (mid, "ideal", "Ideal denoiser of the N points", plots.SERIES[1])):
+        with col:
+            fig = plots.samples_panel(run[f"{key}_samples"], None, title=who, color=color, samples_name="samples",
+                                      height=400)
+            fig.add_scatter(x=run["train"][:, 0], y=run["train"][:, 1], mode="markers",
+                            name=f"the {n_train:,} training points",
+                            marker={"symbol": "x", "size": 7 if n_train <= 200 else 4, "color": "#000000"})
+            st.plotly_chart(fig, theme=None, key=f"modes_memo_{key}")
+    st.plotly_chart(plots.distance_histograms(
+        {"trained network": run["network_distances"], "ideal denoiser": run["ideal_distances"],
+         "fresh data": run["fresh_distances"]}, radius=run["radius"],
+        title="Distance from each point to its nearest training point"), theme=None, key="modes_memo_hist")
+    st.caption(f"{modes.MEMO_SAMPLES:,} samples from each, DDPM in {modes.MEMO_STEPS} steps, seed {SEED}; "
+               f"{modes.MEMO_FRESH:,} fresh points. The N training points are the first N of one fixed draw "
+               f"of {datasets.MEMO_POOL:,} from the ring, so each set contains the smaller ones; every "
+               f"network has the same shape and {pretrained.MEMO_STEPS:,} training steps.")
+
+
+# ---------------------------------------------------------------- the page
+
+st.title("Means and modes")
+st.markdown(
+    "A generative model must turn noise into data. Train a network to do it **in one shot** with "
+    "a squared error, and it learns an average, not a sample. Train it as a **GAN** and it chases "
+    "modes, but often only some of them. **Diffusion** also only ever learns averages, yet its "
+    "samples land on the modes, because it asks for the average many times, each time of a "
+    "narrower distribution. The same mechanism has a dark side: given too few training points, it "
+    "hands them back."
+)
+
+st.header("1. Three generators, same data, same budget")
+st.markdown(
+    "The one-shot generator $G(z)$ is trained like any regression: each data point $x$ is paired "
+    "with a random noise vector $z$ and $G$ minimises $\\mathbb{E}\\,\\lVert G(z) - x\\rVert^2$. "
+    "The minimiser of a squared error is a conditional mean,"
+)
+st.latex(r"G^\star(z) = \arg\min_{g}\ \mathbb{E}\big[\lVert g - x \rVert^2 \,\big|\, z\big] = \mathbb{E}[x \mid z],")
+st.markdown(
+    "and since $z$ was drawn independently of $x$, it tells the network nothing: the best answer "
+    "is close to the mean of all the data, a blur in the middle of the ring. A **GAN** (Goodfellow "
+    "et al. 2014) replaces the squared error by a second network that tells data from fakes, so "
+    "an average no longer scores well; but nothing makes the generator cover every mode, and it "
+    "tends to settle on a few of them (mode collapse; the ring of eight Gaussians is the test of "
+    "Metz et al. 2017). **Diffusion** trains the same squared error as the one-shot model, but on "
+    "a question it can answer: from $x_t$, where did the data come from?"
+)
+st.markdown(
+    "**What to look for.** On the ring the one-shot samples sit in a blob at the centre and no mode "
+    "gets any share. Move the GAN's snapshot slider: early on it spreads over the ring, then settles "
+    "on some modes and starves others. Diffusion's bars match the true weights, mode by mode. On the "
+    "two Gaussians (weights 1 : 4) the GAN drops the small mode entirely; the one-shot blob sits "
+    "between the two, in the tail of the heavy mode, where the bar chart counts it (look at the "
+    "plot, not only the bars)."
+)
+generators_section()
+
+st.header("2. The mean that walks onto a mode")
+st.markdown(
+    "If diffusion learns averages, why are its samples not blurred? Because each step asks for the "
+    "mean of a **different** distribution: the posterior $p(x_0 \\mid x_t)$ of the clean value given "
+    "the current noisy one. Below, the data are three Gaussians on a line, so this posterior is "
+    "exact, a reweighted mixture (no network involved)."
+)
+posterior_section()
+st.markdown(
+    "**Follow the mean down.** Each run starts from pure noise and takes DDPM steps "
+    "(Ho et al. 2020): move a little towards the current guess $\\mathbb{E}[x_0 \\mid x_t]$, add "
+    "a little fresh noise. Early guesses (dashed) all start near the global mean; as the noise "
+    "falls, each run's posterior loses all but one mode and its guess walks onto it, and runs from "
+    "different seeds land on different modes, in proportion to their weights. The right panel runs "
+    "the same seeds with the trained network in place of the exact mean. "
+    f"Both take {modes.PATH_STEPS} of the schedule's 1,000 steps."
+)
+paths_section()
+
+app_cache.training_worker()  # start the training process while the reader reads
+st.header("3. The dark side: regurgitation")
+st.markdown(
+    "The ideal denoiser of a **finite** training set $\\{x_i\\}_{i=1}^N$ is the posterior mean of "
+    "that set, a softmax-weighted average of the training points:"
+)
+st.latex(r"\hat x_0(x_t) = \sum_{i=1}^{N} \operatorname{softmax}_i\!\Big(-\frac{\lVert x - x_i\rVert^2}"
+         r"{2\sigma^2}\Big)\, x_i,\qquad x = \frac{x_t}{\sqrt{\bar\alpha_t}}")
+st.markdown(
+    "As $\\sigma \\to 0$ the softmax picks one point, so sampling with it can only ever return a "
+    "training point: it is perfect on the loss, and it generates nothing new. A network trained on "
+    "the same points approximates it; with few points it gets close enough to copy them too "
+    "(Somepalli et al. 2023 and Carlini et al. 2023 find copies in large image models), while with "
+    "many points it cannot fit every one and smooths instead, which is how it generalises "
+    "(Yoon et al. 2023; Kadkhodaie et al. 2024)."
+)
+st.markdown(
+    "**What to look for.** Each sample's distance to its nearest training point, against the same "
+    "for fresh draws from the ring (which no model saw). A sample is a **copy** if it is ten times "
+    "closer to a training point than a fresh draw typically is (the dashed line: a tenth of the "
+    "fresh draws' median distance). Slide N up: the network copies nearly all of a handful of "
+    "points, then, by a hundred or so, its histogram moves onto the fresh data's. The ideal "
+    "denoiser copies every time while the points are sparse; at a thousand points and more its "
+    "share falls, but only because the points crowd closer together than the smallest noise the "
+    "schedule uses ($\\sigma \\approx 0.006$ at $t = 1$), so each sample is an average of a few "
+    "neighbouring training points: its histogram stays far to the left of the fresh data's."
+)
+memorization_section()
+
+st.divider()
+st.caption(
+    "References. I. Goodfellow et al., Generative Adversarial Nets (2014). L. Metz, B. Poole, "
+    "D. Pfau, J. Sohl-Dickstein, Unrolled Generative Adversarial Networks (2017). J. Ho, A. Jain, "
+    "P. Abbeel, Denoising Diffusion Probabilistic Models (2020). S. Dieleman, Diffusion is "
+    "spectral autoregression / Perspectives on diffusion (blog, 2023-24), for the means-and-modes "
+    "view. G. Somepalli et al., Diffusion Art or Digital Forgery? (2023). N. Carlini et al., "
+    "Extracting Training Data from Diffusion Models (2023). T. Yoon et al., Diffusion Probabilistic "
+    "Models Generalize when They Fail to Memorize (2023). Z. Kadkhodaie et al., Generalization in "
+    "diffusion models arises from geometry-adaptive harmonic representations (2024). "
+    "A. Radford, L. Metz, S. Chintala, DCGAN (2016). G. Szekely, M. Rizzo, Energy statistics (2013)."
+)

@@ -1,0 +1,131 @@
+"""The computations behind "Means and modes", as pure functions the page caches and the bench times.
+
+- `report`: energy distance to the data and, for a Gaussian mixture, mode coverage.
+- `posterior_view`: p(x0 | x_t) in bins for the 1D mixture, its exact mean and a network's guess.
+- `mean_paths`: 1D reverse runs with the running guess E[x0 | x_t].
+- `memorization_run`: samples of a network and of the ideal denoiser of the same training set, with
+  their distances to it and to fresh data.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import torch
+
+from . import datasets, metrics, samplers, schedules
+from .mixtures import EmpiricalSet, GaussianMixture, to_ve, three_modes_1d
+from .models import Denoiser, MixtureDenoiser
+
+# ---------------------------------------------------------------- three generators
+
+REFERENCE_N = 2000  # fresh data points the energy distance compares against
+
+
+@dataclass(frozen=True)
+class Report:
+    energy_distance: float
+    coverage: metrics.Coverage | None  # None for a set that is not a Gaussian mixture (the dino)
+
+
+def report(samples: torch.Tensor, dataset: str, seed: int = 0) -> Report:
+    """ED of samples against REFERENCE_N fresh points of the data set, both standardised by the
+    reference's mean and scale (metrics.standardize), and, for ring8 / two_gaussians, mode coverage."""
+    raw, reference, within = _reference(dataset, seed)
+    finite = samples[torch.isfinite(samples).all(1)]
+    if not len(finite):
+        return Report(float("inf"), None)
+    ed = metrics.energy_distance(metrics.standardize(finite.double(), raw), reference, b_within=within)
+    coverage = metrics.mode_coverage(finite, datasets.mixture(dataset)) if dataset in datasets.MIXTURES else None
+    return Report(ed, coverage)
+
+
+@functools.lru_cache(maxsize=8)
+def _reference(dataset: str, seed: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """REFERENCE_N fresh points (float64), their standardised copy and its E|Y - Y'|, computed once."""
+    raw = datasets.load(dataset, REFERENCE_N, seed=10_000 + seed).double()
+    reference = metrics.standardize(raw, raw)
+    return raw, reference, float(metrics.energy_distance_within(reference))
+
+
+# ---------------------------------------------------------------- the mean that walks onto a mode
+
+MIXTURE_1D = three_modes_1d
+BIN_EDGES = torch.linspace(-3.5, 3.5, 141)  # 140 bins of 0.05
+
+
+@dataclass(frozen=True)
+class PosteriorView:
+    centres: torch.Tensor  # (B,) bin centres
+    posterior: torch.Tensor  # (B,) p(x0 in bin | x_t)
+    prior: torch.Tensor  # (B,) p(x0 in bin)
+    mean: float  # exact E[x0 | x_t]
+    learned_mean: float | None  # the network's x0_hat(x_t, t) clipped as the samplers clip it, if given
+    observed: float  # x_t / sqrt(alpha_bar_t), where the likelihood is centred
+    sigma: float  # the noise std in that frame, sqrt((1 - ab) / ab)
+
+
+def posterior_view(x_t: float, t: int, schedule: schedules.Schedule, learned: Denoiser | None = None,
+                   mixture: GaussianMixture | None = None) -> PosteriorView:
+    """The posterior over the clean value given a noisy value x_t at 0-based step t, in bins."""
+    mix = mixture if mixture is not None else MIXTURE_1D()
+    ab = float(schedule.alpha_bar[t])
+    x, sigma = to_ve(torch.tensor([x_t]), ab)
+    centres = (BIN_EDGES[1:] + BIN_EDGES[:-1]) / 2
+    mean = float(mix.posterior_mean(x[None, :], sigma)[0, 0])
+    learned_mean = None if learned is None else float(
+        learned.x0_hat(torch.tensor([[x_t]]), t)[0, 0].clamp(-samplers.X0_CLIP, samplers.X0_CLIP))
+    return PosteriorView(centres, mix.bin_probabilities(BIN_EDGES, x, sigma), mix.bin_probabilities(BIN_EDGES),
+                         mean, learned_mean, float(x[0]), sigma)
+
+
+PATH_STEPS = 100  # DDPM steps of the 1D runs (strided over the schedule's 1,000)
+
+
+def exact_denoiser_1d(schedule: schedules.Schedule) -> MixtureDenoiser:
+    return MixtureDenoiser(MIXTURE_1D(), schedule)
+
+
+def mean_paths(denoiser: Denoiser, n: int, seed: int = 0, steps: int = PATH_STEPS
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """n DDPM runs in 1D: 1-based steps (S,), states (S + 1, n) and guesses E[x0 | x_t] (S, n)."""
+    xs, x0s, ts = samplers.trajectory(denoiser, n, sampler="ddpm", steps=steps, seed=seed, dim=1)
+    return torch.tensor(ts) + 1, xs[..., 0], x0s[..., 0]
+
+
+def mode_landings(final: torch.Tensor, mixture: GaussianMixture | None = None) -> torch.Tensor:
+    """Index of the mode nearest each end point x_0 (1D), shape (n,)."""
+    mix = mixture if mixture is not None else MIXTURE_1D()
+    return (final.reshape(-1, 1) - mix.means[:, 0][None, :]).abs().argmin(1)
+
+
+# ---------------------------------------------------------------- regurgitation
+
+MEMO_SAMPLES, MEMO_FRESH, MEMO_STEPS = 500, 2000, 50
+
+
+@dataclass(frozen=True)
+class MemorizationRun:
+    train: torch.Tensor  # (N, 2) the training set
+    network_samples: torch.Tensor  # (n, 2)
+    ideal_samples: torch.Tensor  # (n, 2) samples of the ideal denoiser of the training set
+    network: metrics.Memorization
+    ideal: metrics.Memorization
+
+
+def memorization_run(network: Denoiser, n_train: int, seed: int = 0, n: int = MEMO_SAMPLES,
+                     steps: int = MEMO_STEPS, dataset: str = "ring8") -> MemorizationRun:
+    """Sample the network and the ideal denoiser of its training set (same schedule, seed and sampler)."""
+    train = datasets.memorization_set(n_train, dataset)
+    fresh = datasets.load(dataset, MEMO_FRESH, seed=20_000 + seed)
+    ideal = MixtureDenoiser(EmpiricalSet(train), network.schedule)
+    x_net = samplers.sample(network, n, sampler="ddpm", steps=steps, seed=seed)
+    x_ideal = samplers.sample(ideal, n, sampler="ddpm", steps=steps, seed=seed)
+    return MemorizationRun(train, x_net, x_ideal, metrics.memorization(x_net, train, fresh),
+                           metrics.memorization(x_ideal, train, fresh))
+
+
+def finite_or_nan(value: float) -> float:
+    return value if math.isfinite(value) else float("nan")
