@@ -57,7 +57,7 @@ def training_worker() -> worker.Worker:
     return w
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=24, show_spinner=False)  # every shipped model: Means and modes alone uses 13
 def denoiser(name: str) -> models.NetDenoiser:
     """The shipped network `name` (pretrained.RECIPES) wrapped as a denoiser."""
     net, _ = pretrained.load(name)
@@ -138,7 +138,7 @@ def quality(model: str, sampler: str, steps: int | None, n: int, seed: int = 0) 
     return q.energy_distance, q.sample_to_data
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def model_info(name: str) -> dict:
     """Title, size (params, depth, hidden), schedule, T and training record (steps, seconds) of a model."""
     net, meta = pretrained.load(name)

@@ -61,3 +61,22 @@ def run(job: Callable[..., Generator[TrainRecord, None, Any]], *args, seconds: f
                      record.step if record else 0)
         bar.empty()
     return record, result
+
+
+def live_or_shipped(state_key: str, train: Callable[[], None], *, label: str, help: str, button_key: str,
+                    reset_key: str):
+    """A "train live" button and, once a live result exists, a "Back to shipped weights" button.
+
+    `train` runs the training (through `run`) and stores its result in st.session_state[state_key];
+    a failure is shown as a warning and the shipped weights stay. Returns the live result or None.
+    """
+    if st.button(label, key=button_key, icon=":material/model_training:", help=help):
+        try:
+            train()
+        except (ValueError, RuntimeError) as err:
+            st.warning(f"Training failed ({err}); the shipped weights are shown instead.")
+    live = st.session_state.get(state_key)
+    if live is not None and st.button("Back to shipped weights", key=reset_key):
+        del st.session_state[state_key]
+        live = None
+    return live

@@ -119,16 +119,9 @@ def retrain(name: str):
 def ladder_panel(name: str, dino_points):
     """One rung: samples and numbers from the shipped weights, or from the live retrained model."""
     panel = st.container()
-    if st.button("Retrain live", key=f"retrain_{name}", icon=":material/model_training:",
-                 help=f"Train this recipe from scratch for {app_cache.RETRAIN_SECONDS:.0f} s."):
-        try:
-            retrain(name)
-        except (ValueError, RuntimeError) as err:
-            st.warning(f"Retraining failed ({err}); the shipped weights are shown instead.")
-    retrained = st.session_state.get(f"retrained_{name}")
-    if retrained is not None and st.button("Back to shipped weights", key=f"reset_{name}"):
-        del st.session_state[f"retrained_{name}"]
-        retrained = None
+    retrained = app_training.live_or_shipped(
+        f"retrained_{name}", lambda: retrain(name), label="Retrain live", button_key=f"retrain_{name}",
+        reset_key=f"reset_{name}", help=f"Train this recipe from scratch for {app_cache.RETRAIN_SECONDS:.0f} s.")
     with panel:
         try:
             info = app_cache.model_info(name)

@@ -3,6 +3,7 @@
 Each section is a fragment, so moving a control reruns only its own section.
 """
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -12,12 +13,14 @@ import torch
 import app_cache
 import app_state
 import app_training
-from diffusion_core import datasets, generators, metrics, models, modes, plots, pretrained, samplers
+from diffusion_core import datasets, generators, mixtures, models, modes, plots, pretrained, samplers
 
 SET_LABELS = {"ring8": "Ring of 8 Gaussians", "two_gaussians": "Two Gaussians (1 : 4)", "dino": "Dino (Datasaurus)"}
 KIND_TITLES = {"mse": "One-shot, trained with MSE", "gan": "GAN", "diffusion": "Diffusion"}
 N_SAMPLES, SEED, DIFF_SAMPLER, DIFF_STEPS = 1000, 0, "ddpm", 100
-N_SNAPSHOTS = 12
+N_SNAPSHOTS = generators.SNAPSHOTS
+ED_HELP = ("Energy distance (Szekely and Rizzo 2013): lower is better. It is an unbiased estimate, so a "
+           "perfect match scores about 0 and can dip just below it; such values are shown as 0.000.")
 
 
 # ---------------------------------------------------------------- 1. three generators
@@ -30,47 +33,48 @@ def _train_live(kind: str, dataset: str) -> None:
     """Retrain one generator for RETRAIN_SECONDS in the training process; keep its samples in the session."""
     seconds = app_cache.RETRAIN_SECONDS
     if kind == "diffusion":
-        name = pretrained.DIFFUSION[dataset]
-        record, state = app_training.run(pretrained.train_job, name, seconds=seconds)
-        den = models.NetDenoiser(pretrained.net_from_job(name, state))
+        record, state = app_training.run(pretrained.train_job, dataset, seconds=seconds)
+        if record is None:
+            raise RuntimeError("the training made no step")
+        den = models.NetDenoiser(pretrained.net_from_job(dataset, state))
         snaps = [(record.step, samplers.sample(den, N_SAMPLES, sampler=DIFF_SAMPLER, steps=DIFF_STEPS,
                                                seed=SEED).numpy())]
     else:
         name = f"{kind}_{dataset}"
         record, result = app_training.run(pretrained.generator_job, name, seconds=seconds)
+        if record is None:
+            raise RuntimeError("the training made no step")
         config = pretrained.GEN_RECIPES[name].config
         snaps = [(s.step, generators.build(config, s).sample(N_SAMPLES, seed=SEED).numpy())
                  for s in pretrained.snapshots_from_job(result)]
-    if record is None:
-        raise RuntimeError("the training made no step")
     st.session_state[_live_key(kind, dataset)] = {"snapshots": snaps, "seconds": record.elapsed}
 
 
 def _shipped(kind: str, dataset: str) -> tuple[list[int], Callable[[int], np.ndarray]]:
     """Steps of each snapshot and a function from snapshot index to samples, for the shipped weights."""
-    if kind == "diffusion":
-        name = pretrained.DIFFUSION[dataset]
-        steps = app_cache.model_info(name)["steps"]
-        return [steps], lambda i: app_cache.samples(name, DIFF_SAMPLER, DIFF_STEPS, N_SAMPLES, SEED)
+    if kind == "diffusion":  # the diffusion recipe of each compared set has the set's name
+        return ([app_cache.model_info(dataset)["steps"]],
+                lambda i: app_cache.samples(dataset, DIFF_SAMPLER, DIFF_STEPS, N_SAMPLES, SEED))
     name = f"{kind}_{dataset}"
     _, snaps, _ = app_cache.generator(name)
     return [s.step for s in snaps], lambda i: app_cache.generator_samples(name, i, N_SAMPLES, SEED)
 
 
-def generator_panel(kind: str, dataset: str, data: np.ndarray, snapshot_share: float | None) -> None:
-    """Samples over the data, coverage bars and energy distance for one generator, shipped or live."""
+def snapshot_index(position: int | None, count: int) -> int:
+    """The snapshot a GAN slider position (1 to N_SNAPSHOTS) picks among `count`; None is the last."""
+    if position is None:
+        return count - 1
+    return min(count - 1, max(0, math.ceil(position / N_SNAPSHOTS * count) - 1))
+
+
+def generator_panel(kind: str, dataset: str, data: np.ndarray, position: int | None) -> None:
+    """Samples over the data, energy distance and coverage bars for one generator, shipped or live."""
     st.markdown(f"##### {KIND_TITLES[kind]}")
     panel = st.container()
-    if st.button("Train live", key=f"modes_train_{kind}", icon=":material/model_training:",
-                 help=f"Train this generator from scratch for {app_cache.RETRAIN_SECONDS:.0f} s on this server."):
-        try:
-            _train_live(kind, dataset)
-        except (ValueError, RuntimeError) as err:
-            st.warning(f"Training failed ({err}); the shipped weights are shown instead.")
-    live = st.session_state.get(_live_key(kind, dataset))
-    if live is not None and st.button("Back to shipped weights", key=f"modes_reset_{kind}"):
-        del st.session_state[_live_key(kind, dataset)]
-        live = None
+    live = app_training.live_or_shipped(
+        _live_key(kind, dataset), lambda: _train_live(kind, dataset), label="Train live",
+        button_key=f"modes_train_{kind}", reset_key=f"modes_reset_{kind}",
+        help=f"Train this generator from scratch for {app_cache.RETRAIN_SECONDS:.0f} s on this server.")
     with panel:
         try:
             if live is None:
@@ -81,7 +85,7 @@ def generator_panel(kind: str, dataset: str, data: np.ndarray, snapshot_share: f
         except (FileNotFoundError, ValueError) as err:
             st.warning(app_cache.MISSING_WEIGHTS.format(name=f"{kind}_{dataset}", err=err))
             return
-        index = len(steps) - 1 if snapshot_share is None else min(len(steps) - 1, round(snapshot_share * len(steps)) - 1)
+        index = snapshot_index(position, len(steps))
         samples = get(index)
         where = "Live" if live is not None else "Shipped"
         title = f"{where}: after {steps[index]:,} steps" + (f" ({live['seconds']:.0f} s)" if live else "")
@@ -90,8 +94,7 @@ def generator_panel(kind: str, dataset: str, data: np.ndarray, snapshot_share: f
                                             samples_name="samples", height=360),
                         theme=None, key=f"modes_samples_{kind}")
         rep = app_cache.report(np.ascontiguousarray(samples, dtype=np.float32), dataset, SEED)
-        st.metric("Energy distance to the data", f"{rep['ed']:.3f}",
-                  help="Lower is better; two draws of the data score about 0.")
+        st.metric("Energy distance to the data", f"{max(rep['ed'], 0.0):.3f}", help=ED_HELP)
         cov = rep["coverage"]
         if cov is None:
             st.caption("The dino is not a mixture of separate modes, so there is nothing to count; "
@@ -107,21 +110,25 @@ def generators_section():
     c_set, c_gan = st.columns([1, 2])
     dataset = c_set.selectbox("Data set", pretrained.COMPARED, format_func=SET_LABELS.get,
                               **app_state.keep("modes_dataset", "ring8"))
-    snap = c_gan.slider("GAN: how far into its training (snapshot)", 1, N_SNAPSHOTS,
-                        help="The GAN's weights were saved 12 times during training; pick one to see its "
-                             "samples then. The other two panels always show the end of training.",
-                        **app_state.keep("modes_gan_snapshot", N_SNAPSHOTS))
+    position = c_gan.slider("GAN: how far into its training (snapshot)", 1, N_SNAPSHOTS,
+                            help=f"The GAN's weights were saved {N_SNAPSHOTS} times during training; pick one "
+                                 "to see its samples then. The other two panels show the end of training.",
+                            **app_state.keep("modes_gan_snapshot", N_SNAPSHOTS))
     data = app_cache.points(dataset, 2000 if dataset != "dino" else None)
     for col, kind in zip(st.columns(3, gap="medium"), ("mse", "gan", "diffusion")):
         with col:
-            generator_panel(kind, dataset, data, snap / N_SNAPSHOTS if kind == "gan" else None)
+            generator_panel(kind, dataset, data, position if kind == "gan" else None)
     steps = pretrained.COMPARE_STEPS[dataset]
-    st.caption(f"Same budget: each network has 3 hidden layers of 64 units and trains for {steps:,} steps on "
-               f"batches of 512 (the GAN's discriminator, the same size, takes a step each time too). "
-               f"{N_SAMPLES:,} samples each; diffusion samples with DDPM in {DIFF_STEPS} steps. Energy "
-               f"distance (Szekely and Rizzo 2013) in the data's standardised frame, against "
-               f"{modes.REFERENCE_N:,} fresh data points ({metrics.DINO_REFERENCE_N:,} for the dino). "
-               f"Live training runs for {app_cache.RETRAIN_SECONDS:.0f} s instead of the full step count.")
+    gen_weights = sum(p.numel() for p in generators.Generator(generators.GenConfig()).parameters())
+    diff_weights = app_cache.model_info(dataset)["params"]
+    st.caption(f"Same budget: every network has 3 hidden layers of 64 units and trains for {steps:,} steps on "
+               f"batches of 512 (the GAN's discriminator, the same size, takes a step each time too). The "
+               f"diffusion network also takes Fourier features of its input and its time step, so it has "
+               f"{diff_weights:,} weights against the generator's {gen_weights:,}, and it keeps an average "
+               f"of its weights over training. {N_SAMPLES:,} samples each; diffusion samples with DDPM in "
+               f"{DIFF_STEPS} steps. Energy distance in the data's standardised frame, against "
+               f"{modes.REFERENCE_N:,} fresh data points. Live training runs for "
+               f"{app_cache.RETRAIN_SECONDS:.0f} s instead of the full step count.")
 
 
 # ---------------------------------------------------------------- 2. the mean walks onto a mode
@@ -147,17 +154,21 @@ def posterior_section():
                         theme=None, key="modes_posterior")
     with right:
         m1, m2 = st.columns(2)
-        m1.metric("Noise, in units of the data (σ)", f"{view.sigma:.3g}")
+        m1.metric("σ (data units)", f"{view.sigma:.3g}",
+                  help="The noise at step t measured in the data's units: σ² = (1 − ᾱ_t) / ᾱ_t.")
         m2.metric("E[x₀ | x_t], exact", f"{view.mean:.2f}",
                   help=f"The network's guess: {view.learned_mean:.2f}")
         st.markdown(
             "**What to look for.** At large $t$ the bars are the prior itself, three bumps of "
             "weights 0.5, 0.2 and 0.3: the noisy value tells almost nothing, and the best guess in "
             "squared error, the **posterior mean** (dashed), sits at the global mean, "
-            f"{float(modes.MIXTURE_1D().global_mean()[0]):.2f}, between the modes, where no data lives. "
-            "Slide $t$ down: the likelihood narrows, the bumps far from $x_t/\\sqrt{\\bar\\alpha_t}$ "
-            "lose their weight, and the mean slides onto one mode. The dotted line is a network "
-            "trained on samples of this mixture: below about $t = 900$ it sits on the exact mean. "
+            f"{float(mixtures.three_modes_1d().global_mean()[0]):.2f}, between the modes, where no data "
+            "lives. Slide $t$ down: the likelihood narrows, the bumps far from $x_t/\\sqrt{\\bar\\alpha_t}$ "
+            "(green) lose their weight, and the mean leaves the global mean for the mode nearest the "
+            "noisy value. (Park $x_t$ in a gap between modes and, at small $t$, the posterior is a narrow "
+            "bump in the gap: a point the reverse process almost never visits, as the runs below show.) "
+            "The dotted line is a network trained on samples of this mixture: up to about $t = 850$ it "
+            "stays within 0.2 of the exact mean, closest where the data is. "
             "Nearer $T$ it strays, because its guess $\\hat x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,"
             "\\hat\\varepsilon)/\\sqrt{\\bar\\alpha_t}$ divides a small error in the predicted noise "
             "by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it)."
@@ -173,7 +184,7 @@ def paths_section():
     c_n, c_seed = st.columns(2)
     n = c_n.slider("Runs", 1, 8, **app_state.keep("modes_runs", 6))
     seed = c_seed.slider("Noise seed", 0, 9, **app_state.keep("modes_paths_seed", 0))
-    mix = modes.MIXTURE_1D()
+    mix = mixtures.three_modes_1d()
     for col, learned in zip(st.columns(2, gap="large"), (False, True)):
         with col:
             try:
@@ -187,7 +198,9 @@ def paths_section():
                             key=f"modes_paths_{'learned' if learned else 'exact'}")
             landed = np.bincount(modes.mode_landings(torch.from_numpy(xs[-1])).numpy(), minlength=len(mix))
             st.caption("Landed on the modes at " + ", ".join(f"{float(m):+.1f}: {c}" for m, c in
-                                                              zip(mix.means[:, 0], landed)) + ".")
+                                                              zip(mix.means[:, 0], landed)) + "."
+                       + (" Near t = T the network's guesses are clipped to ±4 and leave the chart: the "
+                          "amplified error explained above." if learned else ""))
 
 
 # ---------------------------------------------------------------- 3. regurgitation
@@ -206,18 +219,10 @@ def _train_memo(n_train: int) -> None:
 def memorization_section():
     n_train = st.select_slider("Training points N", pretrained.MEMO_SIZES,
                                format_func=lambda n: f"{n:,}", **app_state.keep("modes_memo_n", 10))
-    live_key = f"modes_memo_live_{n_train}"
-    b_train, b_reset = st.columns([1, 3])
-    if b_train.button("Train live at this N", key="modes_memo_train", icon=":material/model_training:",
-                      help=f"Train the network on these N points from scratch for {app_cache.RETRAIN_SECONDS:.0f} s."):
-        try:
-            _train_memo(n_train)
-        except (ValueError, RuntimeError) as err:
-            st.warning(f"Training failed ({err}); the shipped weights are shown instead.")
-    live = st.session_state.get(live_key)
-    if live is not None and b_reset.button("Back to shipped weights", key="modes_memo_reset"):
-        del st.session_state[live_key]
-        live = None
+    live = app_training.live_or_shipped(
+        f"modes_memo_live_{n_train}", lambda: _train_memo(n_train), label="Train live at this N",
+        button_key="modes_memo_train", reset_key="modes_memo_reset",
+        help=f"Train the network on these N points from scratch for {app_cache.RETRAIN_SECONDS:.0f} s.")
     try:
         run = live if live is not None else app_cache.memorization(n_train, SEED)
         info = None if live is not None else app_cache.model_info(f"memo_{n_train}")
@@ -234,12 +239,8 @@ def memorization_section():
     for col, key, who, color in ((left, "network", f"Trained network ({trained})", plots.SERIES[0]),
                                  (mid, "ideal", "Ideal denoiser of the N points", plots.SERIES[1])):
         with col:
-            fig = plots.samples_panel(run[f"{key}_samples"], None, title=who, color=color, samples_name="samples",
-                                      height=400)
-            fig.add_scatter(x=run["train"][:, 0], y=run["train"][:, 1], mode="markers",
-                            name=f"the {n_train:,} training points",
-                            marker={"symbol": "x", "size": 7 if n_train <= 200 else 4, "color": "#000000"})
-            st.plotly_chart(fig, theme=None, key=f"modes_memo_{key}")
+            st.plotly_chart(plots.memorization_panel(run[f"{key}_samples"], run["train"], title=who, color=color),
+                            theme=None, key=f"modes_memo_{key}")
     st.plotly_chart(plots.distance_histograms(
         {"trained network": run["network_distances"], "ideal denoiser": run["ideal_distances"],
          "fresh data": run["fresh_distances"]}, radius=run["radius"],
@@ -328,11 +329,12 @@ st.markdown(
     "for fresh draws from the ring (which no model saw). A sample is a **copy** if it is ten times "
     "closer to a training point than a fresh draw typically is (the dashed line: a tenth of the "
     "fresh draws' median distance). Slide N up: the network copies nearly all of a handful of "
-    "points, then, by a hundred or so, its histogram moves onto the fresh data's. The ideal "
-    "denoiser copies every time while the points are sparse; at a thousand points and more its "
-    "share falls, but only because the points crowd closer together than the smallest noise the "
-    "schedule uses ($\\sigma \\approx 0.006$ at $t = 1$), so each sample is an average of a few "
-    "neighbouring training points: its histogram stays far to the left of the fresh data's."
+    "points, then, by a few hundred, its histogram sits on the fresh data's. The ideal denoiser "
+    "copies nearly every sample while the points are few. From a few hundred on its measured "
+    "share falls, but not because it invents anything: the copy radius shrinks with the spacing "
+    "of the points and drops below the smallest noise the schedule uses ($\\sigma \\approx 0.006$ "
+    "at $t = 1$), and the last step leaves each sample about that far from its training point. "
+    "Its histogram stays to the left of the fresh data's at every N."
 )
 memorization_section()
 
@@ -340,9 +342,8 @@ st.divider()
 st.caption(
     "References. I. Goodfellow et al., Generative Adversarial Nets (2014). L. Metz, B. Poole, "
     "D. Pfau, J. Sohl-Dickstein, Unrolled Generative Adversarial Networks (2017). J. Ho, A. Jain, "
-    "P. Abbeel, Denoising Diffusion Probabilistic Models (2020). S. Dieleman, Diffusion is "
-    "spectral autoregression / Perspectives on diffusion (blog, 2023-24), for the means-and-modes "
-    "view. G. Somepalli et al., Diffusion Art or Digital Forgery? (2023). N. Carlini et al., "
+    "P. Abbeel, Denoising Diffusion Probabilistic Models (2020). S. Dieleman, Perspectives on "
+    "diffusion (blog, 2023), the view that diffusion models estimate expectations. G. Somepalli et al., Diffusion Art or Digital Forgery? (2023). N. Carlini et al., "
     "Extracting Training Data from Diffusion Models (2023). T. Yoon et al., Diffusion Probabilistic "
     "Models Generalize when They Fail to Memorize (2023). Z. Kadkhodaie et al., Generalization in "
     "diffusion models arises from geometry-adaptive harmonic representations (2024). "

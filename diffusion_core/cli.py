@@ -159,27 +159,25 @@ def cmd_bench_modes(args) -> None:
     # loaded once, as the app's resource cache holds them
     gens = {name: pretrained.load_generator(name)[:2] for name in pretrained.GEN_RECIPES}
     nets = {name: models.NetDenoiser(pretrained.load(name)[0])
-            for name in [*pretrained.DIFFUSION.values()] + [f"memo_{n}" for n in pretrained.MEMO_SIZES]}
+            for name in [*pretrained.COMPARED] + [f"memo_{n}" for n in pretrained.MEMO_SIZES]}
 
     def figure(fig):  # what Streamlit sends: the figure as JSON
         return fig.to_json()
 
-    def one_generator(name, dataset, index):
-        config, snaps = gens[name]
-        x = generators.build(config, snaps[index]).sample(1000, seed=0)
+    def panel(x, dataset):  # one generator's panel: metrics, samples, coverage bars
         r = modes.report(x, dataset)
         figure(plots.samples_panel(x, None, title="t"))
         if r.coverage is not None:
             figure(plots.coverage_bars(r.coverage.shares, r.coverage.weights, r.coverage.off_mode, title="t"))
 
+    def generator_samples(name, index):
+        config, snaps = gens[name]
+        return generators.build(config, snaps[index]).sample(1000, seed=0)
+
     def data_set(dataset):
         for kind in ("mse", "gan"):
-            one_generator(f"{kind}_{dataset}", dataset, -1)
-        x = samplers.sample(nets[pretrained.DIFFUSION[dataset]], 1000, sampler="ddpm", steps=100, seed=0)
-        r = modes.report(x, dataset)
-        figure(plots.samples_panel(x, None, title="t"))
-        if r.coverage is not None:
-            figure(plots.coverage_bars(r.coverage.shares, r.coverage.weights, r.coverage.off_mode, title="t"))
+            panel(generator_samples(f"{kind}_{dataset}", -1), dataset)
+        panel(samplers.sample(nets[dataset], 1000, sampler="ddpm", steps=100, seed=0), dataset)
 
     def posterior(x_t, t):
         v = modes.posterior_view(x_t, t, cosine, learned=learned_1d)
@@ -200,7 +198,7 @@ def cmd_bench_modes(args) -> None:
     result = {"threads": torch.get_num_threads(), "repeats": r, "target_seconds": 0.3,
               "posterior_slider": max(_median_seconds(lambda: posterior(x, t), r)
                                       for x in (-2.5, 0.3, 2.5) for t in (0, 500, 999)),
-              "gan_snapshot_slider": max(_median_seconds(lambda: one_generator(f"gan_{d}", d, i), r)
+              "gan_snapshot_slider": max(_median_seconds(lambda: panel(generator_samples(f"gan_{d}", i), d), r)
                                          for d in pretrained.COMPARED for i in (0, 11)),
               "paths_runs_or_seed_slider": max(_median_seconds(lambda: paths(n, 0), r) for n in (1, 8)),
               "data_set_select": {d: _median_seconds(lambda: data_set(d), r) for d in pretrained.COMPARED},

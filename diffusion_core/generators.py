@@ -28,6 +28,7 @@ from torch.nn import functional as F
 from . import training
 
 FORMAT = 1
+SNAPSHOTS = 12  # how many times a GAN run keeps the generator's weights (the page's slider)
 
 
 @dataclass(frozen=True)
@@ -148,14 +149,14 @@ class Snapshot:
 
 
 def train_gan(gen: Generator, data: torch.Tensor, *, steps: int | None = None, seconds: float | None = None,
-              seed: int = 0, jitter: float = 0.0, snapshots: int = 12, lr: float = 1e-3,
+              seed: int = 0, jitter: float = 0.0, snapshots: int = SNAPSHOTS, lr: float = 1e-3,
               batch_size: int = 512, log_every: int = 25) -> Iterator[training.TrainRecord]:
     """Non-saturating GAN training (Goodfellow et al. 2014, sec. 3): one D step, then one G step.
 
     D minimises softplus(-D(x)) + softplus(D(G(z))), the cross-entropy of telling data from fakes;
     G minimises softplus(-D(G(z))). Adam(lr, betas = (0.5, 0.999)) for both, at a constant rate.
-    Returns (as the generator's value) `snapshots` Snapshots taken at evenly spaced shares of the run,
-    the last one at its end.
+    Returns (as the generator's value) exactly `snapshots` Snapshots, taken as the run passes each
+    of `snapshots` evenly spaced shares of its budget, the last one at its end.
     """
     budget = training.Budget(steps, seconds)
     training.check_data(data)
@@ -182,8 +183,11 @@ def train_gan(gen: Generator, data: torch.Tensor, *, steps: int | None = None, s
             opt_g.step()
             step += 1
             smooth = loss_g.item() if smooth is None else 0.9 * smooth + 0.1 * loss_g.item()
-            done = budget.fraction(step) >= 1.0
-            if done or budget.fraction(step) >= (len(kept) + 1) / snapshots:
+            share = budget.fraction(step)
+            done = share >= 1.0
+            # exactly `snapshots` by the end; a step that passes several marks (a slow step in a
+            # timed run) is kept once per mark
+            while len(kept) < snapshots and (done or share >= (len(kept) + 1) / snapshots):
                 kept.append(Snapshot(step, {k: v.detach().clone() for k, v in gen.state_dict().items()}))
             if step % log_every == 0 or done:
                 yield budget.record(step, smooth, lr)

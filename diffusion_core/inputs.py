@@ -42,8 +42,7 @@ MAX_FOURIER_FEATURES = 1024
 MAX_T = 10_000
 MAX_FOURIER_SCALE = 1000.0  # beyond this the frequencies overflow float32 long before they mean anything
 CONFIG_LIMITS = {"hidden": (1, MAX_HIDDEN), "depth": (1, MAX_DEPTH), "fourier_features": (0, MAX_FOURIER_FEATURES),
-                 "T": (2, MAX_T), "fourier_scale": (0, MAX_FOURIER_SCALE),
-                 "dim": (2, 2)}  # inclusive ranges; the app's uploads are 2D points
+                 "T": (2, MAX_T), "fourier_scale": (0, MAX_FOURIER_SCALE)}  # inclusive ranges
 
 MAX_TEXT_CHARS = 24
 TEXT_FONT_SIZE = 96  # pixels; Pillow's built-in scalable font (Aileron), which covers printable ASCII
@@ -265,6 +264,9 @@ def _check_config(cfg: object) -> None:
               else isinstance(value, kind))
         if not ok or isinstance(value, bool):
             raise InputError(f"The checkpoint's model setting {name} has the wrong type or is not finite.")
+    if merged["dim"] != 2:  # the shipped 1D model of "Means and modes" has dim 1; uploads are for 2D points
+        raise InputError(f"The checkpoint is for {_preview(str(merged['dim']))}-dimensional points; "
+                         "this app takes models of 2D points.")
     for name, (lo, hi) in CONFIG_LIMITS.items():
         value = merged[name]
         if not lo <= value <= hi:

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import torch
@@ -34,11 +33,11 @@ def report(samples: torch.Tensor, dataset: str, seed: int = 0) -> Report:
     """ED of samples against REFERENCE_N fresh points of the data set, both standardised by the
     reference's mean and scale (metrics.standardize), and, for ring8 / two_gaussians, mode coverage."""
     raw, reference, within = _reference(dataset, seed)
+    coverage = metrics.mode_coverage(samples, datasets.mixture(dataset)) if dataset in datasets.MIXTURES else None
     finite = samples[torch.isfinite(samples).all(1)]
     if not len(finite):
-        return Report(float("inf"), None)
+        return Report(float("inf"), coverage)
     ed = metrics.energy_distance(metrics.standardize(finite.double(), raw), reference, b_within=within)
-    coverage = metrics.mode_coverage(finite, datasets.mixture(dataset)) if dataset in datasets.MIXTURES else None
     return Report(ed, coverage)
 
 
@@ -52,7 +51,6 @@ def _reference(dataset: str, seed: int) -> tuple[torch.Tensor, torch.Tensor, flo
 
 # ---------------------------------------------------------------- the mean that walks onto a mode
 
-MIXTURE_1D = three_modes_1d
 BIN_EDGES = torch.linspace(-3.5, 3.5, 141)  # 140 bins of 0.05
 
 
@@ -70,7 +68,7 @@ class PosteriorView:
 def posterior_view(x_t: float, t: int, schedule: schedules.Schedule, learned: Denoiser | None = None,
                    mixture: GaussianMixture | None = None) -> PosteriorView:
     """The posterior over the clean value given a noisy value x_t at 0-based step t, in bins."""
-    mix = mixture if mixture is not None else MIXTURE_1D()
+    mix = mixture if mixture is not None else three_modes_1d()
     ab = float(schedule.alpha_bar[t])
     x, sigma = to_ve(torch.tensor([x_t]), ab)
     centres = (BIN_EDGES[1:] + BIN_EDGES[:-1]) / 2
@@ -85,7 +83,7 @@ PATH_STEPS = 100  # DDPM steps of the 1D runs (strided over the schedule's 1,000
 
 
 def exact_denoiser_1d(schedule: schedules.Schedule) -> MixtureDenoiser:
-    return MixtureDenoiser(MIXTURE_1D(), schedule)
+    return MixtureDenoiser(three_modes_1d(), schedule)
 
 
 def mean_paths(denoiser: Denoiser, n: int, seed: int = 0, steps: int = PATH_STEPS
@@ -97,7 +95,7 @@ def mean_paths(denoiser: Denoiser, n: int, seed: int = 0, steps: int = PATH_STEP
 
 def mode_landings(final: torch.Tensor, mixture: GaussianMixture | None = None) -> torch.Tensor:
     """Index of the mode nearest each end point x_0 (1D), shape (n,)."""
-    mix = mixture if mixture is not None else MIXTURE_1D()
+    mix = mixture if mixture is not None else three_modes_1d()
     return (final.reshape(-1, 1) - mix.means[:, 0][None, :]).abs().argmin(1)
 
 
@@ -125,7 +123,3 @@ def memorization_run(network: Denoiser, n_train: int, seed: int = 0, n: int = ME
     x_ideal = samplers.sample(ideal, n, sampler="ddpm", steps=steps, seed=seed)
     return MemorizationRun(train, x_net, x_ideal, metrics.memorization(x_net, train, fresh),
                            metrics.memorization(x_ideal, train, fresh))
-
-
-def finite_or_nan(value: float) -> float:
-    return value if math.isfinite(value) else float("nan")

@@ -272,20 +272,20 @@ def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, 
     `steps` (S,) are the 1-based steps the predictions were made at, `xs` (S + 1, K) the states from
     x_T to x_0 and `x0s` (S, K) the predictions; time runs left to right from T to 0.
     """
-    st, x, x0 = _np(steps), _np(xs).reshape(len(steps) + 1, -1), _np(x0s).reshape(len(steps), -1)
-    state_t = np.concatenate([st, [0.0]])  # state i is at the step of prediction i; x_0 at step 0
+    at, x, x0 = _np(steps), _np(xs).reshape(len(steps) + 1, -1), _np(x0s).reshape(len(steps), -1)
+    state_t = np.concatenate([at, [0.0]])  # state i is at the step of prediction i; x_0 at step 0
     traces = []
     for k in range(x.shape[1]):
         color = SERIES[k % len(SERIES)]
         traces.append({"type": "scatter", "x": state_t, "y": x[:, k], "mode": "lines",
                        "name": "x_t, the noisy state", "legendgroup": "x", "showlegend": k == 0,
                        "line": {"color": color, "width": 1.2}, "opacity": 0.55, "hoverinfo": "skip"})
-        traces.append({"type": "scatter", "x": st, "y": x0[:, k], "mode": "lines",
+        traces.append({"type": "scatter", "x": at, "y": x0[:, k], "mode": "lines",
                        "name": "E[x₀ | x_t], the running guess", "legendgroup": "x0", "showlegend": k == 0,
                        "line": {"color": color, "width": 2.4, "dash": "dash"}, "hoverinfo": "skip"})
     shapes = [{"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": m, "y1": m,
                "line": {"color": "#BBBBBB", "width": 1}} for m in ([] if modes is None else _np(modes).ravel())]
-    top = float(T if T is not None else st.max())
+    top = float(T if T is not None else at.max())
     layout = _layout(title, height, shapes=shapes,
                      margin={"l": 60, "r": 20, "t": 60, "b": 70},
                      xaxis={"title": {"text": "step t (noise → data)"}, "range": [top, 0]},
@@ -323,3 +323,18 @@ def distance_histograms(series: Mapping[str, object], *, title: str, radius: flo
                      yaxis={"title": {"text": "share of points"}})
     layout["legend"] = {**layout["legend"], "y": -0.24}
     return go.Figure(data=traces, layout=layout)
+
+
+def memorization_panel(samples, train, *, title: str, color: str = SERIES[0], lim: float = 2.6,
+                       height: int = 400) -> go.Figure:
+    """Samples over the training points, drawn as open circles underneath so copies show inside them."""
+    t = _finite_rows(train)
+    ring = {"type": "scatter", "x": t[:, 0], "y": t[:, 1], "mode": "markers",
+            "name": f"the {len(t):,} training points",
+            "marker": {"symbol": "circle-open", "color": OKABE_ITO["black"], "size": 11 if len(t) <= 200 else 6,
+                       "line": {"width": 1.5 if len(t) <= 200 else 0.8}},
+            "hovertemplate": "(%{x:.3f}, %{y:.3f})<extra>training point</extra>"}
+    layout = _layout(title, height, margin={"l": 50, "r": 10, "t": 50, "b": 45}, **_square_axes(lim))
+    layout["title"]["font"] = {"size": 15}
+    layout["legend"] = {**layout["legend"], "y": -0.2}
+    return go.Figure(data=[ring, _points_trace(samples, "samples", color, size=4, opacity=0.6)], layout=layout)

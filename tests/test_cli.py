@@ -54,6 +54,19 @@ def test_bench_prints_one_json_object():
     assert {"ed", "s2d"} <= set(out["shipped"]) and out["sample_10000_ddim50_seconds"] > 0
 
 
+def test_bench_modes_prints_a_time_for_every_control():
+    from diffusion_core import pretrained
+
+    r = cli("bench-modes", "--repeats", "1")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for key in ("posterior_slider", "gan_snapshot_slider", "paths_runs_or_seed_slider"):
+        assert out[key] > 0
+    assert set(out["data_set_select"]) == set(pretrained.COMPARED)
+    assert [int(n) for n in out["memorization_dial"]] == list(pretrained.MEMO_SIZES)
+    assert all(v > 0 for v in out["memorization_dial"].values())
+
+
 def _bad_checkpoint(tmp_path):
     small = models.EpsMLP(models.ModelConfig(hidden=8, depth=1))
     blob = {"format": 1, "config": {"hidden": 16}, "state_dict": small.state_dict(), "meta": {}}

@@ -352,6 +352,8 @@ def test_pickled_code_in_a_checkpoint_never_runs(tmp_path):
     ({"fourier_features": -1}, ["fourier_features is -1"]),
     ({"T": 10_001}, ["T is 10,001", "10,000"]),
     ({"T": 1}, ["T is 1"]),
+    ({"dim": 1}, ["for 1-dimensional points", "2D"]),
+    ({"dim": 10**9}, ["for 1000000000-dimensional points"]),
     ({"fourier_scale": 1e30}, ["fourier_scale"]),
     ({"fourier_scale": float("nan")}, ["fourier_scale", "not finite"]),
     ({"hidden": "64"}, ["hidden", "wrong type"]),

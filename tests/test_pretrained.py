@@ -49,6 +49,7 @@ def test_shipped_generators_load_and_match_their_recipe(name):
     assert snaps[-1].step == recipe.steps
     assert len(snaps) == (12 if recipe.kind == "gan" else 1)
     assert [s.step for s in snaps] == sorted(s.step for s in snaps)
+    assert recipe.dataset in pretrained.RECIPES, "each compared set's diffusion recipe has its name"
 
 
 def _generator_report(kind, dataset, snapshot=-1):
@@ -72,20 +73,22 @@ def test_on_the_ring_diffusion_covers_every_mode_at_its_weight():
     assert cov.modes_hit == 8 and cov.max_error < 0.05, cov
 
 
-def test_the_gan_figure_is_measured_not_assumed():
-    """No bar for the GAN: its coverage is computed from its samples, and the text's claims hold for the shipped seed."""
-    final = _generator_report("gan", "ring8").coverage
-    assert 0 <= final.off_mode <= 1 and abs(float(final.shares.sum()) + final.off_mode - 1) < 1e-5
-    assert final.modes_hit < 8, "the page says the shipped GAN starves some modes of the ring"
-    assert _generator_report("gan", "two_gaussians").coverage.shares[0] < 0.05, "and drops the small Gaussian"
+def test_the_gan_figures_the_text_describes():
+    """No bar for the GAN; the page's text says, for the shipped seed: early on it spreads over the
+    whole ring, at the end it starves some modes, and it drops the small one of the two Gaussians."""
+    early = _generator_report("gan", "ring8", snapshot=0).coverage
+    assert early.modes_hit == 8, early
+    assert _generator_report("gan", "ring8").coverage.modes_hit < 8
+    assert _generator_report("gan", "two_gaussians").coverage.shares[0] < 0.05
 
 
 def test_the_learned_1d_mean_follows_the_exact_one():
-    """Up to t = 900 of 1,000, as the page says; nearer T the network's x0_hat divides its eps error by a tiny sqrt(ab)."""
+    """As the page says: up to t = 850 of 1,000 within 0.2 of the exact mean, for every x_t on the slider's
+    range; nearer T the network's x0_hat divides its eps error by a tiny sqrt(ab)."""
     net = models.NetDenoiser(pretrained.load("modes_1d")[0])
-    for x_t in (-2.0, -1.5, -0.5, 0.3, 1.2, 2.0):
-        for t in (50, 300, 500, 700, 900):
-            view = modes.posterior_view(x_t, t, net.schedule, learned=net)
+    for t in (1, 101, 301, 501, 701, 850):
+        for x_t in torch.arange(-2.5, 2.51, 0.1).tolist():
+            view = modes.posterior_view(x_t, t - 1, net.schedule, learned=net)
             assert abs(view.learned_mean - view.mean) < 0.2, (x_t, t, view.mean, view.learned_mean)
 
 
@@ -99,3 +102,7 @@ def test_memorization_shares_at_the_ends_of_the_dial():
     print(f"copies at N = 2,000: network {big.network.copy_share:.3f}, ideal {big.ideal.copy_share:.3f}, "
           f"fresh {big.network.fresh_share:.3f}")
     assert big.network.copy_share < 0.05 < big.ideal.copy_share
+    mid = modes.memorization_run(models.NetDenoiser(pretrained.load("memo_200")[0]), 200)
+    assert mid.network.copy_share < 0.05, "the page says: by a few hundred points the network stops copying"
+    for run in (small, mid, big):  # "its histogram stays to the left of the fresh data's at every N"
+        assert run.ideal.sample_distances.median() < 0.5 * run.ideal.fresh_distances.median()

@@ -31,9 +31,11 @@ class Recipe:
     n_points: int | None = None  # train on datasets.memorization_set(n_points) instead of the full set
 
 
-# "Means and modes": three generators per data set on the same budget (steps, batch, width, depth)
+# "Means and modes": three generators per data set on the same budget (steps, batch, width, depth);
+# each name is also the recipe of its diffusion model
 COMPARED = ("ring8", "two_gaussians", "dino")
-COMPARE_STEPS = {"ring8": 3000, "two_gaussians": 3000, "dino": 6000}
+DINO_STEPS = 6000  # the reference dino model's training
+COMPARE_STEPS = {"ring8": 3000, "two_gaussians": 3000, "dino": DINO_STEPS}
 # "Means and modes", regurgitation: the same network trained on nested sets of ring8 points
 MEMO_SIZES = (5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 MEMO_STEPS = 4000
@@ -41,7 +43,7 @@ MEMO_STEPS = 4000
 
 RECIPES: dict[str, Recipe] = {
     # the project's reference model: Fourier features, cosine schedule
-    "dino": Recipe("Fourier features, cosine schedule", "dino", ModelConfig(), steps=6000),
+    "dino": Recipe("Fourier features, cosine schedule", "dino", ModelConfig(), steps=DINO_STEPS),
     # the ablation ladder of the T-Rex story, each rung one change from the one before,
     # all on Ho et al.'s linear schedule except the last
     "ladder_none": Recipe("No time input", "dino",
@@ -60,7 +62,6 @@ RECIPES: dict[str, Recipe] = {
        for n in MEMO_SIZES},
 }
 LADDER = ("ladder_none", "ladder_linear", "ladder_fourier", "ladder_gentle")
-DIFFUSION = {"ring8": "ring8", "two_gaussians": "two_gaussians", "dino": "dino"}  # COMPARED -> recipe
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,9 @@ def generator_job(name: str, *, steps: int | None = None, seconds: float | None 
     recipe = GEN_RECIPES[name]
     if steps is None and seconds is None:
         steps = recipe.steps
-    data, jitter = datasets.training_set(recipe.dataset, recipe.seed)
     gen = generators.Generator(recipe.config)
     if recipe.kind == "gan":
+        data, jitter = datasets.training_set(recipe.dataset, recipe.seed)
         snaps = yield from generators.train_gan(gen, data, steps=steps, seconds=seconds, seed=recipe.seed,
                                                 jitter=jitter)
     else:
