@@ -7,4 +7,5 @@ st.navigation([
     st.Page("app_pages/home.py", title="Home", default=True),
     st.Page("app_pages/diffusion_process.py", title="The diffusion process"),
     st.Page("app_pages/means_and_modes.py", title="Means and modes"),
+    st.Page("app_pages/score_fields.py", title="Score fields"),
 ], position="sidebar").run()

@@ -15,7 +15,7 @@ import streamlit as st
 import torch
 
 from diffusion_core import (datasets, generators, metrics, mixtures, models, modes, pretrained, samplers, schedules,
-                            turns, worker)
+                            scores, turns, worker)
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
 SCHEDULE_T = {"linear": 1000, "cosine": 1000, "gentle": 50}
@@ -202,3 +202,52 @@ def memorization_summary(run: modes.MemorizationRun) -> dict:
         out[f"{key}_distances"] = m.sample_distances.numpy()
         out[f"{key}_share"] = m.copy_share
     return out
+
+
+# ---------------------------------------------------------------- Score fields
+
+FIELD_SET = "ring8"  # the field section: ring8's exact score against the shipped ring8 network
+FOLLOW_SET = "two_gaussians"  # the dynamics section: the 1/5 : 4/5 mixture
+DSM_POINTS = 64  # clean points in the denoising-score-matching picture
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def score_field(sigma: float) -> dict:
+    """scores.field_view of ring8 at noise level sigma, as numpy arrays and floats."""
+    v = scores.field_view(datasets.mixture(FIELD_SET), denoiser(FIELD_SET), sigma)
+    return {"axis": v.axis.numpy(), "points": v.points.numpy(), "exact": v.exact.numpy(),
+            "learned": v.learned.numpy(), "log_density": v.log_density.numpy(), "error_map": v.error_map.numpy(),
+            "relative_error": v.relative_error, "sigma_used": v.sigma_used}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def follow(steps: int, step_size: float, noise_scale: float) -> dict:
+    """scores.follow on the two Gaussians: frames, states per method (float32), and where each ended."""
+    mix = datasets.mixture(FOLLOW_SET)
+    run = scores.follow(mix, steps=steps, step_size=step_size, noise_scale=noise_scale)
+    ends = {}
+    for method, x in run.final.items():
+        away = scores.run_away(x)
+        cov = metrics.mode_coverage(x, mix)
+        landed = float(cov.shares.sum())
+        ends[method] = {"weights": (cov.shares / landed).numpy() if landed > 0 else np.full(len(mix), np.nan),
+                        "landed": landed, "run_away": int(away.sum())}
+    return {"frames": run.frames, "states": {k: v.numpy() for k, v in run.states.items()}, "ends": ends,
+            "sigmas": run.sigmas, "truth": mix.weights.numpy()}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def dsm(sigma: float, seed: int) -> dict:
+    """A denoising-score-matching picture on DSM_POINTS ring8 points: the noisy x, targets, weights, score."""
+    pts = datasets.load(FIELD_SET, DSM_POINTS, seed=3)
+    x, pic = scores.dsm_example(pts, sigma, seed)
+    return {"points": pts.numpy(), "x": x.numpy(), "steps": (pic.targets * sigma**2).numpy(),
+            "weights": pic.weights.numpy(), "mean_step": (pic.score * sigma**2).numpy(), "score": pic.score.numpy()}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def ode_sde(steps: int, runs: int, seed: int = 0) -> dict:
+    """scores.ode_sde_view of the 1D mixture: its noised density over (t, x), DDPM and DDIM runs."""
+    v = scores.ode_sde_view(modes.exact_denoiser_1d(schedule("cosine")), steps, runs, seed)
+    return {"density_steps": v.density_steps.numpy(), "grid": v.grid.numpy(), "log_density": v.log_density.numpy(),
+            **{name: (ps.numpy(), xs.numpy()) for name, (ps, xs) in v.paths.items()}}

@@ -102,11 +102,13 @@ with built:
     st.caption("Why a one-shot MSE generator blurs and a GAN collapses while iterative denoising "
                "finds every mode; the posterior mean walking onto a mode; how diffusion copies its "
                "training set when the set is small.")
+    st.page_link("app_pages/score_fields.py", label="Score fields", icon=":material/arrow_forward:")
+    st.caption("The learned score against the exact one; gradient ascent, Adam, Langevin and "
+               "annealed Langevin on the same field, and why the noise matters; denoising score "
+               "matching in one picture; SDE and ODE paths.")
 with coming:
     st.markdown("**Coming soon**")
     st.markdown(
-        "- **Score fields**: the learned vector field, Langevin dynamics, and why the noise "
-        "matters.\n"
         "- **Spectral bands**: noise drowns high frequencies first; the schedule decides how "
         "long each band gets.\n"
         "- **Sampling as optimization**: more steps buy quality, measured live.\n"

@@ -206,6 +206,57 @@ def cmd_bench_modes(args) -> None:
     print(json.dumps(result))
 
 
+def cmd_bench_scores(args) -> None:
+    """Print one JSON object: seconds behind each control of "Score fields", uncached (as bench-modes),
+    and the scrubber's re-render once the run is computed (the bar: 1,000 particles, 200 steps, < 1 s)."""
+    from . import datasets, metrics, modes, plots, schedules, scores
+
+    ring8, two = datasets.mixture("ring8"), datasets.mixture("two_gaussians")
+    net = models.NetDenoiser(pretrained.load("ring8")[0])
+    data = datasets.load("two_gaussians", 2000)
+    cosine = schedules.make("cosine", 1000)
+
+    def figure(fig):
+        return fig.to_json()
+
+    def field(sigma):
+        v = scores.field_view(ring8, net, sigma)
+        for vec in (v.exact, v.learned):
+            figure(plots.score_field(v.axis, v.log_density, v.points, vec, title="t", lim=2.6, cell=0.2))
+        figure(plots.error_map(v.axis, v.error_map, contour=v.log_density, title="t", lim=2.6))
+
+    def run(steps, step_size):
+        r = scores.follow(two, steps=steps, step_size=step_size, noise_scale=1.0)
+        for x in r.final.values():
+            metrics.mode_coverage(x, two)
+        return r
+
+    def scrub(r, i):
+        for method in scores.METHODS:
+            figure(plots.samples_panel(r.states[method][i], data, title="t", size=5))
+        figure(plots.mode_weights({m: [0.5, 0.5] for m in scores.METHODS}, [0.2, 0.8], title="t"))
+
+    def dsm(sigma, seed):
+        x, pic = scores.dsm_example(datasets.load("ring8", 64, seed=3), sigma, seed)
+        figure(plots.dsm_arrows(datasets.load("ring8", 64, seed=3), x, pic.targets * sigma**2, pic.weights,
+                                pic.score * sigma**2, title="t"))
+
+    def ode(steps, runs):
+        v = scores.ode_sde_view(modes.exact_denoiser_1d(cosine), steps, runs)
+        for path in v.paths.values():
+            figure(plots.density_paths(v.density_steps, v.grid, v.log_density, {"p": path}, title="t", T=1000))
+
+    r = args.repeats
+    run200 = run(200, 0.005)
+    result = {"threads": torch.get_num_threads(), "repeats": r, "target_seconds": 0.3,
+              "sigma_slider": max(_median_seconds(lambda: field(s), r) for s in (0.02, 0.3, 5.0)),
+              "dynamics_run_uncached": {str(n): _median_seconds(lambda: run(n, 0.005), r) for n in (200, 500, 1000)},
+              "scrub_1000_particles_200_steps": max(_median_seconds(lambda: scrub(run200, i), r) for i in (0, 50, 100)),
+              "dsm_sliders": max(_median_seconds(lambda: dsm(s, k), r) for s in (0.02, 2.0) for k in (0, 9)),
+              "ode_sliders": max(_median_seconds(lambda: ode(n, 12), r) for n in (5, 250))}
+    print(json.dumps(result))
+
+
 def cmd_pretrain(args) -> None:
     for name in args.only or list(pretrained.ALL):
         meta = pretrained.remake(name, on_record=_progress)
@@ -252,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench-modes", help="print seconds behind each control of Means and modes as JSON")
     s.add_argument("--repeats", type=_positive_int, default=3)
     s.set_defaults(run=cmd_bench_modes)
+
+    s = sub.add_parser("bench-scores", help="print seconds behind each control of Score fields as JSON")
+    s.add_argument("--repeats", type=_positive_int, default=3)
+    s.set_defaults(run=cmd_bench_scores)
 
     s = sub.add_parser("pretrain", help="remake the shipped weights deterministically")
     s.add_argument("--only", nargs="*", choices=list(pretrained.ALL), default=None)

@@ -21,6 +21,14 @@ def _as_column(sigma: float | torch.Tensor, n: int) -> torch.Tensor:
     return s.reshape(-1, 1).expand(n, 1) if s.numel() > 1 else s.reshape(1, 1).expand(n, 1)
 
 
+def _softmax_rows(logits: torch.Tensor) -> torch.Tensor:
+    """softmax over dim 1. With a handful of components it runs along dim 0 of the transpose: on one
+    core, torch's softmax over a short last dimension is three times slower (measured, 4,000 x 2)."""
+    if logits.shape[1] <= 4:
+        return torch.softmax(logits.T.contiguous(), dim=0).T
+    return torch.softmax(logits, dim=1)
+
+
 class GaussianMixture:
     """Mixture of isotropic Gaussians N(means[k], stds[k]^2 I) with weights[k]."""
 
@@ -68,13 +76,13 @@ class GaussianMixture:
     def responsibilities(self, x: torch.Tensor, sigma: float | torch.Tensor = 0.0) -> torch.Tensor:
         """p(component k | x) under the noised mixture; shape (N, K), rows sum to 1."""
         log_joint, _ = self._log_joint(x, sigma)
-        return torch.softmax(log_joint, dim=1)
+        return _softmax_rows(log_joint)
 
     def score(self, x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
         """grad_x log p_sigma(x) = sum_k r_k(x) (m_k - x) / (s_k^2 + sigma^2); shape (N, d)."""
         x = torch.as_tensor(x, dtype=torch.float32)
         log_joint, var = self._log_joint(x, sigma)
-        r = torch.softmax(log_joint, dim=1)  # (N, K)
+        r = _softmax_rows(log_joint)  # (N, K)
         return (r / var) @ self.means - (r / var).sum(1, keepdim=True) * x
 
     def posterior_mean(self, x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
@@ -84,7 +92,7 @@ class GaussianMixture:
         """
         x = torch.as_tensor(x, dtype=torch.float32)
         log_joint, var = self._log_joint(x, sigma)
-        r = torch.softmax(log_joint, dim=1)  # (N, K)
+        r = _softmax_rows(log_joint)  # (N, K)
         s2 = _as_column(sigma, len(x)).pow(2)  # (N, 1)
         keep = r * self.stds.pow(2)[None, :] / var  # weight on x itself
         pull = r * s2 / var  # weight on each mean

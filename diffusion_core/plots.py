@@ -186,10 +186,10 @@ def trajectories(paths, *, title: str, data=None, lim: float = DEFAULT_LIM,
 
 def samples_panel(samples, data=None, *, title: str, lim: float = 2.6, height: int = 400,
                   color: str = SERIES[0], data_name: str = "dino (data)",
-                  samples_name: str = "model samples") -> go.Figure:
+                  samples_name: str = "model samples", size: float = 3.5) -> go.Figure:
     """Model samples over the faint training data: one rung of the ablation ladder."""
     traces = [] if data is None else [_data_trace(data, data_name)]
-    traces.append(_points_trace(samples, samples_name, color, size=3.5, opacity=0.55))
+    traces.append(_points_trace(samples, samples_name, color, size=size, opacity=0.55))
     layout = _layout(title, height, margin={"l": 50, "r": 10, "t": 50, "b": 45}, **_square_axes(lim))
     layout["title"]["font"] = {"size": 15}
     layout["legend"] = {**layout["legend"], "y": -0.2}
@@ -338,3 +338,119 @@ def memorization_panel(samples, train, *, title: str, color: str = SERIES[0], li
     layout["title"]["font"] = {"size": 15}
     layout["legend"] = {**layout["legend"], "y": -0.2}
     return go.Figure(data=[ring, _points_trace(samples, "samples", color, size=4, opacity=0.6)], layout=layout)
+
+
+# ---------------------------------------------------------------- score fields
+
+def _heatmap(axis, z, *, name: str, colorscale: str = "Greys", zmin=None, zmax=None, colorbar: str | None = None,
+             reverse: bool = False) -> dict:
+    """A heatmap trace over a square grid (z rows along y, columns along x)."""
+    a = _np(axis)
+    trace = {"type": "heatmap", "x": a, "y": a, "z": _np(z), "name": name, "colorscale": colorscale,
+             "reversescale": reverse, "showscale": colorbar is not None, "zmin": zmin, "zmax": zmax,
+             "hovertemplate": "(%{x:.2f}, %{y:.2f}): %{z:.2f}<extra>" + name + "</extra>"}
+    if colorbar is not None:
+        trace["colorbar"] = {"title": {"text": colorbar, "side": "right"}, "thickness": 12, "len": 0.8}
+    return trace
+
+
+def score_field(axis, log_density, origins, vectors, *, title: str, lim: float, cell: float,
+                height: int = 460, color: str = OKABE_ITO["vermillion"]) -> go.Figure:
+    """Arrows of a score field over its density (grey, darker = more likely).
+
+    Arrow length is 0.9 cell x min(1, |s| / median |s|): where the field is weak the arrows shrink,
+    elsewhere they show direction only (far from the data the score grows without bound).
+    """
+    g, v = _np(origins).reshape(-1, 2), _np(vectors).reshape(-1, 2)
+    length = np.linalg.norm(v, axis=1, keepdims=True)
+    ok = np.isfinite(length[:, 0]) & (length[:, 0] > 0)
+    ref = float(np.median(length[ok])) if ok.any() else 1.0
+    scaled = v / np.maximum(length, 1e-12) * (0.9 * cell * np.minimum(1.0, length / max(ref, 1e-12)))
+    ax, ay = _arrow_segments(g[ok], scaled[ok])
+    density = np.exp(_np(log_density) - np.nanmax(_np(log_density)))
+    # Greys runs white (low) to black (high); zmax above 1 keeps the densest cells grey, so arrows show
+    traces = [{**_heatmap(axis, density, name="density (darker: more likely)", zmin=0, zmax=1.6), "zsmooth": "best",
+               "showlegend": True, "hoverinfo": "skip"},
+              {"type": "scatter", "x": ax, "y": ay, "mode": "lines", "name": "score ∇ log p_σ (direction)",
+               "hoverinfo": "skip", "line": {"color": color, "width": 1.3}}]
+    return go.Figure(data=traces, layout=_layout(title, height, **_square_axes(lim)))
+
+
+def error_map(axis, error, *, title: str, lim: float, contour=None, height: int = 460) -> go.Figure:
+    """|s_theta - s| on a grid in units of the score's typical size (0 to 1, capped), with the data's
+    density as contour lines."""
+    traces = [_heatmap(axis, np.clip(_np(error), 0, 1), name="error", colorscale="Viridis",
+                       zmin=0, zmax=1, colorbar="|error| / typical |score|")]
+    if contour is not None:
+        a = _np(axis)
+        traces.append({"type": "contour", "x": a, "y": a, "z": np.exp(_np(contour) - np.nanmax(_np(contour))),
+                       "name": "where the data is", "showscale": False, "contours": {"coloring": "none"},
+                       "ncontours": 4, "line": {"color": OKABE_ITO["orange"], "width": 1.2}, "showlegend": True,
+                       "hoverinfo": "skip"})
+    return go.Figure(data=traces, layout=_layout(title, height, **_square_axes(lim)))
+
+
+def mode_weights(shares: Mapping[str, Sequence[float]], truth: Sequence[float], *, title: str,
+                 labels: Sequence[str] | None = None, height: int = 340) -> go.Figure:
+    """Share of particles in each mode per method, as grouped bars, with the true weights as a dashed step."""
+    t = _np(truth)
+    names = list(labels) if labels is not None else [f"mode {k + 1}" for k in range(len(t))]
+    traces = [{"type": "bar", "x": names, "y": _np(v), "name": method, "marker": {"color": SERIES[i % len(SERIES)]},
+               "hovertemplate": "%{x}: %{y:.3f}<extra>" + method + "</extra>"}
+              for i, (method, v) in enumerate(shares.items())]
+    traces.append({"type": "scatter", "x": names, "y": t, "mode": "markers", "name": "true weight",
+                   "marker": {"symbol": "line-ew-open", "size": 40, "color": OKABE_ITO["black"],
+                              "line": {"width": 3}}})
+    layout = _layout(title, height, barmode="group", xaxis={"title": {"text": "mode"}},
+                     yaxis={"title": {"text": "share of particles"}, "range": [0, 1.05]},
+                     margin={"l": 60, "r": 20, "t": 60, "b": 80})
+    layout["legend"] = {**layout["legend"], "y": -0.28}
+    return go.Figure(data=traces, layout=layout)
+
+
+def dsm_arrows(points, x, targets_scaled, weights, mean_step, *, title: str, lim: float = 2.6,
+               height: int = 460) -> go.Figure:
+    """Denoising score matching at one noisy point x: a thin arrow to every clean point, darker the
+    likelier it produced x, and their weighted average (sigma^2 times the score) as a thick arrow."""
+    p, x0, w = _finite_rows(points), _np(x).reshape(2), _np(weights)
+    v = _np(targets_scaled).reshape(-1, 2)
+    traces = [_data_trace(p, "clean training points")]
+    order = np.argsort(w)
+    for rank, i in enumerate(order[-40:]):  # the 40 likeliest, faintest first
+        ax, ay = _arrow_segments(x0[None, :], v[i:i + 1], head=0.08)
+        traces.append({"type": "scatter", "x": ax, "y": ay, "mode": "lines", "hoverinfo": "skip",
+                       "name": "x_i − x: one clean point's target (darker: likelier)", "legendgroup": "targets",
+                       "showlegend": rank == len(order[-40:]) - 1,
+                       "line": {"color": OKABE_ITO["sky_blue"], "width": 1.0 + 2.0 * float(w[i] / max(w.max(), 1e-12))},
+                       "opacity": float(0.15 + 0.85 * w[i] / max(w.max(), 1e-12))})
+    ax, ay = _arrow_segments(x0[None, :], _np(mean_step).reshape(1, 2), head=0.15)
+    traces.append({"type": "scatter", "x": ax, "y": ay, "mode": "lines", "hoverinfo": "skip",
+                   "name": "their weighted average: σ² × score", "line": {"color": OKABE_ITO["vermillion"], "width": 3.5}})
+    traces.append({"type": "scatter", "x": [x0[0]], "y": [x0[1]], "mode": "markers", "name": "the noisy point x",
+                   "marker": {"symbol": "circle-open", "size": 13, "color": OKABE_ITO["black"], "line": {"width": 2.5}}})
+    return go.Figure(data=traces, layout=_layout(title, height, **_square_axes(lim)))
+
+
+def density_paths(steps, grid, log_density, paths: Mapping[str, object], *, title: str, T: int,
+                  height: int = 430) -> go.Figure:
+    """The noised 1D density q_t(x) as a heat map over (t, x), reverse time left to right, with paths.
+
+    `steps` (R,) are the 1-based steps of the density's rows, `log_density` (R, X); each path entry is
+    (path_steps (S + 1,), states (S + 1, K)).
+    """
+    st_, gx, ld = _np(steps), _np(grid), _np(log_density)
+    z = np.round(np.exp(ld).T, 4)  # four decimals are plenty for a colour, and halve what is sent
+    traces = [{"type": "heatmap", "x": st_, "y": gx, "z": z, "colorscale": "Blues", "showscale": False,
+               "name": "density q_t(x)", "showlegend": True, "hovertemplate": "t = %{x}, x = %{y:.2f}<extra></extra>"}]
+    for i, (name, (ps, xs)) in enumerate(paths.items()):
+        ps_, xs_ = _np(ps), _np(xs).reshape(len(ps), -1)
+        color = (OKABE_ITO["vermillion"], OKABE_ITO["black"], OKABE_ITO["orange"])[i % 3]
+        for k in range(xs_.shape[1]):
+            traces.append({"type": "scatter", "x": ps_, "y": xs_[:, k], "mode": "lines", "name": name,
+                           "legendgroup": name, "showlegend": k == 0, "hoverinfo": "skip",
+                           "line": {"color": color, "width": 1.6}})
+    layout = _layout(title, height, margin={"l": 60, "r": 20, "t": 60, "b": 70},
+                     xaxis={"title": {"text": "step t (noise → data)"}, "range": [T, 0]},
+                     yaxis={"title": {"text": "x_t"}, "range": [float(gx[0]), float(gx[-1])]})
+    layout["legend"] = {**layout["legend"], "y": -0.22}
+    return go.Figure(data=traces, layout=layout)

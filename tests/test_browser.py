@@ -26,6 +26,7 @@ CONTROLS = {
     "Home": {"segmented control": 1, "slider": 1},
     "The diffusion process": {"radio": 1, "select": 2, "slider": 4},
     "Means and modes": {"select": 1, "slider": 6},
+    "Score fields": {"slider": 9},
 }
 # what the exerciser touched on each page, printed by conftest.pytest_terminal_summary
 TOUCHED: dict[str, browser.Touched] = {}

@@ -67,6 +67,15 @@ def test_bench_modes_prints_a_time_for_every_control():
     assert all(v > 0 for v in out["memorization_dial"].values())
 
 
+def test_bench_scores_prints_a_time_for_every_control():
+    r = cli("bench-scores", "--repeats", "1")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for key in ("sigma_slider", "scrub_1000_particles_200_steps", "dsm_sliders", "ode_sliders"):
+        assert out[key] > 0
+    assert set(out["dynamics_run_uncached"]) == {"200", "500", "1000"}
+
+
 def _bad_checkpoint(tmp_path):
     small = models.EpsMLP(models.ModelConfig(hidden=8, depth=1))
     blob = {"format": 1, "config": {"hidden": 16}, "state_dict": small.state_dict(), "meta": {}}

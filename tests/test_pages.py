@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 HOME, PROCESS, MODES = "app_pages/home.py", "app_pages/diffusion_process.py", "app_pages/means_and_modes.py"
+SCORES = "app_pages/score_fields.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
 
 
@@ -74,10 +75,10 @@ def test_home_renders(home):
     assert_figures_labelled(home)
     text = " ".join(m.value for m in home.markdown)
     assert "compute for quality" in text
-    for coming in ("Score fields", "Spectral bands", "Sampling as optimization", "Playground"):
+    for coming in ("Spectral bands", "Sampling as optimization", "Playground"):
         assert coming in text
     links = [link.label for link in home.get("page_link")]
-    assert links == ["The diffusion process", "Means and modes"], links
+    assert links == ["The diffusion process", "Means and modes", "Score fields"], links
     assert any("sqrt" in latex.value for latex in home.latex)
 
 
@@ -286,6 +287,67 @@ def test_modes_train_each_generator_live_and_go_back(monkeypatch):
         at.button(key=key).click().run()
         assert_clean(at)
     assert not any(t.startswith(("Live: ", "Trained network (live")) for t in charts(at))
+
+
+# ---------------------------------------------------------------- score fields
+
+@pytest.fixture(scope="module")
+def scores_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(SCORES).run()
+    return at
+
+
+def test_scores_renders(scores_page):
+    at = scores_page
+    assert_clean(at)
+    assert at.title[0].value == "Score fields"
+    titles = charts(at)
+    assert titles[:3] == ["Exact score, σ = 0.3", "The network's score, σ = 0.3", "Where the network is wrong"]
+    assert titles[3:7] == ["Gradient ascent", "Adam", "Langevin", "Annealed Langevin"]
+    assert titles[7] == "Where the particles end: share in each mode"
+    assert titles[8].startswith("One noisy point") and titles[9].startswith("Reverse SDE") \
+        and titles[10].startswith("Probability-flow ODE")
+    assert_figures_labelled(at)
+    values = {m.label: float(m.value) for m in at.metric if m.label != "Weight of the likeliest clean point"}
+    assert values["Relative error, weighted by the density"] < 0.2  # the bar, shown on the page
+    assert values["Annealed Langevin: largest error in a mode's weight"] < 0.05 < 0.15 < \
+        values["Langevin: largest error in a mode's weight"]
+    refs = at.caption[-1].value
+    for cited in ("Vincent", "Song, S. Ermon", "Roberts"):
+        assert cited in refs
+
+
+def test_scores_every_slider_at_both_ends(scores_page):
+    at = scores_page
+    for key in ("score_sigma", "score_step_size", "dsm_sigma", "ode_steps"):
+        dial = at.select_slider(key=key)
+        for label in (dial.options[0], dial.options[-1]):
+            at.select_slider(key=key).set_value(type(dial.value)(label)).run()
+            assert not at.exception, [e.value for e in at.exception]
+    at.select_slider(key="score_step_size").set_value(0.005).run()
+    for key in ("score_steps", "score_noise", "dsm_seed", "ode_runs"):
+        slider = at.slider(key=key)
+        for value in (slider.min, slider.max):
+            at.slider(key=key).set_value(value).run()
+            assert_clean(at)
+    frame_key = f"score_frame_{at.slider(key='score_steps').value}"  # the scrubber is keyed by the step count
+    frames = at.select_slider(key=frame_key)
+    for label in (frames.options[0], frames.options[-1]):
+        at.select_slider(key=frame_key).set_value(int(label)).run()
+        assert_clean(at)
+
+
+def test_scores_a_step_size_that_blows_up_warns_and_keeps_the_plots():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(SCORES).run()
+    at.select_slider(key="score_step_size").set_value(0.5).run()
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1 and "too large" in at.warning[0].value and "Gradient ascent" in at.warning[0].value
+    assert len(charts(at)) == 11
+    panels = {f["layout"]["title"]["text"]: f for f in figures(at)}
+    legend = [tr.get("name", "") for tr in panels["Gradient ascent"]["data"]]
+    assert any("diverged, not shown" in name for name in legend), legend
 
 
 # ---------------------------------------------------------------- structure

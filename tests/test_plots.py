@@ -37,12 +37,23 @@ def _figures():
                                                mean=0.2, learned_mean=0.3, observed=1.0, title="posterior"),
         "mean_paths": plots.mean_paths(np.arange(10, 0, -1), RNG.normal(size=(11, 3)), RNG.normal(size=(10, 3)),
                                        modes=[-2.0, 0.4], T=10, title="paths 1D"),
+        "score_field": plots.score_field(np.linspace(-2, 2, 5), RNG.normal(size=(5, 5)),
+                                         np.stack(np.meshgrid(np.linspace(-2, 2, 5), np.linspace(-2, 2, 5)), -1)
+                                         .reshape(-1, 2), RNG.normal(size=(25, 2)), title="field", lim=2, cell=1),
+        "error_map": plots.error_map(np.linspace(-2, 2, 5), RNG.random((5, 5)), contour=RNG.normal(size=(5, 5)),
+                                     title="errors", lim=2),
+        "mode_weights": plots.mode_weights({"a": [0.5, 0.5], "b": [0.2, 0.8]}, [0.2, 0.8], title="weights"),
+        "dsm_arrows": plots.dsm_arrows(DATA[:20], [0.0, 0.0], DATA[:20], RNG.random(20), [0.1, 0.2], title="dsm"),
+        "density_paths": plots.density_paths(np.arange(10, 0, -1), np.linspace(-3, 3, 7), RNG.normal(size=(10, 7)),
+                                             {"run": (np.arange(10, -1, -1), RNG.normal(size=(11, 2)))},
+                                             title="paths", T=10),
         "distance_histograms": plots.distance_histograms({"a": RNG.random(100), "b": RNG.random(50) * 1e-3,
                                                           "c": [np.inf, 0.0]}, radius=0.01, title="distances"),
     }
 
 
-SQUARE = {"point_clouds", "denoising_step", "drift_field", "trajectories", "samples_panel"}
+SQUARE = {"point_clouds", "denoising_step", "drift_field", "trajectories", "samples_panel", "score_field",
+          "error_map", "dsm_arrows"}
 
 
 @pytest.mark.parametrize("name", list(_figures()))
@@ -111,6 +122,22 @@ def test_distance_histograms_share_bins_and_floor_zero_distances():
     a, b = fig.data[0], fig.data[1]
     assert list(a.x) == [-6.0, -3.0] and list(b.x) == [-1.0]  # log10, zero floored at 1e-6, inf left out
     assert a.xbins.size == b.xbins.size and fig.layout.shapes[0].x0 == -2.0
+
+
+def test_score_arrows_are_at_most_nine_tenths_of_a_cell_and_weak_ones_shrink():
+    origins = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    vectors = np.array([[100.0, 0.0], [1.0, 0.0], [0.1, 0.0]])  # median length 1
+    fig = plots.score_field(np.linspace(0, 2, 3), np.zeros((3, 3)), origins, vectors, title="f", lim=2, cell=0.5)
+    x = np.array(fig.data[1].x, dtype=float)
+    shafts = x.reshape(-1, 7)[:, :2]  # each arrow: origin, tip, gap, head stroke (3 points), gap
+    lengths = shafts[:, 1] - shafts[:, 0]
+    assert np.allclose(lengths, [0.45, 0.45, 0.045])
+
+
+def test_dsm_thick_arrow_ends_at_the_noisy_point_plus_the_mean_step():
+    fig = plots.dsm_arrows(np.zeros((3, 2)), [1.0, 1.0], np.ones((3, 2)), np.ones(3) / 3, [-0.5, 0.25], title="d")
+    thick = next(tr for tr in fig.data if tr.name == "their weighted average: σ² × score")
+    assert (thick.x[0], thick.y[0], thick.x[1], thick.y[1]) == (1.0, 1.0, 0.5, 1.25)
 
 
 def test_plots_never_imports_streamlit():

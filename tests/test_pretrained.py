@@ -106,3 +106,15 @@ def test_memorization_shares_at_the_ends_of_the_dial():
     assert mid.network.copy_share < 0.05, "the page says: by a few hundred points the network stops copying"
     for run in (small, mid, big):  # "its histogram stays to the left of the fresh data's at every N"
         assert run.ideal.sample_distances.median() < 0.5 * run.ideal.fresh_distances.median()
+
+
+# ---------------------------------------------------------------- Score fields
+
+def test_the_shipped_ring_model_learned_the_score_where_the_data_is():
+    """The bar: the density-weighted relative error at the page's default sigma (0.3) is below 0.2."""
+    from diffusion_core import datasets, scores
+
+    net = models.NetDenoiser(pretrained.load("ring8")[0])
+    rel, _ = scores.relative_error(datasets.mixture("ring8"), net, 0.3)
+    print(f"ring8 score error at sigma 0.3: {rel:.3f}")
+    assert rel < 0.2

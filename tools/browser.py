@@ -34,6 +34,7 @@ PAGES = [
     ("/", "Grokking Diffusion", "Home"),
     ("/diffusion_process", "The diffusion process", "The diffusion process"),
     ("/means_and_modes", "Means and modes", "Means and modes"),
+    ("/score_fields", "Score fields", "Score fields"),
 ]
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"

@@ -1,0 +1,234 @@
+"""Score fields: the model learns the score; sampling follows it; the noise keeps it from collapsing.
+
+Each section is a fragment, so moving a control reruns only its own section.
+"""
+
+import numpy as np
+import streamlit as st
+
+import app_cache
+import app_state
+from diffusion_core import plots, scores
+
+SIGMAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
+STEP_SIZES = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+ODE_STEPS = (5, 10, 20, 50, 100, 250)
+FIELD_LIM, FOLLOW_LIM = 2.6, 3.0
+METHOD_COLORS = dict(zip(scores.METHODS, plots.SERIES))
+
+
+# ---------------------------------------------------------------- 1. the field
+
+@st.fragment
+def field_section():
+    sigma = st.select_slider("Noise level σ (log scale)", SIGMAS, **app_state.keep("score_sigma", 0.3),
+                             help="The standard deviation of the noise added to the data, in the data's units.")
+    try:
+        view = app_cache.score_field(float(sigma))
+    except (FileNotFoundError, ValueError) as err:
+        st.warning(app_cache.MISSING_WEIGHTS.format(name=app_cache.FIELD_SET, err=err))
+        return
+    cell = 2 * FIELD_LIM / (len(view["axis"]) - 1)
+    sig = view["sigma_used"]
+    cols = st.columns(3, gap="medium")
+    for col, key, who, color in ((cols[0], "exact", "Exact score", plots.OKABE_ITO["vermillion"]),
+                                 (cols[1], "learned", "The network's score", plots.OKABE_ITO["blue"])):
+        with col:
+            st.plotly_chart(plots.score_field(view["axis"], view["log_density"], view["points"], view[key],
+                                              title=f"{who}, σ = {sig:.3g}", lim=FIELD_LIM, cell=cell, color=color,
+                                              height=430), theme=None, key=f"score_field_{key}")
+    with cols[2]:
+        st.plotly_chart(plots.error_map(view["axis"], view["error_map"], contour=view["log_density"],
+                                        title="Where the network is wrong", lim=FIELD_LIM, height=430),
+                        theme=None, key="score_error_map")
+    m1, m2 = st.columns([1, 2])
+    m1.metric("Relative error, weighted by the density", f"{view['relative_error']:.3f}",
+              help="√(E|s_θ − s|² / E|s|²) over 4,000 draws of the noised data: the error where the data is.")
+    m2.caption(f"The network is the shipped ring-of-8 diffusion model; its score is −ε̂/σ at its step whose noise "
+               f"level is nearest the slider's (σ = {sig:.3g}). Arrows show the direction; they shrink where the "
+               "field is weaker than its median and are cut at one grid cell elsewhere (far from the data the "
+               "score grows without bound). The error map divides |s_θ − s| by the score's typical size where "
+               "the data is, √E|s|².")
+
+
+# ---------------------------------------------------------------- 2. following the field
+
+@st.fragment
+def follow_section():
+    c_step, c_n, c_noise = st.columns(3)
+    step_size = c_step.select_slider("Step size", STEP_SIZES, **app_state.keep("score_step_size", 0.005),
+                                     help="ε in x ← x + ε s(x) (+ noise); Adam's learning rate; annealed Langevin "
+                                          "scales it by σᵢ² / σ_min² at each level (Song and Ermon 2019).")
+    steps = c_n.slider("Steps", 10, 1000, step=10, **app_state.keep("score_steps", 500))
+    noise = c_noise.slider("Noise scale (0: none, 1: the right amount)", 0.0, 1.0, step=0.05,
+                           **app_state.keep("score_noise", 1.0),
+                           help="Multiplies the √(2ε) z term of both Langevin samplers.")
+    run = app_cache.follow(int(steps), float(step_size), float(noise))
+    frames = run["frames"]
+    shown = st.select_slider("Step shown", frames, key=f"score_frame_{steps}", value=frames[-1],
+                             help="Scrub through the run: every sampler moved the same 1,000 start points.")
+    i = frames.index(shown)
+    data = app_cache.points(app_cache.FOLLOW_SET, 2000)
+    away = {m: e["run_away"] for m, e in run["ends"].items() if e["run_away"]}
+    if away:
+        st.warning("The step size is too large for " + ", ".join(f"{m} ({n:,} of 1,000 particles)" for m, n in
+                                                                   away.items())
+                   + ": those particles overshoot, each step farther than the last, and run off to infinity "
+                   "(they are left out of the plots). Choose a smaller step size.", icon=":material/warning:")
+    for col, method in zip(st.columns(4, gap="small"), scores.METHODS):
+        with col:
+            st.plotly_chart(plots.samples_panel(run["states"][method][i], data, title=method, lim=FOLLOW_LIM,
+                                                color=METHOD_COLORS[method], data_name="data",
+                                                samples_name="particles", height=330, size=5),
+                            theme=None, key=f"score_panel_{method}")
+    truth = run["truth"]
+    weights = {m: e["weights"] for m, e in run["ends"].items()}
+    left, right = st.columns([1.3, 1], gap="large")
+    with left:
+        st.plotly_chart(plots.mode_weights(weights, truth, labels=["left (weight 1/5)", "right (weight 4/5)"],
+                                           title="Where the particles end: share in each mode"),
+                        theme=None, key="score_mode_weights")
+    with right:
+        for method in ("Langevin", "Annealed Langevin"):
+            w = weights[method]
+            err = float(np.abs(w - truth).max()) if np.isfinite(w).all() else float("nan")
+            st.metric(f"{method}: largest error in a mode's weight", f"{err:.3f}",
+                      help="|share of particles in the mode − its true weight|, largest of the two modes, among "
+                           "the particles that ended in a mode.")
+        st.caption(f"Plain samplers run on the score at σ = {run['sigmas'][-1]:g}; annealed Langevin runs through "
+                   f"{len(run['sigmas'])} levels from σ = {run['sigmas'][0]:g} down to {run['sigmas'][-1]:g}, "
+                   "an equal share of the steps at each. A particle is in a mode if it ends within three of the "
+                   "mode's standard deviations; " + ", ".join(f"{m}: {e['landed']:.0%}" for m, e in run["ends"].items())
+                   + " of particles did.")
+
+
+# ---------------------------------------------------------------- 3. denoising score matching
+
+@st.fragment
+def dsm_section():
+    c_sigma, c_seed = st.columns(2)
+    sigma = c_sigma.select_slider("Noise level σ", SIGMAS[:-1], **app_state.keep("dsm_sigma", 0.5))
+    seed = c_seed.slider("Which noisy point", 0, 9, **app_state.keep("dsm_seed", 0))
+    pic = app_cache.dsm(float(sigma), int(seed))
+    left, right = st.columns([1.2, 1], gap="large")
+    with left:
+        st.plotly_chart(plots.dsm_arrows(pic["points"], pic["x"], pic["steps"], pic["weights"], pic["mean_step"],
+                                         title=f"One noisy point at σ = {sigma:g}: every target and their average"),
+                        theme=None, key="dsm_picture")
+    with right:
+        top = np.sort(pic["weights"])[::-1]
+        st.metric("Weight of the likeliest clean point", f"{top[0]:.0%}",
+                  help="p(x_i | x) for the clean point most likely to have produced x.")
+        st.markdown(
+            "**What to look for.** Training shows the network the noisy point $x = x_i + \\sigma\\varepsilon$ "
+            "and asks for the noise; in score units the target is $-\\varepsilon/\\sigma = (x_i - x)/\\sigma^2$, "
+            "an arrow back to the one clean point that was used (thin arrows, drawn $\\sigma^2$ times the "
+            "target, so they end on the clean points). The same $x$ could have come from many clean "
+            "points, so the best a squared error can do is their average, weighted by how likely each is "
+            "to have produced $x$ (thick arrow). That average is exactly the score of the noised data "
+            "(Vincent 2011). At small $\\sigma$ one clean point takes all the weight; at large $\\sigma$ "
+            "they share it and the score points to the middle of the data."
+        )
+        st.latex(r"\mathbb{E}\Big[\frac{x_0 - x}{\sigma^2}\,\Big|\,x\Big] = \nabla_x \log p_\sigma(x)")
+        st.latex(r"s_\theta(x, \sigma) = -\frac{\hat\varepsilon_\theta(x)}{\sigma}")
+
+
+# ---------------------------------------------------------------- 4. ODE vs SDE
+
+@st.fragment
+def ode_section():
+    c_steps, c_runs = st.columns(2)
+    steps = c_steps.select_slider("Steps", ODE_STEPS, **app_state.keep("ode_steps", 20))
+    runs = c_runs.slider("Runs", 1, 12, **app_state.keep("ode_runs", 8))
+    out = app_cache.ode_sde(int(steps), int(runs))
+    for col, name, who in zip(st.columns(2, gap="large"), ("ddpm", "ddim"),
+                              ("Reverse SDE (DDPM)", "Probability-flow ODE (DDIM)")):
+        with col:
+            path_steps, xs = out[name]
+            st.plotly_chart(plots.density_paths(out["density_steps"], out["grid"], out["log_density"],
+                                                {f"{who}, {steps} steps": (path_steps, xs)},
+                                                title=f"{who}: {runs} runs, {steps} steps", T=1000),
+                            theme=None, key=f"ode_{name}")
+
+
+# ---------------------------------------------------------------- the page
+
+st.title("Score fields")
+st.markdown(
+    "What does a diffusion model actually learn? Not the density, but its slope: the **score** "
+    "$\\nabla_x \\log p_\\sigma(x)$ of the data blurred by noise of size $\\sigma$, a vector field "
+    "that points, at every location, towards where the data is more likely. Sampling follows that "
+    "field. Following it alone is not enough, though: without noise, every particle runs to the top "
+    "of its nearest hill."
+)
+
+st.header("1. The field and the network's copy of it")
+st.markdown(
+    "Below, the ring of eight Gaussians: its exact score (a mixture's score is a closed form), the "
+    "score the shipped diffusion network gives, and where the two disagree."
+)
+st.latex(r"\nabla_x \log p_\sigma(x) = \sum_k r_k(x)\,\frac{m_k - x}{s_k^2 + \sigma^2}")
+st.markdown(
+    "**What to look for.** Where the data is (dark), the network's arrows match the exact ones: it saw "
+    "plenty of noisy points there. Far out, in the corners, it saw almost none, and the error map "
+    "lights up; the density-weighted error stays small because so little mass lives there. Slide "
+    "$\\sigma$ down: the field sharpens into eight separate basins and the network's error grows. "
+    "Slide it up: the basins merge, the field points to the middle from everywhere, and it is easy to "
+    "learn. Large $\\sigma$ is where sampling starts."
+)
+field_section()
+
+st.header("2. Following the field")
+st.markdown(
+    "Take 1,000 particles and move them with the exact score of two Gaussians with weights 1/5 and "
+    "4/5. **Gradient ascent** on $\\log p_\\sigma$ and **Adam** (Kingma and Ba 2015) treat it as an "
+    "optimisation problem. **Langevin dynamics** adds noise of the right size,"
+)
+st.latex(r"x \leftarrow x + \epsilon\, \nabla_x \log p_\sigma(x) + \sqrt{2\epsilon}\, z,\qquad z \sim \mathcal{N}(0, I),")
+st.markdown(
+    "which makes $p_\\sigma$ its stationary distribution as $\\epsilon \\to 0$. **Annealed Langevin** "
+    "(Song and Ermon 2019) runs the same update while $\\sigma$ falls from large to small, as diffusion "
+    "sampling does."
+)
+st.markdown(
+    "**What to look for.** Without noise, every particle climbs its own hill and stops at the top: "
+    "ascent and Adam collapse onto the two mode centres, half of them on each, because the start points "
+    "were symmetric (Adam, which moves every coordinate by about the same amount, is slower along the "
+    "flat direction and leaves a few stragglers). Langevin spreads the particles over each mode, but at small $\\sigma$ the valley "
+    "between the modes is too deep to cross, so each particle stays in the mode it first fell into and "
+    "the weights come out about 1 : 1. Annealing starts where the two hills are one, lets the particles "
+    "settle there, and splits them as the hills separate: about 1 : 4. Turn the noise scale down to 0 "
+    "and even annealing collapses. Push the step size up and the particles overshoot and fly away."
+)
+follow_section()
+
+st.header("3. Why regressing noise learns the score")
+st.markdown(
+    "The network is never shown a score: it is shown a noisy point and asked for the noise. Here is "
+    "why that is the same thing."
+)
+dsm_section()
+
+st.header("4. Two ways back: SDE and ODE")
+st.markdown(
+    "The reverse process can be run as a stochastic differential equation, with fresh noise at each "
+    "step (DDPM), or as an ordinary differential equation with the same marginal densities, the "
+    "probability-flow ODE (Song et al. 2021; DDIM is a discretisation of it). Both are drawn over the "
+    "density of $x_t$ for the three Gaussians on a line, from the same starting points."
+)
+st.markdown(
+    "**What to look for.** The SDE paths wander, and each run's randomness decides its mode late. The "
+    "ODE paths are smooth curves that commit early and bend gently, so large steps follow them well: "
+    "drop the steps to 10 and the ODE still lands on the modes while the SDE's jumps get coarse."
+)
+ode_section()
+
+st.divider()
+st.caption(
+    "References. P. Vincent, A Connection Between Score Matching and Denoising Autoencoders (2011). "
+    "Y. Song, S. Ermon, Generative Modeling by Estimating Gradients of the Data Distribution (2019). "
+    "Y. Song et al., Score-Based Generative Modeling through Stochastic Differential Equations (2021). "
+    "J. Song, C. Meng, S. Ermon, Denoising Diffusion Implicit Models (2021). G. Roberts, R. Tweedie, "
+    "Exponential convergence of Langevin distributions and their discrete approximations (1996). "
+    "D. Kingma, J. Ba, Adam (2015). J. Ho, A. Jain, P. Abbeel, Denoising Diffusion Probabilistic Models (2020)."
+)
