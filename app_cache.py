@@ -227,11 +227,11 @@ def follow(steps: int, step_size: float, noise_scale: float) -> dict:
     run = scores.follow(mix, steps=steps, step_size=step_size, noise_scale=noise_scale)
     ends = {}
     for method, x in run.final.items():
-        away = scores.run_away(x)
         cov = metrics.mode_coverage(x, mix)
         landed = float(cov.shares.sum())
         ends[method] = {"weights": (cov.shares / landed).numpy() if landed > 0 else np.full(len(mix), np.nan),
-                        "landed": landed, "run_away": int(away.sum())}
+                        "landed": landed, "run_away": int(scores.run_away(x).sum()),
+                        "overshoots": run.overshoots[method]}
     return {"frames": run.frames, "states": {k: v.numpy() for k, v in run.states.items()}, "ends": ends,
             "sigmas": run.sigmas, "truth": mix.weights.numpy()}
 
@@ -241,7 +241,7 @@ def dsm(sigma: float, seed: int) -> dict:
     """A denoising-score-matching picture on DSM_POINTS ring8 points: the noisy x, targets, weights, score."""
     pts = datasets.load(FIELD_SET, DSM_POINTS, seed=3)
     x, pic = scores.dsm_example(pts, sigma, seed)
-    return {"points": pts.numpy(), "x": x.numpy(), "steps": (pic.targets * sigma**2).numpy(),
+    return {"points": pts.numpy(), "x": x.numpy(), "to_clean": (pic.targets * sigma**2).numpy(),
             "weights": pic.weights.numpy(), "mean_step": (pic.score * sigma**2).numpy(), "score": pic.score.numpy()}
 
 

@@ -46,7 +46,7 @@ def field_section():
               help="√(E|s_θ − s|² / E|s|²) over 4,000 draws of the noised data: the error where the data is.")
     m2.caption(f"The network is the shipped ring-of-8 diffusion model; its score is −ε̂/σ at its step whose noise "
                f"level is nearest the slider's (σ = {sig:.3g}). Arrows show the direction; they shrink where the "
-               "field is weaker than its median and are cut at one grid cell elsewhere (far from the data the "
+               "field is weaker than its median and are 0.9 of a grid cell elsewhere (far from the data the "
                "score grows without bound). The error map divides |s_θ − s| by the score's typical size where "
                "the data is, √E|s|².")
 
@@ -65,16 +65,27 @@ def follow_section():
                            help="Multiplies the √(2ε) z term of both Langevin samplers.")
     run = app_cache.follow(int(steps), float(step_size), float(noise))
     frames = run["frames"]
-    shown = st.select_slider("Step shown", frames, key=f"score_frame_{steps}", value=frames[-1],
+    frame = st.select_slider("Step shown", frames, **app_state.keep(f"score_frame_{steps}", frames[-1]),
                              help="Scrub through the run: every sampler moved the same 1,000 start points.")
-    i = frames.index(shown)
+    i = frames.index(frame)
     data = app_cache.points(app_cache.FOLLOW_SET, 2000)
-    away = {m: e["run_away"] for m, e in run["ends"].items() if e["run_away"]}
-    if away:
-        st.warning("The step size is too large for " + ", ".join(f"{m} ({n:,} of 1,000 particles)" for m, n in
-                                                                   away.items())
-                   + ": those particles overshoot, each step farther than the last, and run off to infinity "
-                   "(they are left out of the plots). Choose a smaller step size.", icon=":material/warning:")
+    troubles, unsettled = [], []
+    for method, end in run["ends"].items():
+        if end["run_away"]:
+            troubles.append(f"{method}: {end['run_away']:,} of 1,000 particles ran off to infinity (left out of "
+                            "the plots)")
+        elif end["overshoots"] and end["landed"] < 0.9:
+            troubles.append(f"{method}: only {end['landed']:.0%} of the particles ended in a mode; the others "
+                            "overshoot back and forth")
+        elif end["landed"] < 0.9:
+            unsettled.append(f"{method} ({end['landed']:.0%})")
+    if troubles:
+        st.warning("The step size is too large. " + "; ".join(troubles) + ". The mode weights below count only "
+                   "the particles that ended in a mode. Choose a smaller step size.", icon=":material/warning:")
+    if unsettled:
+        st.info("Not every particle has reached a mode yet: " + ", ".join(unsettled) + " ended in one. More steps "
+                "or a larger step size let them arrive; the mode weights below count only those that did.",
+                icon=":material/hourglass_top:")
     for col, method in zip(st.columns(4, gap="small"), scores.METHODS):
         with col:
             st.plotly_chart(plots.samples_panel(run["states"][method][i], data, title=method, lim=FOLLOW_LIM,
@@ -86,13 +97,13 @@ def follow_section():
     left, right = st.columns([1.3, 1], gap="large")
     with left:
         st.plotly_chart(plots.mode_weights(weights, truth, labels=["left (weight 1/5)", "right (weight 4/5)"],
-                                           title="Where the particles end: share in each mode"),
+                                           colors=METHOD_COLORS, title="Where the particles end: share in each mode"),
                         theme=None, key="score_mode_weights")
     with right:
         for method in ("Langevin", "Annealed Langevin"):
             w = weights[method]
-            err = float(np.abs(w - truth).max()) if np.isfinite(w).all() else float("nan")
-            st.metric(f"{method}: largest error in a mode's weight", f"{err:.3f}",
+            error = f"{float(np.abs(w - truth).max()):.3f}" if np.isfinite(w).all() else "no particle in a mode"
+            st.metric(f"{method}: largest error in a mode's weight", error,
                       help="|share of particles in the mode − its true weight|, largest of the two modes, among "
                            "the particles that ended in a mode.")
         st.caption(f"Plain samplers run on the score at σ = {run['sigmas'][-1]:g}; annealed Langevin runs through "
@@ -112,7 +123,7 @@ def dsm_section():
     pic = app_cache.dsm(float(sigma), int(seed))
     left, right = st.columns([1.2, 1], gap="large")
     with left:
-        st.plotly_chart(plots.dsm_arrows(pic["points"], pic["x"], pic["steps"], pic["weights"], pic["mean_step"],
+        st.plotly_chart(plots.dsm_arrows(pic["points"], pic["x"], pic["to_clean"], pic["weights"], pic["mean_step"],
                                          title=f"One noisy point at σ = {sigma:g}: every target and their average"),
                         theme=None, key="dsm_picture")
     with right:
@@ -172,7 +183,8 @@ st.markdown(
     "**What to look for.** Where the data is (dark), the network's arrows match the exact ones: it saw "
     "plenty of noisy points there. Far out, in the corners, it saw almost none, and the error map "
     "lights up; the density-weighted error stays small because so little mass lives there. Slide "
-    "$\\sigma$ down: the field sharpens into eight separate basins and the network's error grows. "
+    "$\\sigma$ down: the field sharpens into eight separate basins, and at the smallest $\\sigma$ the "
+    "network's error grows. "
     "Slide it up: the basins merge, the field points to the middle from everywhere, and it is easy to "
     "learn. Large $\\sigma$ is where sampling starts."
 )
@@ -198,7 +210,10 @@ st.markdown(
     "between the modes is too deep to cross, so each particle stays in the mode it first fell into and "
     "the weights come out about 1 : 1. Annealing starts where the two hills are one, lets the particles "
     "settle there, and splits them as the hills separate: about 1 : 4. Turn the noise scale down to 0 "
-    "and even annealing collapses. Push the step size up and the particles overshoot and fly away."
+    "and even annealing collapses. Push the step size up and the samplers that step along the raw "
+    "score overshoot: annealed Langevin first (at its top level the step is $(\\sigma_{\\max}/"
+    "\\sigma_{\\min})^2 = 900$ times larger), then Langevin and ascent. Adam, whose steps are "
+    "normalised, never flies away."
 )
 follow_section()
 

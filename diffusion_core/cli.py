@@ -236,10 +236,11 @@ def cmd_bench_scores(args) -> None:
             figure(plots.samples_panel(r.states[method][i], data, title="t", size=5))
         figure(plots.mode_weights({m: [0.5, 0.5] for m in scores.METHODS}, [0.2, 0.8], title="t"))
 
+    dsm_points = datasets.load("ring8", 64, seed=3)
+
     def dsm(sigma, seed):
-        x, pic = scores.dsm_example(datasets.load("ring8", 64, seed=3), sigma, seed)
-        figure(plots.dsm_arrows(datasets.load("ring8", 64, seed=3), x, pic.targets * sigma**2, pic.weights,
-                                pic.score * sigma**2, title="t"))
+        x, pic = scores.dsm_example(dsm_points, sigma, seed)
+        figure(plots.dsm_arrows(dsm_points, x, pic.targets * sigma**2, pic.weights, pic.score * sigma**2, title="t"))
 
     def ode(steps, runs):
         v = scores.ode_sde_view(modes.exact_denoiser_1d(cosine), steps, runs)

@@ -342,12 +342,12 @@ def memorization_panel(samples, train, *, title: str, color: str = SERIES[0], li
 
 # ---------------------------------------------------------------- score fields
 
-def _heatmap(axis, z, *, name: str, colorscale: str = "Greys", zmin=None, zmax=None, colorbar: str | None = None,
-             reverse: bool = False) -> dict:
+def _heatmap(axis, z, *, name: str, colorscale: str = "Greys", zmin=None, zmax=None,
+             colorbar: str | None = None) -> dict:
     """A heatmap trace over a square grid (z rows along y, columns along x)."""
     a = _np(axis)
     trace = {"type": "heatmap", "x": a, "y": a, "z": _np(z), "name": name, "colorscale": colorscale,
-             "reversescale": reverse, "showscale": colorbar is not None, "zmin": zmin, "zmax": zmax,
+             "showscale": colorbar is not None, "zmin": zmin, "zmax": zmax,
              "hovertemplate": "(%{x:.2f}, %{y:.2f}): %{z:.2f}<extra>" + name + "</extra>"}
     if colorbar is not None:
         trace["colorbar"] = {"title": {"text": colorbar, "side": "right"}, "thickness": 12, "len": 0.8}
@@ -391,13 +391,17 @@ def error_map(axis, error, *, title: str, lim: float, contour=None, height: int 
 
 
 def mode_weights(shares: Mapping[str, Sequence[float]], truth: Sequence[float], *, title: str,
-                 labels: Sequence[str] | None = None, height: int = 340) -> go.Figure:
-    """Share of particles in each mode per method, as grouped bars, with the true weights as a dashed step."""
+                 labels: Sequence[str] | None = None, colors: Mapping[str, str] | None = None,
+                 height: int = 340) -> go.Figure:
+    """Share of particles in each mode per method, as grouped bars, with the true weights as black ticks.
+
+    `colors` maps a method to its colour (the same as its panel); by default SERIES in order."""
     t = _np(truth)
     names = list(labels) if labels is not None else [f"mode {k + 1}" for k in range(len(t))]
-    traces = [{"type": "bar", "x": names, "y": _np(v), "name": method, "marker": {"color": SERIES[i % len(SERIES)]},
+    colors = colors or {m: SERIES[i % len(SERIES)] for i, m in enumerate(shares)}
+    traces = [{"type": "bar", "x": names, "y": _np(v), "name": method, "marker": {"color": colors[method]},
                "hovertemplate": "%{x}: %{y:.3f}<extra>" + method + "</extra>"}
-              for i, (method, v) in enumerate(shares.items())]
+              for method, v in shares.items()]
     traces.append({"type": "scatter", "x": names, "y": t, "mode": "markers", "name": "true weight",
                    "marker": {"symbol": "line-ew-open", "size": 40, "color": OKABE_ITO["black"],
                               "line": {"width": 3}}})

@@ -62,7 +62,7 @@ def relative_error(mixture: GaussianMixture, denoiser: Denoiser, sigma: float, n
     nearest sigma and the exact score at that step's own sigma, so only the network is judged.
     """
     g = torch.Generator().manual_seed(seed)
-    _, sigma_t = learned_score(denoiser, torch.zeros(1, mixture.dim), sigma)
+    sigma_t = float(denoiser.schedule.sigma_ve[step_for_sigma(denoiser.schedule, sigma)])
     x = mixture.sample(n, g) + sigma_t * torch.randn(n, mixture.dim, generator=g)
     learned, _ = learned_score(denoiser, x, sigma)
     exact = mixture.score(x, sigma_t)
@@ -108,6 +108,8 @@ def adam_stepper(lr: float, sigma: float, betas: tuple[float, float] = (0.9, 0.9
     moments: dict[str, torch.Tensor] = {}
 
     def update(x, i, s):
+        if i == 0:  # a new run starts from zero moments, also when the stepper is reused
+            moments.clear()
         grad = -s
         m = b1 * moments.get("m", torch.zeros_like(x)) + (1 - b1) * grad
         v = b2 * moments.get("v", torch.zeros_like(x)) + (1 - b2) * grad.pow(2)
@@ -141,6 +143,8 @@ def annealed_stepper(steps: int, step_size: float, sigmas: list[float], noise_sc
                      generator: torch.Generator | None = None) -> Stepper:
     """Annealed Langevin dynamics, Song and Ermon 2019, Algorithm 1: `steps` split evenly over the
     ladder, at level i the step size step_size * sigma_i^2 / sigma_L^2 (sigma_L the last, smallest)."""
+    if steps < len(sigmas):
+        raise ValueError(f"annealing over {len(sigmas)} noise levels needs at least that many steps, not {steps}")
     per = [steps // len(sigmas) + (i < steps % len(sigmas)) for i in range(len(sigmas))]
     level_of = [i for i, k in enumerate(per) for _ in range(k)]
 
@@ -244,12 +248,20 @@ def field_view(mixture: GaussianMixture, denoiser: Denoiser, sigma: float, lim: 
 METHODS = ("Gradient ascent", "Adam", "Langevin", "Annealed Langevin")
 
 
+def step_limit(mixture: GaussianMixture, sigma: float) -> float:
+    """The largest step for which x <- x + a s(x, sigma) settles at the narrowest mode instead of
+    overshooting: 2 (s_k^2 + sigma^2), the narrowest noised component's variance times 2 (for one
+    Gaussian of variance v the update is x - m <- (1 - a / v)(x - m), which shrinks iff a < 2 v)."""
+    return 2 * float((mixture.stds.pow(2) + sigma**2).min())
+
+
 @dataclass(frozen=True)
 class FollowRun:
     frames: list[int]  # the steps kept for display, from 0 to the last
     states: dict[str, torch.Tensor]  # method -> (len(frames), N, d) particle positions at those steps
     final: dict[str, torch.Tensor]  # method -> (N, d) positions after the last step
     sigmas: list[float]  # the annealing ladder; the other three run at its last, smallest sigma
+    overshoots: dict[str, bool]  # method -> its step exceeds step_limit somewhere (Adam normalises: never)
 
 
 def follow(mixture: GaussianMixture, *, steps: int, step_size: float, noise_scale: float, n: int = 1000,
@@ -265,7 +277,12 @@ def follow(mixture: GaussianMixture, *, steps: int, step_size: float, noise_scal
                 annealed_stepper(steps, step_size, sigmas, noise_scale, torch.Generator().manual_seed(seed + 2))]
     runs = dict(zip(METHODS, run_together(mixture.score, x0, steps, steppers)))
     frames = sorted(set(torch.linspace(0, steps, min(max_frames, steps + 1)).round().long().tolist()))
-    return FollowRun(frames, {k: v[frames] for k, v in runs.items()}, {k: v[-1] for k, v in runs.items()}, sigmas)
+    tol = 1 - 1e-6  # at the limit itself the distance to the mode neither shrinks nor grows: a bounce
+    plain = step_size >= tol * step_limit(mixture, sigma_min)
+    annealed = any(step_size * (s / sigmas[-1]) ** 2 >= tol * step_limit(mixture, s) for s in sigmas)
+    overshoots = dict(zip(METHODS, (plain, False, plain, annealed)))
+    return FollowRun(frames, {k: v[frames] for k, v in runs.items()}, {k: v[-1] for k, v in runs.items()}, sigmas,
+                     overshoots)
 
 
 def dsm_example(points: torch.Tensor, sigma: float, seed: int = 0) -> tuple[torch.Tensor, DsmPicture]:
@@ -290,6 +307,8 @@ def ode_sde_view(denoiser: Denoiser, steps: int, runs: int, seed: int = 0, every
     ODE) runs of the exact denoiser `denoiser` (a MixtureDenoiser) from the same start points."""
     T = denoiser.schedule.T
     rows = list(range(T - 1, -1, -every))
+    if rows[-1] != 0:
+        rows.append(0)  # the last row is the least noisy step, where the paths land
     grid_x = torch.linspace(-lim, lim, points)
     paths = {}
     for name in ("ddpm", "ddim"):

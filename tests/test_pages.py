@@ -331,6 +331,8 @@ def test_scores_every_slider_at_both_ends(scores_page):
         for value in (slider.min, slider.max):
             at.slider(key=key).set_value(value).run()
             assert_clean(at)
+            if key == "score_steps" and value == slider.min:  # 10 steps: particles still on their way
+                assert any("Not every particle has reached a mode" in i.value for i in at.info)
     frame_key = f"score_frame_{at.slider(key='score_steps').value}"  # the scrubber is keyed by the step count
     frames = at.select_slider(key=frame_key)
     for label in (frames.options[0], frames.options[-1]):
@@ -348,6 +350,13 @@ def test_scores_a_step_size_that_blows_up_warns_and_keeps_the_plots():
     panels = {f["layout"]["title"]["text"]: f for f in figures(at)}
     legend = [tr.get("name", "") for tr in panels["Gradient ascent"]["data"]]
     assert any("diverged, not shown" in name for name in legend), legend
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Annealed Langevin: largest error in a mode's weight"] == "no particle in a mode"
+    at.select_slider(key="score_step_size").set_value(0.2).run()  # ascent bounces about without running away
+    assert not at.exception and len(at.warning) == 1
+    assert "Gradient ascent: only" in at.warning[0].value and "ended in a mode" in at.warning[0].value
+    at.select_slider(key="score_step_size").set_value(0.005).run()
+    assert_clean(at)
 
 
 # ---------------------------------------------------------------- structure
