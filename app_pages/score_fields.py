@@ -119,12 +119,14 @@ def follow_section():
 def dsm_section():
     c_sigma, c_seed = st.columns(2)
     sigma = c_sigma.select_slider("Noise level σ", SIGMAS[:-1], **app_state.keep("dsm_sigma", 0.5))
-    seed = c_seed.slider("Which noisy point", 0, 9, **app_state.keep("dsm_seed", 0))
+    seed = c_seed.slider("Which noisy point", 0, 9, **app_state.keep("dsm_seed", 1))
     pic = app_cache.dsm(float(sigma), int(seed))
     left, right = st.columns([1.2, 1], gap="large")
     with left:
+        lim = max(FIELD_LIM, float(np.abs(pic["x"]).max()) + 0.3)  # a very noisy point can land far out
         st.plotly_chart(plots.dsm_arrows(pic["points"], pic["x"], pic["to_clean"], pic["weights"], pic["mean_step"],
-                                         title=f"One noisy point at σ = {sigma:g}: every target and their average"),
+                                         title=f"One noisy point at σ = {sigma:g}: every target and their average",
+                                         lim=lim, height=540),
                         theme=None, key="dsm_picture")
     with right:
         top = np.sort(pic["weights"])[::-1]
