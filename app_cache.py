@@ -8,14 +8,15 @@ into `diffusion_core`; none of them draws anything.
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 import streamlit as st
 import torch
 
-from diffusion_core import (datasets, generators, metrics, mixtures, models, modes, pretrained, samplers, schedules,
-                            scores, turns, worker)
+from diffusion_core import (datasets, generators, inputs, metrics, mixtures, models, modes, pretrained, samplers, schedules,
+                            scores, spectra, turns, worker)
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
 SCHEDULE_T = {"linear": 1000, "cosine": 1000, "gentle": 50}
@@ -251,3 +252,76 @@ def ode_sde(steps: int, runs: int, seed: int = 0) -> dict:
     v = scores.ode_sde_view(modes.exact_denoiser_1d(schedule("cosine")), steps, runs, seed)
     return {"density_steps": v.density_steps.numpy(), "grid": v.grid.numpy(), "log_density": v.log_density.numpy(),
             **{name: (ps.numpy(), xs.numpy()) for name, (ps, xs) in v.paths.items()}}
+
+
+# ---------------------------------------------------------------- Spectral bands
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def photo(name: str) -> np.ndarray:
+    """A shipped photograph prepared for the spectra page: square, spectra.SIZE pixels, mean 0, variance 1."""
+    return spectra.prepare(spectra.load_image(name)).numpy()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def uploaded_photo(data: bytes) -> np.ndarray:
+    """A reader's image, validated in memory (inputs.read_image) and prepared like the shipped ones.
+
+    Raises inputs.InputError (or ValueError for a flat image) with a sentence for the reader."""
+    return spectra.prepare(inputs.read_image(data)).numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def spectrum(img: np.ndarray) -> dict:
+    """RAPSD of an image and its fitted power law."""
+    f, p = spectra.rapsd(torch.from_numpy(img))
+    law = spectra.fit_power_law(f, p)
+    return {"freqs": f.numpy(), "power": p.numpy(), "amplitude": law.amplitude, "slope": law.slope,
+            "fit": law(f).numpy()}
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def photo_slopes() -> dict[str, float]:
+    """The fitted slope of every shipped photograph."""
+    return {spectra.IMAGES[name][0]: spectrum(photo(name))["slope"] for name in spectra.IMAGES}
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def tide(img: np.ndarray, schedule_name: str, t: int) -> dict:
+    """x_t at 0-based step t (fixed noise), the SNR = 1 frequency, and the Wiener estimate of x0 from x_t."""
+    ab = float(schedule(schedule_name).alpha_bar[t])
+    spec = spectrum(img)
+    law = spectra.PowerLaw(spec["amplitude"], spec["slope"])
+    x0 = torch.from_numpy(img)
+    x_t = spectra.noised(x0, ab)
+    x0_hat = spectra.wiener(x_t, law, ab)
+    f = torch.from_numpy(spec["freqs"])
+    gain = ab * law(f) / (ab * law(f) + 1 - ab)
+    return {"alpha_bar": ab, "x_t": x_t.numpy(), "x0_hat": x0_hat.numpy(),
+            "crossing": float(spectra.crossing_frequency(law, ab)), "gain": gain.numpy(),
+            "mse": float((x0_hat - x0).pow(2).mean()), "mse_scaled": float((x_t / math.sqrt(ab) - x0).pow(2).mean())}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def schedule_bands(amplitude: float, slope: float) -> dict:
+    """For each schedule: the SNR = 1 frequency over t / T, and the steps whose crossing lies in each octave."""
+    law = spectra.PowerLaw(amplitude, slope)
+    out = {}
+    for name in schedules.NAMES:
+        sched = schedule(name)
+        out[name] = {"t_frac": (np.arange(1, sched.T + 1) / sched.T),
+                     "crossing": spectra.crossing_frequency(law, sched.alpha_bar).numpy(),
+                     "octaves": spectra.steps_per_octave(law, sched).numpy()}
+    return out
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def exact_run(name: str, seed: int = 0) -> dict:
+    """spectra.exact_run of the Gaussian model of a shipped photograph's spectrum (fitted at the run's size):
+    a strip of x0_hat, band powers, settling steps."""
+    f, p = spectra.rapsd(spectra.prepare(spectra.load_image(name), spectra.RUN_SIZE))
+    law = spectra.fit_power_law(f, p)
+    run = spectra.exact_run(law, schedule("cosine"), seed)
+    strip = np.linspace(0, len(run.steps) - 1, 6).round().astype(int)
+    return {"steps": [run.steps[i] for i in strip], "images": run.x0_hat[strip, 0].numpy(),
+            "freqs": run.freqs.numpy(), "powers": run.band_power[strip].numpy(),
+            "settled": spectra.settling_steps(run).numpy(), "slope": law.slope}

@@ -106,11 +106,13 @@ with built:
     st.caption("The learned score against the exact one; gradient ascent, Adam, Langevin and "
                "annealed Langevin on the same field, and why the noise matters; denoising score "
                "matching in one picture; SDE and ODE paths.")
+    st.page_link("app_pages/spectral_bands.py", label="Spectral bands", icon=":material/arrow_forward:")
+    st.caption("Power spectra of photographs (yours too) and of noise; the frequency where they meet as "
+               "t moves, under each schedule; the Wiener filter; a reverse run that settles coarse "
+               "bands first.")
 with coming:
     st.markdown("**Coming soon**")
     st.markdown(
-        "- **Spectral bands**: noise drowns high frequencies first; the schedule decides how "
-        "long each band gets.\n"
         "- **Sampling as optimization**: more steps buy quality, measured live.\n"
         "- **Playground**: bring your own points, train, sample, download."
     )

@@ -27,6 +27,7 @@ CONTROLS = {
     "The diffusion process": {"radio": 1, "select": 2, "slider": 4},
     "Means and modes": {"select": 1, "slider": 6},
     "Score fields": {"slider": 9},
+    "Spectral bands": {"select": 2, "slider": 2, "upload": 1},
 }
 # what the exerciser touched on each page, printed by conftest.pytest_terminal_summary
 TOUCHED: dict[str, browser.Touched] = {}

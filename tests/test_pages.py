@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 HOME, PROCESS, MODES = "app_pages/home.py", "app_pages/diffusion_process.py", "app_pages/means_and_modes.py"
-SCORES = "app_pages/score_fields.py"
+SCORES, SPECTRA = "app_pages/score_fields.py", "app_pages/spectral_bands.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
 
 
@@ -75,10 +75,10 @@ def test_home_renders(home):
     assert_figures_labelled(home)
     text = " ".join(m.value for m in home.markdown)
     assert "compute for quality" in text
-    for coming in ("Spectral bands", "Sampling as optimization", "Playground"):
+    for coming in ("Sampling as optimization", "Playground"):
         assert coming in text
     links = [link.label for link in home.get("page_link")]
-    assert links == ["The diffusion process", "Means and modes", "Score fields"], links
+    assert links == ["The diffusion process", "Means and modes", "Score fields", "Spectral bands"], links
     assert any("sqrt" in latex.value for latex in home.latex)
 
 
@@ -357,6 +357,94 @@ def test_scores_a_step_size_that_blows_up_warns_and_keeps_the_plots():
     assert "Gradient ascent: only" in at.warning[0].value and "ended in a mode" in at.warning[0].value
     at.select_slider(key="score_step_size").set_value(0.005).run()
     assert_clean(at)
+
+
+# ---------------------------------------------------------------- spectral bands
+
+@pytest.fixture(scope="module")
+def spectra_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(SPECTRA).run()
+    return at
+
+
+def _png(size: tuple[int, int], seed: int = 0) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray((np.random.default_rng(seed).random(size[::-1]) * 255).astype("uint8")).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_spectra_renders_with_every_photographs_slope(spectra_page):
+    at = spectra_page
+    assert_clean(at)
+    assert at.title[0].value == "Spectral bands"
+    assert_figures_labelled(at)
+    import plotly.graph_objects as go
+
+    from diffusion_core import spectra
+
+    by_title = {f["layout"]["title"]["text"]: go.Figure(f) for f in figures(at)}
+    slopes = by_title["Fitted slope of every shipped photograph"].data[0]
+    assert list(slopes.x) == [title for title, _ in spectra.IMAGES.values()]
+    assert all(-3.2 < y < 0 for y in slopes.y)
+    y = list(next(fig for t, fig in by_title.items() if t.startswith("When each band settles")).data[0].y)
+    assert all(a >= b for a, b in zip(y, y[1:])), "the exact run settles coarse bands first"
+    assert {m.label for m in at.metric} == {"Fitted slope", "Signal kept ᾱ_t", "SNR = 1 at frequency"}
+
+
+def test_spectra_every_image_schedule_and_slider_end(spectra_page):
+    at = spectra_page
+    from diffusion_core import spectra
+
+    for name in spectra.IMAGES:
+        at.selectbox(key="spec_source").set_value(name).run()
+        assert_clean(at)
+    for schedule in ("linear", "cosine", "gentle"):
+        at.selectbox(key="spec_schedule").set_value(schedule).run()
+        for value in (0.0, 1.0):
+            at.slider(key="spec_frac").set_value(value).run()
+            assert_clean(at)
+    for value in (0, 9):
+        at.slider(key="spec_seed").set_value(value).run()
+        assert_clean(at)
+
+
+@pytest.mark.parametrize("name, data, needle", [
+    ("notes.txt", b"this is not an image", "is not a PNG, JPEG"),
+    ("cut.png", None, "damaged"),
+    ("huge.png", b"\x89PNG" + b"0" * (9 * 2**20), "8 MB"),
+    ("tiny.png", None, "at least 32 pixels"),
+])
+def test_spectra_bad_uploads_give_one_message_and_the_page_keeps_working(name, data, needle):
+    if name == "cut.png":
+        data = _png((64, 64))[:200]
+    if name == "tiny.png":
+        data = _png((8, 8))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(SPECTRA).run()
+    n_charts = len(charts(at))
+    at.selectbox(key="spec_source").set_value("upload").run()
+    assert not at.exception and not at.warning
+    at.get("file_uploader")[0].set_value((name, data, "image/png")).run()
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1 and needle in at.warning[0].value, [w.value for w in at.warning]
+    assert len(charts(at)) == n_charts, "the rest of the page still draws"
+
+
+def test_spectra_a_good_upload_is_analysed():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(SPECTRA).run()
+    at.selectbox(key="spec_source").set_value("upload").run()
+    at.get("file_uploader")[0].set_value(("noise.png", _png((300, 200), seed=5), "image/png")).run()
+    assert_clean(at)
+    assert any(t == "Your image, x₀" for t in charts(at))
+    slope = float(next(m.value for m in at.metric if m.label == "Fitted slope"))
+    assert -0.4 < slope < 0.4, "uniform white noise has a flat spectrum"
 
 
 # ---------------------------------------------------------------- structure

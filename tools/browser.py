@@ -35,6 +35,7 @@ PAGES = [
     ("/diffusion_process", "The diffusion process", "The diffusion process"),
     ("/means_and_modes", "Means and modes", "Means and modes"),
     ("/score_fields", "Score fields", "Score fields"),
+    ("/spectral_bands", "Spectral bands", "Spectral bands"),
 ]
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -201,8 +202,10 @@ def _open_select(page, i: int) -> None:
 
 
 def _selects(page, touched: Touched) -> None:
-    """Every selectbox: through each of its options, back to the first."""
+    """Every selectbox: through each of its options, back to the first. An uploader that only appears
+    for one option (say "your own image") is fed its garbage file right there."""
     i = 0
+    uploaders = page.locator("[data-testid='stFileUploader']").count()
     while i < page.locator("[data-testid='stSelectbox']").count():
         _open_select(page, i)
         n = page.get_by_role("option").count()
@@ -219,6 +222,8 @@ def _selects(page, touched: Touched) -> None:
             shown = page.locator("[data-testid='stSelectbox'] input").nth(i).input_value()
             if shown != text:
                 touched.problems.append(f"select {i} shows {shown!r} after choosing {text!r}")
+            if page.locator("[data-testid='stFileUploader']").count() > uploaders:
+                _uploads(page, touched, start=uploaders)
         touched.counts["select"] += 1
         i += 1
 
@@ -260,14 +265,16 @@ def _texts(page, touched: Touched) -> None:
             i += 1
 
 
-def _uploads(page, touched: Touched) -> None:
-    i = 0
+def _uploads(page, touched: Touched, start: int = 0) -> None:
+    """A garbage file into every uploader from index `start` on; each must bring a new message."""
+    i = start
+    alerts = page.locator("[data-testid='stAlert']")
     while i < page.locator("[data-testid='stFileUploader']").count():
-        alerts = page.locator("[data-testid='stAlert']").count()
+        before = set(alerts.all_inner_texts())
         page.locator("[data-testid='stFileUploader'] input[type='file']").nth(i).set_input_files(NONSENSE_FILE)
         wait_rerun(page)
         _check(page, touched, f"a garbage file in uploader {i}")
-        if page.locator("[data-testid='stAlert']").count() <= alerts:
+        if not set(alerts.all_inner_texts()) - before:  # a message that was not there before
             touched.problems.append(f"a garbage file in uploader {i} got no message")
         touched.counts["upload"] += 1
         i += 1
