@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from diffusion_core import (datasets, generators, inputs, metrics, mixtures, models, modes, pretrained, samplers, schedules,
+from diffusion_core import (convnet, datasets, generators, inputs, metrics, mixtures, models, modes, pretrained, samplers, schedules,
                             scores, spectra, turns, worker)
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
@@ -35,6 +35,8 @@ def _seconds_from_env(name: str, default: float) -> float:
 
 
 RETRAIN_SECONDS = _seconds_from_env("GD_RETRAIN_SECONDS", 10.0)
+# Seconds of live training of the image denoiser ("Spectral bands"): about a minute, as the page says.
+CONV_SECONDS = _seconds_from_env("GD_CONV_SECONDS", 60.0)
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -314,14 +316,31 @@ def schedule_bands(amplitude: float, slope: float) -> dict:
     return out
 
 
+def run_summary(run: spectra.ReverseRun, **extra) -> dict:
+    """A ReverseRun as the page draws it: a strip of six x0_hat images, their spectra, the settling steps."""
+    strip = np.linspace(0, len(run.steps) - 1, 6).round().astype(int)
+    return {"steps": [run.steps[i] for i in strip], "images": run.x0_hat[strip, 0].numpy(),
+            "freqs": run.freqs.numpy(), "powers": run.band_power[strip].numpy(),
+            "settled": spectra.settling_steps(run).numpy(), **extra}
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def conv_denoiser() -> convnet.ConvNetDenoiser:
+    """The shipped convolutional denoiser of the photographs."""
+    net, _ = pretrained.load_conv()
+    return convnet.ConvNetDenoiser(net)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def learned_run(seed: int = 0) -> dict:
+    """spectra.learned_run of the shipped convolutional denoiser, drawn like exact_run."""
+    return run_summary(spectra.learned_run(conv_denoiser(), seed))
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def exact_run(name: str, seed: int = 0) -> dict:
     """spectra.exact_run of the Gaussian model of a shipped photograph's spectrum (fitted at the run's size):
     a strip of x0_hat, band powers, settling steps."""
     f, p = spectra.rapsd(spectra.prepare(spectra.load_image(name), spectra.RUN_SIZE))
     law = spectra.fit_power_law(f, p)
-    run = spectra.exact_run(law, schedule("cosine"), seed)
-    strip = np.linspace(0, len(run.steps) - 1, 6).round().astype(int)
-    return {"steps": [run.steps[i] for i in strip], "images": run.x0_hat[strip, 0].numpy(),
-            "freqs": run.freqs.numpy(), "powers": run.band_power[strip].numpy(),
-            "settled": spectra.settling_steps(run).numpy(), "slope": law.slope}
+    return run_summary(spectra.exact_run(law, schedule("cosine"), seed), slope=law.slope)

@@ -8,7 +8,8 @@ import streamlit as st
 
 import app_cache
 import app_state
-from diffusion_core import inputs, plots, schedules, spectra
+import app_training
+from diffusion_core import convnet, inputs, plots, pretrained, schedules, spectra
 
 UPLOAD = "upload"
 SOURCE_LABELS = {**{name: title for name, (title, _) in spectra.IMAGES.items()}, UPLOAD: "Your own image (upload)"}
@@ -132,18 +133,69 @@ def tide_section():
                    f"{view['mse_scaled']:.3g}.")
 
 
-# ---------------------------------------------------------------- 3: a real reverse run
+# ---------------------------------------------------------------- 2: reverse runs, exact and learned
+
+def strip(run: dict, key: str) -> None:
+    """Six guesses x0_hat along a run, side by side."""
+    for col, img, step in zip(st.columns(len(run["steps"]), gap="small"), run["images"], run["steps"]):
+        with col:
+            st.plotly_chart(plots.image_panel(img, title=f"x̂₀ at t = {step}", height=230, zrange=(-2.5, 2.5)),
+                            theme=None, key=f"{key}_{step}")
+
+
+def _train_conv() -> None:
+    """Train the image denoiser from scratch for CONV_SECONDS (after waiting for the CPU); keep its run."""
+    record, state = app_training.run(pretrained.conv_job, seconds=app_cache.CONV_SECONDS)
+    if record is None:
+        raise RuntimeError("the training made no step")
+    den = convnet.ConvNetDenoiser(pretrained.conv_from_job(state))
+    st.session_state["spec_conv_live"] = {**app_cache.run_summary(spectra.learned_run(den, 0)),
+                                          "steps_trained": record.step, "seconds": record.elapsed}
+
+
+def exact_for_reader() -> dict:
+    """The exact run the reader sees in section 2 (its photograph and seed): a cache hit."""
+    source = st.session_state.get("spec_source", "camera")
+    return app_cache.exact_run(source if source in spectra.IMAGES else "camera", st.session_state.get("spec_seed", 0))
+
+
+def learned_section():
+    """Section 3, drawn inside run_section's fragment so that its exact curve follows the seed slider."""
+    exact = exact_for_reader()
+    live = app_training.live_or_shipped(
+        "spec_conv_live", _train_conv, label="Train live", button_key="spec_conv_train", reset_key="spec_conv_reset",
+        help=f"Train the convolutional denoiser from scratch for {app_cache.CONV_SECONDS:.0f} s on this server.")
+    try:
+        run = live if live is not None else app_cache.learned_run(0)
+        info = pretrained.load_conv()[1] if live is None else None
+    except (FileNotFoundError, ValueError) as err:
+        st.warning(app_cache.MISSING_WEIGHTS.format(name=pretrained.CONV, err=err))
+        return
+    who = (f"live: {live['steps_trained']:,} steps in {live['seconds']:.0f} s" if live is not None
+           else f"shipped: {info['steps']:,} training steps")
+    strip(run, "spec_learned_strip")
+    r1, r2 = st.columns(2, gap="large")
+    with r1:
+        st.plotly_chart(plots.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
+                                               title=f"Spectrum of the network's x̂₀ ({who})"),
+                        theme=None, key="spec_learned_psd")
+    with r2:
+        st.plotly_chart(plots.settling_plot(exact["freqs"], {"exact Gaussian model": exact["settled"],
+                                                    f"convolutional network ({who.split(':')[0]})": run["settled"]},
+                                            T=1000, title="When each band settles, exact and learned"),
+                        theme=None, key="spec_learned_settling")
+    st.caption(f"{spectra.LEARNED_COUNT} images of {spectra.RUN_SIZE} pixels, DDIM in {spectra.LEARNED_STEPS} steps "
+               "of the cosine schedule, guesses clipped to ±4; the network (two scales of 3 x 3 convolutions, "
+               "40,000 weights) saw only 16 x 16 patches of the six photographs.")
+
 
 @st.fragment
 def run_section():
     source = st.session_state.get("spec_source", "camera")
     name = source if source in spectra.IMAGES else "camera"
-    seed = st.slider("Noise seed", 0, 9, **app_state.keep("spec_seed", 0))
-    run = app_cache.exact_run(name, seed)
-    for col, img, step in zip(st.columns(len(run["steps"]), gap="small"), run["images"], run["steps"]):
-        with col:
-            st.plotly_chart(plots.image_panel(img, title=f"x̂₀ at t = {step}", height=230, zrange=(-2.5, 2.5)),
-                            theme=None, key=f"spec_strip_{step}")
+    st.slider("Noise seed", 0, 9, **app_state.keep("spec_seed", 0))
+    run = exact_for_reader()
+    strip(run, "spec_strip")
     r1, r2 = st.columns(2, gap="large")
     with r1:
         st.plotly_chart(plots.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
@@ -157,6 +209,16 @@ def run_section():
                f"{spectra.RUN_COUNT} images of {spectra.RUN_SIZE} pixels, DDIM in {spectra.RUN_STEPS} steps of the "
                "cosine schedule; the exact denoiser is the Wiener filter above, so no network is involved. Band "
                "powers are averaged over the images.")
+
+    st.header("3. The same with a trained network")
+    st.markdown(
+        "A small convolutional denoiser, trained on 16 x 16 patches of the six photographs (no closed form now), "
+        "samples 64 x 64 images. **What to look for.** Its samples look like the textures it saw most of, grass "
+        "and gravel: from patches that small it learned fine structure, not objects. Its settling curve (right) "
+        "is measured the same way as the exact one and drawn beside it; read off where each starts and how "
+        "steeply it falls. Train it live for a minute and compare."
+    )
+    learned_section()
 
 
 st.title("Spectral bands")
@@ -193,7 +255,9 @@ st.markdown(
     "right: coarse bands are decided at high noise (large $t$), fine ones at the very end. (For an upload, "
     "this section uses the cameraman.)"
 )
+app_cache.training_worker()  # start the training process while the reader reads (section 3 trains)
 run_section()
+
 
 st.divider()
 st.caption(

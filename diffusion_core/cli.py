@@ -258,6 +258,54 @@ def cmd_bench_scores(args) -> None:
     print(json.dumps(result))
 
 
+def cmd_bench_spectra(args) -> None:
+    """Print one JSON object: seconds behind each control of "Spectral bands", uncached (as bench-modes)."""
+    from . import convnet, plots, schedules, spectra
+
+    scheds = {name: schedules.make(name, 50 if name == "gentle" else 1000) for name in schedules.NAMES}
+    photos = {name: spectra.prepare(spectra.load_image(name)) for name in spectra.IMAGES}
+    conv = convnet.ConvNetDenoiser(pretrained.load_conv()[0])
+
+    def figure(fig):
+        return fig.to_json()
+
+    def image(name):  # a new photograph: its spectrum, fit and the three spectra-dependent figures
+        f, p = spectra.rapsd(photos[name])
+        law = spectra.fit_power_law(f, p)
+        figure(plots.image_panel(photos[name], title="t"))
+        for sched in scheds.values():
+            spectra.crossing_frequency(law, sched.alpha_bar)
+            spectra.steps_per_octave(law, sched)
+        return law
+
+    law = image("camera")
+
+    def tide(frac, name="cosine"):  # the t slider: x_t, its spectra, the Wiener estimate and its gain
+        sched = scheds[name]
+        ab = float(sched.alpha_bar[max(0, round(frac * sched.T) - 1)])
+        x_t = spectra.noised(photos["camera"], ab)
+        figure(plots.image_panel(x_t, title="t"))
+        figure(plots.image_panel(spectra.wiener(x_t, law, ab), title="t"))
+        f, p = spectra.rapsd(photos["camera"])
+        figure(plots.spectra_plot({"s": (f, ab * p), "fit": (f, ab * law(f))}, flat={"n": 1 - ab},
+                                  marker=float(spectra.crossing_frequency(law, ab)), title="t"))
+
+    def run(seed):
+        r = spectra.exact_run(law, scheds["cosine"], seed)
+        spectra.settling_steps(r)
+        for img in r.x0_hat[::20, 0]:
+            figure(plots.image_panel(img, title="t", height=230))
+
+    r = args.repeats
+    result = {"threads": torch.get_num_threads(), "repeats": r, "target_seconds": 0.3,
+              "image_select": max(_median_seconds(lambda: image(n), r) for n in spectra.IMAGES),
+              "t_slider": max(_median_seconds(lambda: tide(fr, s), r) for fr in (0.0, 0.5, 1.0)
+                              for s in ("linear", "cosine")),
+              "exact_run_seed_slider": max(_median_seconds(lambda: run(k), r) for k in (0, 9)),
+              "learned_run_first_view": _median_seconds(lambda: spectra.learned_run(conv), r)}
+    print(json.dumps(result))
+
+
 def cmd_pretrain(args) -> None:
     for name in args.only or list(pretrained.ALL):
         meta = pretrained.remake(name, on_record=_progress)
@@ -308,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench-scores", help="print seconds behind each control of Score fields as JSON")
     s.add_argument("--repeats", type=_positive_int, default=3)
     s.set_defaults(run=cmd_bench_scores)
+
+    s = sub.add_parser("bench-spectra", help="print seconds behind each control of Spectral bands as JSON")
+    s.add_argument("--repeats", type=_positive_int, default=3)
+    s.set_defaults(run=cmd_bench_spectra)
 
     s = sub.add_parser("pretrain", help="remake the shipped weights deterministically")
     s.add_argument("--only", nargs="*", choices=list(pretrained.ALL), default=None)

@@ -23,6 +23,9 @@ OKABE_ITO = {
 # Okabe-Ito in the order used for successive series (yellow left out: too pale on white)
 SERIES = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 DATA_GREY = "#8C8C8C"
+# a single-hue light-to-dark ramp (ColorBrewer Blues) for curves ordered in time: it reads by lightness,
+# which survives every form of colour blindness
+BLUES_RAMP = ("#C6DBEF", "#9ECAE1", "#6BAED6", "#4292C6", "#2171B5", "#08519C", "#08306B")
 FONT = {"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 14, "color": "#262730"}
 DEFAULT_LIM = 3.0  # half-width of the square view on canonical-frame 2D data
 
@@ -552,7 +555,7 @@ def response_curve(freqs, gain, *, title: str, height: int = 330) -> go.Figure:
 def rapsd_over_steps(freqs, powers, steps, *, title: str, height: int = 400) -> go.Figure:
     """The RAPSD of x0_hat at several steps, light (early, noisy) to dark (late, clean)."""
     p = _np(powers)
-    colors = ["#C6DBEF", "#9ECAE1", "#6BAED6", "#4292C6", "#2171B5", "#08519C", "#08306B"]
+    colors = BLUES_RAMP
     traces = [{"type": "scatter", "x": _np(freqs), "y": p[i], "mode": "lines", "name": f"x̂₀ at t = {s}",
                "line": {"color": colors[min(len(colors) - 1, round(i * (len(colors) - 1) / max(len(steps) - 1, 1)))],
                         "width": 2}} for i, s in enumerate(steps)]

@@ -183,13 +183,13 @@ class ReverseRun:
 
 
 def reverse_run(denoiser: Denoiser, n: int, count: int = 8, steps: int = 100, sampler: str = "ddim",
-                seed: int = 0) -> ReverseRun:
-    """Sample `count` n x n images; keep every prediction x0_hat and its RAPSD. No clipping: the model's
-    images are unbounded Gaussian fields."""
+                seed: int = 0, clip_x0: float | None = None) -> ReverseRun:
+    """Sample `count` n x n images; keep every prediction x0_hat and its RAPSD. No clipping by default:
+    the Gaussian model's images are unbounded; a network's guesses are clipped like the 2D samplers'."""
     g = torch.Generator().manual_seed(seed)
     x = samplers.prior(count, n * n, g)
     preds, ts = [], []
-    for step in samplers.get(sampler)(denoiser, x, steps, generator=g, clip_x0=None):
+    for step in samplers.get(sampler)(denoiser, x, steps, generator=g, clip_x0=clip_x0):
         preds.append(step.x0_hat.reshape(count, n, n))
         ts.append(step.t + 1)
         x = step.x
@@ -215,9 +215,18 @@ def noised(x0: torch.Tensor, alpha_bar: float, seed: int = 0) -> torch.Tensor:
     return math.sqrt(alpha_bar) * x0 + math.sqrt(1 - alpha_bar) * eps
 
 
-RUN_SIZE, RUN_COUNT, RUN_STEPS = 64, 8, 100
+RUN_SIZE, RUN_COUNT, RUN_STEPS = 64, 8, 50
 
 
 def exact_run(law: PowerLaw, schedule: schedules.Schedule, seed: int = 0) -> ReverseRun:
     """A DDIM run of the Gaussian model with this power law: RUN_COUNT images of RUN_SIZE pixels."""
     return reverse_run(SpectralDenoiser(law, schedule, RUN_SIZE), RUN_SIZE, RUN_COUNT, RUN_STEPS, "ddim", seed)
+
+
+LEARNED_COUNT, LEARNED_STEPS = 4, 50
+
+
+def learned_run(denoiser: Denoiser, seed: int = 0) -> ReverseRun:
+    """A DDIM run of a trained image denoiser: LEARNED_COUNT images of RUN_SIZE pixels in LEARNED_STEPS
+    steps, guesses clipped to +-4 (the images have unit variance) as the 2D samplers clip theirs."""
+    return reverse_run(denoiser, RUN_SIZE, LEARNED_COUNT, LEARNED_STEPS, "ddim", seed, clip_x0=samplers.X0_CLIP)

@@ -76,6 +76,14 @@ def test_bench_scores_prints_a_time_for_every_control():
     assert set(out["dynamics_run_uncached"]) == {"200", "500", "1000"}
 
 
+def test_bench_spectra_prints_a_time_for_every_control():
+    r = cli("bench-spectra", "--repeats", "1")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for key in ("image_select", "t_slider", "exact_run_seed_slider", "learned_run_first_view"):
+        assert out[key] > 0
+
+
 def _bad_checkpoint(tmp_path):
     small = models.EpsMLP(models.ModelConfig(hidden=8, depth=1))
     blob = {"format": 1, "config": {"hidden": 16}, "state_dict": small.state_dict(), "meta": {}}

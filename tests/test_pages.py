@@ -419,12 +419,21 @@ def test_spectra_every_image_schedule_and_slider_end(spectra_page):
     ("cut.png", None, "damaged"),
     ("huge.png", b"\x89PNG" + b"0" * (9 * 2**20), "8 MB"),
     ("tiny.png", None, "at least 32 pixels"),
+    ("flat.png", None, "flat colour"),
 ])
 def test_spectra_bad_uploads_give_one_message_and_the_page_keeps_working(name, data, needle):
     if name == "cut.png":
         data = _png((64, 64))[:200]
     if name == "tiny.png":
         data = _png((8, 8))
+    if name == "flat.png":
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.new("L", (64, 64), 128).save(buf, "PNG")
+        data = buf.getvalue()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.switch_page(SPECTRA).run()
     n_charts = len(charts(at))
@@ -434,6 +443,22 @@ def test_spectra_bad_uploads_give_one_message_and_the_page_keeps_working(name, d
     assert not at.exception and not at.error
     assert len(at.warning) == 1 and needle in at.warning[0].value, [w.value for w in at.warning]
     assert len(charts(at)) == n_charts, "the rest of the page still draws"
+
+
+def test_spectra_train_the_image_denoiser_live_and_go_back(monkeypatch):
+    import app_cache
+
+    monkeypatch.setattr(app_cache, "CONV_SECONDS", 0.5)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(SPECTRA).run()
+    assert any(t.startswith("Spectrum of the network's x̂₀ (shipped: 6,000 training steps)") for t in charts(at))
+    at.button(key="spec_conv_train").click().run()
+    assert_clean(at)
+    assert "spec_conv_live" in at.session_state
+    assert any(t.startswith("Spectrum of the network's x̂₀ (live:") for t in charts(at))
+    at.button(key="spec_conv_reset").click().run()
+    assert_clean(at)
+    assert any(t.startswith("Spectrum of the network's x̂₀ (shipped") for t in charts(at))
 
 
 def test_spectra_a_good_upload_is_analysed():

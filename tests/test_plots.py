@@ -47,6 +47,19 @@ def _figures():
         "density_paths": plots.density_paths(np.arange(10, 0, -1), np.linspace(-3, 3, 7), RNG.normal(size=(10, 7)),
                                              {"run": (np.arange(10, -1, -1), RNG.normal(size=(11, 2)))},
                                              title="paths", T=10),
+        "image_panel": plots.image_panel(RNG.normal(size=(8, 8)), title="image"),
+        "spectra_plot": plots.spectra_plot({"signal": (np.linspace(0.01, 0.5, 20), np.linspace(100, 0.01, 20)),
+                                            "fit": (np.linspace(0.01, 0.5, 20), np.linspace(90, 0.02, 20))},
+                                           flat={"noise": 0.5}, marker=0.1, title="spectra"),
+        "crossing_curves": plots.crossing_curves({"a": (np.linspace(0, 1, 10), np.logspace(0, -3, 10))}, marker=0.3,
+                                                 title="crossing"),
+        "octave_bars": plots.octave_bars({"a": [1, 2, 3], "b": [3, 2, 1]}, [1 / 16, 1 / 8, 1 / 4, 1 / 2], title="oct"),
+        "response_curve": plots.response_curve(np.linspace(0.01, 0.5, 10), np.linspace(1, 0, 10), title="gain"),
+        "rapsd_over_steps": plots.rapsd_over_steps(np.linspace(0.01, 0.5, 10), RNG.random((3, 10)) + 0.1, [30, 20, 10],
+                                                   title="psd"),
+        "settling_plot": plots.settling_plot(np.linspace(0.01, 0.5, 10), {"a": np.arange(10, 0, -1) * 50}, T=1000,
+                                             title="settle"),
+        "slope_bars": plots.slope_bars({"a": -2.1, "b": -0.5}, title="slopes"),
         "distance_histograms": plots.distance_histograms({"a": RNG.random(100), "b": RNG.random(50) * 1e-3,
                                                           "c": [np.inf, 0.0]}, radius=0.01, title="distances"),
     }
@@ -75,7 +88,8 @@ def test_figure_is_labelled(name):
 
 @pytest.mark.parametrize("name", list(_figures()))
 def test_colours_are_okabe_ito_or_grey(name):
-    allowed = {c.upper() for c in plots.OKABE_ITO.values()} | {plots.DATA_GREY.upper(), "RGBA(0,0,0,0)"}  # or clear
+    allowed = ({c.upper() for c in plots.OKABE_ITO.values()} | {plots.DATA_GREY.upper(), "RGBA(0,0,0,0)"}  # or clear
+               | {c.upper() for c in plots.BLUES_RAMP})  # a lightness ramp, for curves ordered in time
     for trace in _figures()[name].data:
         marker, line = getattr(trace, "marker", None), getattr(trace, "line", None)
         outline = getattr(marker, "line", None)  # a bar's outline

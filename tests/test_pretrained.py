@@ -118,3 +118,18 @@ def test_the_shipped_ring_model_learned_the_score_where_the_data_is():
     rel, _ = scores.relative_error(datasets.mixture("ring8"), net, 0.3)
     print(f"ring8 score error at sigma 0.3: {rel:.3f}")
     assert rel < 0.2
+
+
+
+# ---------------------------------------------------------------- Spectral bands
+
+def test_the_shipped_image_denoiser_loads_and_samples_unit_variance_images_coarse_to_fine():
+    from diffusion_core import convnet, spectra
+
+    net, meta = pretrained.load_conv()
+    assert meta["steps"] == pretrained.CONV_STEPS and net.config == convnet.ConvConfig()
+    run = spectra.learned_run(convnet.ConvNetDenoiser(net))
+    assert 0.5 < float(run.final.std()) < 1.5, "the photographs' patches have unit variance"
+    settled = spectra.settling_steps(run)
+    print(f"learned settling steps, coarse to fine: {settled.tolist()}")
+    assert settled[0] > settled[-1], "the page says the learned run too settles coarse bands before fine ones"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from .. import datasets, generators, training
+from .. import convnet, datasets, generators, training
 from ..models import EpsMLP, ModelConfig, load_checkpoint, save_checkpoint
 
 DIR = Path(__file__).parent
@@ -78,11 +78,13 @@ class GenRecipe:
 GEN_KINDS = ("mse", "gan")
 GEN_RECIPES: dict[str, GenRecipe] = {f"{kind}_{name}": GenRecipe(kind, name, COMPARE_STEPS[name])
                                      for kind in GEN_KINDS for name in COMPARED}
-ALL = (*RECIPES, *GEN_RECIPES)
+CONV = "conv_photos"  # the convolutional denoiser of "Spectral bands", trained on patches of the photographs
+CONV_STEPS = 6000
+ALL = (*RECIPES, *GEN_RECIPES, CONV)
 
 
 def path(name: str) -> Path:
-    if name not in RECIPES and name not in GEN_RECIPES:
+    if name not in ALL:
         raise ValueError(f"unknown pretrained model {name!r}; valid names: {', '.join(ALL)}")
     return DIR / f"{name}.pt"
 
@@ -172,10 +174,34 @@ def net_from_job(name: str, state: dict) -> EpsMLP:
     return net.eval()
 
 
+def conv_job(*, steps: int | None = None, seconds: float | None = None):
+    """Train the convolutional denoiser from scratch on the photographs' patches, as one worker job;
+    returns its weights as numpy arrays. With neither steps nor seconds, the shipped run (CONV_STEPS)."""
+    net = convnet.ConvDenoiser()
+    if steps is None and seconds is None:
+        steps = CONV_STEPS
+    yield from training.train(net, convnet.patches(), steps=steps, seconds=seconds, config=convnet.TRAIN_CONFIG)
+    return {k: v.numpy() for k, v in net.state_dict().items()}
+
+
+def load_conv() -> tuple[convnet.ConvDenoiser, dict]:
+    """The shipped convolutional denoiser and its metadata."""
+    return convnet.load(path(CONV))
+
+
+def conv_from_job(state: dict) -> convnet.ConvDenoiser:
+    """A ConvDenoiser holding `conv_job`'s returned weights, in eval mode."""
+    net = convnet.ConvDenoiser()
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    return net.eval()
+
+
 def remake(name: str, on_record=None) -> dict:
     """Retrain the shipped model `name` from its recipe and overwrite its file; returns its metadata."""
     if name in GEN_RECIPES:
         return _remake_generator(name, on_record)
+    if name == CONV:
+        return _remake_conv(on_record)
     net, run = trainer(name)
     start = time.perf_counter()
     for record in run:
@@ -203,4 +229,21 @@ def _remake_generator(name: str, on_record=None) -> dict:
     meta = {"name": name, "kind": recipe.kind, "dataset": recipe.dataset, "steps": recipe.steps,
             "seed": recipe.seed, "seconds": round(time.perf_counter() - start, 2)}
     generators.save(path(name), recipe.kind, recipe.config, snapshots, meta)
+    return meta
+
+
+def _remake_conv(on_record=None) -> dict:
+    start = time.perf_counter()
+    job = conv_job()
+    while True:
+        try:
+            record = next(job)
+        except StopIteration as done:
+            net = conv_from_job(done.value)
+            break
+        if on_record is not None:
+            on_record(record)
+    meta = {"name": CONV, "dataset": "photographs", "steps": CONV_STEPS, "seed": 0,
+            "seconds": round(time.perf_counter() - start, 2)}
+    convnet.save(net, path(CONV), meta)
     return meta
