@@ -171,22 +171,24 @@ def learned_section():
     except (FileNotFoundError, ValueError) as err:
         st.warning(app_cache.MISSING_WEIGHTS.format(name=pretrained.CONV, err=err))
         return
-    who = (f"live: {live['steps_trained']:,} steps in {live['seconds']:.0f} s" if live is not None
-           else f"shipped: {info['steps']:,} training steps")
+    who = (f"live, {live['steps_trained']:,} steps in {live['seconds']:.0f} s" if live is not None
+           else f"shipped, {info['steps']:,} steps")
     strip(run, "spec_learned_strip")
     r1, r2 = st.columns(2, gap="large")
     with r1:
         st.plotly_chart(plots.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
-                                               title=f"Spectrum of the network's x̂₀ ({who})"),
+                                               title=f"The network's x̂₀ spectra ({who})"),
                         theme=None, key="spec_learned_psd")
     with r2:
         st.plotly_chart(plots.settling_plot(exact["freqs"], {"exact Gaussian model": exact["settled"],
-                                                    f"convolutional network ({who.split(':')[0]})": run["settled"]},
+                                                    f"convolutional network ({who.split(',')[0]})": run["settled"]},
                                             T=1000, title="When each band settles, exact and learned"),
                         theme=None, key="spec_learned_settling")
     st.caption(f"{spectra.LEARNED_COUNT} images of {spectra.RUN_SIZE} pixels, DDIM in {spectra.LEARNED_STEPS} steps "
                "of the cosine schedule, guesses clipped to ±4; the network (two scales of 3 x 3 convolutions, "
-               "40,000 weights) saw only 16 x 16 patches of the six photographs.")
+               "40,000 weights) saw only 16 x 16 patches of the six photographs. Its first guess, at t = T, is "
+               "noise at the clip: there x̂₀ = (x_t − √(1 − ᾱ) ε̂) / √ᾱ divides the network's small error in ε̂ by "
+               "a tiny √ᾱ, as in Means and modes.")
 
 
 @st.fragment

@@ -571,10 +571,9 @@ def settling_plot(freqs, settled: Mapping[str, object], *, title: str, T: int, h
     traces = [{"type": "scatter", "x": _np(freqs), "y": _np(s), "mode": "lines+markers", "name": name,
                "line": {"color": SERIES[i % len(SERIES)], "width": 2}, "marker": {"size": 5}}
               for i, (name, s) in enumerate(settled.items())]
-    return go.Figure(data=traces, layout=_layout(title, height,
-                                                 xaxis={"title": {"text": "spatial frequency f (cycles per pixel)"},
-                                                        "type": "log"},
-                                                 yaxis={"title": {"text": "step t at which it settles"}, "range": [0, T]}))
+    return go.Figure(data=traces, layout=_low_legend(_layout(
+        title, height, xaxis={"title": {"text": "spatial frequency f (cycles per pixel)"}, "type": "log"},
+        yaxis={"title": {"text": "step t at which it settles"}, "range": [0, T]})))
 
 
 def slope_bars(slopes: Mapping[str, float], *, title: str, height: int = 300) -> go.Figure:

@@ -451,14 +451,14 @@ def test_spectra_train_the_image_denoiser_live_and_go_back(monkeypatch):
     monkeypatch.setattr(app_cache, "CONV_SECONDS", 0.5)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.switch_page(SPECTRA).run()
-    assert any(t.startswith("Spectrum of the network's x̂₀ (shipped: 6,000 training steps)") for t in charts(at))
+    assert any(t == "The network's x̂₀ spectra (shipped, 6,000 steps)" for t in charts(at))
     at.button(key="spec_conv_train").click().run()
     assert_clean(at)
     assert "spec_conv_live" in at.session_state
-    assert any(t.startswith("Spectrum of the network's x̂₀ (live:") for t in charts(at))
+    assert any(t.startswith("The network's x̂₀ spectra (live,") for t in charts(at))
     at.button(key="spec_conv_reset").click().run()
     assert_clean(at)
-    assert any(t.startswith("Spectrum of the network's x̂₀ (shipped") for t in charts(at))
+    assert any(t.startswith("The network's x̂₀ spectra (shipped") for t in charts(at))
 
 
 def test_spectra_a_good_upload_is_analysed():
