@@ -15,8 +15,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from diffusion_core import (convnet, datasets, generators, inputs, metrics, mixtures, models, modes, pretrained, samplers, schedules,
-                            scores, spectra, turns, worker)
+from diffusion_core import (convnet, datasets, generators, inputs, metrics, mixtures, models, modes, pretrained,
+                            samplers, schedules, scores, spectra, turns, worker)
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
 SCHEDULE_T = {"linear": 1000, "cosine": 1000, "gentle": 50}
@@ -268,8 +268,9 @@ def photo(name: str) -> np.ndarray:
 def uploaded_photo(data: bytes) -> np.ndarray:
     """A reader's image, validated in memory (inputs.read_image) and prepared like the shipped ones.
 
-    Raises inputs.InputError (or ValueError for a flat image) with a sentence for the reader."""
-    return spectra.prepare(inputs.read_image(data)).numpy()
+    Raises inputs.InputError with a sentence for the reader (also for a flat image, or one under
+    spectra.MIN_SIDE pixels a side)."""
+    return spectra.prepare(inputs.read_image(data, min_side=spectra.MIN_SIDE)).numpy()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -296,10 +297,9 @@ def tide(img: np.ndarray, schedule_name: str, t: int) -> dict:
     x0 = torch.from_numpy(img)
     x_t = spectra.noised(x0, ab)
     x0_hat = spectra.wiener(x_t, law, ab)
-    f = torch.from_numpy(spec["freqs"])
-    gain = ab * law(f) / (ab * law(f) + 1 - ab)
+    share = spectra.signal_share(law, ab, torch.from_numpy(spec["freqs"]))
     return {"alpha_bar": ab, "x_t": x_t.numpy(), "x0_hat": x0_hat.numpy(),
-            "crossing": float(spectra.crossing_frequency(law, ab)), "gain": gain.numpy(),
+            "crossing": float(spectra.crossing_frequency(law, ab)), "share": share.numpy(),
             "mse": float((x0_hat - x0).pow(2).mean()), "mse_scaled": float((x_t / math.sqrt(ab) - x0).pow(2).mean())}
 
 
@@ -310,9 +310,10 @@ def schedule_bands(amplitude: float, slope: float) -> dict:
     out = {}
     for name in schedules.NAMES:
         sched = schedule(name)
-        out[name] = {"t_frac": (np.arange(1, sched.T + 1) / sched.T),
-                     "crossing": spectra.crossing_frequency(law, sched.alpha_bar).numpy(),
-                     "octaves": spectra.steps_per_octave(law, sched).numpy()}
+        crossing = spectra.crossing_frequency(law, sched.alpha_bar)
+        out[name] = {"t_frac": (np.arange(1, sched.T + 1) / sched.T), "crossing": crossing.numpy(),
+                     "octaves": spectra.steps_per_octave(law, sched).numpy(),
+                     "drowned": int((crossing < spectra.OCTAVES[0]).sum())}  # every band under the noise
     return out
 
 

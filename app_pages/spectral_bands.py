@@ -22,14 +22,14 @@ def chosen_image() -> tuple[np.ndarray, str]:
     source = st.selectbox("Image", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get,
                           **app_state.keep("spec_source", "camera"))
     if source == UPLOAD:
-        upload = st.file_uploader("An image of your own (PNG, JPEG, GIF, BMP, WebP or TIFF; at least 32 pixels "
-                                  "a side, up to 8 MB)", type=None, key="spec_upload",
+        upload = st.file_uploader(f"An image of your own (PNG, JPEG, GIF, BMP, WebP or TIFF; at least "
+                                  f"{spectra.MIN_SIDE} pixels a side, up to 8 MB)", type=None, key="spec_upload",
                                   help="Read in memory only; it is turned grey, cropped to a square and "
                                        f"resized to {spectra.SIZE} pixels.")
         if upload is not None:
             try:
                 return app_cache.uploaded_photo(upload.getvalue()), "your image"
-            except (inputs.InputError, ValueError) as err:
+            except inputs.InputError as err:
                 st.warning(f"That file cannot be used: {err} The cameraman is shown instead.",
                            icon=":material/image_not_supported:")
         else:
@@ -41,10 +41,8 @@ def chosen_image() -> tuple[np.ndarray, str]:
 # ---------------------------------------------------------------- 1 and 2: spectra and the rising tide
 
 @st.fragment
-def tide_section():
-    c_img, c_sched, c_t = st.columns([1, 1, 2])
-    with c_img:
-        img, title = chosen_image()
+def tide_section(img: np.ndarray, title: str):
+    c_sched, c_t = st.columns([1, 2])
     schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=SCHEDULE_LABELS.get,
                                       **app_state.keep("spec_schedule", "cosine"))
     frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, step=0.01,
@@ -78,6 +76,10 @@ def tide_section():
              f"{1 / cross:.0f} pixels)")
     m3.metric("SNR = 1 at frequency", f"{cross:.3g}" if 1 / spectra.SIZE <= cross <= 0.5 else "off the axis",
               help=shown)
+    if spec["slope"] > -0.1:
+        st.info(f"This image's spectrum does not fall with frequency (fitted slope {spec['slope']:.2f}): its fine "
+                "bands are not the weak ones, so noise does not drown them first, and the frontier below does not "
+                "move from fine to coarse. Photographs of things have slopes near −2.", icon=":material/info:")
 
     st.markdown(
         "**Below: every schedule at once.** Left, the frequency at which this image's signal meets the noise, "
@@ -97,15 +99,20 @@ def tide_section():
                         theme=None, key="spec_octaves")
     counts = {n: int(b["octaves"].sum()) for n, b in bands.items()}
     coarse = {n: int(b["octaves"][:2].sum()) for n, b in bands.items()}
-    st.markdown(
-        f"**What the schedules do with this image.** The linear schedule gives the two coarsest octaves "
-        f"{coarse['linear']} steps, the cosine schedule {coarse['cosine']}: cosine keeps more signal for "
-        "longer, so its frontier lingers over the middle and fine octaves and crosses the coarsest ones only near "
-        "the end, while linear reaches pure noise early and spends its last steps with every band drowned. The "
-        "gentle schedule never drowns the coarse bands at all: its last step still keeps 60% of the signal. "
-        "Which split is best depends on the data's spectrum and size; that is why schedules are tuned per "
-        "resolution (Hoogeboom et al. 2023)."
-    )
+    drowned = {n: b["drowned"] for n, b in bands.items()}
+    if spec["slope"] < -0.1:
+        more = "linear" if coarse["linear"] > coarse["cosine"] else "cosine"
+        st.markdown(
+            f"**What the schedules do with this image.** The two coarsest octaves get {coarse['linear']} of the "
+            f"linear schedule's steps and {coarse['cosine']} of the cosine schedule's, so here {more} spends more "
+            f"time deciding the broad shapes. Every band is under the noise for {drowned['linear']} linear steps and "
+            f"{drowned['cosine']} cosine steps: steps that decide nothing. The cosine schedule keeps more signal "
+            "than the linear one at every step but the first few, so its frontier sits at a finer frequency than "
+            "linear's at the same t. The gentle "
+            "schedule never drowns the coarse bands at all: its last step still keeps 60% of the signal. Which "
+            "split is best depends on the data's spectrum and size, which is why schedules are tuned per "
+            "resolution (Hoogeboom et al. 2023)."
+        )
     st.caption("Steps whose frontier lies outside the image's range (finer than 2 pixels, or coarser than the "
                f"whole image) are not counted: of their T steps, the octaves get {counts['linear']:,} (linear), "
                f"{counts['cosine']:,} (cosine) and {counts['gentle']:,} (gentle).")
@@ -118,8 +125,10 @@ def tide_section():
     )
     st.latex(r"\hat x_0(f) = \frac{\sqrt{\bar\alpha_t}\,P(f)}{\bar\alpha_t P(f) + 1 - \bar\alpha_t}\; x_t(f)")
     st.markdown(
-        "**What to look for.** The gain is near 1 below the crossing frequency and falls to 0 above it: the "
-        "estimate is a blurred copy of the image, and the blur shrinks as $t$ falls. This is what the "
+        "**What to look for.** The filter keeps the bands below the crossing frequency, where x_t is mostly "
+        "signal (the plot: the share of each band that is signal, which is the gain times $\\sqrt{\\bar\\alpha_t}$), "
+        "and removes the bands above it: the estimate is a blurred copy of the image, and the blur shrinks as "
+        "$t$ falls. This is what the "
         "diffusion network's $\\hat x_0$ looks like early in sampling."
     )
     w1, w2 = st.columns([1, 1.6], gap="large")
@@ -127,8 +136,8 @@ def tide_section():
         st.plotly_chart(plots.image_panel(view["x0_hat"], title="Wiener estimate x̂₀ from x_t", zrange=(-2.5, 2.5)),
                         theme=None, key="spec_wiener_image")
     with w2:
-        st.plotly_chart(plots.response_curve(f, view["gain"], title=f"Its gain per frequency at t = {t}"),
-                        theme=None, key="spec_wiener_gain")
+        st.plotly_chart(plots.response_curve(f, view["share"], title=f"Share of x_t that is signal, per band, "
+                                             f"at t = {t}"), theme=None, key="spec_wiener_gain")
         st.caption(f"Mean squared error of x̂₀ against x₀: {view['mse']:.3f}; of the unfiltered x_t / √ᾱ_t: "
                    f"{view['mse_scaled']:.3g}.")
 
@@ -153,10 +162,15 @@ def _train_conv() -> None:
                                           "steps_trained": record.step, "seconds": record.elapsed}
 
 
+def run_photo() -> str:
+    """The shipped photograph whose model section 2 samples: the reader's choice, or the cameraman for an upload."""
+    source = st.session_state.get("spec_source", "camera")
+    return source if source in spectra.IMAGES else "camera"
+
+
 def exact_for_reader() -> dict:
     """The exact run the reader sees in section 2 (its photograph and seed): a cache hit."""
-    source = st.session_state.get("spec_source", "camera")
-    return app_cache.exact_run(source if source in spectra.IMAGES else "camera", st.session_state.get("spec_seed", 0))
+    return app_cache.exact_run(run_photo(), st.session_state.get("spec_seed", 0))
 
 
 def learned_section():
@@ -182,7 +196,8 @@ def learned_section():
     with r2:
         st.plotly_chart(plots.settling_plot(exact["freqs"], {"exact Gaussian model": exact["settled"],
                                                     f"convolutional network ({who.split(',')[0]})": run["settled"]},
-                                            T=1000, title="When each band settles, exact and learned"),
+                                            T=app_cache.SCHEDULE_T["cosine"],
+                                            title="When each band settles, exact and learned"),
                         theme=None, key="spec_learned_settling")
     st.caption(f"{spectra.LEARNED_COUNT} images of {spectra.RUN_SIZE} pixels, DDIM in {spectra.LEARNED_STEPS} steps "
                "of the cosine schedule, guesses clipped to ±4; the network (two scales of 3 x 3 convolutions, "
@@ -193,8 +208,7 @@ def learned_section():
 
 @st.fragment
 def run_section():
-    source = st.session_state.get("spec_source", "camera")
-    name = source if source in spectra.IMAGES else "camera"
+    name = run_photo()
     st.slider("Noise seed", 0, 9, **app_state.keep("spec_seed", 0))
     run = exact_for_reader()
     strip(run, "spec_strip")
@@ -203,7 +217,8 @@ def run_section():
         st.plotly_chart(plots.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
                                                title="Spectrum of x̂₀ along the run"), theme=None, key="spec_run_psd")
     with r2:
-        st.plotly_chart(plots.settling_plot(run["freqs"], {"exact Gaussian model (DDIM)": run["settled"]}, T=1000,
+        st.plotly_chart(plots.settling_plot(run["freqs"], {"exact Gaussian model (DDIM)": run["settled"]},
+                                            T=app_cache.SCHEDULE_T["cosine"],
                                             title="When each band settles (within 10% of its final power)"),
                         theme=None, key="spec_settling")
     st.caption(f"The Gaussian model of the spectrum of {SOURCE_LABELS[name]} at {spectra.RUN_SIZE} pixels (slope "
@@ -215,8 +230,8 @@ def run_section():
     st.header("3. The same with a trained network")
     st.markdown(
         "A small convolutional denoiser, trained on 16 x 16 patches of the six photographs (no closed form now), "
-        "samples 64 x 64 images. **What to look for.** Its samples look like the textures it saw most of, grass "
-        "and gravel: from patches that small it learned fine structure, not objects. Its settling curve (right) "
+        "samples 64 x 64 images. **What to look for.** Its samples look like texture: 16-pixel patches of "
+        "anything do, so it learned fine structure, not objects. Its settling curve (right) "
         "is measured the same way as the exact one and drawn beside it; read off where each starts and how "
         "steeply it falls. Train it live for a minute and compare."
     )
@@ -247,7 +262,9 @@ st.markdown(
 )
 st.plotly_chart(plots.slope_bars(app_cache.photo_slopes(), title="Fitted slope of every shipped photograph"),
                 theme=None, key="spec_slopes")
-tide_section()
+with st.columns([1.2, 2])[0]:
+    image, image_title = chosen_image()  # outside the fragments: a new image redraws every section
+tide_section(image, image_title)
 
 st.header("2. A reverse run, coarse to fine")
 st.markdown(

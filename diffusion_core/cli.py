@@ -280,15 +280,22 @@ def cmd_bench_spectra(args) -> None:
 
     law = image("camera")
 
-    def tide(frac, name="cosine"):  # the t slider: x_t, its spectra, the Wiener estimate and its gain
+    def tide(frac, name="cosine"):  # the t slider reruns its fragment: all seven of its figures
         sched = scheds[name]
         ab = float(sched.alpha_bar[max(0, round(frac * sched.T) - 1)])
         x_t = spectra.noised(photos["camera"], ab)
+        figure(plots.image_panel(photos["camera"], title="t"))
         figure(plots.image_panel(x_t, title="t"))
         figure(plots.image_panel(spectra.wiener(x_t, law, ab), title="t"))
         f, p = spectra.rapsd(photos["camera"])
         figure(plots.spectra_plot({"s": (f, ab * p), "fit": (f, ab * law(f))}, flat={"n": 1 - ab},
                                   marker=float(spectra.crossing_frequency(law, ab)), title="t"))
+        figure(plots.response_curve(f, spectra.signal_share(law, ab, f), title="t"))
+        curves = {n: (torch.arange(1, sc.T + 1) / sc.T, spectra.crossing_frequency(law, sc.alpha_bar))
+                  for n, sc in scheds.items()}
+        figure(plots.crossing_curves(curves, marker=frac, title="t"))
+        figure(plots.octave_bars({n: spectra.steps_per_octave(law, sc) for n, sc in scheds.items()}, spectra.OCTAVES,
+                                 title="t"))
 
     def run(seed):
         r = spectra.exact_run(law, scheds["cosine"], seed)

@@ -41,7 +41,8 @@ class _Block(nn.Module):
     def __init__(self, c_in: int, c_out: int, t_dim: int):
         super().__init__()
         self.conv1, self.conv2 = nn.Conv2d(c_in, c_out, 3, padding=1), nn.Conv2d(c_out, c_out, 3, padding=1)
-        self.norm1, self.norm2 = nn.GroupNorm(8, c_out), nn.GroupNorm(8, c_out)
+        groups = math.gcd(8, c_out)  # eight groups when the channels allow it
+        self.norm1, self.norm2 = nn.GroupNorm(groups, c_out), nn.GroupNorm(groups, c_out)
         self.time = nn.Linear(t_dim, c_out)
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 

@@ -24,6 +24,7 @@ import torch
 from PIL import Image
 
 from . import samplers, schedules
+from .inputs import InputError
 from .models import Denoiser
 
 IMAGE_DIR = Path(__file__).parent / "data" / "images"
@@ -37,6 +38,8 @@ IMAGES = {
     "gravel": ("Gravel", "CC0"),
 }
 SIZE = 128  # the analysis size of the spectra page
+MIN_SIDE = SIZE  # an upload must have this many pixels a side: smaller ones would be upsampled, which
+# invents a steep spectrum
 FIT_RANGE = (2.0, 0.25)  # power-law fit from 2 cycles per image to 0.25 cycles per pixel (resizing softens the top)
 
 
@@ -51,15 +54,19 @@ def load_image(name: str) -> np.ndarray:
 
 
 def prepare(grey: np.ndarray, size: int = SIZE) -> torch.Tensor:
-    """Centre-crop to a square, resize to size x size (Lanczos) and standardise to mean 0, variance 1."""
+    """Centre-crop to a square, resize to size x size (Lanczos, in floating point, so a 16-bit image with
+    a narrow range keeps its levels) and standardise to mean 0, variance 1.
+
+    A centre square of a single flat colour has no spectrum: inputs.InputError, with a sentence to show.
+    """
     h, w = grey.shape
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    square = Image.fromarray((np.clip(grey[top:top + side, left:left + side], 0, 1) * 255).astype(np.uint8))
-    x = torch.from_numpy(np.asarray(square.resize((size, size), Image.LANCZOS), dtype=np.float32) / 255.0)
+    square = Image.fromarray(np.ascontiguousarray(grey[top:top + side, left:left + side], dtype=np.float32), "F")
+    x = torch.from_numpy(np.asarray(square.resize((size, size), Image.LANCZOS), dtype=np.float32).copy())
     std = x.std()
     if not std > 1e-6:
-        raise ValueError("the image is a single flat colour: it has no spectrum to show")
+        raise InputError("The centre square of the image is a single flat colour: it has no spectrum to show.")
     return (x - x.mean()) / std
 
 
@@ -114,10 +121,12 @@ def fit_power_law(freqs: torch.Tensor, pw: torch.Tensor, n: int | None = None) -
 def crossing_frequency(law: PowerLaw, alpha_bar) -> torch.Tensor:
     """The frequency where the signal's power ab P(f) equals the noise's 1 - ab (SNR = 1).
 
-    Bands below it are still mostly signal, bands above it mostly noise. From the power law:
-    f = ((1 - ab) / (ab A)) ** (1 / slope).
+    For a falling spectrum (slope < 0) bands below it are still mostly signal, bands above it mostly
+    noise. From the power law: f = ((1 - ab) / (ab A)) ** (1 / slope); NaN for a flat one.
     """
     ab = torch.as_tensor(alpha_bar, dtype=torch.float64).clamp(1e-12, 1 - 1e-12)
+    if abs(law.slope) < 1e-6:  # a flat spectrum: every band crosses at once, or never
+        return torch.full_like(ab, float("nan"))
     return ((1 - ab) / (ab * law.amplitude)) ** (1 / law.slope)
 
 
@@ -133,12 +142,19 @@ def steps_per_octave(law: PowerLaw, schedule: schedules.Schedule, edges=OCTAVES)
 
 # ---------------------------------------------------------------- the Wiener filter and the Gaussian model
 
+def signal_share(law: PowerLaw, alpha_bar: float, f) -> torch.Tensor:
+    """The share of x_t's power at frequency f that is signal: ab P / (ab P + 1 - ab), from 0 to 1."""
+    p = law(f)
+    return alpha_bar * p / (alpha_bar * p + 1 - alpha_bar)
+
+
 def wiener_response(law: PowerLaw, alpha_bar: float, n: int) -> torch.Tensor:
     """The MMSE linear estimate of x0 from x_t per frequency, for Gaussian data with power P = law:
-    H(f) = sqrt(ab) P(f) / (ab P(f) + 1 - ab); the mean (f = 0) is known to be 0, so H(0) = 0."""
-    p = law(radial_frequency(n))
-    p[0, 0] = 0.0
-    return math.sqrt(alpha_bar) * p / (alpha_bar * p + 1 - alpha_bar)
+    H(f) = signal_share / sqrt(ab) = sqrt(ab) P(f) / (ab P(f) + 1 - ab); the mean (f = 0) is known to be
+    0, so H(0) = 0."""
+    h = signal_share(law, alpha_bar, radial_frequency(n)) / math.sqrt(alpha_bar)
+    h[0, 0] = 0.0
+    return h
 
 
 def wiener(x_t: torch.Tensor, law: PowerLaw, alpha_bar: float) -> torch.Tensor:
@@ -201,10 +217,10 @@ def reverse_run(denoiser: Denoiser, n: int, count: int = 8, steps: int = 100, sa
 def settling_steps(run: ReverseRun, tolerance: float = 0.1) -> torch.Tensor:
     """For each ring, the 1-based step from which x0_hat's power stays within `tolerance` of its final
     power: large for bands decided early (at high noise), small for those decided last; shape (K,)."""
-    rel = (run.band_power / run.band_power[-1:] - 1).abs() > tolerance  # (S, K): still off at step index s
-    last_off = torch.where(rel.any(0), (rel.float() * torch.arange(1, len(rel) + 1)[:, None]).argmax(0), -1)
-    steps = torch.tensor(run.steps + [0])  # settled after the last off index: the next step
-    return steps[last_off + 1]
+    off = (run.band_power / run.band_power[-1:] - 1).abs() > tolerance  # (S, K); the last row is never off
+    # the first index after the last one that is off: count the trailing run of settled rows
+    settled_tail = (~off).flip(0).int().cumprod(0).sum(0)  # (K,) rows settled at the end, at least 1
+    return torch.tensor(run.steps)[len(run.steps) - settled_tail]
 
 
 # ---------------------------------------------------------------- what the page shows

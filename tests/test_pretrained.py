@@ -132,4 +132,4 @@ def test_the_shipped_image_denoiser_loads_and_samples_unit_variance_images_coars
     assert 0.5 < float(run.final.std()) < 1.5, "the photographs' patches have unit variance"
     settled = spectra.settling_steps(run)
     print(f"learned settling steps, coarse to fine: {settled.tolist()}")
-    assert settled[0] > settled[-1], "the page says the learned run too settles coarse bands before fine ones"
+    assert settled[0] > settled[-1], "measured (README): the learned run too settles its coarsest band before its finest"
