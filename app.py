@@ -9,4 +9,5 @@ st.navigation([
     st.Page("app_pages/means_and_modes.py", title="Means and modes"),
     st.Page("app_pages/score_fields.py", title="Score fields"),
     st.Page("app_pages/spectral_bands.py", title="Spectral bands"),
+    st.Page("app_pages/sampling_optimization.py", title="Sampling as optimization"),
 ], position="sidebar").run()

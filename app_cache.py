@@ -15,8 +15,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from diffusion_core import (convnet, datasets, generators, inputs, metrics, mixtures, models, modes, pretrained,
-                            samplers, schedules, scores, spectra, turns, worker)
+from diffusion_core import (convnet, datasets, generators, inputs, metrics, mixtures, models, modes, optimization,
+                            pretrained, samplers, schedules, scores, spectra, turns, worker)
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
 SCHEDULE_T = {"linear": 1000, "cosine": 1000, "gentle": 50}
@@ -345,3 +345,19 @@ def exact_run(name: str, seed: int = 0) -> dict:
     f, p = spectra.rapsd(spectra.prepare(spectra.load_image(name), spectra.RUN_SIZE))
     law = spectra.fit_power_law(f, p)
     return run_summary(spectra.exact_run(law, schedule("cosine"), seed), slope=law.slope)
+
+
+# ---------------------------------------------------------------- Sampling as optimization
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def quality_curves(dataset: str) -> dict:
+    """optimization.quality_curve of every sampler on the shipped model of `dataset` (and, for a mixture,
+    its exact denoiser): {"network": {sampler: (nfe, ed)}, "exact": {...} or None}."""
+    def curves(den):
+        return {name: tuple(vars(optimization.quality_curve(den, name, dataset)).values())
+                for name in optimization.SAMPLERS}
+
+    exact = None
+    if dataset in datasets.MIXTURES:
+        exact = curves(models.MixtureDenoiser(datasets.mixture(dataset), schedule("cosine")))
+    return {"network": curves(denoiser(dataset)), "exact": exact}

@@ -70,7 +70,7 @@ def forward_section():
 def reverse_section():
     """Sampler, steps, particles and seed controls; the particle paths of the shipped dino model."""
     c_s, c_n, c_k, c_seed = st.columns(4)
-    sampler = c_s.radio("Sampler", samplers.NAMES, format_func=SAMPLER_LABELS.get, horizontal=True,
+    sampler = c_s.radio("Sampler", tuple(SAMPLER_LABELS), format_func=SAMPLER_LABELS.get, horizontal=True,
                         **app_state.keep("rev_sampler", "ddim"))
     path_steps = c_n.select_slider("Denoising steps", PATH_STEPS, **app_state.keep("rev_steps", 100))
     n_particles = c_k.slider("Particles", 1, 12, **app_state.keep("rev_particles", 6))

@@ -110,9 +110,12 @@ with built:
     st.caption("Power spectra of photographs (yours too) and of noise; the frequency where they meet as "
                "t moves, under each schedule; the Wiener filter; a reverse run that settles coarse "
                "bands first.")
+    st.page_link("app_pages/sampling_optimization.py", label="Sampling as optimization",
+                 icon=":material/arrow_forward:")
+    st.caption("Compute against quality for DDPM, DDIM, Euler and Heun, measured live, with the exact "
+               "score as the limit on the ring.")
 with coming:
     st.markdown("**Coming soon**")
     st.markdown(
-        "- **Sampling as optimization**: more steps buy quality, measured live.\n"
         "- **Playground**: bring your own points, train, sample, download."
     )

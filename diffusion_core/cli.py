@@ -313,6 +313,24 @@ def cmd_bench_spectra(args) -> None:
     print(json.dumps(result))
 
 
+def cmd_bench_optimization(args) -> None:
+    """Print one JSON object: seconds to compute the compute-against-quality curves of "Sampling as
+    optimization" the first time (the app caches them after), per data set; the target is 5 s."""
+    from . import datasets, optimization, schedules
+
+    def curves(dataset):
+        dens = [models.NetDenoiser(pretrained.load(dataset)[0])]
+        if dataset in datasets.MIXTURES:
+            dens.append(models.MixtureDenoiser(datasets.mixture(dataset), schedules.make("cosine", 1000)))
+        for den in dens:
+            for name in optimization.SAMPLERS:
+                optimization.quality_curve(den, name, dataset)
+
+    print(json.dumps({"threads": torch.get_num_threads(), "repeats": args.repeats, "target_seconds": 5.0,
+                      "first_view_seconds": {d: _median_seconds(lambda: curves(d), args.repeats)
+                                             for d in ("dino", "ring8")}}))
+
+
 def cmd_pretrain(args) -> None:
     for name in args.only or list(pretrained.ALL):
         meta = pretrained.remake(name, on_record=_progress)
@@ -367,6 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench-spectra", help="print seconds behind each control of Spectral bands as JSON")
     s.add_argument("--repeats", type=_positive_int, default=3)
     s.set_defaults(run=cmd_bench_spectra)
+
+    s = sub.add_parser("bench-optimization", help="print the seconds the compute-vs-quality curves take")
+    s.add_argument("--repeats", type=_positive_int, default=1)
+    s.set_defaults(run=cmd_bench_optimization)
 
     s = sub.add_parser("pretrain", help="remake the shipped weights deterministically")
     s.add_argument("--only", nargs="*", choices=list(pretrained.ALL), default=None)

@@ -587,3 +587,23 @@ def slope_bars(slopes: Mapping[str, float], *, title: str, height: int = 300) ->
     return go.Figure(data=[trace, _legend_line("−2: power ∝ 1/f²", OKABE_ITO["vermillion"], "dash")],
                      layout=_layout(title, height, shapes=[ref], xaxis={"title": {"text": "photograph"}},
                                     yaxis={"title": {"text": "slope of log power vs log f"}, "range": [-3.2, 0]}))
+
+
+# ---------------------------------------------------------------- sampling as optimization
+
+def quality_vs_compute(curves: Mapping[str, tuple], *, title: str, exact: Mapping[str, tuple] | None = None,
+                       floor: float = 1e-4, height: int = 420) -> go.Figure:
+    """Energy distance against network evaluations (both log), one colour per sampler; the exact
+    denoiser's curves, when given, dashed in the same colours. ED below `floor` (it can dip below 0,
+    being unbiased) is drawn at the floor."""
+    traces = []
+    for group, dash in ((curves, "solid"), (exact or {}, "dash")):
+        for i, (name, (nfe, ed)) in enumerate(group.items()):
+            label = name if dash == "solid" else f"{name}, exact score"
+            traces.append({"type": "scatter", "x": _np(nfe), "y": np.maximum(_np(ed), floor), "mode": "lines+markers",
+                           "name": label, "line": {"color": SERIES[i % len(SERIES)], "width": 2.2, "dash": dash},
+                           "marker": {"size": 6}, "hovertemplate": "%{x} evaluations: ED %{y:.4f}<extra>" + label + "</extra>"})
+    return go.Figure(data=traces, layout=_low_legend(_layout(
+        title, height, xaxis={"title": {"text": "network evaluations per sample (compute)"}, "type": "log"},
+        yaxis={"title": {"text": "energy distance to the data (lower is better)"}, "type": "log",
+               "exponentformat": "power"}), -0.28))

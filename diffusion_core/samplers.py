@@ -1,4 +1,4 @@
-"""Reverse-process samplers with one signature.
+"""Reverse-process samplers with one signature: DDPM, DDIM, and Euler and Heun on the probability-flow ODE.
 
 Every sampler is `sampler(denoiser, x, steps=None, *, generator=None, **options)`: it starts from
 x (the state at the noisiest step, usually `prior(...)`), visits `steps` of the denoiser's T
@@ -83,7 +83,55 @@ def ddim(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
     return generalized(denoiser, x, steps, eta=0.0, generator=generator, **options)
 
 
-_SAMPLERS = {"ddpm": ddpm, "ddim": ddim}
+def _ode(denoiser: Denoiser, x: torch.Tensor, steps: int | None, heun: bool, clip_x0: float | None
+         ) -> Iterator[Step]:
+    """The probability-flow ODE in the VE frame, dx / dsigma = (x - D(x; sigma)) / sigma (Karras et al.
+    2022, eq. 3 with their schedule sigma(t) = t), from sigma_T down to the smallest sigma and then to 0.
+
+    D is the denoiser's x0_hat, read in the VP frame at x_t = sqrt(ab) x. States are yielded in the VP
+    frame (x_t = sqrt(ab_prev) x), so a page draws them like the other samplers'. An Euler step is the
+    same update as DDIM (Song et al. 2021, sec. 4.3). Heun's second-order correction (Karras et al. 2022,
+    Algorithm 1) evaluates D again at the Euler point and uses the average of the two, except on the
+    last step to sigma = 0. It averages the two denoised estimates D rather than the two slopes
+    (x - D) / sigma: the same second-order method for a smooth D, but a convex combination, so it stays
+    stable over the first step of a strided schedule (the cosine schedule's sigma falls from about
+    20,000 to 4 in one of eight steps, where averaging slopes overshoots by a factor of thousands).
+    """
+    ab = denoiser.alpha_bar
+    ts = timesteps(denoiser.schedule.T, steps)
+    sig = ((1 - ab) / ab).sqrt()  # (T,) VE noise level of each step
+
+    def denoised(x_ve, t):
+        x0 = denoiser.x0_hat(ab[t].sqrt() * x_ve, t)
+        return x0.clamp(-clip_x0, clip_x0) if clip_x0 is not None else x0
+
+    x_ve = x / ab[ts[0]].sqrt()
+    for i, t in enumerate(ts):
+        nxt = ts[i + 1] if i + 1 < len(ts) else None
+        r = sig[nxt] / sig[t] if nxt is not None else torch.tensor(0.0)  # sigma_next / sigma
+        x0_hat = denoised(x_ve, t)
+        x_new = r * x_ve + (1 - r) * x0_hat  # Euler: x + (sigma_next - sigma) (x - D) / sigma
+        if heun and nxt is not None:
+            x_new = r * x_ve + (1 - r) * (x0_hat + denoised(x_new, nxt)) / 2
+        x_ve = x_new
+        x_vp = x_ve * (ab[nxt].sqrt() if nxt is not None else 1.0)
+        yield Step(x_vp, x0_hat, t, float((1 - ab[t]).sqrt()))
+
+
+def euler(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
+          generator: torch.Generator | None = None, clip_x0: float | None = X0_CLIP) -> Iterator[Step]:
+    """Euler steps along the probability-flow ODE (one network call per step)."""
+    return _ode(denoiser, x, steps, False, clip_x0)
+
+
+def heun(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
+         generator: torch.Generator | None = None, clip_x0: float | None = X0_CLIP) -> Iterator[Step]:
+    """Heun's second-order steps along the probability-flow ODE (two network calls per step, one on the last)."""
+    return _ode(denoiser, x, steps, True, clip_x0)
+
+
+_SAMPLERS = {"ddpm": ddpm, "ddim": ddim, "euler": euler, "heun": heun}
+CALLS_PER_STEP = {"ddpm": 1, "ddim": 1, "euler": 1, "heun": 2}  # network evaluations (Heun: one fewer in all)
 NAMES = tuple(_SAMPLERS)
 
 

@@ -84,6 +84,13 @@ def test_bench_spectra_prints_a_time_for_every_control():
         assert out[key] > 0
 
 
+def test_bench_optimization_prints_the_first_view_time_of_each_data_set():
+    r = cli("bench-optimization")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out["first_view_seconds"]) == {"dino", "ring8"} and all(v > 0 for v in out["first_view_seconds"].values())
+
+
 def _bad_checkpoint(tmp_path):
     small = models.EpsMLP(models.ModelConfig(hidden=8, depth=1))
     blob = {"format": 1, "config": {"hidden": 16}, "state_dict": small.state_dict(), "meta": {}}

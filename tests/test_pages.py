@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 HOME, PROCESS, MODES = "app_pages/home.py", "app_pages/diffusion_process.py", "app_pages/means_and_modes.py"
 SCORES, SPECTRA = "app_pages/score_fields.py", "app_pages/spectral_bands.py"
+OPTIMIZATION = "app_pages/sampling_optimization.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
 
 
@@ -75,10 +76,11 @@ def test_home_renders(home):
     assert_figures_labelled(home)
     text = " ".join(m.value for m in home.markdown)
     assert "compute for quality" in text
-    for coming in ("Sampling as optimization", "Playground"):
+    for coming in ("Playground",):
         assert coming in text
     links = [link.label for link in home.get("page_link")]
-    assert links == ["The diffusion process", "Means and modes", "Score fields", "Spectral bands"], links
+    assert links == ["The diffusion process", "Means and modes", "Score fields", "Spectral bands",
+                     "Sampling as optimization"], links
     assert any("sqrt" in latex.value for latex in home.latex)
 
 
@@ -492,6 +494,27 @@ def test_spectra_a_good_upload_is_analysed(mode):
     slope = float(next(m.value for m in at.metric if m.label == "Fitted slope"))
     assert -0.4 < slope < 0.4, "white noise has a flat spectrum"
     assert any("does not fall with frequency" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- sampling as optimization
+
+def test_optimization_renders_every_data_set_and_sampler():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(OPTIMIZATION).run()
+    assert_clean(at)
+    assert at.title[0].value == "Sampling as optimization"
+    assert_figures_labelled(at)
+    curves = figures(at)[0]
+    assert [tr["name"] for tr in curves["data"]] == ["DDPM (SDE)", "DDIM", "Euler (ODE)", "Heun (ODE)"]
+    for dataset in ("ring8", "dino"):
+        at.selectbox(key="opt_dataset").set_value(dataset).run()
+        assert_clean(at)
+        names = [tr["name"] for tr in figures(at)[0]["data"]]
+        assert len(names) == (8 if dataset == "ring8" else 4), names
+        for sampler in ("ddpm", "ddim", "euler", "heun"):
+            at.radio(key="opt_sampler").set_value(sampler).run()
+            assert_clean(at)
+            assert sum(t.endswith("evaluations)") for t in charts(at)) == 4
 
 
 # ---------------------------------------------------------------- structure

@@ -133,3 +133,16 @@ def test_the_shipped_image_denoiser_loads_and_samples_unit_variance_images_coars
     settled = spectra.settling_steps(run)
     print(f"learned settling steps, coarse to fine: {settled.tolist()}")
     assert settled[0] > settled[-1], "measured (README): the learned run too settles its coarsest band before its finest"
+
+
+# ---------------------------------------------------------------- Sampling as optimization
+
+def test_ddim_quality_improves_with_steps_on_the_shipped_dino_model():
+    """The bar: the energy distance of the DDIM curve falls as steps grow (measured at the page's budgets)."""
+    from diffusion_core import optimization
+
+    net = models.NetDenoiser(pretrained.load("dino")[0])
+    curve = optimization.quality_curve(net, "ddim", "dino", nfe_counts=(5, 10, 20, 100))
+    print(f"dino DDIM energy distance at 5, 10, 20, 100 steps: {curve.energy_distance}")
+    ed = curve.energy_distance
+    assert ed[0] > ed[1] > ed[2] and ed[3] < 0.01

@@ -36,6 +36,7 @@ PAGES = [
     ("/means_and_modes", "Means and modes", "Means and modes"),
     ("/score_fields", "Score fields", "Score fields"),
     ("/spectral_bands", "Spectral bands", "Spectral bands"),
+    ("/sampling_optimization", "Sampling as optimization", "Sampling as optimization"),
 ]
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
