@@ -106,7 +106,7 @@ def _bad_checkpoint(tmp_path):
     (["sample", "--checkpoint", "{tmp}/missing.pt", "--out", "{tmp}/x.npy"], "does not exist"),
     (["sample", "--checkpoint", "{wrong}", "--out", "{tmp}/x.npy"], "wrong shape"),
     (["sample", "--dataset", "moons", "--out", "{tmp}/x.npy"], "no shipped model"),
-    (["sample", "--sampler", "euler", "--out", "{tmp}/x.npy"], "invalid choice"),
+    (["sample", "--sampler", "lms", "--out", "{tmp}/x.npy"], "invalid choice"),
     (["train", "--dataset", "dino", "--seconds", "nan", "--out", "{tmp}/m.pt"], "positive finite"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),
