@@ -214,18 +214,21 @@ def remake(name: str, on_record=None) -> dict:
     return meta
 
 
-def _remake_generator(name: str, on_record=None) -> dict:
-    recipe = GEN_RECIPES[name]
-    start = time.perf_counter()
-    job = generator_job(name)
+def _run_job(job, on_record=None):
+    """Drive a training job generator to its end, passing each record on; returns the job's result."""
     while True:
         try:
             record = next(job)
         except StopIteration as done:
-            snapshots = snapshots_from_job(done.value)
-            break
+            return done.value
         if on_record is not None:
             on_record(record)
+
+
+def _remake_generator(name: str, on_record=None) -> dict:
+    recipe = GEN_RECIPES[name]
+    start = time.perf_counter()
+    snapshots = snapshots_from_job(_run_job(generator_job(name), on_record))
     meta = {"name": name, "kind": recipe.kind, "dataset": recipe.dataset, "steps": recipe.steps,
             "seed": recipe.seed, "seconds": round(time.perf_counter() - start, 2)}
     generators.save(path(name), recipe.kind, recipe.config, snapshots, meta)
@@ -234,15 +237,7 @@ def _remake_generator(name: str, on_record=None) -> dict:
 
 def _remake_conv(on_record=None) -> dict:
     start = time.perf_counter()
-    job = conv_job()
-    while True:
-        try:
-            record = next(job)
-        except StopIteration as done:
-            net = conv_from_job(done.value)
-            break
-        if on_record is not None:
-            on_record(record)
+    net = conv_from_job(_run_job(conv_job(), on_record))
     meta = {"name": CONV, "dataset": "photographs", "steps": CONV_STEPS, "seed": 0,
             "seconds": round(time.perf_counter() - start, 2)}
     convnet.save(net, path(CONV), meta)
