@@ -361,3 +361,32 @@ def quality_curves(dataset: str) -> dict:
     if dataset in datasets.MIXTURES:
         exact = curves(models.MixtureDenoiser(datasets.mixture(dataset), schedule("cosine")))
     return {"network": curves(denoiser(dataset)), "exact": exact}
+
+
+DESCENT_SET = "dino"  # section 2 measures distances to the 142 points the dino model trains on
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def descent_traces(steps: int, gamma: float, traced: int = 5) -> dict:
+    """optimization.distance_trace of `traced` descent runs (same start points) with the shipped
+    network and the ideal denoiser of the dino's points: {name: (sigmas, nearest, smoothed)} as numpy."""
+    points = datasets.load(DESCENT_SET)
+    out = {}
+    for name, den in (("network", denoiser(DESCENT_SET)), ("ideal", ideal_denoiser(DESCENT_SET, "cosine"))):
+        trace = optimization.distance_trace(optimization.descent_samples(den, traced, steps, gamma), points)
+        out[name] = tuple(v.numpy() for v in vars(trace).values())
+    return out
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def momentum_scan(steps: int) -> dict:
+    """Energy distance at each optimization.MOMENTA for the shipped dino network and the ideal denoiser."""
+    return {name: optimization.momentum_scan(den, DESCENT_SET, steps)
+            for name, den in (("network", denoiser(DESCENT_SET)), ("ideal", ideal_denoiser(DESCENT_SET, "cosine")))}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def descent_cloud(steps: int, gamma: float) -> np.ndarray:
+    """The shipped dino network's descent samples (CURVE_SAMPLES, seed 0) at `steps` steps and momentum gamma."""
+    run = optimization.descent_samples(denoiser(DESCENT_SET), optimization.CURVE_SAMPLES, steps, gamma)
+    return run.states[-1].numpy()

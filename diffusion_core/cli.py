@@ -315,7 +315,9 @@ def cmd_bench_spectra(args) -> None:
 
 def cmd_bench_optimization(args) -> None:
     """Print one JSON object: seconds to compute the compute-against-quality curves of "Sampling as
-    optimization" the first time (the app caches them after), per data set; the target is 5 s."""
+    optimization" the first time (the app caches them after), per data set, the target being 5 s; and
+    section 2's first-time costs per step count: the distance panels and clouds for a new momentum,
+    and the momentum scan."""
     from . import datasets, optimization, schedules
 
     def curves(dataset):
@@ -326,9 +328,29 @@ def cmd_bench_optimization(args) -> None:
             for name in optimization.SAMPLERS:
                 optimization.quality_curve(den, name, dataset)
 
+    from .mixtures import EmpiricalSet
+
+    net = models.NetDenoiser(pretrained.load("dino")[0])
+    ideal = models.MixtureDenoiser(EmpiricalSet(datasets.load("dino")), net.schedule)
+    points = datasets.load("dino")
+
+    def descent(steps, gamma):  # section 2: a new step count or momentum redraws the two distance panels
+        for den in (net, ideal):
+            optimization.distance_trace(optimization.descent_samples(den, 5, steps, gamma), points)
+        optimization.descent_samples(net, optimization.CURVE_SAMPLES, steps, gamma)
+
+    def scan(steps):  # section 2: a new step count also rescans every momentum, once
+        for den in (net, ideal):
+            optimization.momentum_scan(den, "dino", steps)
+
+    steps_options = (5, 10, 20, 50, 100)
     print(json.dumps({"threads": torch.get_num_threads(), "repeats": args.repeats, "target_seconds": 5.0,
                       "first_view_seconds": {d: _median_seconds(lambda: curves(d), args.repeats)
-                                             for d in ("dino", "ring8")}}))
+                                             for d in ("dino", "ring8")},
+                      "descent_redraw_seconds": {s: _median_seconds(lambda: descent(s, 2.0), args.repeats)
+                                                 for s in steps_options},
+                      "momentum_scan_seconds": {s: _median_seconds(lambda: scan(s), args.repeats)
+                                                for s in steps_options}}))
 
 
 def cmd_pretrain(args) -> None:

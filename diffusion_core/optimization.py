@@ -8,6 +8,7 @@ score is discretisation error; the gap to the network's curve is model error.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -53,3 +54,112 @@ def quality_curve(denoiser: Denoiser, sampler: str, dataset: str, n: int = CURVE
         nfes.append(nfe_of(sampler, steps))
         eds.append(energy_distance(x, dataset, seed))
     return Curve(nfes, eds)
+
+
+# ---------------------------------------------------------------- sampling as descent on a distance
+
+MOMENTA = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0)  # gamma values of the momentum curve
+PAPER_GAMMA = 2.0  # Permenter and Yuan's choice
+
+
+def ve_sigmas(denoiser: Denoiser, steps: int | None) -> tuple[list[int], torch.Tensor]:
+    """The visited step indices and their VE noise levels sigma_t = sqrt((1 - ab) / ab), then 0."""
+    ab = denoiser.alpha_bar
+    ts = samplers.timesteps(denoiser.schedule.T, steps)
+    sig = ((1 - ab[ts]) / ab[ts]).sqrt()
+    return ts, torch.cat([sig, torch.zeros(1)])
+
+
+def half_sq_distance(y: torch.Tensor, points: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Half the squared smoothed distance from each y (n, d) to a point set (m, d), shape (n,):
+
+        f_sigma(y) = -sigma^2 log( (1/m) sum_i exp(-|y - p_i|^2 / (2 sigma^2)) ),
+
+    a soft minimum of |y - p_i|^2 / 2 (Permenter and Yuan 2024). It lies between half the squared
+    distance to the nearest point and half the mean squared distance, tends to the first as
+    sigma -> 0, and its gradient is y - E[x0 | y], the ideal denoiser's step (tested with autograd).
+    """
+    d2 = torch.cdist(y.double(), points.double()).pow(2)  # (n, m); float64: sigma^2 times a tiny log at large sigma
+    near = d2.min(dim=1).values
+    if sigma <= 0:
+        return (0.5 * near).to(y.dtype)
+    lse = torch.logsumexp(-(d2 - near[:, None]) / (2 * sigma**2), dim=1) - math.log(len(points))  # <= 0
+    return (0.5 * near - sigma**2 * lse).to(y.dtype)
+
+
+def smoothed_distance(y: torch.Tensor, points: torch.Tensor, sigma: float) -> torch.Tensor:
+    """sqrt(2 f_sigma(y)): the distance the ideal denoiser descends at noise level sigma, shape (n,)."""
+    return (2 * half_sq_distance(y, points, sigma)).clamp_min(0).sqrt()
+
+
+def nearest_distance(y: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """Distance from each y (n, d) to its nearest point of the set (m, d), shape (n,)."""
+    return torch.cdist(y, points).min(dim=1).values
+
+
+@dataclass(frozen=True)
+class Descent:
+    """A run of the descent sampler in the VE frame y = x_t / sqrt(ab_t) = x0 + sigma eps."""
+
+    sigmas: torch.Tensor  # (S + 1,) noise level of each state, the last one 0
+    states: torch.Tensor  # (S + 1, n, d) y at each noise level, from y_T to the sample
+    step_sizes: torch.Tensor  # (S,) eta_t = 1 - sigma_{t-1} / sigma_t
+
+
+def descend(denoiser: Denoiser, x: torch.Tensor, steps: int | None, gamma: float = 1.0,
+            clip_x0: float | None = samplers.X0_CLIP) -> Descent:
+    """DDIM as gradient descent on f_sigma, with Permenter and Yuan's momentum (2024, Algorithm 2).
+
+    The denoiser's x0_hat at y gives the gradient g_t = y - x0_hat (exact for the ideal denoiser,
+    whose x0_hat is E[x0 | y]); in noise units eps_t = g_t / sigma_t. Each step is
+
+        y_{t-1} = y_t - (1 - sigma_{t-1} / sigma_t) sigma_t eps_bar_t,
+        eps_bar_t = gamma eps_t + (1 - gamma) eps_{t+1}   (eps_bar = eps_t on the first step),
+
+    so gamma = 1 is plain gradient descent with step size 1 - sigma_{t-1}/sigma_t, which is DDIM
+    exactly, and gamma > 1 extrapolates the change of direction from the previous step: a
+    momentum term, gamma = 2 in the paper. x starts in the VP frame at the noisiest step.
+    """
+    ab = denoiser.alpha_bar
+    ts, sig = ve_sigmas(denoiser, steps)
+    y = x / ab[ts[0]].sqrt()
+    states, prev_eps = [y], None
+    for i, t in enumerate(ts):
+        x0 = denoiser.x0_hat(ab[t].sqrt() * y, t)
+        if clip_x0 is not None:
+            x0 = x0.clamp(-clip_x0, clip_x0)
+        eps = (y - x0) / sig[i]
+        eps_bar = eps if prev_eps is None else gamma * eps + (1 - gamma) * prev_eps
+        y = y + (sig[i + 1] - sig[i]) * eps_bar
+        states.append(y)
+        prev_eps = eps
+    return Descent(sig, torch.stack(states), 1 - sig[1:] / sig[:-1])
+
+
+def descent_samples(denoiser: Denoiser, n: int, steps: int, gamma: float = 1.0, seed: int = 0) -> Descent:
+    """`descend` from n prior draws of `seed` (the same start points as samplers.sample)."""
+    g = torch.Generator().manual_seed(seed)
+    return descend(denoiser, samplers.prior(n, 2, g), steps, gamma)
+
+
+@dataclass(frozen=True)
+class DistanceTrace:
+    """Distances to a point set along a `Descent` of a few samples."""
+
+    sigmas: torch.Tensor  # (S + 1,) noise level of each state, the last one 0
+    nearest: torch.Tensor  # (S + 1, k) distance of each state to its nearest point
+    smoothed: torch.Tensor  # (S + 1, k) smoothed distance at the state's noise level (nearest at sigma = 0)
+
+
+def distance_trace(run: Descent, points: torch.Tensor) -> DistanceTrace:
+    """Nearest and smoothed distance of every state of `run` to `points` (m, d)."""
+    sig = run.sigmas.tolist()
+    near = torch.stack([nearest_distance(y, points) for y in run.states])
+    smooth = torch.stack([smoothed_distance(y, points, s) for y, s in zip(run.states, sig)])
+    return DistanceTrace(run.sigmas, near, smooth)
+
+
+def momentum_scan(denoiser: Denoiser, dataset: str, steps: int, gammas=MOMENTA, n: int = CURVE_SAMPLES,
+                  seed: int = 0) -> list[float]:
+    """Energy distance of n descent samples at each momentum gamma, `steps` steps, same start points."""
+    return [energy_distance(descent_samples(denoiser, n, steps, g, seed).states[-1], dataset, seed) for g in gammas]

@@ -607,3 +607,58 @@ def quality_vs_compute(curves: Mapping[str, tuple], *, title: str, exact: Mappin
         title, height, xaxis={"title": {"text": "network evaluations per sample (compute)"}, "type": "log"},
         yaxis={"title": {"text": "energy distance to the data (lower is better)"}, "type": "log",
                "exponentformat": "power"}), -0.28))
+
+
+def distance_paths(sigmas, nearest, smoothed, *, title: str, floor: float = 1e-4, height: int = 440) -> go.Figure:
+    """Distance to the data along a few sampler runs, against the noise level (log-log, noise falling left to right).
+
+    `sigmas` (S + 1,) are the noise levels of the states, the last one 0 (the sample); `nearest` and
+    `smoothed` are (S + 1, k): the distance of each of k runs to its nearest training point (solid)
+    and the smoothed distance at that state's noise level (dashed), one colour per run. The sample
+    (sigma = 0) is drawn at a third of the smallest noise level, on a tick labelled "0"; distances
+    under `floor` are drawn at the floor. A dotted line marks sigma * sqrt(2), the typical length of
+    the noise in 2D. The legend names the line styles; runs are told apart by colour only.
+    """
+    sig, near, smooth = _np(sigmas), _np(nearest), _np(smoothed)
+    s_min = float(sig[sig > 0].min())
+    x = np.where(sig > 0, sig, s_min / 3)
+    traces = []
+    for j in range(near.shape[1]):
+        color = SERIES[j % len(SERIES)]
+        name = f"sample {j + 1}"
+        traces.append({"type": "scatter", "x": x, "y": np.maximum(near[:, j], floor), "mode": "lines+markers",
+                       "name": name, "legendgroup": name, "showlegend": False, "line": {"color": color, "width": 2},
+                       "marker": {"size": 4},
+                       "hovertemplate": "σ = %{x:.3g}: nearest point at %{y:.3g}<extra>" + name + "</extra>"})
+        traces.append({"type": "scatter", "x": x[:-1], "y": np.maximum(smooth[:-1, j], floor), "mode": "lines",
+                       "name": name, "legendgroup": name, "showlegend": False,
+                       "line": {"color": color, "width": 1.6, "dash": "dash"},
+                       "hovertemplate": "σ = %{x:.3g}: smoothed distance %{y:.3g}<extra>" + name + "</extra>"})
+    traces.append({"type": "scatter", "x": x[:-1], "y": np.sqrt(2) * x[:-1], "mode": "lines", "name": "σ√2 (noise length)",
+                   "line": {"color": DATA_GREY, "width": 1.5, "dash": "dot"}, "hoverinfo": "skip"})
+    traces.append(_legend_line("solid: to the nearest training point", OKABE_ITO["black"], "solid"))
+    traces.append(_legend_line("dashed: smoothed distance", OKABE_ITO["black"], "dash"))
+    decades = np.arange(math.floor(math.log10(s_min)), math.ceil(math.log10(float(sig.max()))) + 1)
+    ticks = [s_min / 3] + [10.0**d for d in decades if 10.0**d >= s_min / 1.5]
+    labels = ["0"] + [f"10<sup>{int(d)}</sup>" for d in decades if 10.0**d >= s_min / 1.5]
+    return go.Figure(data=traces, layout=_low_legend(_layout(
+        title, height,
+        xaxis={"title": {"text": "noise level σ of the state (falls as sampling runs →)"}, "type": "log",
+               "autorange": "reversed", "tickvals": ticks, "ticktext": labels},
+        yaxis={"title": {"text": "distance to the training points"}, "type": "log", "exponentformat": "power"}), -0.3))
+
+
+def momentum_curve(gammas, curves: Mapping[str, Sequence[float]], *, chosen: float, title: str,
+                   floor: float = 1e-4, height: int = 380) -> go.Figure:
+    """Energy distance against the momentum gamma (log y), one line per denoiser, with the chosen gamma
+    as a dotted vertical line; gamma = 1 is plain DDIM."""
+    traces = []
+    for i, (name, ed) in enumerate(curves.items()):
+        traces.append({"type": "scatter", "x": _np(gammas), "y": np.maximum(_np(ed), floor), "mode": "lines+markers",
+                       "name": name, "line": {"color": SERIES[i % len(SERIES)], "width": 2.2, "dash": ("solid", "dash")[i % 2]},
+                       "marker": {"size": 7}, "hovertemplate": "γ = %{x}: ED %{y:.4f}<extra>" + name + "</extra>"})
+    traces.append(_legend_line(f"chosen γ = {chosen:g}", OKABE_ITO["black"], "dot"))
+    return go.Figure(data=traces, layout=_low_legend(_layout(
+        title, height, shapes=[_vline(chosen, OKABE_ITO["black"], "dot")],
+        xaxis={"title": {"text": "momentum γ (1 = plain DDIM)"}, "dtick": 0.25},
+        yaxis={"title": {"text": "energy distance to the data"}, "type": "log", "exponentformat": "power"}), -0.28))

@@ -89,6 +89,8 @@ def test_bench_optimization_prints_the_first_view_time_of_each_data_set():
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert set(out["first_view_seconds"]) == {"dino", "ring8"} and all(v > 0 for v in out["first_view_seconds"].values())
+    for key in ("descent_redraw_seconds", "momentum_scan_seconds"):
+        assert set(out[key]) == {"5", "10", "20", "50", "100"} and all(v > 0 for v in out[key].values())
 
 
 def _bad_checkpoint(tmp_path):

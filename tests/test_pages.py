@@ -26,6 +26,18 @@ def figures(at: AppTest) -> list[dict]:
     return [json.loads(node.proto.spec) for node in at.get("plotly_chart")]
 
 
+def values(array) -> list:
+    """A plotly data array from a figure dict as a list: plain, or a typed array {"dtype", "bdata"[, "shape"]}."""
+    if isinstance(array, dict) and "bdata" in array:
+        import base64
+
+        import numpy as np
+
+        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+        return flat.reshape(array["shape"]).tolist() if "shape" in array else flat.tolist()
+    return list(array)
+
+
 def charts(at: AppTest) -> list[str]:
     """The titles of the plotly figures on the page, in page order."""
     return [fig["layout"]["title"]["text"] for fig in figures(at)]
@@ -392,9 +404,10 @@ def test_spectra_renders_with_every_photographs_slope(spectra_page):
 
     by_title = {f["layout"]["title"]["text"]: go.Figure(f) for f in figures(at)}
     slopes = by_title["Fitted slope of every shipped photograph"].data[0]
-    assert list(slopes.x) == [title for title, _ in spectra.IMAGES.values()]
-    assert all(-3.2 < y < 0 for y in slopes.y)
-    y = list(next(fig for t, fig in by_title.items() if t.startswith("When each band settles")).data[0].y)
+    assert values(slopes.x) == [title for title, _ in spectra.IMAGES.values()]
+    assert all(-3.2 < y < 0 for y in values(slopes.y))
+    y = values(next(fig for t, fig in by_title.items() if t.startswith("When each band settles")).data[0].y)
+    assert len(y) > 3
     assert all(a >= b for a, b in zip(y, y[1:])), "the exact run settles coarse bands first"
     assert {m.label for m in at.metric} == {"Fitted slope", "Signal kept ᾱ_t", "SNR = 1 at frequency"}
 
@@ -515,6 +528,29 @@ def test_optimization_renders_every_data_set_and_sampler():
             at.radio(key="opt_sampler").set_value(sampler).run()
             assert_clean(at)
             assert sum(t.endswith("evaluations)") for t in charts(at)) == 4
+
+
+@pytest.mark.parametrize("steps, gamma", [(5, 1.0), (100, 3.0), (10, 2.0)])
+def test_optimization_descent_section_at_the_slider_ends(steps, gamma):
+    """Section 2: both distance panels, the momentum curve and the clouds redraw; the text's figures are the
+    plotted ones."""
+    import plotly.graph_objects as go
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(OPTIMIZATION).run()
+    at.select_slider(key="opt_descent_steps").set_value(steps).run()
+    at.select_slider(key="opt_gamma").set_value(gamma).run()
+    assert_clean(at)
+    assert_figures_labelled(at)
+    titles = charts(at)
+    assert f"Shipped network: {steps} steps, γ = {gamma:g}" in titles
+    assert f"Ideal denoiser (the 142 points): {steps} steps, γ = {gamma:g}" in titles
+    curve = go.Figure(figures(at)[titles.index(f"Momentum against quality at {steps} steps")])
+    net = values(curve.data[0].y)
+    assert len(net) == 9 and curve.layout.shapes[0].x0 == gamma
+    claim = next(m.value for m in at.markdown if m.value.startswith(f"**Measured at {steps} steps.**"))
+    assert f"{max(net[0], 1e-4):.4f} with plain DDIM" in claim or net[0] < 1e-4
+    assert f"γ = {gamma:g}" in claim
 
 
 # ---------------------------------------------------------------- structure

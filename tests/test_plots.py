@@ -60,6 +60,12 @@ def _figures():
         "settling_plot": plots.settling_plot(np.linspace(0.01, 0.5, 10), {"a": np.arange(10, 0, -1) * 50}, T=1000,
                                              title="settle"),
         "slope_bars": plots.slope_bars({"a": -2.1, "b": -0.5}, title="slopes"),
+        "quality_vs_compute": plots.quality_vs_compute({"a": ([1, 10, 100], [0.5, 0.05, 0.002])},
+                                                       exact={"a": ([1, 10, 100], [0.4, 0.01, -0.001])}, title="compute"),
+        "distance_paths": plots.distance_paths(np.array([100.0, 10.0, 1.0, 0.1, 0.0]), RNG.random((5, 3)),
+                                               RNG.random((5, 3)) + 0.5, title="distances"),
+        "momentum_curve": plots.momentum_curve([1.0, 1.5, 2.0], {"net": [0.02, 0.01, 0.015], "ideal": [0.01, 0.0, 0.02]},
+                                               chosen=1.5, title="momentum"),
         "distance_histograms": plots.distance_histograms({"a": RNG.random(100), "b": RNG.random(50) * 1e-3,
                                                           "c": [np.inf, 0.0]}, radius=0.01, title="distances"),
     }
@@ -157,3 +163,17 @@ def test_dsm_thick_arrow_ends_at_the_noisy_point_plus_the_mean_step():
 def test_plots_never_imports_streamlit():
     code = "import sys, diffusion_core.plots; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(Path(__file__).parents[1]))
+
+
+def test_distance_paths_put_the_sample_on_a_zero_tick_and_floor_zero_distances():
+    sig = np.array([1e3, 10.0, 0.5, 0.02, 0.0])
+    near = np.array([[1400.0, 1400.0], [14.0, 14.0], [0.5, 0.4], [0.05, 0.01], [0.03, 0.0]])
+    fig = plots.distance_paths(sig, near, near + 0.1, title="d", floor=1e-4)
+    solid = [tr for tr in fig.data if tr.line.dash is None and tr.legendgroup]
+    assert len(solid) == 2
+    np.testing.assert_allclose(solid[0].x, [1e3, 10.0, 0.5, 0.02, 0.02 / 3])
+    assert solid[1].y[-1] == 1e-4, "a distance of 0 is drawn at the floor"
+    axis = fig.layout.xaxis
+    assert axis.autorange == "reversed" and axis.ticktext[0] == "0" and axis.tickvals[0] == 0.02 / 3
+    noise = next(tr for tr in fig.data if tr.name.startswith("σ√2"))
+    np.testing.assert_allclose(noise.y, np.sqrt(2) * np.array([1e3, 10.0, 0.5, 0.02]))
