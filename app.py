@@ -10,4 +10,5 @@ st.navigation([
     st.Page("app_pages/score_fields.py", title="Score fields"),
     st.Page("app_pages/spectral_bands.py", title="Spectral bands"),
     st.Page("app_pages/sampling_optimization.py", title="Sampling as optimization"),
+    st.Page("app_pages/playground.py", title="Playground"),
 ], position="sidebar").run()

@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 
 from diffusion_core import (convnet, datasets, generators, inputs, metrics, mixtures, models, modes, optimization,
-                            pretrained, samplers, schedules, scores, spectra, turns, worker)
+                            playground, pretrained, samplers, schedules, scores, spectra, turns, worker)
 
 # Step count of each schedule as the shipped models use it (linear and cosine: 1000, gentle: 50).
 SCHEDULE_T = {"linear": 1000, "cosine": 1000, "gentle": 50}
@@ -390,3 +390,39 @@ def descent_cloud(steps: int, gamma: float) -> np.ndarray:
     """The shipped dino network's descent samples (CURVE_SAMPLES, seed 0) at `steps` steps and momentum gamma."""
     run = optimization.descent_samples(denoiser(DESCENT_SET), optimization.CURVE_SAMPLES, steps, gamma)
     return run.states[-1].numpy()
+
+
+# ---------------------------------------------------------------- Playground
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def playground_builtin(name: str) -> playground.TrainingData:
+    """A built-in set as the Playground trains on it (playground.built_in)."""
+    return playground.built_in(name)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def playground_csv(data: bytes, filename: str) -> playground.TrainingData:
+    """An uploaded CSV's points, standardised; a bad file raises inputs.InputError (not cached)."""
+    return playground.from_csv(data, filename)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def playground_word(text: str) -> playground.TrainingData:
+    """The points of a typed word; a word that cannot be drawn raises inputs.InputError (not cached)."""
+    return playground.from_word(text)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def playground_run(model_id: str, _net: models.EpsMLP, _data: np.ndarray | None, yardstick: str, sampler: str,
+                   steps: int, n: int, seed: int) -> tuple[playground.Run, metrics.Quality | None]:
+    """playground.sample_run of the reader's model `model_id` (a fresh id for every trained or loaded model,
+    which also fixes `_data`, the canonical points it was trained on, or None for a loaded model), and the
+    samples' quality: the project's dino yardstick when `yardstick` is "dino", else against (at most 5,000
+    of) the training points."""
+    run = playground.sample_run(_net, n, sampler, steps, seed)
+    samples = torch.as_tensor(run.samples)
+    if _data is None:
+        return run, None
+    if yardstick == "dino":
+        return run, metrics.dino_quality(samples)
+    return run, metrics.quality(samples, torch.as_tensor(_data[:5000]))

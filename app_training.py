@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 import app_cache
+from diffusion_core import background
 from diffusion_core.training import TrainRecord
 
 POLL_SECONDS = 0.5  # how often a waiting reader's message is refreshed
@@ -80,3 +81,11 @@ def live_or_shipped(state_key: str, train: Callable[[], None], *, label: str, he
         del st.session_state[state_key]
         live = None
     return live
+
+
+def start_background(job: Callable[..., Generator[TrainRecord, None, Any]], *args, seconds: float,
+                     **kwargs) -> background.Background:
+    """Start `job` as a training that outlives this script run (diffusion_core.background): it waits in
+    the same line as every `run`, then trains in the same worker. Keep the result in the session."""
+    return background.Background(app_cache.training_line(), app_cache.training_worker(), job, *args,
+                                 seconds=seconds, on_event=LOG.info, **kwargs)

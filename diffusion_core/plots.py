@@ -662,3 +662,56 @@ def momentum_curve(gammas, curves: Mapping[str, Sequence[float]], *, chosen: flo
         title, height, shapes=[_vline(chosen, OKABE_ITO["black"], "dot")],
         xaxis={"title": {"text": "momentum γ (1 = plain DDIM)"}, "dtick": 0.25},
         yaxis={"title": {"text": "energy distance to the data"}, "type": "log", "exponentformat": "power"}), -0.28))
+
+
+def _box(points: np.ndarray, pad: float = 0.08) -> tuple[list[float], list[float]]:
+    """x and y ranges around finite (N, 2) points, padded, with the same span on both axes."""
+    p = points[np.isfinite(points).all(1)]
+    if len(p) == 0:
+        return [-1.0, 1.0], [-1.0, 1.0]
+    lo, hi = p.min(0), p.max(0)
+    centre, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-9) * (1 + pad)
+    return [centre[0] - half, centre[0] + half], [centre[1] - half, centre[1] + half]
+
+
+def animated_run(states, labels: Sequence[str], data=None, *, title: str, height: int = 560,
+                 frame_ms: int = 250) -> go.Figure:
+    """A sampler's run as an animation: the states (F, n, 2) over the faint data, with play and pause
+    buttons and a slider over the frames labelled by `labels`. The view is fixed on the data and the
+    samples (the first states, wide noise, may run past its edges)."""
+    run = _np(states)
+    box_points = np.concatenate([run[-1]] + ([_finite_rows(data)] if data is not None else []))
+    xr, yr = _box(box_points, pad=0.25)
+    base = [] if data is None else [_data_trace(data)]
+    moving = lambda k: _points_trace(run[k], "samples", SERIES[0], size=4, opacity=0.7)  # noqa: E731
+    frames = [{"name": str(k), "data": [moving(k)], "traces": [len(base)]} for k in range(len(run))]
+    steps = [{"label": lab, "method": "animate",
+              "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+                                  "transition": {"duration": 0}}]} for k, lab in enumerate(labels)]
+    play = {"label": "▶ Play", "method": "animate",
+            "args": [None, {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0},
+                            "fromcurrent": True, "mode": "immediate"}]}
+    pause = {"label": "❚❚ Pause", "method": "animate",
+             "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
+    layout = _layout(title, height, margin={"l": 60, "r": 20, "t": 60, "b": 150},
+                     xaxis={"title": {"text": "x"}, "range": xr, "zeroline": False, "constrain": "domain"},
+                     yaxis={"title": {"text": "y"}, "range": yr, "zeroline": False, "constrain": "domain",
+                            "scaleanchor": "x", "scaleratio": 1},
+                     updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.2,
+                                   "xanchor": "left", "yanchor": "top", "buttons": [play, pause]}],
+                     sliders=[{"active": len(run) - 1, "steps": steps, "x": 0.22, "y": -0.14, "len": 0.78,
+                               "xanchor": "left", "yanchor": "top", "currentvalue": {"prefix": "shown: "},
+                               "pad": {"t": 10}}])
+    layout["legend"] = {**layout["legend"], "y": -0.42}
+    return go.Figure(data=base + [moving(len(run) - 1)], layout=layout, frames=frames)
+
+
+def points_preview(points, *, title: str, name: str = "training points", height: int = 420) -> go.Figure:
+    """A point set in its own units, equal aspect, the view fitted to it."""
+    p = _finite_rows(points)
+    xr, yr = _box(p)
+    layout = _layout(title, height, xaxis={"title": {"text": "x"}, "range": xr, "zeroline": False, "constrain": "domain"},
+                     yaxis={"title": {"text": "y"}, "range": yr, "zeroline": False, "constrain": "domain",
+                            "scaleanchor": "x", "scaleratio": 1})
+    trace = _points_trace(p, name, SERIES[0], size=3.5, opacity=0.6)
+    return go.Figure(data=[trace], layout=layout)

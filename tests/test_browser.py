@@ -28,7 +28,9 @@ CONTROLS = {
     "Means and modes": {"select": 1, "slider": 6},
     "Score fields": {"slider": 9},
     "Spectral bands": {"select": 2, "slider": 2, "upload": 1},
-    "Sampling as optimization": {"select": 1, "radio": 1},
+    "Sampling as optimization": {"select": 1, "radio": 1, "slider": 2},
+    "Playground": {"radio": 2, "select": 3, "slider": 6, "checkbox": 1, "number box": 2,
+                   "upload": 2, "download": 2},
 }
 # what the exerciser touched on each page, printed by conftest.pytest_terminal_summary
 TOUCHED: dict[str, browser.Touched] = {}

@@ -37,6 +37,7 @@ PAGES = [
     ("/score_fields", "Score fields", "Score fields"),
     ("/spectral_bands", "Spectral bands", "Spectral bands"),
     ("/sampling_optimization", "Sampling as optimization", "Sampling as optimization"),
+    ("/playground", "Playground", "Playground"),
 ]
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -46,7 +47,7 @@ TRAINING_WORDS = ("train",)
 # Widgets the exerciser does not know how to use: finding one on a page is reported as a problem,
 # so a new kind of control cannot go untested unnoticed.
 UNHANDLED = ("stMultiSelect", "stTextArea", "stDateInput", "stTimeInput", "stColorPicker", "stChatInput",
-             "stDownloadButton", "stFormSubmitButton", "stCameraInput", "stDataEditor", "stPills", "stFeedback")
+             "stFormSubmitButton", "stCameraInput", "stDataEditor", "stPills", "stFeedback")
 # What the exerciser feeds text boxes and uploaders: nonsense the app must answer with a message.
 NONSENSE_TEXT = "\u200b\u200b"  # zero-width spaces: a "word" that renders to no pixels
 NONSENSE_FILE = {"name": "not_an_image.png", "mimeType": "image/png", "buffer": b"\x00garbage\xff" * 64}
@@ -157,6 +158,7 @@ class Touched:
     counts: Counter = field(default_factory=Counter)
     skipped: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    fed: set[str] = field(default_factory=set)  # labels of the uploaders given their garbage file
 
     @property
     def total(self) -> int:
@@ -224,20 +226,24 @@ def _selects(page, touched: Touched) -> None:
             if shown != text:
                 touched.problems.append(f"select {i} shows {shown!r} after choosing {text!r}")
             if page.locator("[data-testid='stFileUploader']").count() > uploaders:
-                _uploads(page, touched, start=uploaders)
+                _uploads(page, touched)
         touched.counts["select"] += 1
         i += 1
 
 
 def _choices(page, touched: Touched, group: str, option: str, kind: str) -> None:
-    """Radios and segmented controls: click every option, then the first again."""
+    """Radios and segmented controls: click every option, then the first again. An uploader that only
+    appears for one option is fed its garbage file right there, as in `_selects`."""
     i = 0
+    uploaders = page.locator("[data-testid='stFileUploader']").count()
     while i < page.locator(group).count():
         n = page.locator(group).nth(i).locator(option).count()
         for k in list(range(n)) + [0]:
             page.locator(group).nth(i).locator(option).nth(k).click()
             wait_rerun(page)
             _check(page, touched, f"option {k} of {kind} {i}")
+            if page.locator("[data-testid='stFileUploader']").count() > uploaders:
+                _uploads(page, touched)
         touched.counts[kind] += 1
         i += 1
 
@@ -266,19 +272,42 @@ def _texts(page, touched: Touched) -> None:
             i += 1
 
 
-def _uploads(page, touched: Touched, start: int = 0) -> None:
-    """A garbage file into every uploader from index `start` on; each must bring a new message."""
-    i = start
+def _uploads(page, touched: Touched) -> None:
+    """A garbage file into every uploader not fed yet (known by its label); each must bring a new message."""
     alerts = page.locator("[data-testid='stAlert']")
-    while i < page.locator("[data-testid='stFileUploader']").count():
+    uploaders = page.locator("[data-testid='stFileUploader']")
+    i = 0
+    while i < uploaders.count():
+        label = uploaders.nth(i).locator("[data-testid='stWidgetLabel']").inner_text().strip()
+        if label in touched.fed:
+            i += 1
+            continue
+        touched.fed.add(label)
         before = alerts.all_inner_texts()
-        page.locator("[data-testid='stFileUploader'] input[type='file']").nth(i).set_input_files(NONSENSE_FILE)
+        uploaders.nth(i).locator("input[type='file']").set_input_files(NONSENSE_FILE)
         wait_rerun(page)
-        _check(page, touched, f"a garbage file in uploader {i}")
+        _check(page, touched, f"a garbage file in uploader {label!r}")
         if alerts.all_inner_texts() == before:  # no message appeared and none changed
-            touched.problems.append(f"a garbage file in uploader {i} got no message")
+            touched.problems.append(f"a garbage file in uploader {label!r} got no message")
         touched.counts["upload"] += 1
         i += 1
+
+
+def _downloads(page, touched: Touched) -> None:
+    """Every download button must hand the browser a named, non-empty file."""
+    buttons = page.locator("[data-testid='stDownloadButton'] button:visible")
+    for k in range(buttons.count()):
+        label = buttons.nth(k).inner_text().replace("download", "", 1).strip()  # the icon's name comes first
+        try:
+            with page.expect_download(timeout=30_000) as info:
+                buttons.nth(k).click()
+            path = info.value.path()
+            if not info.value.suggested_filename or path is None or Path(path).stat().st_size == 0:
+                touched.problems.append(f"download {label!r} gave an empty or unnamed file")
+        except Exception as e:  # noqa: BLE001 - no download started: report it
+            touched.problems.append(f"download {label!r} started no download ({type(e).__name__})")
+        _check(page, touched, f"download {label!r}")
+        touched.counts["download"] += 1
 
 
 def _buttons(page, touched: Touched) -> None:
@@ -305,7 +334,8 @@ def _buttons(page, touched: Touched) -> None:
 
 def exercise(page) -> Touched:
     """Move every slider, change every select, radio and segmented control, toggle every checkbox,
-    feed nonsense to every text box and uploader, and click every button that does not train.
+    feed nonsense to every text box and uploader, download every download, and click every button that
+    does not train.
 
     Checks for an stException after each input; the caller checks console errors (once, at the end).
     """
@@ -320,5 +350,6 @@ def exercise(page) -> Touched:
     _toggles(page, touched)
     _texts(page, touched)
     _uploads(page, touched)
+    _downloads(page, touched)
     _buttons(page, touched)
     return touched

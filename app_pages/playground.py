@@ -1,0 +1,274 @@
+"""Playground: the reader's own points, a diffusion model trained on them live, and its samples.
+
+Every setting is bound to the URL (bind="query-params"), so a configuration is shared as a link.
+The training runs in the background (diffusion_core.background): the model and its progress live in
+the session, a fragment polls them, and moving any control while it trains loses nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+
+import streamlit as st
+
+import app_cache
+import app_training
+from diffusion_core import background, datasets, inputs, playground, plots, samplers
+
+SOURCES = {"builtin": "A built-in set", "csv": "Upload a CSV", "word": "Type a word"}
+SET_LABELS = {"dino": "Dino (Datasaurus, 142 points)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
+              "two_gaussians": "Two Gaussians", "swissroll": "Swiss roll", "checkerboard": "Checkerboard"}
+SCHEDULE_LABELS = {"linear": "linear (Ho et al. 2020)", "cosine": "cosine (Nichol & Dhariwal 2021)",
+                   "gentle": "gentle (ends at ᾱ_T = 0.6)"}
+SAMPLER_LABELS = {"ddpm": "DDPM", "ddim": "DDIM", "euler": "Euler (ODE)", "heun": "Heun (ODE)"}
+DEFAULTS = playground.Settings()
+URL = {"bind": "query-params"}
+
+
+def label_of(name: str) -> str:
+    """How a data label reads on the page: a built-in set by its title, anything else as it is."""
+    return SET_LABELS.get(name, name)
+
+
+def shipped_model() -> dict:
+    """The project's shipped dino model, trained with this page's default settings: the model a visit starts with."""
+    net = app_cache.denoiser("dino").net
+    data = app_cache.playground_builtin("dino")
+    return {"id": "shipped-dino", "net": net, "frame": data.frame, "points": data.points, "label": "dino",
+            "settings": playground.settings_of(net.config), "records": [],
+            "steps": app_cache.model_info("dino").get("steps", 0), "shipped": True}
+
+
+def settings_panel() -> playground.Settings:
+    """The model and training settings, every one in the URL."""
+    c1, c2, c3, c4 = st.columns(4)
+    hidden = c1.select_slider("Width (units per layer)", playground.WIDTHS, value=DEFAULTS.hidden, key="width", **URL)
+    depth = c2.select_slider("Depth (layers)", playground.DEPTHS, value=DEFAULTS.depth, key="depth", **URL)
+    schedule = c3.selectbox("Noise schedule", tuple(SCHEDULE_LABELS), format_func=SCHEDULE_LABELS.get,
+                            index=tuple(SCHEDULE_LABELS).index(DEFAULTS.schedule), key="schedule", **URL)
+    T = c4.select_slider("Diffusion steps T", playground.T_CHOICES, value=DEFAULTS.T, key="T", **URL)
+    c1, c2, c3, c4 = st.columns(4)
+    fourier = c1.toggle("Fourier features", value=DEFAULTS.fourier, key="fourier", **URL,
+                        help="Random sinusoids of the coordinates fed to the network next to the coordinates "
+                             "themselves (Tancik et al. 2020): they let a small MLP draw sharp detail.")
+    scale = c2.select_slider("Fourier scale (cycles per unit)", playground.FOURIER_SCALES, value=DEFAULTS.fourier_scale,
+                             key="scale", disabled=not fourier, **URL,
+                             help="Standard deviation of the random frequencies, in the standardised frame of the "
+                                  "data (unit spread). Too low blurs, too high gives noise-like detail.")
+    seconds = c3.select_slider("Training time (s)", playground.SECONDS, value=DEFAULTS.seconds, key="budget", **URL)
+    seed = c4.number_input("Seed", 0, playground.MAX_SEED, value=DEFAULTS.seed, step=1, key="seed", **URL,
+                           help="Seeds the initial weights, the Fourier frequencies and the training batches.")
+    return playground.Settings(hidden=hidden, depth=depth, fourier=fourier, fourier_scale=scale, schedule=schedule,
+                               T=T, seconds=seconds, seed=int(seed))
+
+
+def chosen_data() -> None:
+    """Read the data controls; a valid choice becomes the data in use, a bad one leaves it as it was."""
+    source = st.radio("Data", tuple(SOURCES), format_func=SOURCES.get, horizontal=True, key="data", **URL)
+    try:
+        if source == "builtin":
+            name = st.selectbox("Built-in set", datasets.NAMES, format_func=SET_LABELS.get, key="set", **URL)
+            st.session_state.pg_data = app_cache.playground_builtin(name)
+        elif source == "csv":
+            upload = st.file_uploader("A CSV file of points: two numeric columns (x and y), an optional header row, "
+                                      f"up to {inputs.MAX_CSV_ROWS:,} rows", type=None,
+                                      key="pg_csv", help="Read in memory only. Commas, semicolons, tabs or spaces "
+                                                         "separate the columns.")
+            if upload is None:
+                st.info("Choose a file; until then the data below stays as it was.", icon=":material/upload:")
+            else:
+                st.session_state.pg_data = app_cache.playground_csv(upload.getvalue(), upload.name)
+        else:
+            word = st.text_input("A short word", value="hello", max_chars=inputs.MAX_TEXT_CHARS, key="word", **URL,
+                                 help=f"Drawn in a built-in font; {playground.TEXT_POINTS:,} points are sampled "
+                                      "from its dark pixels.")
+            st.session_state.pg_data = app_cache.playground_word(word)
+    except inputs.InputError as err:
+        st.warning(f"{err} The data below has not changed.", icon=":material/block:")
+
+
+def adopt_finished() -> None:
+    """Move a finished background training into the session's model, or say why it did not finish."""
+    bg: background.Background | None = st.session_state.get("pg_training")
+    if bg is None or bg.active:
+        return
+    spec = st.session_state.pop("pg_training_spec")
+    del st.session_state["pg_training"]
+    if bg.status == background.DONE:
+        settings, data = spec
+        net = playground.build(settings, bg.result)
+        records = [(r.step, r.loss) for r in bg.records]
+        st.session_state.pg_model = {"id": uuid.uuid4().hex, "net": net, "frame": data.frame, "points": data.points,
+                                     "label": data.label, "settings": settings, "records": records,
+                                     "steps": bg.last.step if bg.last else 0}
+        st.session_state.pg_notice = ("success", f"Trained for {settings.seconds} s: "
+                                                 f"{records[-1][0] if records else 0:,} steps on {label_of(data.label)}.")
+    elif bg.status == background.FAILED:
+        st.session_state.pg_notice = ("warning", f"The training failed ({bg.error}); the previous model is kept.")
+    else:
+        st.session_state.pg_notice = ("info", "The training was stopped; the previous model is kept.")
+
+
+def training_progress() -> None:
+    """Progress of the session's training; polled while it runs (see the fragment below)."""
+    bg: background.Background | None = st.session_state.get("pg_training")
+    if bg is None:
+        return
+    bg.seen()
+    if not bg.active:
+        st.rerun()  # the whole page: the new model's section appears
+    if bg.status == background.WAITING:
+        st.info(f"Waiting for the CPU: {bg.ahead} live training{'s' * (bg.ahead != 1)} ahead of yours (each takes "
+                "up to a minute). Trainings run one at a time so each gets a full core.",
+                icon=":material/hourglass_top:")
+        return
+    last = bg.last
+    if last is None:
+        st.progress(0.0, text="starting...")
+        return
+    st.progress(min(last.fraction, 1.0), text=f"step {last.step:,}, {last.elapsed:.1f} of {bg.seconds:.0f} s, "
+                                              f"loss {last.loss:.3f}")
+    steps, losses = zip(*((r.step, r.loss) for r in bg.records))
+    st.plotly_chart(plots.loss_curve(steps, losses, title="Training loss, live"), theme=None, key="pg_live_loss")
+
+
+def training_section(settings: playground.Settings) -> None:
+    adopt_finished()
+    data: playground.TrainingData = st.session_state.pg_data
+    bg: background.Background | None = st.session_state.get("pg_training")
+    c_train, c_stop, c_note = st.columns([1, 1, 4], vertical_alignment="center")
+    if c_train.button("Train", type="primary", icon=":material/model_training:", disabled=bg is not None,
+                      help=f"Train a new model on the data above for {settings.seconds} s."):
+        st.session_state.pg_training = app_training.start_background(
+            playground.train_job, data.points, dataclasses.asdict(settings), data.jitter, seconds=settings.seconds)
+        st.session_state.pg_training_spec = (settings, data)
+        st.session_state.pop("pg_notice", None)
+        bg = st.session_state.pg_training
+    if bg is not None:
+        if c_stop.button("Stop", icon=":material/stop:", help="Stop this training; the previous model stays."):
+            bg.stop()
+        spec_settings, spec_data = st.session_state.pg_training_spec
+        changed = spec_settings != settings or (spec_data.label, len(spec_data.points)) != (data.label, len(data.points))
+        c_note.caption(f"Training on {label_of(spec_data.label)} with {playground.describe(spec_settings)}."
+                       + (" Your changes since apply to the next training." if changed else ""))
+    notice = st.session_state.get("pg_notice")
+    if notice is not None:
+        getattr(st, notice[0])(notice[1])
+    st.fragment(training_progress, run_every=0.5 if bg is not None else None)()
+
+
+def sampling_section(model: dict) -> None:
+    net, frame = model["net"], model["frame"]
+    T = net.config.T
+    choices = playground.step_choices(T)
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
+    sampler = c1.radio("Sampler", samplers.NAMES, format_func=SAMPLER_LABELS.get, horizontal=True,
+                       index=samplers.NAMES.index("ddim"), key="sampler", **URL)
+    steps = c2.select_slider("Sampling steps", choices, value=50 if 50 in choices else T, key="steps", **URL)
+    n = c3.selectbox("Samples", playground.SAMPLE_COUNTS, index=playground.SAMPLE_COUNTS.index(1000), key="n", **URL)
+    seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
+    with st.spinner("Sampling..."):
+        yardstick = "dino" if model["label"] == "dino" else "points"
+        run, quality = app_cache.playground_run(model["id"], net, model["points"], yardstick, sampler, steps, n,
+                                                int(seed))
+    data = None if model["points"] is None else frame.to_data(model["points"][:5000])
+    left, right = st.columns([3, 1], gap="medium")
+    states = frame.to_data(run.states)
+    left.plotly_chart(plots.animated_run(states, run.labels, data,
+                                         title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples"),
+                      theme=None, key="pg_animation")
+    with right:
+        if quality is not None:
+            ed = quality.energy_distance
+            st.metric("Energy distance to the training data", "< 0.001" if ed < 0.001 else f"{ed:.4f}",
+                      help="0 when the samples are distributed like the training points, measured in the "
+                           "standardised frame so that it compares across data sets. Below about 0.001 it is "
+                           "within the estimate's noise. On the dino it is the project's yardstick (against "
+                           "5,000 fresh jittered points; the bar for a good model is 0.003).")
+            st.metric("Mean distance to the nearest training point", f"{quality.sample_to_data:.3f}",
+                      help="Small means on the data; near 0 with a small training set can mean copying "
+                           "(see Means and modes).")
+        samples = frame.to_data(run.samples)
+        st.download_button("Download samples (CSV)", playground.samples_csv(samples), file_name="samples.csv",
+                           mime="text/csv", icon=":material/download:", on_click="ignore")
+        meta = {"data": model["label"], "training_steps": model.get("steps", 0)}
+        st.download_button("Download weights (.pt)", playground.checkpoint_bytes(net, frame, meta),
+                           file_name="playground_model.pt", mime="application/octet-stream",
+                           icon=":material/download:", on_click="ignore",
+                                help="A checkpoint you can load here again, or sample with `python -m diffusion_core "
+                                "sample --checkpoint FILE` (in the standardised frame; the file's metadata holds "
+                                "the centre and scale of your data).")
+    if model["records"]:
+        steps_, losses = zip(*model["records"])
+        st.plotly_chart(plots.loss_curve(steps_, losses, title=f"Training loss of this model ({label_of(model['label'])})"),
+                        theme=None, key="pg_loss")
+
+
+def load_weights() -> None:
+    """A checkpoint downloaded earlier becomes the model; a bad file changes nothing."""
+    upload = st.file_uploader("Load weights you downloaded earlier (.pt)", type=None, key="pg_weights")
+    if upload is None:
+        return
+    blob = upload.getvalue()
+    digest = hashlib.sha256(blob).hexdigest()
+    if st.session_state.get("pg_loaded") == digest:
+        return  # already the model (or replaced since by a training)
+    try:
+        net, frame, meta = playground.from_checkpoint(blob)
+    except inputs.InputError as err:
+        st.warning(f"{err} The model has not changed.", icon=":material/block:")
+        return
+    st.session_state.pg_loaded = digest
+    st.session_state.pg_model = {"id": digest, "net": net, "frame": frame, "points": None,
+                                 "label": str(meta.get("data", "a loaded checkpoint"))[:60],
+                                 "settings": playground.settings_of(net.config), "records": [],
+                                 "steps": meta.get("training_steps", 0)}
+    st.success(f"Loaded {upload.name}: it is the model below.")
+
+
+st.title("Playground")
+st.markdown(
+    "Bring your own points and train a diffusion model on them, live, on this server's CPU. Everything the "
+    "other pages show holds here too: try a Fourier scale that is too low (a blur) or too high (noise), a "
+    "budget too short to learn the detail, a few sampling steps against many. Every setting is in the page's "
+    "address, so you can share a configuration as a link."
+)
+st.session_state.setdefault("pg_data", app_cache.playground_builtin("dino"))
+if "pg_model" not in st.session_state:
+    try:
+        st.session_state.pg_model = shipped_model()
+    except (FileNotFoundError, ValueError) as err:
+        st.warning(app_cache.MISSING_WEIGHTS.format(name="dino", err=err))
+
+st.header("1. Data")
+left, right = st.columns([2, 3], gap="large")
+with left:
+    chosen_data()
+    data: playground.TrainingData = st.session_state.pg_data
+    st.caption("Training uses the points centred on their mean and divided by their spread (pooled standard "
+               "deviation), so the settings below mean the same on any data; samples come back in your units."
+               + (f" The dino is trained on its 142 points with a jitter of {data.jitter:g} per batch, as the "
+                  "shipped models are." if data.jitter else ""))
+right.plotly_chart(plots.points_preview(data.in_data_units(), title=f"Training data: {label_of(data.label)} "
+                                        f"({len(data.points):,} points)", height=380), theme=None, key="pg_data_plot")
+
+st.header("2. Model and training")
+settings = settings_panel()
+training_section(settings)
+
+st.header("3. Sample")
+with st.expander("Load weights saved earlier"):
+    load_weights()
+model = st.session_state.get("pg_model")
+if model is None:
+    st.info("Train a model above (or load weights you saved earlier) to sample from it.", icon=":material/info:")
+else:
+    described = playground.describe(model["settings"]) if model["settings"] else "settings this page does not offer"
+    if model.get("shipped"):
+        st.caption(f"Until you train one, this is the project's shipped dino model: the default settings, trained "
+                   f"for {model['steps']:,} steps rather than seconds. Train above to replace it with your own.")
+    else:
+        st.caption(f"Model trained on {label_of(model['label'])} ({described}).")
+    sampling_section(model)

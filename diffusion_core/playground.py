@@ -1,0 +1,215 @@
+"""The Playground: train a denoiser on the reader's own points, live, then sample it.
+
+Points arrive in the reader's units (a CSV) or already standardised (a built-in set, a word). Training
+and sampling happen in the canonical frame of the rest of the project: centred on the mean and divided
+by the pooled standard deviation, so that the Fourier scale and the x0 clip mean the same on every set.
+A `Frame` maps samples back to the reader's units. A trained model travels as a checkpoint file
+(models.save_checkpoint's format) whose metadata holds that frame and the settings it was trained with.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import torch
+
+from . import datasets, inputs, models, samplers, training
+
+# the choices the page offers; the defaults are the project's reference dino model (pretrained "dino")
+WIDTHS = (16, 32, 64, 128, 256)
+DEPTHS = (1, 2, 3, 4, 5, 6)
+FOURIER_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+T_CHOICES = (20, 50, 100, 250, 500, 1000)
+SECONDS = (5, 10, 15, 20, 30, 45, 60)
+MAX_SEED = 9999
+SAMPLE_COUNTS = (250, 500, 1000, 2000, 5000)
+STEP_CHOICES = (1, 2, 5, 10, 20, 50, 100, 250, 500, 1000)
+MAX_FRAMES = 25  # states of the reverse process kept for the animation
+TEXT_POINTS = 2000  # points drawn from the ink of a typed word
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the reader chooses before training; the defaults train the dino to the project's bar in 10 s."""
+
+    hidden: int = 64
+    depth: int = 3
+    fourier: bool = True
+    fourier_scale: float = 2.0
+    schedule: str = "cosine"
+    T: int = 1000
+    seconds: int = 10
+    seed: int = 0
+
+    def __post_init__(self):
+        for name, allowed in (("hidden", WIDTHS), ("depth", DEPTHS), ("fourier_scale", FOURIER_SCALES),
+                              ("T", T_CHOICES), ("seconds", SECONDS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}, not {getattr(self, name)!r}")
+        if self.schedule not in models.schedules.NAMES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(models.schedules.NAMES)}")
+        if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, not {self.seed!r}")
+
+    def model_config(self) -> models.ModelConfig:
+        base = models.ModelConfig()
+        return models.ModelConfig(time_input="fourier", fourier_features=base.fourier_features if self.fourier else 0,
+                                  fourier_scale=self.fourier_scale, hidden=self.hidden, depth=self.depth,
+                                  schedule=self.schedule, T=self.T, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The map from the reader's units to the canonical frame: (x - centre) / scale."""
+
+    centre: tuple[float, float] = (0.0, 0.0)
+    scale: float = 1.0
+
+    def to_data(self, x) -> np.ndarray:
+        """Canonical points (n, 2) in the reader's units."""
+        return np.asarray(x, dtype=np.float64) * self.scale + np.asarray(self.centre)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Points to train on, canonical (n, 2) float32, with their frame, a label and the per-batch jitter."""
+
+    points: np.ndarray
+    frame: Frame
+    label: str
+    jitter: float = 0.0
+
+    def in_data_units(self) -> np.ndarray:
+        return self.frame.to_data(self.points)
+
+
+def standardise(points: np.ndarray, label: str) -> TrainingData:
+    """Reader's points (n, 2) centred and divided by their pooled std (inputs.read_points_csv has
+    already refused a cloud with no spread)."""
+    p = np.asarray(points, dtype=np.float64)
+    centre = p.mean(axis=0)
+    scale = float(np.sqrt(((p - centre) ** 2).mean()))
+    if not math.isfinite(scale) or scale <= 0:
+        raise inputs.InputError("The points have no spread to scale.")
+    frame = Frame((float(centre[0]), float(centre[1])), scale)
+    return TrainingData(((p - centre) / scale).astype(np.float32), frame, label)
+
+
+def built_in(name: str) -> TrainingData:
+    """A built-in set as the shipped models train on it: the 142 dino points with jitter, or 10,000 draws."""
+    points, jitter = datasets.training_set(name)
+    return TrainingData(points.numpy(), Frame(), name, jitter)
+
+
+def from_csv(data: bytes, filename: str) -> TrainingData:
+    """An uploaded CSV of two columns (inputs.read_points_csv checks it), standardised."""
+    return standardise(inputs.read_points_csv(data), filename)
+
+
+def from_word(text: str, seed: int = 0) -> TrainingData:
+    """TEXT_POINTS points from the ink of `text` (inputs.points_from_text), already standardised."""
+    return TrainingData(inputs.points_from_text(text, n=TEXT_POINTS, seed=seed), Frame(), f"the word '{text.strip()}'")
+
+
+# ---------------------------------------------------------------- training (one job for worker.Worker)
+
+def train_job(points: np.ndarray, settings: dict, jitter: float = 0.0, *, seconds: float):
+    """Train a fresh network with `settings` (Settings as a dict) on canonical `points` for `seconds`.
+
+    Yields training.TrainRecords; returns the weights as numpy arrays (a plain pickle through the
+    worker's pipe).
+    """
+    s = Settings(**settings)
+    net = models.EpsMLP(s.model_config())
+    data = torch.as_tensor(np.asarray(points, dtype=np.float32))
+    yield from training.train(net, data, seconds=seconds, seed=s.seed, jitter=jitter)
+    return {k: v.numpy() for k, v in net.state_dict().items()}
+
+
+def build(settings: Settings, state: dict) -> models.EpsMLP:
+    """The network of `settings` holding `train_job`'s returned weights, in eval mode."""
+    net = models.EpsMLP(settings.model_config())
+    net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()})
+    return net.eval()
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def checkpoint_bytes(net: models.EpsMLP, frame: Frame, meta: dict | None = None) -> bytes:
+    """The model as a checkpoint file (models.save_checkpoint's format), its frame in the metadata."""
+    buf = io.BytesIO()
+    models.save_checkpoint(net, buf, {**(meta or {}), "centre": list(frame.centre), "scale": frame.scale})
+    return buf.getvalue()
+
+
+def from_checkpoint(data: bytes) -> tuple[models.EpsMLP, Frame, dict]:
+    """An uploaded checkpoint (inputs.read_checkpoint checks it) and the frame its metadata records
+    (the canonical frame when it records none, as for the shipped models)."""
+    net, meta = inputs.read_checkpoint(data)
+    centre, scale = meta.get("centre", (0.0, 0.0)), meta.get("scale", 1.0)
+    ok = (isinstance(centre, (list, tuple)) and len(centre) == 2
+          and all(isinstance(c, (int, float)) and math.isfinite(c) for c in centre)
+          and isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0)
+    if not ok:
+        raise inputs.InputError("The checkpoint's frame (centre and scale) is damaged.")
+    return net, Frame((float(centre[0]), float(centre[1])), float(scale)), meta
+
+
+def settings_of(config: models.ModelConfig, seconds: int = Settings.seconds) -> Settings | None:
+    """The Settings that build `config`, or None when the page offers no such settings (an uploaded model)."""
+    try:
+        s = Settings(hidden=config.hidden, depth=config.depth, fourier=config.fourier_features > 0,
+                     fourier_scale=config.fourier_scale, schedule=config.schedule, T=config.T, seconds=seconds,
+                     seed=config.seed)
+    except ValueError:
+        return None
+    return s if s.model_config() == config else None
+
+
+# ---------------------------------------------------------------- sampling
+
+def step_choices(T: int) -> tuple[int, ...]:
+    """The sampling step counts offered for a model of T steps."""
+    return tuple(s for s in STEP_CHOICES if s < T) + (T,)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A sampler's run, canonical frame: up to MAX_FRAMES + 1 states from the prior to the samples."""
+
+    states: np.ndarray  # (F, n, 2), the first the prior draw, the last the samples
+    labels: list[str]  # one per state: "start (pure noise)", "step k of S", ...
+    samples: np.ndarray  # (n, 2), equal to states[-1]
+
+
+def sample_run(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int = 0,
+               max_frames: int = MAX_FRAMES) -> Run:
+    """Sample n points with `sampler` in `steps` steps (samplers.trajectory), keeping a few states to animate."""
+    xs, _, _ = samplers.trajectory(models.NetDenoiser(net), n, sampler=sampler, steps=steps, seed=seed)
+    S = xs.shape[0] - 1
+    keep = sorted(set(np.linspace(0, S, min(S, max_frames) + 1).round().astype(int).tolist()))
+    labels = ["start: pure noise" if k == 0 else f"step {k} of {S}" for k in keep]
+    states = xs[keep].numpy()
+    return Run(states, labels, states[-1])
+
+
+def samples_csv(samples: np.ndarray) -> bytes:
+    """Samples (n, 2) as a CSV with an x,y header, which inputs.read_points_csv reads back."""
+    buf = io.StringIO()
+    buf.write("x,y\n")
+    np.savetxt(buf, np.asarray(samples, dtype=np.float64), delimiter=",", fmt="%.6g")
+    return buf.getvalue().encode()
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def describe(settings: Settings) -> str:
+    """One line naming the settings, for captions."""
+    d = asdict(settings)
+    fourier = f"Fourier features at scale {d['fourier_scale']:g}" if d["fourier"] else "no Fourier features"
+    return (f"width {d['hidden']}, depth {d['depth']}, {fourier}, {d['schedule']} schedule with T = {d['T']:,}, "
+            f"{d['seconds']} s, seed {d['seed']}")
