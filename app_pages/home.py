@@ -91,9 +91,8 @@ st.subheader("Map of the site")
 st.markdown(
     "Each page pairs a short argument with plots you can break by moving a slider."
 )
-built, coming = st.columns(2, gap="large")
-with built:
-    st.markdown("**Ready now**")
+left, right = st.columns(2, gap="large")
+with left:
     st.page_link("app_pages/diffusion_process.py", label="The diffusion process", icon=":material/arrow_forward:")
     st.caption("Forward noising and the ideal drift field; reverse trajectories; the ablation "
                "ladder from no time input to Fourier features to a gentler schedule, with live "
@@ -106,6 +105,7 @@ with built:
     st.caption("The learned score against the exact one; gradient ascent, Adam, Langevin and "
                "annealed Langevin on the same field, and why the noise matters; denoising score "
                "matching in one picture; SDE and ODE paths.")
+with right:
     st.page_link("app_pages/spectral_bands.py", label="Spectral bands", icon=":material/arrow_forward:")
     st.caption("Power spectra of photographs (yours too) and of noise; the frequency where they meet as "
                "t moves, under each schedule; the Wiener filter; a reverse run that settles coarse "
@@ -113,9 +113,9 @@ with built:
     st.page_link("app_pages/sampling_optimization.py", label="Sampling as optimization",
                  icon=":material/arrow_forward:")
     st.caption("Compute against quality for DDPM, DDIM, Euler and Heun, measured live, with the exact "
-               "score as the limit on the ring.")
-with coming:
-    st.markdown("**Coming soon**")
-    st.markdown(
-        "- **Playground**: bring your own points, train, sample, download."
-    )
+               "score as the limit on the ring; DDIM as gradient descent on a smoothed distance to the "
+               "data, and a momentum that buys quality at few steps.")
+    st.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
+    st.caption("Your own points (a CSV, a typed word or a built-in set): train a diffusion model on them "
+               "live, watch it sample, download the samples and the weights. Every setting is in the "
+               "address, to share as a link.")

@@ -15,14 +15,13 @@ import streamlit as st
 
 import app_cache
 import app_training
-from diffusion_core import background, datasets, inputs, playground, plots, samplers
+from diffusion_core import background, datasets, inputs, playground, plots, samplers, schedules
 
 SOURCES = {"builtin": "A built-in set", "csv": "Upload a CSV", "word": "Type a word"}
-SET_LABELS = {"dino": "Dino (Datasaurus, 142 points)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
+SET_LABELS = {"dino": "Dino (Datasaurus)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
               "two_gaussians": "Two Gaussians", "swissroll": "Swiss roll", "checkerboard": "Checkerboard"}
-SCHEDULE_LABELS = {"linear": "linear (Ho et al. 2020)", "cosine": "cosine (Nichol & Dhariwal 2021)",
-                   "gentle": "gentle (ends at ᾱ_T = 0.6)"}
-SAMPLER_LABELS = {"ddpm": "DDPM", "ddim": "DDIM", "euler": "Euler (ODE)", "heun": "Heun (ODE)"}
+# option labels are what the address holds (bind="query-params" writes the shown label), so they stay short
+SAMPLER_LABELS = {"ddpm": "DDPM", "ddim": "DDIM", "euler": "Euler", "heun": "Heun"}
 DEFAULTS = playground.Settings()
 URL = {"bind": "query-params"}
 
@@ -46,8 +45,11 @@ def settings_panel() -> playground.Settings:
     c1, c2, c3, c4 = st.columns(4)
     hidden = c1.select_slider("Width (units per layer)", playground.WIDTHS, value=DEFAULTS.hidden, key="width", **URL)
     depth = c2.select_slider("Depth (layers)", playground.DEPTHS, value=DEFAULTS.depth, key="depth", **URL)
-    schedule = c3.selectbox("Noise schedule", tuple(SCHEDULE_LABELS), format_func=SCHEDULE_LABELS.get,
-                            index=tuple(SCHEDULE_LABELS).index(DEFAULTS.schedule), key="schedule", **URL)
+    schedule = c3.selectbox("Noise schedule", schedules.NAMES, index=schedules.NAMES.index(DEFAULTS.schedule),
+                            key="schedule", **URL,
+                            help="linear: Ho et al. 2020; cosine: Nichol and Dhariwal 2021; gentle: stops at "
+                                 f"ᾱ_T = {schedules.GENTLE_ALPHA_BAR_T:g}, so the data is never fully drowned "
+                                 "(see The diffusion process).")
     T = c4.select_slider("Diffusion steps T", playground.T_CHOICES, value=DEFAULTS.T, key="T", **URL)
     c1, c2, c3, c4 = st.columns(4)
     fourier = c1.toggle("Fourier features", value=DEFAULTS.fourier, key="fourier", **URL,
@@ -139,7 +141,7 @@ def training_section(settings: playground.Settings) -> None:
     data: playground.TrainingData = st.session_state.pg_data
     bg: background.Background | None = st.session_state.get("pg_training")
     c_train, c_stop, c_note = st.columns([1, 1, 4], vertical_alignment="center")
-    if c_train.button("Train", type="primary", icon=":material/model_training:", disabled=bg is not None,
+    if c_train.button("Train", type="primary", icon=":material/model_training:", disabled=bg is not None, key="pg_train",
                       help=f"Train a new model on the data above for {settings.seconds} s."):
         st.session_state.pg_training = app_training.start_background(
             playground.train_job, data.points, dataclasses.asdict(settings), data.jitter, seconds=settings.seconds)
@@ -147,7 +149,8 @@ def training_section(settings: playground.Settings) -> None:
         st.session_state.pop("pg_notice", None)
         bg = st.session_state.pg_training
     if bg is not None:
-        if c_stop.button("Stop", icon=":material/stop:", help="Stop this training; the previous model stays."):
+        if c_stop.button("Stop", icon=":material/stop:", key="pg_stop",
+                         help="Stop this training; the previous model stays."):
             bg.stop()
         spec_settings, spec_data = st.session_state.pg_training_spec
         changed = spec_settings != settings or (spec_data.label, len(spec_data.points)) != (data.label, len(data.points))
@@ -165,7 +168,9 @@ def sampling_section(model: dict) -> None:
     choices = playground.step_choices(T)
     c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
     sampler = c1.radio("Sampler", samplers.NAMES, format_func=SAMPLER_LABELS.get, horizontal=True,
-                       index=samplers.NAMES.index("ddim"), key="sampler", **URL)
+                       index=samplers.NAMES.index("ddim"), key="sampler", **URL,
+                       help="DDPM adds fresh noise at every step; DDIM, Euler and Heun follow the probability-flow "
+                            "ODE (Heun spends two network evaluations per step). See Sampling as optimization.")
     steps = c2.select_slider("Sampling steps", choices, value=50 if 50 in choices else T, key="steps", **URL)
     n = c3.selectbox("Samples", playground.SAMPLE_COUNTS, index=playground.SAMPLE_COUNTS.index(1000), key="n", **URL)
     seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
@@ -182,14 +187,16 @@ def sampling_section(model: dict) -> None:
     with right:
         if quality is not None:
             ed = quality.energy_distance
-            st.metric("Energy distance to the training data", "< 0.001" if ed < 0.001 else f"{ed:.4f}",
-                      help="0 when the samples are distributed like the training points, measured in the "
-                           "standardised frame so that it compares across data sets. Below about 0.001 it is "
-                           "within the estimate's noise. On the dino it is the project's yardstick (against "
-                           "5,000 fresh jittered points; the bar for a good model is 0.003).")
-            st.metric("Mean distance to the nearest training point", f"{quality.sample_to_data:.3f}",
-                      help="Small means on the data; near 0 with a small training set can mean copying "
-                           "(see Means and modes).")
+            st.metric("Energy distance", "< 0.001" if ed < 0.001 else f"{ed:.4f}",
+                      help="Energy distance of the samples to the training data: 0 when they are distributed "
+                           "alike. Measured in the standardised frame, so it compares across data sets; below "
+                           "about 0.001 it is within the estimate's noise. On the dino it is the project's "
+                           "yardstick, against 5,000 fresh jittered points; the bar for a good model, 0.003, is "
+                           "measured with DDPM over all T steps.")
+            st.metric("Distance to nearest point", f"{quality.sample_to_data:.3f}",
+                      help="Mean distance from a sample to its nearest training point, standardised frame. Small "
+                           "means on the data; near 0 with a small training set can mean copying (see Means and "
+                           "modes).")
         samples = frame.to_data(run.samples)
         st.download_button("Download samples (CSV)", playground.samples_csv(samples), file_name="samples.csv",
                            mime="text/csv", icon=":material/download:", on_click="ignore")

@@ -103,4 +103,4 @@ class Background:
             finally:
                 records.close()  # stops the job in the worker when this thread stops early
                 self._on_event(f"background training ended ({self.status}) after "
-                               f"{self.last.step if self.last else 0} steps")
+                               f"{getattr(self.last, 'step', len(self.records))} steps")

@@ -693,16 +693,17 @@ def animated_run(states, labels: Sequence[str], data=None, *, title: str, height
                             "fromcurrent": True, "mode": "immediate"}]}
     pause = {"label": "❚❚ Pause", "method": "animate",
              "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
-    layout = _layout(title, height, margin={"l": 60, "r": 20, "t": 60, "b": 150},
+    layout = _layout(title, height, margin={"l": 60, "r": 20, "t": 90, "b": 150},
                      xaxis={"title": {"text": "x"}, "range": xr, "zeroline": False, "constrain": "domain"},
                      yaxis={"title": {"text": "y"}, "range": yr, "zeroline": False, "constrain": "domain",
                             "scaleanchor": "x", "scaleratio": 1},
-                     updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.2,
-                                   "xanchor": "left", "yanchor": "top", "buttons": [play, pause]}],
-                     sliders=[{"active": len(run) - 1, "steps": steps, "x": 0.22, "y": -0.14, "len": 0.78,
+                     updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 1.02,
+                                   "xanchor": "left", "yanchor": "bottom", "buttons": [play, pause]}],
+                     sliders=[{"active": len(run) - 1, "steps": steps, "x": 0.0, "y": -0.14, "len": 1.0,
                                "xanchor": "left", "yanchor": "top", "currentvalue": {"prefix": "shown: "},
                                "pad": {"t": 10}}])
-    layout["legend"] = {**layout["legend"], "y": -0.42}
+    layout["title"]["y"], layout["title"]["yanchor"] = 0.98, "top"
+    layout["legend"] = {**layout["legend"], "y": -0.45}
     return go.Figure(data=base + [moving(len(run) - 1)], layout=layout, frames=frames)
 
 

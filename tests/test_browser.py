@@ -131,3 +131,52 @@ def test_an_address_that_is_no_page_gets_a_notice_not_an_exception(server, page)
     assert page.locator(browser.EXCEPTION).count() == 0
     # Streamlit logs its notice to the console as an error; anything else is a real one
     assert not [e for e in errors if "nonsense" not in e and "does not seem to exist" not in e], errors
+
+
+def _slider_value(page, key: str) -> str:
+    return page.locator(f".st-key-{key} input[type='range']").first.get_attribute("aria-valuetext")
+
+
+def test_playground_settings_live_in_the_address(server, page):
+    """A shared link sets the controls; moving a control writes it into the address."""
+    errors = browser.watch_errors(page)
+    page.goto(server + "/playground?width=128&depth=2&budget=5&data=Type+a+word&word=dino")
+    browser.wait_idle(page)
+    assert _slider_value(page, "width") == "128" and _slider_value(page, "depth") == "2"
+    assert _slider_value(page, "budget") == "5"
+    assert page.locator(".st-key-word input").input_value() == "dino"
+    assert any("the word 'dino'" in t for t in page.locator(".gtitle").all_text_contents())
+    thumb = page.locator(".st-key-T input[type='range']").first
+    thumb.focus()
+    thumb.press("Home")
+    browser.wait_rerun(page)
+    assert "T=20" in page.url and "width=128" in page.url, page.url
+    assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
+
+
+def test_playground_training_survives_moving_controls_and_ends_with_a_model(server, page):
+    """A 5 s training: while it runs, move a setting and a sampling control; the progress goes on, and the
+    new model replaces the shipped one at the end."""
+    errors = browser.watch_errors(page)
+    page.goto(server + "/playground?budget=5")
+    browser.wait_idle(page)
+    page.locator(".st-key-pg_train button:visible").click()
+    bar = page.locator("[data-testid='stProgress']")
+    bar.first.wait_for(timeout=60_000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stProgress]')]"
+                           ".some(e => /step [1-9]/.test(e.innerText))", timeout=30_000)
+    first = bar.first.inner_text()
+    thumb = page.locator(".st-key-width input[type='range']").first
+    thumb.focus()
+    thumb.press("ArrowRight")  # a full rerun in the middle of the training
+    page.locator(".st-key-sampler [data-testid='stRadioOption']").nth(0).click()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stAlert]')]"
+                           ".some(e => e.innerText.includes('Trained for 5 s'))", timeout=60_000)
+    browser.wait_idle(page)
+    assert "step" in first
+    assert page.get_by_text("Your changes since apply to the next training").count() == 0  # it is over
+    assert any(t.startswith("Training loss of this model") for t in page.locator(".gtitle").all_text_contents())
+    assert page.locator(".st-key-pg_train button:visible").is_enabled()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "playground_trained.png"), full_page=True)
+    assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors

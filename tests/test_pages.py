@@ -18,6 +18,7 @@ APP = str(ROOT / "app.py")
 HOME, PROCESS, MODES = "app_pages/home.py", "app_pages/diffusion_process.py", "app_pages/means_and_modes.py"
 SCORES, SPECTRA = "app_pages/score_fields.py", "app_pages/spectral_bands.py"
 OPTIMIZATION = "app_pages/sampling_optimization.py"
+PLAYGROUND = "app_pages/playground.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
 
 
@@ -88,11 +89,9 @@ def test_home_renders(home):
     assert_figures_labelled(home)
     text = " ".join(m.value for m in home.markdown)
     assert "compute for quality" in text
-    for coming in ("Playground",):
-        assert coming in text
     links = [link.label for link in home.get("page_link")]
     assert links == ["The diffusion process", "Means and modes", "Score fields", "Spectral bands",
-                     "Sampling as optimization"], links
+                     "Sampling as optimization", "Playground"], links
     assert any("sqrt" in latex.value for latex in home.latex)
 
 
@@ -551,6 +550,214 @@ def test_optimization_descent_section_at_the_slider_ends(steps, gamma):
     claim = next(m.value for m in at.markdown if m.value.startswith(f"**Measured at {steps} steps.**"))
     assert f"{max(net[0], 1e-4):.4f} with plain DDIM" in claim or net[0] < 1e-4
     assert f"γ = {gamma:g}" in claim
+
+
+# ---------------------------------------------------------------- playground
+
+@pytest.fixture
+def playground_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(PLAYGROUND).run()
+    return at
+
+
+def data_title(at: AppTest) -> str:
+    return next(t for t in charts(at) if t.startswith("Training data:"))
+
+
+def test_playground_starts_with_the_dino_and_the_shipped_model(playground_page):
+    at = playground_page
+    assert_clean(at)
+    assert at.title[0].value == "Playground"
+    assert_figures_labelled(at)
+    assert data_title(at) == "Training data: Dino (Datasaurus) (142 points)"
+    assert "DDIM, 50 steps, from noise to samples" in charts(at)
+    assert metric_labels(at) == ["Energy distance", "Distance to nearest point"]
+    assert len(at.get("download_button")) == 2
+    assert any("shipped dino model" in c.value for c in at.caption)
+
+
+def test_playground_a_shared_link_sets_every_setting_and_a_bad_value_is_ignored():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    link = {"width": "128", "depth": "2", "schedule": "gentle", "T": "50", "fourier": "false", "scale": "8.0",
+            "budget": "5", "seed": "42", "sampler": "Heun", "steps": "20", "n": "250", "sample_seed": "3",
+            "data": "Type a word", "word": "dino"}
+    for key, value in link.items():
+        at.query_params[key] = value
+    at.switch_page(PLAYGROUND).run()
+    assert_clean(at)
+    assert (at.select_slider(key="width").value, at.select_slider(key="depth").value) == (128, 2)
+    assert (at.selectbox(key="schedule").value, at.select_slider(key="T").value) == ("gentle", 50)
+    assert (at.toggle(key="fourier").value, at.select_slider(key="scale").value) == (False, 8.0)
+    assert (at.select_slider(key="budget").value, at.number_input(key="seed").value) == (5, 42)
+    assert (at.radio(key="sampler").value, at.select_slider(key="steps").value) == ("heun", 20)
+    assert (at.selectbox(key="n").value, at.number_input(key="sample_seed").value) == (250, 3)
+    assert data_title(at) == "Training data: the word 'dino' (2,000 points)"
+    bad = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    bad.query_params["width"] = "999"
+    bad.query_params["schedule"] = "sigmoid"
+    bad.switch_page(PLAYGROUND).run()
+    assert_clean(bad)
+    assert (bad.select_slider(key="width").value, bad.selectbox(key="schedule").value) == (64, "cosine")
+
+
+def test_playground_every_slider_end_and_option(playground_page):
+    at = playground_page
+    for key in ("width", "depth", "T", "scale", "budget", "steps"):
+        slider = at.select_slider(key=key)
+        for value in (slider.options[-1], slider.options[0]):
+            slider.set_value(value).run()
+            assert_clean(at)
+            slider = at.select_slider(key=key)
+    for schedule in ("linear", "gentle", "cosine"):
+        at.selectbox(key="schedule").set_value(schedule).run()
+        assert_clean(at)
+    at.toggle(key="fourier").set_value(False).run()
+    assert at.select_slider(key="scale").disabled
+    for sampler in ("ddpm", "euler", "heun", "ddim"):
+        at.radio(key="sampler").set_value(sampler).run()
+        assert_clean(at)
+    for n in (250, 5000):
+        at.selectbox(key="n").set_value(n).run()
+        assert_clean(at)
+    at.number_input(key="sample_seed").set_value(9999).run()
+    at.number_input(key="seed").set_value(9999).run()
+    assert_clean(at)
+    assert_figures_labelled(at)
+
+
+def test_playground_built_in_sets_and_words(playground_page):
+    at = playground_page
+    for name in ("moons", "ring8", "two_gaussians", "swissroll", "checkerboard", "dino"):
+        at.selectbox(key="set").set_value(name).run()
+        assert_clean(at)
+    at.radio(key="data").set_value("word").run()
+    assert_clean(at)
+    assert data_title(at) == "Training data: the word 'hello' (2,000 points)"
+    for word, message in (("", "The text is empty"), ("\u200b\u200b", "no visible characters"),
+                          ("é", "not in the font")):
+        at.text_input(key="word").set_value(word).run()
+        assert not at.exception
+        assert [w.value for w in at.warning] and message in at.warning[0].value, [w.value for w in at.warning]
+        assert data_title(at) == "Training data: the word 'hello' (2,000 points)", "a bad word changed the data"
+    at.text_input(key="word").set_value("GD").run()
+    assert_clean(at)
+    assert data_title(at) == "Training data: the word 'GD' (2,000 points)"
+
+
+def _csv_upload(at: AppTest, name: str, content: bytes) -> None:
+    at.get("file_uploader")[0].set_value((name, content, "text/csv")).run()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"x,y\n1,2\nten,3\n", "Row 3, column 1"),
+    (b"x,y\n1,2\nnan,3\n", "not a finite number"),
+    (b"1\n2\n3\n", "only one column"),
+    (b"", "empty"),
+    (b"1,2\n" * 100_001, "100,000"),
+    (b"\x00garbage\xff" * 64, "not UTF-8 text"),
+])
+def test_playground_a_bad_csv_gets_one_message_and_changes_nothing(playground_page, content, message):
+    at = playground_page
+    at.radio(key="data").set_value("csv").run()
+    assert any("Choose a file" in i.value for i in at.info)
+    _csv_upload(at, "points.csv", b"x,y\n" + b"".join(f"{i},{i % 7}\n".encode() for i in range(50)))
+    assert_clean(at)
+    assert data_title(at) == "Training data: points.csv (50 points)"
+    _csv_upload(at, "bad.csv", content)
+    assert not at.exception
+    assert len(at.warning) == 1 and message in at.warning[0].value, [w.value for w in at.warning]
+    assert data_title(at) == "Training data: points.csv (50 points)", "a bad file changed the data"
+    assert "DDIM, 50 steps, from noise to samples" in charts(at), "a bad file cost the model"
+
+
+def test_playground_loading_weights_good_and_bad(playground_page):
+    import io
+
+    from diffusion_core import models, playground
+
+    at = playground_page
+    net = models.EpsMLP(playground.Settings(hidden=16, depth=1, T=50, schedule="linear").model_config()).eval()
+    blob = playground.checkpoint_bytes(net, playground.Frame((5.0, 5.0), 2.0), {"data": "mine.csv"})
+    weights = at.get("file_uploader")[-1]
+    weights.set_value(("broken.pt", b"\x00garbage\xff" * 64, "application/octet-stream")).run()
+    assert not at.exception and len(at.warning) == 1 and "not a Grokking Diffusion checkpoint" in at.warning[0].value
+    assert any("shipped dino model" in c.value for c in at.caption), "a bad file replaced the model"
+    at.get("file_uploader")[-1].set_value(("mine.pt", blob, "application/octet-stream")).run()
+    assert_clean(at)
+    assert any("Model trained on mine.csv (width 16, depth 1" in c.value for c in at.caption)
+    assert at.select_slider(key="steps").options[-1] == "50", "the step choices follow the loaded model's T"
+    assert metric_labels(at) == [], "no training data is known for a loaded model"
+    buf = io.BytesIO()
+    models.save_checkpoint(models.EpsMLP(models.ModelConfig(hidden=100)), buf)
+    at.get("file_uploader")[-1].set_value(("odd.pt", buf.getvalue(), "application/octet-stream")).run()
+    assert_clean(at)
+    assert any("settings this page does not offer" in c.value for c in at.caption)
+
+
+def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_page):
+    """Train for 5 s; in the middle, move a control (a full rerun): the same training goes on and its
+    records keep growing; at the end the new model is sampled and its loss curve drawn."""
+    import time
+
+    at = playground_page
+    at.select_slider(key="budget").set_value(5).run()
+    at.button(key="pg_train").click().run()
+    assert_clean(at)
+    training = at.session_state["pg_training"]
+    deadline = time.monotonic() + 60
+    while not training.records:
+        assert time.monotonic() < deadline, "the training never started"
+        time.sleep(0.2)
+    seen = len(training.records)
+    at.select_slider(key="width").set_value(128).run()  # a change in the middle of the training
+    assert_clean(at)
+    assert at.session_state["pg_training"] is training, "the rerun replaced or dropped the training"
+    assert any("Your changes since apply to the next training" in c.value for c in at.caption)
+    while "pg_training" in at.session_state:
+        assert time.monotonic() < deadline, "the training never ended"
+        time.sleep(0.5)
+        at.run()
+    assert_clean(at)
+    assert len(training.records) > seen
+    assert [s.value for s in at.success] == [f"Trained for 5 s: {training.last.step:,} steps on Dino (Datasaurus)."]
+    assert "Training loss of this model (Dino (Datasaurus))" in charts(at)
+    assert any("width 64, depth 3" in c.value for c in at.caption), "the model records the settings it trained with"
+
+
+
+def test_playground_a_reader_waits_in_line_sees_it_and_can_stop(playground_page):
+    """Another reader's training holds the CPU: this one waits and says so; once it trains, Stop ends it and
+    the shipped model stays."""
+    import time
+
+    import app_cache
+
+    at = playground_page
+    other = app_cache.training_line().join()  # someone else's training has the turn
+    try:
+        at.button(key="pg_train").click().run()
+        training = at.session_state["pg_training"]
+        deadline = time.monotonic() + 30
+        while training.ahead != 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        at.run()
+        assert any("Waiting for the CPU: 1 live training ahead of yours" in i.value for i in at.info)
+    finally:
+        other.leave()
+    while not training.records:
+        assert time.monotonic() < deadline, "the training never started after the line cleared"
+        time.sleep(0.1)
+    at.button(key="pg_stop").click().run()
+    while "pg_training" in at.session_state:
+        assert time.monotonic() < deadline, "the training never stopped"
+        time.sleep(0.2)
+        at.run()
+    assert_clean(at)
+    assert any("The training was stopped; the previous model is kept." in i.value for i in at.info)
+    assert any("shipped dino model" in c.value for c in at.caption)
+    assert len(app_cache.training_line()) == 0
 
 
 # ---------------------------------------------------------------- structure

@@ -1,0 +1,161 @@
+"""The Playground's core: settings, the reader's data and its frame, training as a worker job, checkpoints,
+sampling runs; and the bar: the default settings train the dino to the project's quality bar in their budget."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from diffusion_core import datasets, inputs, metrics, models, playground, samplers, training
+
+RNG = np.random.default_rng(0)
+
+
+def run_job(job):
+    """Drive a job generator to its end: (records, returned value)."""
+    records = []
+    while True:
+        try:
+            records.append(next(job))
+        except StopIteration as done:
+            return records, done.value
+
+
+def test_the_default_settings_build_the_projects_reference_model():
+    assert playground.Settings().model_config() == models.ModelConfig()
+    assert playground.settings_of(models.ModelConfig()) == playground.Settings()
+    no_fourier = playground.Settings(fourier=False, hidden=16, depth=1, schedule="gentle", T=50, seed=7)
+    assert no_fourier.model_config().fourier_features == 0
+    assert playground.settings_of(no_fourier.model_config(), seconds=10) == no_fourier
+    assert playground.settings_of(models.ModelConfig(hidden=100)) is None, "a width the page does not offer"
+
+
+@pytest.mark.parametrize("bad", [{"hidden": 100}, {"depth": 0}, {"fourier_scale": 3.0}, {"T": 7}, {"seconds": 1000},
+                                 {"schedule": "sigmoid"}, {"seed": -1}, {"seed": 10_000}, {"seed": 1.5}])
+def test_settings_outside_the_offered_choices_are_refused(bad):
+    with pytest.raises(ValueError):
+        playground.Settings(**bad)
+
+
+def test_standardising_centres_and_scales_and_the_frame_maps_back():
+    raw = RNG.normal(size=(500, 2)) * [3.0, 0.5] + [100.0, -20.0]
+    data = playground.standardise(raw, "raw")
+    np.testing.assert_allclose(data.points.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(np.sqrt((data.points.astype(np.float64) ** 2).mean()), 1, rtol=1e-5)
+    np.testing.assert_allclose(data.in_data_units(), raw, rtol=1e-5, atol=1e-4)
+    assert data.jitter == 0.0
+
+
+def test_a_csv_round_trips_through_the_samples_download():
+    raw = RNG.normal(size=(300, 2)) * 7 + 3
+    csv = playground.samples_csv(raw)
+    assert csv.startswith(b"x,y\n") and csv.count(b"\n") == 301
+    data = playground.from_csv(csv, "mine.csv")
+    assert data.label == "mine.csv" and data.points.shape == (300, 2)
+    np.testing.assert_allclose(data.in_data_units(), raw, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"x,y\n1,2\nhello,3\n", "Row 3, column 1"),
+    (b"1,2\nnan,3\n", "not a finite number"),
+    (b"1\n2\n3\n", "only one column"),
+    (b"", "empty"),
+    (b"x,y\n" + b"1,2\n" * 100_001, "100,000"),
+])
+def test_a_bad_csv_gets_one_plain_sentence(content, message):
+    with pytest.raises(inputs.InputError, match=message):
+        playground.from_csv(content, "bad.csv")
+
+
+def test_a_word_becomes_a_standardised_cloud_of_its_ink_and_a_bad_word_a_message():
+    data = playground.from_word("  hi  ")
+    assert data.points.shape == (playground.TEXT_POINTS, 2) and data.label == "the word 'hi'"
+    np.testing.assert_allclose(data.points.mean(0), 0, atol=1e-4)
+    for word, message in (("", "empty"), ("   ", "empty"), ("\u200b\u200b", "no visible characters")):
+        with pytest.raises(inputs.InputError, match=message):
+            playground.from_word(word)
+
+
+def test_a_word_whose_glyphs_have_no_ink_gets_a_message(monkeypatch):
+    """A font that draws nothing (Pillow's fallback for a missing glyph can be blank)."""
+    from PIL import ImageDraw
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", lambda self, *a, **k: None)
+    with pytest.raises(inputs.InputError, match="draws nothing visible"):
+        playground.from_word("ink")
+
+
+def test_the_built_in_sets_are_the_training_sets_of_the_shipped_models():
+    dino = playground.built_in("dino")
+    torch.testing.assert_close(torch.from_numpy(dino.points), datasets.load("dino"))
+    assert dino.jitter == datasets.DINO_JITTER and dino.frame == playground.Frame()
+    assert playground.built_in("moons").points.shape == (datasets.TRAINING_N, 2)
+
+
+def test_training_is_a_worker_job_whose_weights_rebuild_the_network():
+    settings = playground.Settings(hidden=16, depth=1, T=50, schedule="linear", seed=3)
+    points = datasets.load("moons", 200).numpy()
+    records, state = run_job(playground.train_job(points, vars(settings).copy(), 0.0, seconds=0.5))
+    assert records and isinstance(records[-1], training.TrainRecord) and records[-1].fraction == 1.0
+    net = playground.build(settings, state)
+    assert net.config == settings.model_config() and not net.training
+    x = torch.randn(8, 2)
+    expected = models.EpsMLP(settings.model_config())
+    expected.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    torch.testing.assert_close(net(x, torch.tensor([3])), expected.eval()(x, torch.tensor([3])))
+
+
+def test_a_checkpoint_keeps_weights_and_frame_and_a_damaged_frame_is_refused():
+    net = models.EpsMLP(playground.Settings(hidden=32, depth=2).model_config()).eval()
+    frame = playground.Frame((12.5, -3.0), 4.25)
+    blob = playground.checkpoint_bytes(net, frame, {"data": "mine.csv"})
+    loaded, got_frame, meta = playground.from_checkpoint(blob)
+    assert got_frame == frame and meta["data"] == "mine.csv"
+    x = torch.randn(5, 2)
+    torch.testing.assert_close(loaded(x, torch.tensor([10])), net(x, torch.tensor([10])))
+    buf = io.BytesIO()
+    models.save_checkpoint(net, buf, {"centre": [1.0], "scale": 2.0})
+    with pytest.raises(inputs.InputError, match="frame"):
+        playground.from_checkpoint(buf.getvalue())
+    with pytest.raises(inputs.InputError, match="not a Grokking Diffusion checkpoint"):
+        playground.from_checkpoint(b"\x00garbage" * 64)
+
+
+def test_a_shipped_checkpoint_without_a_frame_loads_in_the_canonical_frame():
+    from diffusion_core import pretrained
+
+    _, got_frame, _ = playground.from_checkpoint(pretrained.path("dino").read_bytes())
+    assert got_frame == playground.Frame()
+
+
+@pytest.mark.parametrize("sampler, steps", [("ddim", 50), ("ddpm", 7), ("heun", 3)])
+def test_a_sampling_run_keeps_a_few_states_from_the_prior_to_the_samples(sampler, steps):
+    net = models.EpsMLP(playground.Settings(hidden=16, depth=1, T=50).model_config()).eval()
+    run = playground.sample_run(net, 64, sampler, steps, seed=5, max_frames=10)
+    assert run.states.shape[0] == min(steps, 10) + 1 and len(run.labels) == run.states.shape[0]
+    assert run.labels[0] == "start: pure noise" and run.labels[-1] == f"step {steps} of {steps}"
+    prior = samplers.prior(64, 2, torch.Generator().manual_seed(5))
+    np.testing.assert_array_equal(run.states[0], prior.numpy())
+    ref = samplers.sample(models.NetDenoiser(net), 64, sampler=sampler, steps=steps, seed=5)
+    np.testing.assert_allclose(run.samples, ref.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_step_choices_end_at_T():
+    assert playground.step_choices(50) == (1, 2, 5, 10, 20, 50)
+    assert playground.step_choices(1000)[-1] == 1000 and playground.step_choices(20) == (1, 2, 5, 10, 20)
+
+
+def test_the_default_settings_reach_the_quality_bar_on_the_dino_within_their_budget():
+    """The issue's bar: from scratch, default settings, the default budget; then the foundation's yardstick
+    (1,000 DDPM samples over all T steps: ED <= 0.003, s2d <= 0.042)."""
+    settings = playground.Settings()
+    data = playground.built_in("dino")
+    records, state = run_job(playground.train_job(data.points, vars(settings).copy(), data.jitter,
+                                                  seconds=settings.seconds))
+    assert records[-1].elapsed <= settings.seconds + 1.0
+    x = samplers.sample(models.NetDenoiser(playground.build(settings, state)), 1000, sampler="ddpm", seed=1)
+    q = metrics.dino_quality(x, seed=1)
+    print(f"default Playground run: {records[-1].step} steps in {records[-1].elapsed:.1f} s, "
+          f"ED {q.energy_distance:.4f}, s2d {q.sample_to_data:.3f}")
+    assert q.energy_distance <= 0.003 and q.sample_to_data <= 0.042, q
