@@ -163,6 +163,20 @@ st.markdown(
     "nothing left to buy."
 )
 descent_section()
+st.header("3. Where this fits")
+st.markdown(
+    "Training is paid once; sampling is paid per sample, and each of the two sections above is a way to "
+    "spend that compute better. The steps are the same object seen three ways: a step towards the current "
+    "posterior mean (Means and modes), a step along the score (Score fields, where Langevin's added noise is "
+    "what DDPM keeps and DDIM drops), and here a step of gradient descent on a distance to the data that "
+    "sharpens as the noise falls. Deterministic samplers follow a smooth path, which is why a higher-order "
+    "solver or a momentum term can take fewer, longer steps; the Playground lets you try every sampler on a "
+    "model you train yourself."
+)
+c1, c2, c3 = st.columns(3)
+c1.page_link("app_pages/means_and_modes.py", label="Means and modes", icon=":material/arrow_forward:")
+c2.page_link("app_pages/score_fields.py", label="Score fields", icon=":material/arrow_forward:")
+c3.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
 st.divider()
 st.caption(
     "References. J. Ho, A. Jain, P. Abbeel, DDPM (2020). J. Song, C. Meng, S. Ermon, DDIM (2021). Y. Song et al., "

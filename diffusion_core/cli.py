@@ -353,6 +353,42 @@ def cmd_bench_optimization(args) -> None:
                                                 for s in steps_options}}))
 
 
+def cmd_bench_playground(args) -> None:
+    """Print one JSON object for the Playground: what its default settings train in their budget on the
+    dino and how good that is (the project's bar: ED <= 0.003, s2d <= 0.042, 1,000 DDPM samples over all
+    T steps); and the seconds and bytes behind the sampling view, at its defaults and at its largest."""
+    from . import playground, plots
+
+    settings = playground.Settings()
+    data = playground.built_in("dino")
+    records: list = []
+    job = playground.train_job(data.points, vars(settings).copy(), data.jitter, seconds=settings.seconds)
+    state = pretrained._run_job(job, on_record=records.append)
+    net = playground.build(settings, state)
+    x = samplers.sample(models.NetDenoiser(net), 1000, sampler="ddpm", seed=1)
+    q = metrics.dino_quality(x, seed=1)
+    shipped = pretrained.load("dino")[0]
+    points = data.in_data_units()
+
+    def view(sampler, steps, n):
+        run = playground.sample_run(shipped, n, sampler, steps)
+        fig = plots.animated_run(run.states, run.labels, points, title="bench")
+        return len(fig.to_json())
+
+    sizes = {}
+    result = {"threads": torch.get_num_threads(), "repeats": args.repeats,
+              "default_training": {"seconds": settings.seconds, "steps": records[-1].step if records else 0,
+                                   "ed": round(q.energy_distance, 5), "s2d": round(q.sample_to_data, 4),
+                                   "bar": {"ed": 0.003, "s2d": 0.042}},
+              "sampling_view_seconds": {}, "sampling_view_bytes": {}}
+    for name, (sampler, steps, n) in {"default (ddim, 50 steps, 1000 samples)": ("ddim", 50, 1000),
+                                      "largest (ddpm, 1000 steps, 5000 samples)": ("ddpm", 1000, 5000)}.items():
+        result["sampling_view_seconds"][name] = _median_seconds(
+            lambda: sizes.__setitem__(name, view(sampler, steps, n)), args.repeats)
+        result["sampling_view_bytes"][name] = sizes[name]
+    print(json.dumps(result))
+
+
 def cmd_pretrain(args) -> None:
     for name in args.only or list(pretrained.ALL):
         meta = pretrained.remake(name, on_record=_progress)
@@ -411,6 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench-optimization", help="print the seconds the compute-vs-quality curves take")
     s.add_argument("--repeats", type=_positive_int, default=1)
     s.set_defaults(run=cmd_bench_optimization)
+
+    s = sub.add_parser("bench-playground", help="print what the Playground's defaults train and how fast it samples")
+    s.add_argument("--repeats", type=_positive_int, default=1)
+    s.set_defaults(run=cmd_bench_playground)
 
     s = sub.add_parser("pretrain", help="remake the shipped weights deterministically")
     s.add_argument("--only", nargs="*", choices=list(pretrained.ALL), default=None)

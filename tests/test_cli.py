@@ -147,3 +147,13 @@ def test_a_text_file_as_checkpoint_is_a_clear_error(tmp_path):
     (tmp_path / "notes.pt").write_text("hello")
     r = cli("sample", "--checkpoint", tmp_path / "notes.pt", "--out", tmp_path / "x.npy")
     assert r.returncode == 2 and "not a valid checkpoint" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bench_playground_prints_the_default_training_and_the_sampling_view():
+    r = cli("bench-playground")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    training = out["default_training"]
+    assert training["seconds"] == 10 and training["steps"] > 0 and training["bar"] == {"ed": 0.003, "s2d": 0.042}
+    assert len(out["sampling_view_seconds"]) == 2 and all(v > 0 for v in out["sampling_view_seconds"].values())
+    assert all(b > 10_000 for b in out["sampling_view_bytes"].values())
