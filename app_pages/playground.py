@@ -26,9 +26,10 @@ DEFAULTS = playground.Settings()
 URL = {"bind": "query-params"}
 
 
-def label_of(name: str) -> str:
-    """How a data label reads on the page: a built-in set by its title, anything else as it is."""
-    return SET_LABELS.get(name, name)
+def label_of(name: str, source: str | None) -> str:
+    """How a data label reads on the page: a built-in set by its title, anything else (a file name, a word,
+    a loaded checkpoint's record) as it is."""
+    return SET_LABELS.get(name, name) if source == "builtin" else name
 
 
 def shipped_model() -> dict:
@@ -36,7 +37,7 @@ def shipped_model() -> dict:
     net = app_cache.denoiser("dino").net
     data = app_cache.playground_builtin("dino")
     return {"id": "shipped-dino", "net": net, "frame": data.frame, "points": data.points, "label": "dino",
-            "settings": playground.settings_of(net.config), "records": [],
+            "source": "builtin", "settings": playground.settings_of(net.config), "timed": False, "records": [],
             "steps": app_cache.model_info("dino").get("steps", 0), "shipped": True}
 
 
@@ -102,13 +103,19 @@ def adopt_finished() -> None:
         settings, data = spec
         net = playground.build(settings, bg.result)
         records = [(r.step, r.loss) for r in bg.records]
+        replaced = st.session_state.get("pg_model", {}).get("loaded")
         st.session_state.pg_model = {"id": uuid.uuid4().hex, "net": net, "frame": data.frame, "points": data.points,
-                                     "label": data.label, "settings": settings, "records": records,
-                                     "steps": bg.last.step if bg.last else 0}
+                                     "label": data.label, "source": data.source, "settings": settings, "timed": True,
+                                     "records": records, "steps": bg.last.step if bg.last else 0}
         st.session_state.pg_notice = ("success", f"Trained for {settings.seconds} s: "
-                                                 f"{records[-1][0] if records else 0:,} steps on {label_of(data.label)}.")
+                                                 f"{records[-1][0] if records else 0:,} steps on {label_of(data.label, data.source)}."
+                                      + (f" It replaces the weights loaded from {replaced}." if replaced else ""))
     elif bg.status == background.FAILED:
         st.session_state.pg_notice = ("warning", f"The training failed ({bg.error}); the previous model is kept.")
+    elif bg.status == background.ABANDONED:
+        st.session_state.pg_notice = ("info", "The training left the line: it waited for the CPU while this page "
+                                              "was closed for a long time. Press Train again; the previous model is "
+                                              "kept.")
     else:
         st.session_state.pg_notice = ("info", "The training was stopped; the previous model is kept.")
 
@@ -136,25 +143,31 @@ def training_progress() -> None:
     st.plotly_chart(plots.loss_curve(steps, losses, title="Training loss, live"), theme=None, key="pg_live_loss")
 
 
+def start_training(settings: playground.Settings, data: playground.TrainingData) -> None:
+    """The Train button's callback: it runs before the page, so the page draws the button disabled at once."""
+    if st.session_state.get("pg_training") is not None:
+        return
+    st.session_state.pg_training = app_training.start_background(
+        playground.train_job, data.points, dataclasses.asdict(settings), data.jitter, seconds=settings.seconds)
+    st.session_state.pg_training_spec = (settings, data)
+    st.session_state.pop("pg_notice", None)
+
+
 def training_section(settings: playground.Settings) -> None:
     adopt_finished()
     data: playground.TrainingData = st.session_state.pg_data
     bg: background.Background | None = st.session_state.get("pg_training")
     c_train, c_stop, c_note = st.columns([1, 1, 4], vertical_alignment="center")
-    if c_train.button("Train", type="primary", icon=":material/model_training:", disabled=bg is not None, key="pg_train",
-                      help=f"Train a new model on the data above for {settings.seconds} s."):
-        st.session_state.pg_training = app_training.start_background(
-            playground.train_job, data.points, dataclasses.asdict(settings), data.jitter, seconds=settings.seconds)
-        st.session_state.pg_training_spec = (settings, data)
-        st.session_state.pop("pg_notice", None)
-        bg = st.session_state.pg_training
+    c_train.button("Train", type="primary", icon=":material/model_training:", disabled=bg is not None, key="pg_train",
+                   help=f"Train a new model on the data above for {settings.seconds} s.", on_click=start_training,
+                   args=(settings, data))
     if bg is not None:
         if c_stop.button("Stop", icon=":material/stop:", key="pg_stop",
                          help="Stop this training; the previous model stays."):
             bg.stop()
         spec_settings, spec_data = st.session_state.pg_training_spec
         changed = spec_settings != settings or (spec_data.label, len(spec_data.points)) != (data.label, len(data.points))
-        c_note.caption(f"Training on {label_of(spec_data.label)} with {playground.describe(spec_settings)}."
+        c_note.caption(f"Training on {label_of(spec_data.label, spec_data.source)} with {playground.describe(spec_settings)}."
                        + (" Your changes since apply to the next training." if changed else ""))
     notice = st.session_state.get("pg_notice")
     if notice is not None:
@@ -175,14 +188,15 @@ def sampling_section(model: dict) -> None:
     n = c3.selectbox("Samples", playground.SAMPLE_COUNTS, index=playground.SAMPLE_COUNTS.index(1000), key="n", **URL)
     seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
     with st.spinner("Sampling..."):
-        yardstick = "dino" if model["label"] == "dino" else "points"
+        yardstick = "dino" if (model.get("source"), model["label"]) == ("builtin", "dino") else "points"
         run, quality = app_cache.playground_run(model["id"], net, model["points"], yardstick, sampler, steps, n,
                                                 int(seed))
     data = None if model["points"] is None else frame.to_data(model["points"][:5000])
     left, right = st.columns([3, 1], gap="medium")
     states = frame.to_data(run.states)
     left.plotly_chart(plots.animated_run(states, run.labels, data,
-                                         title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples"),
+                                         title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples",
+                                         current=f"steps taken (of {steps}; 0 is pure noise): "),
                       theme=None, key="pg_animation")
     with right:
         if quality is not None:
@@ -201,39 +215,41 @@ def sampling_section(model: dict) -> None:
         st.download_button("Download samples (CSV)", playground.samples_csv(samples), file_name="samples.csv",
                            mime="text/csv", icon=":material/download:", on_click="ignore")
         meta = {"data": model["label"], "training_steps": model.get("steps", 0)}
+        if model.get("timed") and model["settings"] is not None:
+            meta["seconds"] = model["settings"].seconds
         st.download_button("Download weights (.pt)", playground.checkpoint_bytes(net, frame, meta),
                            file_name="playground_model.pt", mime="application/octet-stream",
-                           icon=":material/download:", on_click="ignore",
-                                help="A checkpoint you can load here again, or sample with `python -m diffusion_core "
-                                "sample --checkpoint FILE` (in the standardised frame; the file's metadata holds "
-                                "the centre and scale of your data).")
+                           icon=":material/download:", on_click="ignore")
+        st.caption("Load the weights here again (\"Load weights saved earlier\", above), or sample them with `python -m diffusion_core sample "
+                   "--checkpoint FILE` (in the standardised frame; the file's metadata holds your data's centre "
+                   "and scale).")
     if model["records"]:
         steps_, losses = zip(*model["records"])
-        st.plotly_chart(plots.loss_curve(steps_, losses, title=f"Training loss of this model ({label_of(model['label'])})"),
+        st.plotly_chart(plots.loss_curve(steps_, losses, title=f"Training loss of this model ({label_of(model['label'], model.get('source'))})"),
                         theme=None, key="pg_loss")
 
 
 def load_weights() -> None:
-    """A checkpoint downloaded earlier becomes the model; a bad file changes nothing."""
+    """A checkpoint downloaded earlier becomes the model; a bad file changes nothing. Each upload counts once
+    (Streamlit gives every upload a new file id), so the same file uploaded again after a training loads again."""
     upload = st.file_uploader("Load weights you downloaded earlier (.pt)", type=None, key="pg_weights")
-    if upload is None:
+    if upload is None or st.session_state.get("pg_loaded") == upload.file_id:
         return
     blob = upload.getvalue()
-    digest = hashlib.sha256(blob).hexdigest()
-    if st.session_state.get("pg_loaded") == digest:
-        return  # already the model (or replaced since by a training)
     try:
         net, frame, meta = playground.from_checkpoint(blob)
     except inputs.InputError as err:
         st.warning(f"{err} The model has not changed.", icon=":material/block:")
         return
-    st.session_state.pg_loaded = digest
-    st.session_state.pg_model = {"id": digest, "net": net, "frame": frame, "points": None,
-                                 "label": str(meta.get("data", "a loaded checkpoint"))[:60],
-                                 "settings": playground.settings_of(net.config), "records": [],
-                                 "steps": meta.get("training_steps", 0)}
+    st.session_state.pg_loaded = upload.file_id
+    seconds = meta.get("seconds")
+    timed = seconds in playground.SECONDS
+    st.session_state.pg_model = {
+        "id": hashlib.sha256(blob).hexdigest(), "net": net, "frame": frame, "points": None,
+        "label": str(meta.get("data", "a loaded checkpoint"))[:60], "source": "loaded", "loaded": upload.name,
+        "settings": playground.settings_of(net.config, seconds if timed else playground.Settings.seconds),
+        "timed": timed, "records": [], "steps": meta.get("training_steps", 0)}
     st.success(f"Loaded {upload.name}: it is the model below.")
-
 
 st.title("Playground")
 st.markdown(
@@ -258,7 +274,7 @@ with left:
                "deviation), so the settings below mean the same on any data; samples come back in your units."
                + (f" The dino is trained on its 142 points with a jitter of {data.jitter:g} per batch, as the "
                   "shipped models are." if data.jitter else ""))
-right.plotly_chart(plots.points_preview(data.in_data_units(), title=f"Training data: {label_of(data.label)} "
+right.plotly_chart(plots.points_preview(data.in_data_units(), title=f"Training data: {label_of(data.label, data.source)} "
                                         f"({len(data.points):,} points)", height=380), theme=None, key="pg_data_plot")
 
 st.header("2. Model and training")
@@ -272,10 +288,11 @@ model = st.session_state.get("pg_model")
 if model is None:
     st.info("Train a model above (or load weights you saved earlier) to sample from it.", icon=":material/info:")
 else:
-    described = playground.describe(model["settings"]) if model["settings"] else "settings this page does not offer"
+    described = (playground.describe(model["settings"], model.get("timed", True)) if model["settings"]
+                 else "settings this page does not offer")
     if model.get("shipped"):
         st.caption(f"Until you train one, this is the project's shipped dino model: the default settings, trained "
                    f"for {model['steps']:,} steps rather than seconds. Train above to replace it with your own.")
     else:
-        st.caption(f"Model trained on {label_of(model['label'])} ({described}).")
+        st.caption(f"Model trained on {label_of(model['label'], model.get('source'))} ({described}).")
     sampling_section(model)

@@ -80,25 +80,27 @@ def descent_section():
 
     with st.spinner("Sampling at every momentum (about a second, once per step count)..."):
         scan = app_cache.momentum_scan(steps)
-    left, right = st.columns([3, 2], gap="medium")
-    left.plotly_chart(plots.momentum_curve(optimization.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan.items()},
-                                           chosen=gamma, title=f"Momentum against quality at {steps} steps"),
-                      theme=None, key="opt_momentum")
+    curve_col, plain_col, chosen_col = st.columns([4, 3, 3], gap="small")
+    curve_col.plotly_chart(plots.momentum_curve(optimization.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan.items()},
+                                                chosen=gamma, title=f"Momentum against quality at {steps} steps"),
+                           theme=None, key="opt_momentum")
     data = app_cache.points(app_cache.DESCENT_SET, None)
-    with right:
-        st.plotly_chart(plots.point_clouds(
-            {"DDIM (γ = 1)": app_cache.descent_cloud(steps, 1.0), f"γ = {gamma:g}": app_cache.descent_cloud(steps, gamma)},
-            title=f"Network samples, {steps} steps", data=data, lim=2.6), theme=None, key="opt_momentum_clouds")
+    for col, g, color, which in ((plain_col, 1.0, plots.SERIES[0], "plain"), (chosen_col, gamma, plots.SERIES[1], "chosen")):
+        col.plotly_chart(plots.samples_panel(app_cache.descent_cloud(steps, g), data, title=(
+            f"Network, {steps} steps, " + ("plain DDIM" if g == 1 else f"γ = {g:g}")), data_name="dino points",
+            samples_name="samples", color=color, height=380), theme=None, key=f"opt_momentum_cloud_{which}")
     net = scan["network"]
     best = int(np.argmin(net))
     plain, chosen = net[0], net[optimization.MOMENTA.index(gamma)]
-    verdict = ("better than" if chosen < 0.8 * plain else "worse than" if chosen > 1.25 * plain else "about as good as")
+    noise = optimization.ED_NOISE
+    verdict = ("better than" if chosen < plain - noise else "worse than" if chosen > plain + noise
+               else "within the measurement's noise of")
+    best_text = (f"the best momentum here is γ = {optimization.MOMENTA[best]:g} ({net[best]:.4f})"
+                 if net[best] < plain - noise else "no momentum beats plain DDIM by more than the noise")
     st.markdown(
         f"**Measured at {steps} steps.** The network's samples reach an energy distance of {plain:.4f} with plain "
-        f"DDIM and {chosen:.4f} with γ = {gamma:g}, {verdict} DDIM; the best momentum here is "
-        f"γ = {optimization.MOMENTA[best]:g} ({net[best]:.4f}). Each point is {optimization.CURVE_SAMPLES} "
-        "samples, so differences under about 0.002 are noise.")
-
+        f"DDIM and {chosen:.4f} with γ = {gamma:g}, {verdict} DDIM; {best_text}. Each point is "
+        f"{optimization.CURVE_SAMPLES} samples, so differences under about {noise:g} are noise.")
 
 st.title("Sampling as optimization")
 st.markdown(
@@ -149,10 +151,11 @@ st.markdown(
     "on an objective that sharpens from a broad bowl into a nearest-point distance as $\\sigma$ falls "
     "(Permenter and Yuan 2024). A trained network stands in for the ideal denoiser; it has learned a smoother "
     "function than the nearest-point pull of 142 points.\n\n"
-    "**What to look for.** While $\\sigma$ is large, every sample is as far from the data as its noise "
-    "(the dotted line). Once $\\sigma$ falls below the size of the dino (about 1), the distance stops tracking "
-    "the noise and falls to the data. With γ = 1 the ideal denoiser's last step lands exactly on a training "
-    "point (distance 0, drawn at 10⁻⁴: it copies, as in Means and modes); the network ends near the points "
+    "**What to look for.** While $\\sigma$ is large, every sample is about as far from the data as its noise "
+    "(the dotted line is the noise's typical length). Once $\\sigma$ falls below the size of the dino (about 1), the distance stops tracking "
+    "the noise and falls to the data. With γ = 1 (plain DDIM: move the slider to 1) the ideal denoiser's last "
+    "step lands on a training point, usually exactly (distance 0, drawn at 10⁻⁴: it copies, as in Means and "
+    "modes); the network ends near the points "
     "but not on them. The dashed smoothed distance is what each step descends; it stays above the solid line "
     "and meets it as σ reaches 0.\n\n"
     "**Momentum.** Plain gradient descent with few steps takes long strides with a direction that is stale "

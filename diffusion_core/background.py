@@ -7,7 +7,8 @@ training process (worker.Worker) and collects its records, while page runs come 
 progress. The thread holds no Streamlit object; the page polls it.
 
 A `Background` still waiting in line whose owner has not looked at it for `abandon_seconds` (the
-reader closed the tab) leaves the line, so that it does not hold up the readers behind it.
+reader closed the tab, or has been on other pages that long) leaves the line with the status
+ABANDONED, so that it does not hold up the readers behind it. Once training, it runs to its end.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from .turns import TurnQueue
 from .worker import Worker
 
-WAITING, TRAINING, DONE, FAILED, STOPPED = "waiting", "training", "done", "failed", "stopped"
+WAITING, TRAINING, DONE, FAILED, STOPPED, ABANDONED = "waiting", "training", "done", "failed", "stopped", "abandoned"
 ACTIVE = (WAITING, TRAINING)
 
 
@@ -28,7 +29,7 @@ class Background:
     """One training job run in a thread: `status`, `ahead`, `records`, then `result` or `error`."""
 
     def __init__(self, line: TurnQueue, worker: Worker, job: Callable[..., Generator], *args,
-                 seconds: float, abandon_seconds: float = 60.0, poll_seconds: float = 0.25,
+                 seconds: float, abandon_seconds: float = 600.0, poll_seconds: float = 0.25,
                  on_event: Callable[[str], None] | None = None, **kwargs):
         self.seconds = seconds
         self.status = WAITING
@@ -72,11 +73,25 @@ class Background:
     # -------------------------------------------------------------- the thread
 
     def _run(self) -> None:
+        try:
+            self._train()
+        except Exception as e:  # noqa: BLE001 - anything unforeseen ends the training, never leaves it "active"
+            self.error = f"{type(e).__name__}: {e}"
+            self.status = FAILED
+        finally:
+            if self.status in ACTIVE:
+                self.status = FAILED
+                self.error = self.error or "the training thread ended early"
+
+    def _train(self) -> None:
         with self._line.ticket() as ticket:
             while not ticket.wait(self._poll):
                 self.ahead = max(1, ticket.ahead())
-                if self._stop.is_set() or time.monotonic() - self._seen > self._abandon:
+                if self._stop.is_set():
                     self.status = STOPPED
+                    return
+                if time.monotonic() - self._seen > self._abandon:
+                    self.status = ABANDONED
                     return
             self.ahead = 0
             if self._stop.is_set():

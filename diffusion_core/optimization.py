@@ -19,6 +19,7 @@ from .models import Denoiser
 NFE_COUNTS = (1, 2, 5, 10, 20, 50, 100, 250, 500)
 SAMPLERS = ("ddpm", "ddim", "euler", "heun")
 CURVE_SAMPLES = 400
+ED_NOISE = 0.002  # energy distances of CURVE_SAMPLES samples closer than this are not told apart (two draws of the data differ by it)
 
 
 def steps_for(sampler: str, nfe: int) -> int:
@@ -93,8 +94,9 @@ def smoothed_distance(y: torch.Tensor, points: torch.Tensor, sigma: float) -> to
 
 
 def nearest_distance(y: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-    """Distance from each y (n, d) to its nearest point of the set (m, d), shape (n,)."""
-    return torch.cdist(y, points).min(dim=1).values
+    """Distance from each y (n, d) to its nearest point of the set (m, d), shape (n,); float64 inside, so
+    that distances far below the points' spread keep their digits."""
+    return torch.cdist(y.double(), points.double()).min(dim=1).values.to(y.dtype)
 
 
 @dataclass(frozen=True)

@@ -81,12 +81,13 @@ class TrainingData:
     frame: Frame
     label: str
     jitter: float = 0.0
+    source: str = "csv"  # "builtin", "csv" or "word"
 
     def in_data_units(self) -> np.ndarray:
         return self.frame.to_data(self.points)
 
 
-def standardise(points: np.ndarray, label: str) -> TrainingData:
+def standardise(points: np.ndarray, label: str, source: str = "csv") -> TrainingData:
     """Reader's points (n, 2) centred and divided by their pooled std (inputs.read_points_csv has
     already refused a cloud with no spread)."""
     p = np.asarray(points, dtype=np.float64)
@@ -95,13 +96,13 @@ def standardise(points: np.ndarray, label: str) -> TrainingData:
     if not math.isfinite(scale) or scale <= 0:
         raise inputs.InputError("The points have no spread to scale.")
     frame = Frame((float(centre[0]), float(centre[1])), scale)
-    return TrainingData(((p - centre) / scale).astype(np.float32), frame, label)
+    return TrainingData(((p - centre) / scale).astype(np.float32), frame, label, source=source)
 
 
 def built_in(name: str) -> TrainingData:
     """A built-in set as the shipped models train on it: the 142 dino points with jitter, or 10,000 draws."""
     points, jitter = datasets.training_set(name)
-    return TrainingData(points.numpy(), Frame(), name, jitter)
+    return TrainingData(points.numpy(), Frame(), name, jitter, "builtin")
 
 
 def from_csv(data: bytes, filename: str) -> TrainingData:
@@ -111,7 +112,8 @@ def from_csv(data: bytes, filename: str) -> TrainingData:
 
 def from_word(text: str, seed: int = 0) -> TrainingData:
     """TEXT_POINTS points from the ink of `text` (inputs.points_from_text), already standardised."""
-    return TrainingData(inputs.points_from_text(text, n=TEXT_POINTS, seed=seed), Frame(), f"the word '{text.strip()}'")
+    return TrainingData(inputs.points_from_text(text, n=TEXT_POINTS, seed=seed), Frame(), f"the word '{text.strip()}'",
+                        source="word")
 
 
 # ---------------------------------------------------------------- training (one job for worker.Worker)
@@ -181,7 +183,7 @@ class Run:
     """A sampler's run, canonical frame: up to MAX_FRAMES + 1 states from the prior to the samples."""
 
     states: np.ndarray  # (F, n, 2), the first the prior draw, the last the samples
-    labels: list[str]  # one per state: "start (pure noise)", "step k of S", ...
+    labels: list[str]  # one per state: the steps taken before it, "0" (pure noise) to "S"
     samples: np.ndarray  # (n, 2), equal to states[-1]
 
 
@@ -191,7 +193,7 @@ def sample_run(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int =
     xs, _, _ = samplers.trajectory(models.NetDenoiser(net), n, sampler=sampler, steps=steps, seed=seed)
     S = xs.shape[0] - 1
     keep = sorted(set(np.linspace(0, S, min(S, max_frames) + 1).round().astype(int).tolist()))
-    labels = ["start: pure noise" if k == 0 else f"step {k} of {S}" for k in keep]
+    labels = [str(k) for k in keep]
     states = xs[keep].numpy()
     return Run(states, labels, states[-1])
 
@@ -207,9 +209,10 @@ def samples_csv(samples: np.ndarray) -> bytes:
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 
-def describe(settings: Settings) -> str:
-    """One line naming the settings, for captions."""
+def describe(settings: Settings, timed: bool = True) -> str:
+    """One line naming the settings, for captions; without the training time when `timed` is False
+    (a loaded checkpoint that does not record it)."""
     d = asdict(settings)
     fourier = f"Fourier features at scale {d['fourier_scale']:g}" if d["fourier"] else "no Fourier features"
     return (f"width {d['hidden']}, depth {d['depth']}, {fourier}, {d['schedule']} schedule with T = {d['T']:,}, "
-            f"{d['seconds']} s, seed {d['seed']}")
+            + (f"{d['seconds']} s, " if timed else "") + f"seed {d['seed']}")

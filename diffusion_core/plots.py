@@ -609,7 +609,8 @@ def quality_vs_compute(curves: Mapping[str, tuple], *, title: str, exact: Mappin
                "exponentformat": "power"}), -0.28))
 
 
-def distance_paths(sigmas, nearest, smoothed, *, title: str, floor: float = 1e-4, height: int = 440) -> go.Figure:
+def distance_paths(sigmas, nearest, smoothed, *, title: str, floor: float = 1e-4, max_sigma: float = 200.0,
+                   height: int = 440) -> go.Figure:
     """Distance to the data along a few sampler runs, against the noise level (log-log, noise falling left to right).
 
     `sigmas` (S + 1,) are the noise levels of the states, the last one 0 (the sample); `nearest` and
@@ -617,7 +618,9 @@ def distance_paths(sigmas, nearest, smoothed, *, title: str, floor: float = 1e-4
     and the smoothed distance at that state's noise level (dashed), one colour per run. The sample
     (sigma = 0) is drawn at a third of the smallest noise level, on a tick labelled "0"; distances
     under `floor` are drawn at the floor. A dotted line marks sigma * sqrt(2), the typical length of
-    the noise in 2D. The legend names the line styles; runs are told apart by colour only.
+    the noise in 2D. The legend names the line styles; runs are told apart by colour only. The view starts
+    at `max_sigma`: above it every run is pure noise on the dotted line (the cosine schedule's first state
+    has sigma of about 20,000), and the interesting part is at sigma of a few units and below.
     """
     sig, near, smooth = _np(sigmas), _np(nearest), _np(smoothed)
     s_min = float(sig[sig > 0].min())
@@ -638,13 +641,15 @@ def distance_paths(sigmas, nearest, smoothed, *, title: str, floor: float = 1e-4
                    "line": {"color": DATA_GREY, "width": 1.5, "dash": "dot"}, "hoverinfo": "skip"})
     traces.append(_legend_line("solid: to the nearest training point", OKABE_ITO["black"], "solid"))
     traces.append(_legend_line("dashed: smoothed distance", OKABE_ITO["black"], "dash"))
-    decades = np.arange(math.floor(math.log10(s_min)), math.ceil(math.log10(float(sig.max()))) + 1)
-    ticks = [s_min / 3] + [10.0**d for d in decades if 10.0**d >= s_min / 1.5]
-    labels = ["0"] + [f"10<sup>{int(d)}</sup>" for d in decades if 10.0**d >= s_min / 1.5]
+    x_hi = min(float(sig.max()), max_sigma) * 1.3
+    decades = np.arange(math.floor(math.log10(s_min)), math.ceil(math.log10(x_hi)) + 1)
+    shown = [d for d in decades if s_min / 1.5 <= 10.0**d <= x_hi]
+    ticks = [s_min / 3] + [10.0**d for d in shown]
+    labels = ["0"] + [f"10<sup>{int(d)}</sup>" for d in shown]
     return go.Figure(data=traces, layout=_low_legend(_layout(
         title, height,
         xaxis={"title": {"text": "noise level σ of the state (falls as sampling runs →)"}, "type": "log",
-               "autorange": "reversed", "tickvals": ticks, "ticktext": labels},
+               "range": [math.log10(x_hi), math.log10(s_min / 4)], "tickvals": ticks, "ticktext": labels},
         yaxis={"title": {"text": "distance to the training points"}, "type": "log", "exponentformat": "power"}), -0.3))
 
 
@@ -664,21 +669,25 @@ def momentum_curve(gammas, curves: Mapping[str, Sequence[float]], *, chosen: flo
         yaxis={"title": {"text": "energy distance to the data"}, "type": "log", "exponentformat": "power"}), -0.28))
 
 
-def _box(points: np.ndarray, pad: float = 0.08) -> tuple[list[float], list[float]]:
-    """x and y ranges around finite (N, 2) points, padded, with the same span on both axes."""
+def _box(points: np.ndarray, pad: float = 0.08, min_ratio: float = 0.4) -> tuple[list[float], list[float]]:
+    """x and y ranges around finite (N, 2) points, padded; the shorter side is widened to at least
+    `min_ratio` of the longer, so that a long thin set (a word) still gets a usable plot."""
     p = points[np.isfinite(points).all(1)]
     if len(p) == 0:
         return [-1.0, 1.0], [-1.0, 1.0]
     lo, hi = p.min(0), p.max(0)
-    centre, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-9) * (1 + pad)
-    return [centre[0] - half, centre[0] + half], [centre[1] - half, centre[1] + half]
+    centre = (lo + hi) / 2
+    half = np.maximum((hi - lo) / 2, 1e-9)
+    half = np.maximum(half, min_ratio * half.max()) * (1 + pad)
+    return [centre[0] - half[0], centre[0] + half[0]], [centre[1] - half[1], centre[1] + half[1]]
 
 
 def animated_run(states, labels: Sequence[str], data=None, *, title: str, height: int = 560,
-                 frame_ms: int = 250) -> go.Figure:
+                 frame_ms: int = 250, current: str = "shown: ") -> go.Figure:
     """A sampler's run as an animation: the states (F, n, 2) over the faint data, with play and pause
-    buttons and a slider over the frames labelled by `labels`. The view is fixed on the data and the
-    samples (the first states, wide noise, may run past its edges)."""
+    buttons and a slider over the frames labelled by `labels` (short: they are the slider's ticks), the
+    shown frame's label after the text `current`. The view is fixed on the data and the samples (the
+    first states, wide noise, may run past its edges)."""
     run = _np(states)
     box_points = np.concatenate([run[-1]] + ([_finite_rows(data)] if data is not None else []))
     xr, yr = _box(box_points, pad=0.25)
@@ -699,8 +708,8 @@ def animated_run(states, labels: Sequence[str], data=None, *, title: str, height
                             "scaleanchor": "x", "scaleratio": 1},
                      updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 1.02,
                                    "xanchor": "left", "yanchor": "bottom", "buttons": [play, pause]}],
-                     sliders=[{"active": len(run) - 1, "steps": steps, "x": 0.0, "y": -0.14, "len": 1.0,
-                               "xanchor": "left", "yanchor": "top", "currentvalue": {"prefix": "shown: "},
+                     sliders=[{"active": len(run) - 1, "steps": steps, "x": 0.02, "y": -0.14, "len": 0.96,
+                               "xanchor": "left", "yanchor": "top", "currentvalue": {"prefix": current},
                                "pad": {"t": 10}}])
     layout["title"]["y"], layout["title"]["yanchor"] = 0.98, "top"
     layout["legend"] = {**layout["legend"], "y": -0.45}

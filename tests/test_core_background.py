@@ -83,7 +83,7 @@ def test_a_waiting_training_nobody_looks_at_leaves_the_line(worker):
     first = background.Background(line, worker, ticking_job, 60, 0.02, seconds=5.0)
     second = background.Background(line, worker, ticking_job, 3, 0.01, seconds=5.0, abandon_seconds=0.3)
     assert second.join(10), "an abandoned training kept its place"
-    assert second.status == background.STOPPED and first.active
+    assert second.status == background.ABANDONED and first.active
     assert first.join(30)
 
 
@@ -91,3 +91,12 @@ def test_a_failing_job_is_reported_not_raised(worker):
     bg = background.Background(TurnQueue(), worker, failing_job, seconds=1.0)
     assert bg.join(30)
     assert bg.status == background.FAILED and "no spread in the data" in bg.error
+
+
+def test_an_unforeseen_error_ends_the_training_as_failed_not_active(worker):
+    def broken_event(message):
+        raise KeyError("a logging handler that breaks")
+
+    bg = background.Background(TurnQueue(), worker, ticking_job, 3, 0.0, seconds=1.0, on_event=broken_event)
+    assert bg.join(30)
+    assert bg.status == background.FAILED and "KeyError" in bg.error and not bg.active

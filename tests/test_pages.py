@@ -671,6 +671,14 @@ def test_playground_a_bad_csv_gets_one_message_and_changes_nothing(playground_pa
     assert "DDIM, 50 steps, from noise to samples" in charts(at), "a bad file cost the model"
 
 
+def test_playground_a_csv_named_like_a_built_in_set_is_still_the_readers_file(playground_page):
+    at = playground_page
+    at.radio(key="data").set_value("csv").run()
+    _csv_upload(at, "dino", b"".join(f"{i},{(i * 7) % 11}\n".encode() for i in range(40)))
+    assert_clean(at)
+    assert data_title(at) == "Training data: dino (40 points)"
+
+
 def test_playground_loading_weights_good_and_bad(playground_page):
     import io
 
@@ -688,6 +696,12 @@ def test_playground_loading_weights_good_and_bad(playground_page):
     assert any("Model trained on mine.csv (width 16, depth 1" in c.value for c in at.caption)
     assert at.select_slider(key="steps").options[-1] == "50", "the step choices follow the loaded model's T"
     assert metric_labels(at) == [], "no training data is known for a loaded model"
+    at.session_state["pg_model"] = {**at.session_state["pg_model"], "label": "a later training", "loaded": None}
+    at.run()
+    assert any("Model trained on a later training" in c.value for c in at.caption)
+    at.get("file_uploader")[-1].set_value(("mine.pt", blob, "application/octet-stream")).run()
+    assert any("Model trained on mine.csv" in c.value for c in at.caption), "the same file uploaded again must load"
+    assert not any(", 10 s," in c.value for c in at.caption), "a checkpoint without its training time shows none"
     buf = io.BytesIO()
     models.save_checkpoint(models.EpsMLP(models.ModelConfig(hidden=100)), buf)
     at.get("file_uploader")[-1].set_value(("odd.pt", buf.getvalue(), "application/octet-stream")).run()
@@ -704,6 +718,7 @@ def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_
     at.select_slider(key="budget").set_value(5).run()
     at.button(key="pg_train").click().run()
     assert_clean(at)
+    assert at.button(key="pg_train").disabled, "Train must be disabled from the run that starts the training"
     training = at.session_state["pg_training"]
     deadline = time.monotonic() + 60
     while not training.records:

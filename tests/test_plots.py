@@ -66,6 +66,8 @@ def _figures():
                                                RNG.random((5, 3)) + 0.5, title="distances"),
         "momentum_curve": plots.momentum_curve([1.0, 1.5, 2.0], {"net": [0.02, 0.01, 0.015], "ideal": [0.01, 0.0, 0.02]},
                                                chosen=1.5, title="momentum"),
+        "animated_run": plots.animated_run(RNG.normal(size=(4, 30, 2)), ["0", "1", "2", "3"], DATA, title="run"),
+        "points_preview": plots.points_preview(POINTS * [10, 1] + 50, title="preview"),
         "distance_histograms": plots.distance_histograms({"a": RNG.random(100), "b": RNG.random(50) * 1e-3,
                                                           "c": [np.inf, 0.0]}, radius=0.01, title="distances"),
     }
@@ -73,6 +75,7 @@ def _figures():
 
 SQUARE = {"point_clouds", "denoising_step", "drift_field", "trajectories", "samples_panel", "score_field",
           "error_map", "dsm_arrows"}
+FITTED = {"animated_run", "points_preview"}  # equal aspect, ranges fitted to the points' shape
 
 
 @pytest.mark.parametrize("name", list(_figures()))
@@ -87,8 +90,9 @@ def test_figure_is_labelled(name):
     shown = [tr for tr in fig.data if tr.showlegend is not False]
     if len(fig.data) > 1:
         assert layout.showlegend is not False and len(shown) >= 2, f"{name}: several traces, no legend"
-    if name in SQUARE:
+    if name in SQUARE | FITTED:
         assert layout.yaxis.scaleanchor == "x" and layout.yaxis.scaleratio == 1
+    if name in SQUARE:
         assert list(layout.xaxis.range) == list(layout.yaxis.range)
 
 
@@ -174,6 +178,23 @@ def test_distance_paths_put_the_sample_on_a_zero_tick_and_floor_zero_distances()
     np.testing.assert_allclose(solid[0].x, [1e3, 10.0, 0.5, 0.02, 0.02 / 3])
     assert solid[1].y[-1] == 1e-4, "a distance of 0 is drawn at the floor"
     axis = fig.layout.xaxis
-    assert axis.autorange == "reversed" and axis.ticktext[0] == "0" and axis.tickvals[0] == 0.02 / 3
+    assert axis.range[0] > axis.range[1], "noise falls from left to right"
+    assert axis.ticktext[0] == "0" and axis.tickvals[0] == 0.02 / 3 and 10 ** axis.range[1] < 0.02 / 3
     noise = next(tr for tr in fig.data if tr.name.startswith("σ√2"))
     np.testing.assert_allclose(noise.y, np.sqrt(2) * np.array([1e3, 10.0, 0.5, 0.02]))
+
+
+def test_the_animation_has_a_frame_per_state_and_ends_on_the_samples():
+    states = RNG.normal(size=(5, 20, 2))
+    fig = plots.animated_run(states, ["0", "5", "10", "15", "20"], DATA, title="run", current="steps: ")
+    assert len(fig.frames) == 5 and [s.label for s in fig.layout.sliders[0].steps] == ["0", "5", "10", "15", "20"]
+    np.testing.assert_allclose(fig.frames[2].data[0].x, states[2, :, 0])
+    np.testing.assert_allclose(fig.data[-1].x, states[-1, :, 0]), "the figure opens on the samples"
+    assert fig.layout.sliders[0].active == 4 and fig.layout.sliders[0].currentvalue.prefix == "steps: "
+
+
+def test_a_long_thin_set_gets_a_box_of_its_shape_with_a_usable_short_side():
+    thin = np.stack([np.linspace(0, 100, 50), np.linspace(0, 1, 50)], 1)
+    fig = plots.points_preview(thin, title="word")
+    xr, yr = fig.layout.xaxis.range, fig.layout.yaxis.range
+    assert xr[0] < 0 and xr[1] > 100 and (yr[1] - yr[0]) >= 0.4 * (xr[1] - xr[0]) - 1e-9
