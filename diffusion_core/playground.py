@@ -190,12 +190,17 @@ class Run:
 def sample_run(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int = 0,
                max_frames: int = MAX_FRAMES) -> Run:
     """Sample n points with `sampler` in `steps` steps (samplers.trajectory), keeping a few states to animate."""
-    xs, _, _ = samplers.trajectory(models.NetDenoiser(net), n, sampler=sampler, steps=steps, seed=seed)
-    S = xs.shape[0] - 1
+    den = models.NetDenoiser(net)
+    S = len(samplers.timesteps(den.schedule.T, steps))
     keep = sorted(set(np.linspace(0, S, min(S, max_frames) + 1).round().astype(int).tolist()))
-    labels = [str(k) for k in keep]
-    states = xs[keep].numpy()
-    return Run(states, labels, states[-1])
+    g = torch.Generator().manual_seed(seed)  # as samplers.sample: the same seed, the same samples
+    x = samplers.prior(n, 2, g)
+    frames = [x.numpy()]
+    for k, step in enumerate(samplers.get(sampler)(den, x, steps, generator=g), start=1):
+        if k in keep:  # only the frames shown: 1,000 states of 5,000 points would be 40 MB
+            frames.append(step.x.numpy())
+    states = np.stack(frames)
+    return Run(states, [str(k) for k in keep], states[-1])
 
 
 def samples_csv(samples: np.ndarray) -> bytes:

@@ -682,15 +682,19 @@ def _box(points: np.ndarray, pad: float = 0.08, min_ratio: float = 0.4) -> tuple
     return [centre[0] - half[0], centre[0] + half[0]], [centre[1] - half[1], centre[1] + half[1]]
 
 
-def animated_run(states, labels: Sequence[str], data=None, *, title: str, height: int = 560,
+def animated_run(states, labels: Sequence[str], data=None, *, title: str, height: int = 680,
                  frame_ms: int = 250, current: str = "shown: ") -> go.Figure:
     """A sampler's run as an animation: the states (F, n, 2) over the faint data, with play and pause
     buttons and a slider over the frames labelled by `labels` (short: they are the slider's ticks), the
     shown frame's label after the text `current`. The view is fixed on the data and the samples (the
-    first states, wide noise, may run past its edges)."""
+    first states, wide noise, and the outermost 1% of samples may run past its edges)."""
     run = _np(states)
-    box_points = np.concatenate([run[-1]] + ([_finite_rows(data)] if data is not None else []))
-    xr, yr = _box(box_points, pad=0.25)
+    samples = _finite_rows(run[-1])
+    if len(samples) >= 20:  # the bulk of the samples: a few stragglers should not shrink the picture
+        lo, hi = np.quantile(samples, 0.01, axis=0), np.quantile(samples, 0.99, axis=0)
+        samples = samples[((samples >= lo) & (samples <= hi)).all(1)]
+    box_points = np.concatenate([samples] + ([_finite_rows(data)] if data is not None else []))
+    xr, yr = _box(box_points, pad=0.2)
     base = [] if data is None else [_data_trace(data)]
     moving = lambda k: _points_trace(run[k], "samples", SERIES[0], size=4, opacity=0.7)  # noqa: E731
     frames = [{"name": str(k), "data": [moving(k)], "traces": [len(base)]} for k in range(len(run))]
