@@ -8,6 +8,7 @@ the session, a fragment polls them, and moving any control while it trains loses
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import uuid
 
@@ -212,12 +213,14 @@ def sampling_section(model: dict) -> None:
                            "means on the data; near 0 with a small training set can mean copying (see Means and "
                            "modes).")
         samples = frame.to_data(run.samples)
-        st.download_button("Download samples (CSV)", playground.samples_csv(samples), file_name="samples.csv",
+        # the files are made on the click (a callable), not on every run of the page
+        st.download_button("Download samples (CSV)", functools.partial(playground.samples_csv, samples),
+                           file_name="samples.csv",
                            mime="text/csv", icon=":material/download:", on_click="ignore")
         meta = {"data": model["label"], "training_steps": model.get("steps", 0)}
         if model.get("timed") and model["settings"] is not None:
             meta["seconds"] = model["settings"].seconds
-        st.download_button("Download weights (.pt)", playground.checkpoint_bytes(net, frame, meta),
+        st.download_button("Download weights (.pt)", functools.partial(playground.checkpoint_bytes, net, frame, meta),
                            file_name="playground_model.pt", mime="application/octet-stream",
                            icon=":material/download:", on_click="ignore")
         st.caption("Load the weights here again (\"Load weights saved earlier\", above), or sample them with `python -m diffusion_core sample "

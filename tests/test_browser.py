@@ -150,6 +150,8 @@ def test_playground_settings_live_in_the_address(server, page):
     thumb.focus()
     thumb.press("Home")
     browser.wait_rerun(page)
+    # the browser writes the address after the widget's message; wait for it rather than read it at once
+    page.wait_for_function("() => location.search.includes('T=20')", timeout=10_000)
     assert "T=20" in page.url and "width=128" in page.url, page.url
     assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
 
