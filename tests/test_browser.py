@@ -145,7 +145,9 @@ def test_playground_settings_live_in_the_address(server, page):
     assert _slider_value(page, "width") == "128" and _slider_value(page, "depth") == "2"
     assert _slider_value(page, "budget") == "5"
     assert page.locator(".st-key-word input").input_value() == "dino"
-    assert any("the word 'dino'" in t for t in page.locator(".gtitle").all_text_contents())
+    # plotly draws after the script is idle (its bundle loads lazily): wait for the data chart's title
+    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes(\"the word 'dino'\"))",
+                           timeout=30_000)
     thumb = page.locator(".st-key-T input[type='range']").first
     thumb.focus()
     thumb.press("Home")
@@ -177,7 +179,8 @@ def test_playground_training_survives_moving_controls_and_ends_with_a_model(serv
     browser.wait_idle(page)
     assert "step" in first
     assert page.get_by_text("Your changes since apply to the next training").count() == 0  # it is over
-    assert any(t.startswith("Training loss of this model") for t in page.locator(".gtitle").all_text_contents())
+    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')]"
+                           ".some(e => e.textContent.startsWith('Training loss of this model'))", timeout=30_000)
     assert page.locator(".st-key-pg_train button:visible").is_enabled()
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "playground_trained.png"), full_page=True)
