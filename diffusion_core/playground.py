@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
-from . import datasets, inputs, models, samplers, training
+from . import datasets, inputs, models, samplers, schedules, training
 
 # the choices the page offers; the defaults are the project's reference dino model (pretrained "dino")
 WIDTHS = (16, 32, 64, 128, 256)
@@ -49,8 +49,8 @@ class Settings:
                               ("T", T_CHOICES), ("seconds", SECONDS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}, not {getattr(self, name)!r}")
-        if self.schedule not in models.schedules.NAMES:
-            raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(models.schedules.NAMES)}")
+        if self.schedule not in schedules.NAMES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(schedules.NAMES)}")
         if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, not {self.seed!r}")
 
@@ -210,8 +210,6 @@ def samples_csv(samples: np.ndarray) -> bytes:
     np.savetxt(buf, np.asarray(samples, dtype=np.float64), delimiter=",", fmt="%.6g")
     return buf.getvalue().encode()
 
-
-SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 
 def describe(settings: Settings, timed: bool = True) -> str:
