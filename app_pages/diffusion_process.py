@@ -8,48 +8,46 @@ import math
 import streamlit as st
 
 import app_cache
-import app_state
+import app_common
 import app_training
-from diffusion_core import datasets, metrics, models, plots, pretrained, samplers, schedules
+from app_cache import process as cache
+from diffusion_core import datasets, metrics, pretrained, samplers, schedules
+from diffusion_core.denoisers import NetDenoiser
+from diffusion_core.figures import SERIES, samples_panel
+from diffusion_core.topics.process import figures, views
 
-DATASET_LABELS = {"dino": "Dino (Datasaurus)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
-                  "two_gaussians": "Two Gaussians (1 : 4)", "swissroll": "Swiss roll",
-                  "checkerboard": "Checkerboard"}
-SCHEDULE_LABELS = {"linear": "linear (Ho et al. 2020)", "cosine": "cosine (Nichol & Dhariwal 2021)",
-                   "gentle": f"gentle (ends at ᾱ_T = {schedules.GENTLE_ALPHA_BAR_T:g})"}
-SAMPLER_LABELS = {"ddpm": "DDPM", "ddim": "DDIM"}
+SAMPLERS = ("ddpm", "ddim")
 PATH_STEPS = (20, 100, 1000)
-LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED = "ddpm", 100, 1000, 0
+keep = app_common.keep
 
 
 @st.fragment
 def forward_section():
     """Data set, schedule and t controls; the noised points with the ideal drift; the schedule curves."""
     c_set, c_sched, c_t = st.columns([1, 1, 2])
-    dataset = c_set.selectbox("Data set", datasets.NAMES, format_func=DATASET_LABELS.get,
-                              **app_state.keep("fwd_dataset", "dino"))
-    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=SCHEDULE_LABELS.get,
-                                      **app_state.keep("fwd_schedule", "linear"))
+    dataset = c_set.selectbox("Data set", datasets.NAMES, format_func=datasets.LABELS.get,
+                              **keep("fwd_dataset", "dino"))
+    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=schedules.LABELS.get,
+                                      **keep("fwd_schedule", "linear"))
     frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, step=0.01,
-                      help="0 is the clean data, 1 is the last step T.", **app_state.keep("fwd_frac", 0.1))
-    T = app_cache.SCHEDULE_T[schedule_name]
+                      help="0 is the clean data, 1 is the last step T.", **keep("fwd_frac", 0.1))
+    T = schedules.SHIPPED_T[schedule_name]
     t = max(1, round(frac * T))  # the 1-based step shown; arrays are indexed by t - 1
-    curves = app_cache.schedule_curves()
-    alpha_bar, snr = curves[schedule_name]
-    x_t = app_cache.forward_noised(dataset, schedule_name, t - 1)
-    origins, drift = app_cache.drift(dataset, schedule_name, t - 1)
+    view = cache.forward(dataset, schedule_name, t - 1)
 
     left, right = st.columns([1.1, 1], gap="large")
     with left:
-        st.plotly_chart(plots.drift_field(origins, drift, x_t, title=f"x_t at t = {t} of {T}, with the ideal drift"),
+        st.plotly_chart(figures.drift_field(view["origins"], view["drift"], view["x_t"],
+                                            title=f"x_t at t = {t} of {T}, with the ideal drift"),
                         theme=None, key="fwd_field")
     with right:
         m1, m2, m3 = st.columns(3)
         m1.metric(f"Step t (of T = {T})", f"{t}")
-        m2.metric("Signal kept ᾱ_t", f"{alpha_bar[t - 1]:.3f}")
-        m3.metric("SNR(t)", f"{snr[t - 1]:.3g}")
-        st.plotly_chart(plots.schedule_curves(curves, marker=t / T, title="How fast each schedule destroys "
-                                              "the signal"), theme=None, key="fwd_schedules")
+        m2.metric("Signal kept ᾱ_t", f"{view['alpha_bar']:.3f}")
+        m3.metric("SNR(t)", f"{view['snr']:.3g}")
+        st.plotly_chart(figures.schedule_curves(cache.schedule_curves(), marker=t / T,
+                                                title="How fast each schedule destroys the signal"),
+                        theme=None, key="fwd_schedules")
         st.markdown(
             "**What to look for.** Early on ($\\mathrm{SNR} \\gg 1$) the arrows are short and point "
             "to the nearest piece of data: the noisy point has barely left home. Late "
@@ -70,20 +68,17 @@ def forward_section():
 def reverse_section():
     """Sampler, steps, particles and seed controls; the particle paths of the shipped dino model."""
     c_s, c_n, c_k, c_seed = st.columns(4)
-    sampler = c_s.radio("Sampler", tuple(SAMPLER_LABELS), format_func=SAMPLER_LABELS.get, horizontal=True,
-                        **app_state.keep("rev_sampler", "ddim"))
-    path_steps = c_n.select_slider("Denoising steps", PATH_STEPS, **app_state.keep("rev_steps", 100))
-    n_particles = c_k.slider("Particles", 1, 12, **app_state.keep("rev_particles", 6))
-    seed = c_seed.slider("Noise seed", 0, 9, **app_state.keep("rev_seed", 0))
+    sampler = c_s.radio("Sampler", SAMPLERS, format_func=samplers.LABELS.get, horizontal=True,
+                        **keep("rev_sampler", "ddim"))
+    path_steps = c_n.select_slider("Denoising steps", PATH_STEPS, **keep("rev_steps", 100))
+    n_particles = c_k.slider("Particles", 1, 12, **keep("rev_particles", 6))
+    seed = c_seed.slider("Noise seed", 0, 9, **keep("rev_seed", 0))
     left, right = st.columns([1.1, 1], gap="large")
     with left:
-        try:
-            xs, _, _ = app_cache.trajectory("dino", sampler, path_steps, n_particles, seed)
-        except (FileNotFoundError, ValueError) as err:
-            st.warning(app_cache.MISSING_WEIGHTS.format(name="dino", err=err))
-        else:
-            title = f"{n_particles} particle{'s' * (n_particles > 1)}, {SAMPLER_LABELS[sampler]}, {path_steps} steps"
-            st.plotly_chart(plots.trajectories(xs, data=app_cache.points("dino"), title=title),
+        xs = app_common.shipped("dino", cache.reverse_paths, sampler, path_steps, n_particles, seed)
+        if xs is not None:
+            title = f"{n_particles} particle{'s' * (n_particles > 1)}, {samplers.LABELS[sampler]}, {path_steps} steps"
+            st.plotly_chart(figures.trajectories(xs, data=app_cache.points("dino"), title=title),
                             theme=None, key="rev_paths")
     with right:
         st.markdown(
@@ -108,12 +103,8 @@ def retrain(name: str):
     record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
     if record is None:
         raise RuntimeError("the training made no step")
-    net = pretrained.net_from_job(name, state)
-    x = samplers.sample(models.NetDenoiser(net), LADDER_N, sampler=LADDER_SAMPLER, steps=LADDER_STEPS, seed=SEED)
-    q = metrics.dino_quality(x, seed=SEED)
-    st.session_state[f"retrained_{name}"] = {"samples": x.numpy(), "ed": q.energy_distance,
-                                             "s2d": q.sample_to_data, "steps": record.step,
-                                             "seconds": record.elapsed}
+    rung = views.rung_of(NetDenoiser(pretrained.net_from_job(name, state)))
+    st.session_state[f"retrained_{name}"] = {**rung, "steps": record.step, "seconds": record.elapsed}
 
 
 def ladder_panel(name: str, dino_points):
@@ -123,24 +114,20 @@ def ladder_panel(name: str, dino_points):
         f"retrained_{name}", lambda: retrain(name), label="Retrain live", button_key=f"retrain_{name}",
         reset_key=f"reset_{name}", help=f"Train this recipe from scratch for {app_cache.RETRAIN_SECONDS:.0f} s.")
     with panel:
-        try:
-            info = app_cache.model_info(name)
-            ed, s2d = app_cache.quality(name, LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED)
-            shipped = app_cache.samples(name, LADDER_SAMPLER, LADDER_STEPS, LADDER_N, SEED)
-        except (FileNotFoundError, ValueError) as err:
-            st.warning(app_cache.MISSING_WEIGHTS.format(name=name, err=err))
+        shipped = app_common.shipped(name, cache.rung, name)
+        if shipped is None:
             return
+        info, ed, s2d = shipped["info"], shipped["ed"], shipped["s2d"]
         if retrained is None:
-            st.plotly_chart(plots.samples_panel(shipped, dino_points, title=f"Shipped: {info['steps']:,} "
-                                                "training steps"), theme=None, key=f"ladder_{name}")
+            st.plotly_chart(samples_panel(shipped["samples"], dino_points, title=f"Shipped: {info['steps']:,} "
+                                          "training steps"), theme=None, key=f"ladder_{name}")
             # stacked, not side by side: four panels leave too little width for two numbers
             st.metric("Energy distance", f"{ed:.4f}")
             st.metric("s2d", f"{s2d:.3f}")
         elif math.isfinite(retrained["ed"]):
-            st.plotly_chart(plots.samples_panel(retrained["samples"], dino_points, color=plots.SERIES[1],
-                                                title=f"Live: {retrained['steps']:,} steps in "
-                                                      f"{retrained['seconds']:.0f} s"), theme=None,
-                            key=f"ladder_{name}")
+            st.plotly_chart(samples_panel(retrained["samples"], dino_points, color=SERIES[1],
+                                          title=f"Live: {retrained['steps']:,} steps in {retrained['seconds']:.0f} s"),
+                            theme=None, key=f"ladder_{name}")
             st.metric("Energy distance", f"{retrained['ed']:.4f}", f"{retrained['ed'] - ed:+.2g} vs shipped",
                       delta_color="inverse")
             st.metric("s2d", f"{retrained['s2d']:.3f}", f"{retrained['s2d'] - s2d:+.2g} vs shipped",
@@ -175,6 +162,7 @@ st.header("1. Forward: structure in, noise out")
 st.markdown("Every step mixes in a little noise. After $t$ steps (Ho et al. 2020, eq. 4):")
 st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad"
          r"\mathrm{SNR}(t) = \frac{\bar\alpha_t}{1-\bar\alpha_t}")
+app_common.noise_levels()
 st.markdown(
     "The red arrows are the **ideal drift**, drawn at true length from 150 of the noisy "
     "points: from $x_t$ to where such a point came from on average, "
@@ -227,8 +215,8 @@ st.markdown(
     "signal, yet sampling starts from pure noise, so the overall shape is a little off even while "
     "every point sits on a line."
 )
-st.caption(f"Each panel: {LADDER_N:,} samples, DDPM with {LADDER_STEPS} strided steps (all 50 for the "
-           f"gentle schedule), seed {SEED}; energy distance against "
+st.caption(f"Each panel: {views.LADDER_N:,} samples, DDPM with {views.LADDER_STEPS} strided steps (all 50 for "
+           "the gentle schedule), seed 0; energy distance against "
            f"{metrics.DINO_REFERENCE_N:,} fresh dino points (two draws of the data score about "
            f"0 ± 0.0014). Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
            "instead of its full step count, on this server's CPU.")

@@ -3,18 +3,13 @@
 import streamlit as st
 
 import app_cache
-import app_state
-from diffusion_core import plots
-
-MODEL, SAMPLER, N_POINTS, SEED = "dino", "ddpm", 1500, 0
-STEP_CHOICES = (5, 20, 100)
-DINO_LIM = 2.8  # half-width of the view: the dino spans about [-1.4, 2.0] x [-2.0, 2.3]
+import app_common
+from app_cache import home as cache
+from diffusion_core.topics.home import figures, views
 
 st.title("Grokking Diffusion")
-try:
-    info = app_cache.model_info(MODEL)
-except (FileNotFoundError, ValueError) as err:
-    st.warning(app_cache.MISSING_WEIGHTS.format(name=MODEL, err=err))
+info = app_common.shipped(views.MODEL, app_cache.info, views.MODEL)
+if info is None:
     st.stop()
 st.markdown(
     "**Diffusion trades compute for quality: a small model applied many times.** "
@@ -25,7 +20,7 @@ st.markdown(
     "draws a dinosaur."
 )
 
-mantissa, exponent = f"{app_cache.schedule_curves()[info['schedule']][0][-1]:.0e}".split("e")
+mantissa, exponent = f"{info['alpha_bar_T']:.0e}".split("e")
 alpha_bar_T = f"{mantissa} \\cdot 10^{{{int(exponent)}}}"  # the model's last-step alpha_bar, as LaTeX
 
 left, right = st.columns([1, 1.25], gap="large")
@@ -65,21 +60,14 @@ with left:
 
 with right:
     steps = st.segmented_control(
-        "Model applications (denoising steps)", STEP_CHOICES, required=True,
+        "Model applications (denoising steps)", views.STEP_CHOICES, required=True,
         help="The same trained network, applied this many times (DDPM, Ho et al. 2020, strided).",
-        **app_state.keep("home_steps", 100))
-    xs, x0s, ts = app_cache.trajectory(MODEL, SAMPLER, steps, N_POINTS, SEED)
-    n_steps = len(ts)
-    k = st.slider("Reverse step (0 = pure noise)", 0, n_steps, **app_state.keep(f"home_step_{n_steps}", n_steps))
-    data = app_cache.points("dino")
-    if k < n_steps:
-        fig = plots.denoising_step(data, xs[k], x0s[k], lim=DINO_LIM,
-                                   title=f"Step {k} of {n_steps}: x_t at t = {ts[k] + 1} and its guess x̂₀")
-    else:
-        fig = plots.denoising_step(data, xs[k], lim=DINO_LIM, state_name="x₀, the final samples",
-                                   title=f"After all {n_steps} steps: {N_POINTS:,} samples x₀")
-    st.plotly_chart(fig, theme=None, key="home_dino")
-    ed, s2d = app_cache.quality(MODEL, SAMPLER, steps, N_POINTS, SEED)
+        **app_common.keep("home_steps", 100))
+    run = cache.run(steps)
+    n_steps = len(run.guesses)
+    k = st.slider("Reverse step (0 = pure noise)", 0, n_steps, **app_common.keep(f"home_step_{n_steps}", n_steps))
+    st.plotly_chart(figures.reverse_step(run, k, app_cache.points("dino")), theme=None, key="home_dino")
+    ed, s2d = cache.numbers(steps)
     c1, c2 = st.columns(2)
     c1.metric("Energy distance to the dino", f"{ed:.4f}",
               help="Szekely and Rizzo (2013); two draws of the data itself score about 0 ± 0.0014.")

@@ -3,24 +3,24 @@
 Each section is a fragment, so moving a control reruns only its own section.
 """
 
-import math
-from collections.abc import Callable
-
-import numpy as np
 import streamlit as st
-import torch
 
 import app_cache
-import app_state
+import app_common
 import app_training
-from diffusion_core import datasets, generators, mixtures, models, modes, plots, pretrained, samplers
+from app_cache import modes as cache
+from diffusion_core import datasets, mixtures, pretrained
+from diffusion_core.denoisers import NetDenoiser
+from diffusion_core.figures import SERIES, samples_panel
+from diffusion_core.topics.modes import core, figures, generators, views
 
-SET_LABELS = {"ring8": "Ring of 8 Gaussians", "two_gaussians": "Two Gaussians (1 : 4)", "dino": "Dino (Datasaurus)"}
+SET_LABELS = {name: datasets.LABELS[name] for name in pretrained.COMPARED}
 KIND_TITLES = {"mse": "One-shot, trained with MSE", "gan": "GAN", "diffusion": "Diffusion"}
-N_SAMPLES, SEED, DIFF_SAMPLER, DIFF_STEPS = 1000, 0, "ddpm", 100
-N_SNAPSHOTS = generators.SNAPSHOTS
+KIND_COLORS = {"mse": SERIES[1], "gan": SERIES[3], "diffusion": SERIES[0]}
+SEED = 0
 ED_HELP = ("Energy distance (Szekely and Rizzo 2013): lower is better. It is an unbiased estimate, so a "
            "perfect match scores about 0 and can dip just below it; such values are shown as 0.000.")
+keep = app_common.keep
 
 
 # ---------------------------------------------------------------- 1. three generators
@@ -36,38 +36,29 @@ def _train_live(kind: str, dataset: str) -> None:
         record, state = app_training.run(pretrained.train_job, dataset, seconds=seconds)
         if record is None:
             raise RuntimeError("the training made no step")
-        den = models.NetDenoiser(pretrained.net_from_job(dataset, state))
-        snaps = [(record.step, samplers.sample(den, N_SAMPLES, sampler=DIFF_SAMPLER, steps=DIFF_STEPS,
-                                               seed=SEED).numpy())]
+        snaps = [(record.step, views.live_diffusion_samples(NetDenoiser(pretrained.net_from_job(dataset, state))))]
     else:
         name = f"{kind}_{dataset}"
         record, result = app_training.run(pretrained.generator_job, name, seconds=seconds)
         if record is None:
             raise RuntimeError("the training made no step")
         config = pretrained.GEN_RECIPES[name].config
-        snaps = [(s.step, generators.build(config, s).sample(N_SAMPLES, seed=SEED).numpy())
+        snaps = [(s.step, generators.build(config, s).sample(views.N_SAMPLES, seed=SEED).numpy())
                  for s in pretrained.snapshots_from_job(result)]
     st.session_state[_live_key(kind, dataset)] = {"snapshots": snaps, "seconds": record.elapsed}
 
 
-def _shipped(kind: str, dataset: str) -> tuple[list[int], Callable[[int], np.ndarray]]:
-    """Steps of each snapshot and a function from snapshot index to samples, for the shipped weights."""
+def _shipped(kind: str, dataset: str, position: int | None) -> tuple[int, object]:
+    """The steps and samples of the snapshot the slider picks, from the shipped weights."""
     if kind == "diffusion":  # the diffusion recipe of each compared set has the set's name
-        return ([app_cache.model_info(dataset)["steps"]],
-                lambda i: app_cache.samples(dataset, DIFF_SAMPLER, DIFF_STEPS, N_SAMPLES, SEED))
+        return app_cache.info(dataset)["steps"], cache.diffusion_samples(dataset)
     name = f"{kind}_{dataset}"
-    _, snaps, _ = app_cache.generator(name)
-    return [s.step for s in snaps], lambda i: app_cache.generator_samples(name, i, N_SAMPLES, SEED)
+    steps = cache.generator_steps(name)
+    index = views.snapshot_index(position, len(steps))
+    return steps[index], cache.generator_samples(name, index)
 
 
-def snapshot_index(position: int | None, count: int) -> int:
-    """The snapshot a GAN slider position (1 to N_SNAPSHOTS) picks among `count`; None is the last."""
-    if position is None:
-        return count - 1
-    return min(count - 1, max(0, math.ceil(position / N_SNAPSHOTS * count) - 1))
-
-
-def generator_panel(kind: str, dataset: str, data: np.ndarray, position: int | None) -> None:
+def generator_panel(kind: str, dataset: str, data, position: int | None) -> None:
     """Samples over the data, energy distance and coverage bars for one generator, shipped or live."""
     st.markdown(f"##### {KIND_TITLES[kind]}")
     panel = st.container()
@@ -76,32 +67,25 @@ def generator_panel(kind: str, dataset: str, data: np.ndarray, position: int | N
         button_key=f"modes_train_{kind}", reset_key=f"modes_reset_{kind}",
         help=f"Train this generator from scratch for {app_cache.RETRAIN_SECONDS:.0f} s on this server.")
     with panel:
-        try:
-            if live is None:
-                steps, get = _shipped(kind, dataset)
-            else:
-                steps = [step for step, _ in live["snapshots"]]
-                get = lambda i: live["snapshots"][i][1]  # noqa: E731
-        except (FileNotFoundError, ValueError) as err:
-            st.warning(app_cache.MISSING_WEIGHTS.format(name=f"{kind}_{dataset}", err=err))
-            return
-        index = snapshot_index(position, len(steps))
-        samples = get(index)
-        where = "Live" if live is not None else "Shipped"
-        title = f"{where}: after {steps[index]:,} steps" + (f" ({live['seconds']:.0f} s)" if live else "")
-        st.plotly_chart(plots.samples_panel(samples, data, title=title, data_name="data", lim=2.6,
-                                            color=plots.SERIES[{"mse": 1, "gan": 3, "diffusion": 0}[kind]],
-                                            samples_name="samples", height=360),
-                        theme=None, key=f"modes_samples_{kind}")
-        rep = app_cache.report(np.ascontiguousarray(samples, dtype=np.float32), dataset, SEED)
+        if live is None:
+            shown = app_common.shipped(f"{kind}_{dataset}", _shipped, kind, dataset, position)
+            if shown is None:
+                return
+            (step, samples), title = shown, f"Shipped: after {shown[0]:,} steps"
+        else:
+            step, samples = live["snapshots"][views.snapshot_index(position, len(live["snapshots"]))]
+            title = f"Live: after {step:,} steps ({live['seconds']:.0f} s)"
+        st.plotly_chart(samples_panel(samples, data, title=title, data_name="data", lim=2.6, color=KIND_COLORS[kind],
+                                      samples_name="samples", height=360), theme=None, key=f"modes_samples_{kind}")
+        rep = cache.panel_report(samples, dataset, SEED)
         st.metric("Energy distance to the data", f"{max(rep['ed'], 0.0):.3f}", help=ED_HELP)
         cov = rep["coverage"]
         if cov is None:
             st.caption("The dino is not a mixture of separate modes, so there is nothing to count; "
                        "compare the shapes and the energy distance.")
         else:
-            st.plotly_chart(plots.coverage_bars(cov["shares"], cov["weights"], cov["off_mode"],
-                                                title=f"Modes hit: {cov['modes_hit']} of {len(cov['weights'])}"),
+            st.plotly_chart(figures.coverage_bars(cov["shares"], cov["weights"], cov["off_mode"],
+                                                  title=f"Modes hit: {cov['modes_hit']} of {len(cov['weights'])}"),
                             theme=None, key=f"modes_cov_{kind}")
 
 
@@ -109,25 +93,25 @@ def generator_panel(kind: str, dataset: str, data: np.ndarray, position: int | N
 def generators_section():
     c_set, c_gan = st.columns([1, 2])
     dataset = c_set.selectbox("Data set", pretrained.COMPARED, format_func=SET_LABELS.get,
-                              **app_state.keep("modes_dataset", "ring8"))
-    position = c_gan.slider("GAN: how far into its training (snapshot)", 1, N_SNAPSHOTS,
-                            help=f"The GAN's weights were saved {N_SNAPSHOTS} times during training; pick one "
-                                 "to see its samples then. The other two panels show the end of training.",
-                            **app_state.keep("modes_gan_snapshot", N_SNAPSHOTS))
+                              **keep("modes_dataset", "ring8"))
+    position = c_gan.slider("GAN: how far into its training (snapshot)", 1, generators.SNAPSHOTS,
+                            help=f"The GAN's weights were saved {generators.SNAPSHOTS} times during training; pick "
+                                 "one to see its samples then. The other two panels show the end of training.",
+                            **keep("modes_gan_snapshot", generators.SNAPSHOTS))
     data = app_cache.points(dataset, 2000 if dataset != "dino" else None)
     for col, kind in zip(st.columns(3, gap="medium"), ("mse", "gan", "diffusion")):
         with col:
             generator_panel(kind, dataset, data, position if kind == "gan" else None)
-    steps = pretrained.COMPARE_STEPS[dataset]
-    gen_weights = sum(p.numel() for p in generators.Generator(generators.GenConfig()).parameters())
-    diff_weights = app_cache.model_info(dataset)["params"]
-    st.caption(f"Same budget: every network has 3 hidden layers of 64 units and trains for {steps:,} steps on "
+    b = app_common.shipped(dataset, cache.budget, dataset)
+    if b is None:
+        return
+    st.caption(f"Same budget: every network has 3 hidden layers of 64 units and trains for {b['steps']:,} steps on "
                f"batches of 512 (the GAN's discriminator, the same size, takes a step each time too). The "
                f"diffusion network also takes Fourier features of its input and its time step, so it has "
-               f"{diff_weights:,} weights against the generator's {gen_weights:,}, and it keeps an average "
-               f"of its weights over training. {N_SAMPLES:,} samples each; diffusion samples with DDPM in "
-               f"{DIFF_STEPS} steps. Energy distance in the data's standardised frame, against "
-               f"{modes.REFERENCE_N:,} fresh data points. Live training runs for "
+               f"{b['diffusion_weights']:,} weights against the generator's {b['generator_weights']:,}, and it "
+               f"keeps an average of its weights over training. {views.N_SAMPLES:,} samples each; diffusion samples "
+               f"with DDPM in {views.DIFF_STEPS} steps. Energy distance in the data's standardised frame, against "
+               f"{core.REFERENCE_N:,} fresh data points. Live training runs for "
                f"{app_cache.RETRAIN_SECONDS:.0f} s instead of the full step count.")
 
 
@@ -135,70 +119,68 @@ def generators_section():
 
 @st.fragment
 def posterior_section():
-    T = app_cache.SCHEDULE_T["cosine"]
+    T = 1000
     c_x, c_t = st.columns(2)
-    x_t = c_x.slider("The noisy value x_t", -2.5, 2.5, step=0.05, **app_state.keep("modes_xt", 0.3))
+    x_t = c_x.slider("The noisy value x_t", -2.5, 2.5, step=0.05, **keep("modes_xt", 0.3))
     t = c_t.slider(f"Step t (of T = {T}; cosine schedule)", 1, T,
                    help="Drag it from right to left: the reverse process runs from T down to 0.",
-                   **app_state.keep("modes_t", 700))
-    try:
-        view = app_cache.posterior_view(float(x_t), int(t) - 1)
-    except (FileNotFoundError, ValueError) as err:
-        st.warning(app_cache.MISSING_WEIGHTS.format(name="modes_1d", err=err))
+                   **keep("modes_t", 700))
+    view = app_common.shipped(views.MODEL_1D, cache.posterior, float(x_t), int(t) - 1)
+    if view is None:
         return
     left, right = st.columns([1.5, 1], gap="large")
     with left:
-        st.plotly_chart(plots.posterior_bars(view.centres, view.posterior, prior=view.prior, mean=view.mean,
-                                             learned_mean=view.learned_mean, observed=view.observed,
-                                             title=f"Where could x_t = {x_t:.2f} at t = {t} have come from?"),
+        st.plotly_chart(figures.posterior_bars(view.centres, view.posterior, prior=view.prior, mean=view.mean,
+                                               learned_mean=view.learned_mean, observed=view.observed,
+                                               title=f"Where could x_t = {x_t:.2f} at t = {t} have come from?"),
                         theme=None, key="modes_posterior")
     with right:
         m1, m2 = st.columns(2)
         m1.metric("σ (data units)", f"{view.sigma:.3g}",
-                  help="The noise at step t measured in the data's units: σ² = (1 − ᾱ_t) / ᾱ_t.")
+                  help="The noise level of step t, in the data's units: σ² = (1 − ᾱ_t) / ᾱ_t (see the box above).")
         m2.metric("E[x₀ | x_t], exact", f"{view.mean:.2f}",
                   help=f"The network's guess: {view.learned_mean:.2f}")
-        st.markdown(
-            "**What to look for.** At large $t$ the bars are the prior itself, three bumps of "
-            "weights 0.5, 0.2 and 0.3: the noisy value tells almost nothing, and the best guess in "
-            "squared error, the **posterior mean** (dashed), sits at the global mean, "
-            f"{float(mixtures.three_modes_1d().global_mean()[0]):.2f}, between the modes, where no data "
-            "lives. Slide $t$ down: the likelihood narrows, the bumps far from $x_t/\\sqrt{\\bar\\alpha_t}$ "
-            "(green) lose their weight, and the mean leaves the global mean for the mode nearest the "
-            "noisy value. (Park $x_t$ in a gap between modes and, at small $t$, the posterior is a narrow "
-            "bump in the gap: a point the reverse process almost never visits, as the runs below show.) "
-            "The dotted line is a network trained on samples of this mixture: up to about $t = 850$ it "
-            "stays within 0.2 of the exact mean, closest where the data is. "
-            "Nearer $T$ it strays, because its guess $\\hat x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,"
-            "\\hat\\varepsilon)/\\sqrt{\\bar\\alpha_t}$ divides a small error in the predicted noise "
-            "by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it)."
-        )
-        st.latex(r"\mathbb{E}[x_0 \mid x_t] = \sum_k r_k(x_t)\,\frac{s_k^2\, x + \sigma^2 m_k}{s_k^2 + \sigma^2}")
-        st.caption("where x = x_t / √ᾱ_t and σ² = (1 − ᾱ_t) / ᾱ_t put the noisy value in the data's units, "
-                   "m_k and s_k are mode k's centre and width, and r_k(x_t) is the probability that mode k "
-                   "produced x_t.")
+        posterior_text()
+
+
+def posterior_text() -> None:
+    st.markdown(
+        "**What to look for.** At large $t$ the bars are the prior itself, three bumps of "
+        "weights 0.5, 0.2 and 0.3: the noisy value tells almost nothing, and the best guess in "
+        "squared error, the **posterior mean** (dashed), sits at the global mean, "
+        f"{float(mixtures.three_modes_1d().global_mean()[0]):.2f}, between the modes, where no data "
+        "lives. Slide $t$ down: the likelihood narrows, the bumps far from $x_t/\\sqrt{\\bar\\alpha_t}$ "
+        "(green) lose their weight, and the mean leaves the global mean for the mode nearest the "
+        "noisy value. (Park $x_t$ in a gap between modes and, at small $t$, the posterior is a narrow "
+        "bump in the gap: a point the reverse process almost never visits, as the runs below show.) "
+        "The dotted line is a network trained on samples of this mixture: up to about $t = 850$ it "
+        "stays within 0.2 of the exact mean, closest where the data is. "
+        "Nearer $T$ it strays, because its guess $\\hat x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,"
+        "\\hat\\varepsilon)/\\sqrt{\\bar\\alpha_t}$ divides a small error in the predicted noise "
+        "by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it)."
+    )
+    st.latex(r"\mathbb{E}[x_0 \mid x_t] = \sum_k r_k(x_t)\,\frac{s_k^2\, x + \sigma^2 m_k}{s_k^2 + \sigma^2}")
+    st.caption("where x = x_t / √ᾱ_t and σ² = (1 − ᾱ_t) / ᾱ_t put the noisy value in the data's units, "
+               "m_k and s_k are mode k's centre and width, and r_k(x_t) is the probability that mode k "
+               "produced x_t.")
 
 
 @st.fragment
 def paths_section():
     c_n, c_seed = st.columns(2)
-    n = c_n.slider("Runs", 1, 8, **app_state.keep("modes_runs", 6))
-    seed = c_seed.slider("Noise seed", 0, 9, **app_state.keep("modes_paths_seed", 0))
-    mix = mixtures.three_modes_1d()
+    n = c_n.slider("Runs", 1, 8, **keep("modes_runs", 6))
+    seed = c_seed.slider("Noise seed", 0, 9, **keep("modes_paths_seed", 0))
     for col, learned in zip(st.columns(2, gap="large"), (False, True)):
         with col:
-            try:
-                steps, xs, x0s = app_cache.mean_paths(learned, n, seed)
-            except (FileNotFoundError, ValueError) as err:
-                st.warning(app_cache.MISSING_WEIGHTS.format(name="modes_1d", err=err))
+            run = app_common.shipped(views.MODEL_1D, cache.paths, learned, n, seed)
+            if run is None:
                 continue
             who = "the trained network" if learned else "the exact posterior mean"
-            st.plotly_chart(plots.mean_paths(steps, xs, x0s, modes=mix.means, T=app_cache.SCHEDULE_T["cosine"],
-                                             title=f"Guided by {who}"), theme=None,
+            st.plotly_chart(figures.mean_paths(run["steps"], run["states"], run["guesses"], modes=run["modes"],
+                                               T=1000, title=f"Guided by {who}"), theme=None,
                             key=f"modes_paths_{'learned' if learned else 'exact'}")
-            landed = np.bincount(modes.mode_landings(torch.from_numpy(xs[-1])).numpy(), minlength=len(mix))
-            st.caption("Landed on the modes at " + ", ".join(f"{float(m):+.1f}: {c}" for m, c in
-                                                              zip(mix.means[:, 0], landed)) + "."
+            st.caption("Landed on the modes at " + ", ".join(f"{m:+.1f}: {c}" for m, c in
+                                                              zip(run["modes"], run["landed"])) + "."
                        + (" Near t = T the network's guesses are clipped to ±4 and leave the chart: the "
                           "amplified error explained above." if learned else ""))
 
@@ -210,43 +192,41 @@ def _train_memo(n_train: int) -> None:
     record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
     if record is None:
         raise RuntimeError("the training made no step")
-    run = modes.memorization_run(models.NetDenoiser(pretrained.net_from_job(name, state)), n_train, SEED)
-    st.session_state[f"modes_memo_live_{n_train}"] = {**app_cache.memorization_summary(run),
-                                                      "steps": record.step, "seconds": record.elapsed}
+    run = views.live_memorization(NetDenoiser(pretrained.net_from_job(name, state)), n_train, SEED)
+    st.session_state[f"modes_memo_live_{n_train}"] = {**run, "steps": record.step, "seconds": record.elapsed}
 
 
 @st.fragment
 def memorization_section():
     n_train = st.select_slider("Training points N", pretrained.MEMO_SIZES,
-                               format_func=lambda n: f"{n:,}", **app_state.keep("modes_memo_n", 10))
+                               format_func=lambda n: f"{n:,}", **keep("modes_memo_n", 10))
     live = app_training.live_or_shipped(
         f"modes_memo_live_{n_train}", lambda: _train_memo(n_train), label="Train live at this N",
         button_key="modes_memo_train", reset_key="modes_memo_reset",
         help=f"Train the network on these N points from scratch for {app_cache.RETRAIN_SECONDS:.0f} s.")
-    try:
-        run = live if live is not None else app_cache.memorization(n_train, SEED)
-        info = None if live is not None else app_cache.model_info(f"memo_{n_train}")
-    except (FileNotFoundError, ValueError) as err:
-        st.warning(app_cache.MISSING_WEIGHTS.format(name=f"memo_{n_train}", err=err))
-        return
-    trained = (f"live, {live['steps']:,} steps in {live['seconds']:.0f} s" if live is not None
-               else f"shipped, {info['steps']:,} steps")
+    if live is not None:
+        run, trained = live, f"live, {live['steps']:,} steps in {live['seconds']:.0f} s"
+    else:
+        run = app_common.shipped(f"memo_{n_train}", cache.memorization, n_train, SEED)
+        if run is None:
+            return
+        trained = f"shipped, {app_cache.info(f'memo_{n_train}')['steps']:,} steps"
     m1, m2, m3 = st.columns(3)
     m1.metric("Copies, trained network", f"{run['network_share']:.1%}", help=f"The network: {trained}.")
     m2.metric("Copies, ideal denoiser", f"{run['ideal_share']:.1%}")
     m3.metric("Copies, fresh data (chance)", f"{run['fresh_share']:.1%}")
     left, mid = st.columns(2, gap="large")
-    for col, key, who, color in ((left, "network", f"Trained network ({trained})", plots.SERIES[0]),
-                                 (mid, "ideal", "Ideal denoiser of the N points", plots.SERIES[1])):
+    for col, key, who, color in ((left, "network", f"Trained network ({trained})", SERIES[0]),
+                                 (mid, "ideal", "Ideal denoiser of the N points", SERIES[1])):
         with col:
-            st.plotly_chart(plots.memorization_panel(run[f"{key}_samples"], run["train"], title=who, color=color),
+            st.plotly_chart(figures.memorization_panel(run[f"{key}_samples"], run["train"], title=who, color=color),
                             theme=None, key=f"modes_memo_{key}")
-    st.plotly_chart(plots.distance_histograms(
+    st.plotly_chart(figures.distance_histograms(
         {"trained network": run["network_distances"], "ideal denoiser": run["ideal_distances"],
          "fresh data": run["fresh_distances"]}, radius=run["radius"],
         title="Distance from each point to its nearest training point"), theme=None, key="modes_memo_hist")
-    st.caption(f"{modes.MEMO_SAMPLES:,} samples from each, DDPM in {modes.MEMO_STEPS} steps, seed {SEED}; "
-               f"{modes.MEMO_FRESH:,} fresh points. The N training points are the first N of one fixed draw "
+    st.caption(f"{core.MEMO_SAMPLES:,} samples from each, DDPM in {core.MEMO_STEPS} steps, seed {SEED}; "
+               f"{core.MEMO_FRESH:,} fresh points. The N training points are the first N of one fixed draw "
                f"of {datasets.MEMO_POOL:,} from the ring, so each set contains the smaller ones; every "
                f"network has the same shape and {pretrained.MEMO_STEPS:,} training steps.")
 
@@ -296,6 +276,7 @@ st.markdown(
     "the current noisy one. Below, the data are three Gaussians on a line, so this posterior is "
     "exact, a reweighted mixture (no network involved)."
 )
+app_common.noise_levels()
 posterior_section()
 st.markdown(
     "**Follow the mean down.** Each run starts from pure noise and takes DDPM steps "
@@ -304,7 +285,7 @@ st.markdown(
     "falls, each run's posterior loses all but one mode and its guess walks onto it, and runs from "
     "different seeds land on different modes, in proportion to their weights. The right panel runs "
     "the same seeds with the trained network in place of the exact mean. "
-    f"Both take {modes.PATH_STEPS} of the schedule's 1,000 steps."
+    f"Both take {core.PATH_STEPS} of the schedule's 1,000 steps."
 )
 paths_section()
 

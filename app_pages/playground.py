@@ -15,14 +15,17 @@ import uuid
 import streamlit as st
 
 import app_cache
+import app_common
 import app_training
-from diffusion_core import background, datasets, inputs, playground, plots, samplers, schedules
+from app_cache import playground as cache
+from diffusion_core import background, datasets, inputs, samplers, schedules, shipped
+from diffusion_core.figures import loss_curve
+from diffusion_core.topics.playground import core as playground
+from diffusion_core.topics.playground import figures
 
 SOURCES = {"builtin": "A built-in set", "csv": "Upload a CSV", "word": "Type a word"}
-SET_LABELS = {"dino": "Dino (Datasaurus)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
-              "two_gaussians": "Two Gaussians", "swissroll": "Swiss roll", "checkerboard": "Checkerboard"}
 # option labels are what the address holds (bind="query-params" writes the shown label), so they stay short
-SAMPLER_LABELS = {"ddpm": "DDPM", "ddim": "DDIM", "euler": "Euler", "heun": "Heun"}
+SET_LABELS, SAMPLER_LABELS = datasets.LABELS, samplers.LABELS
 DEFAULTS = playground.Settings()
 URL = {"bind": "query-params"}
 
@@ -35,11 +38,11 @@ def label_of(name: str, source: str | None) -> str:
 
 def shipped_model() -> dict:
     """The project's shipped dino model, trained with this page's default settings: the model a visit starts with."""
-    net = app_cache.denoiser("dino").net
-    data = app_cache.playground_builtin("dino")
+    net = shipped.denoiser("dino").net
+    data = cache.builtin("dino")
     return {"id": "shipped-dino", "net": net, "frame": data.frame, "points": data.points, "label": "dino",
             "source": "builtin", "settings": playground.settings_of(net.config), "timed": False, "records": [],
-            "steps": app_cache.model_info("dino").get("steps", 0), "shipped": True}
+            "steps": app_cache.info("dino").get("steps", 0), "shipped": True}
 
 
 def settings_panel() -> playground.Settings:
@@ -74,7 +77,7 @@ def chosen_data() -> None:
     try:
         if source == "builtin":
             name = st.selectbox("Built-in set", datasets.NAMES, format_func=SET_LABELS.get, key="set", **URL)
-            st.session_state.pg_data = app_cache.playground_builtin(name)
+            st.session_state.pg_data = cache.builtin(name)
         elif source == "csv":
             upload = st.file_uploader("A CSV file of points: two numeric columns (x and y), an optional header row, "
                                       f"up to {inputs.MAX_CSV_ROWS:,} rows", type=None,
@@ -83,12 +86,12 @@ def chosen_data() -> None:
             if upload is None:
                 st.info("Choose a file; until then the data below stays as it was.", icon=":material/upload:")
             else:
-                st.session_state.pg_data = app_cache.playground_csv(upload.getvalue(), upload.name)
+                st.session_state.pg_data = cache.from_csv(upload.getvalue(), upload.name)
         else:
             word = st.text_input("A short word", value="hello", max_chars=inputs.MAX_TEXT_CHARS, key="word", **URL,
                                  help=f"Drawn in a built-in font; {playground.TEXT_POINTS:,} points are sampled "
                                       "from its dark pixels.")
-            st.session_state.pg_data = app_cache.playground_word(word)
+            st.session_state.pg_data = cache.from_word(word)
     except inputs.InputError as err:
         st.warning(f"{err} The data below has not changed.", icon=":material/block:")
 
@@ -141,7 +144,7 @@ def training_progress() -> None:
     st.progress(min(last.fraction, 1.0), text=f"step {last.step:,}, {last.elapsed:.1f} of {bg.seconds:.0f} s, "
                                               f"loss {last.loss:.3f}")
     steps, losses = zip(*((r.step, r.loss) for r in bg.records))
-    st.plotly_chart(plots.loss_curve(steps, losses, title="Training loss, live"), theme=None, key="pg_live_loss")
+    st.plotly_chart(loss_curve(steps, losses, title="Training loss, live"), theme=None, key="pg_live_loss")
 
 
 def start_training(settings: playground.Settings, data: playground.TrainingData) -> None:
@@ -190,12 +193,12 @@ def sampling_section(model: dict) -> None:
     seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
     with st.spinner("Sampling..."):
         yardstick = "dino" if (model.get("source"), model["label"]) == ("builtin", "dino") else "points"
-        run, quality = app_cache.playground_run(model["id"], net, model["points"], yardstick, sampler, steps, n,
+        run, quality = cache.run(model["id"], net, model["points"], yardstick, sampler, steps, n,
                                                 int(seed))
     data = None if model["points"] is None else frame.to_data(model["points"][:5000])
     left, right = st.columns([3, 1], gap="medium")
     states = frame.to_data(run.states)
-    left.plotly_chart(plots.animated_run(states, run.labels, data,
+    left.plotly_chart(figures.animated_run(states, run.labels, data,
                                          title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples",
                                          current=f"steps taken (of {steps}; 0 is pure noise): "),
                       theme=None, key="pg_animation")
@@ -228,7 +231,7 @@ def sampling_section(model: dict) -> None:
                    "and scale).")
     if model["records"]:
         steps_, losses = zip(*model["records"])
-        st.plotly_chart(plots.loss_curve(steps_, losses, title=f"Training loss of this model ({label_of(model['label'], model.get('source'))})"),
+        st.plotly_chart(loss_curve(steps_, losses, title=f"Training loss of this model ({label_of(model['label'], model.get('source'))})"),
                         theme=None, key="pg_loss")
 
 
@@ -261,12 +264,12 @@ st.markdown(
     "budget too short to learn the detail, a few sampling steps against many. Every setting is in the page's "
     "address, so you can share a configuration as a link."
 )
-st.session_state.setdefault("pg_data", app_cache.playground_builtin("dino"))
+st.session_state.setdefault("pg_data", cache.builtin("dino"))
 if "pg_model" not in st.session_state:
     try:
         st.session_state.pg_model = shipped_model()
     except (FileNotFoundError, ValueError) as err:
-        st.warning(app_cache.MISSING_WEIGHTS.format(name="dino", err=err))
+        st.warning(app_common.MISSING_WEIGHTS.format(name="dino", err=err))
 
 st.header("1. Data")
 left, right = st.columns([2, 3], gap="large")
@@ -277,7 +280,7 @@ with left:
                "deviation), so the settings below mean the same on any data; samples come back in your units."
                + (f" The dino is trained on its 142 points with a jitter of {data.jitter:g} per batch, as the "
                   "shipped models are." if data.jitter else ""))
-right.plotly_chart(plots.points_preview(data.in_data_units(), title=f"Training data: {label_of(data.label, data.source)} "
+right.plotly_chart(figures.points_preview(data.in_data_units(), title=f"Training data: {label_of(data.label, data.source)} "
                                         f"({len(data.points):,} points)", height=380), theme=None, key="pg_data_plot")
 
 st.header("2. Model and training")

@@ -7,69 +7,68 @@ import numpy as np
 import streamlit as st
 
 import app_cache
-import app_state
-from diffusion_core import metrics, optimization, plots
+import app_common
+from app_cache import optimization as cache
+from diffusion_core import datasets, metrics
+from diffusion_core.figures import SERIES, samples_panel
+from diffusion_core.topics.optimization import core, figures, views
 
-SET_LABELS = {"dino": "Dino (Datasaurus)", "ring8": "Ring of 8 Gaussians"}
+SET_LABELS = {name: datasets.LABELS[name] for name in ("dino", "ring8")}
 SAMPLER_LABELS = {"ddpm": "DDPM (SDE)", "ddim": "DDIM", "euler": "Euler (ODE)", "heun": "Heun (ODE)"}
 CLOUD_STEPS = (5, 10, 20, 100)
+DESCENT_STEPS = (5, 10, 20, 50, 100)
+DESCENT_LABELS = {"network": "shipped network", "ideal": "ideal denoiser (the 142 points)"}
+keep = app_common.keep
 
 
 @st.fragment
 def compute_section():
     c_set, c_sampler = st.columns([1, 2])
-    dataset = c_set.selectbox("Data set", tuple(SET_LABELS), format_func=SET_LABELS.get,
-                              **app_state.keep("opt_dataset", "dino"))
+    dataset = c_set.selectbox("Data set", tuple(SET_LABELS), format_func=SET_LABELS.get, **keep("opt_dataset", "dino"))
     with st.spinner("Sampling every budget with every sampler (a few seconds, once per data set)..."):
-        try:
-            curves = app_cache.quality_curves(dataset)
-        except (FileNotFoundError, ValueError) as err:
-            st.warning(app_cache.MISSING_WEIGHTS.format(name=dataset, err=err))
-            return
-    label = {n: SAMPLER_LABELS[n] for n in optimization.SAMPLERS}
+        curves = app_common.shipped(dataset, cache.quality_curves, dataset)
+    if curves is None:
+        return
+    label = {n: SAMPLER_LABELS[n] for n in core.SAMPLERS}
     exact = curves["exact"]
-    st.plotly_chart(plots.quality_vs_compute(
+    st.plotly_chart(figures.quality_vs_compute(
         {label[n]: c for n, c in curves["network"].items()},
         exact=None if exact is None else {label[n]: c for n, c in exact.items()},
         title=f"Compute against quality: {SET_LABELS[dataset]}"), theme=None, key="opt_curves")
-    st.caption(f"{optimization.CURVE_SAMPLES} samples per point, seed 0, the shipped model of the data set "
+    st.caption(f"{core.CURVE_SAMPLES} samples per point, seed 0, the shipped model of the data set "
                f"(cosine schedule, 1,000 steps; fewer steps are strided). Energy distance against fresh data "
                f"({metrics.DINO_REFERENCE_N:,} dino points, or 2,000 points of the ring); values under 10⁻⁴, "
                "where the estimate is noise, are drawn at 10⁻⁴."
                + (" Dashed: the same samplers with the exact denoiser of the mixture, the limit of a perfect "
                   "network." if exact is not None else ""))
-    sampler = c_sampler.radio("Sampler for the clouds below", optimization.SAMPLERS, format_func=SAMPLER_LABELS.get,
-                              horizontal=True, **app_state.keep("opt_sampler", "ddim"))
+    sampler = c_sampler.radio("Sampler for the clouds below", core.SAMPLERS, format_func=SAMPLER_LABELS.get,
+                              horizontal=True, **keep("opt_sampler", "ddim"))
     data = app_cache.points(dataset, None if dataset == "dino" else 2000)
     for col, steps in zip(st.columns(len(CLOUD_STEPS), gap="small"), CLOUD_STEPS):
         with col:
-            x = app_cache.samples(dataset, sampler, steps, optimization.CURVE_SAMPLES, 0)
-            nfe = optimization.nfe_of(sampler, steps)
-            st.plotly_chart(plots.samples_panel(x, data, title=f"{steps} steps ({nfe} evaluations)",
-                                                data_name="data", samples_name="samples", height=300),
+            x = cache.cloud(dataset, sampler, steps)
+            nfe = core.nfe_of(sampler, steps)
+            st.plotly_chart(samples_panel(x, data, title=f"{steps} steps ({nfe} evaluations)",
+                                          data_name="data", samples_name="samples", height=300),
                             theme=None, key=f"opt_cloud_{steps}")
-
-
-DESCENT_STEPS = (5, 10, 20, 50, 100)
-DESCENT_LABELS = {"network": "shipped network", "ideal": "ideal denoiser (the 142 points)"}
 
 
 @st.fragment
 def descent_section():
     c_steps, c_gamma = st.columns(2)
-    steps = c_steps.select_slider("Sampling steps", DESCENT_STEPS, **app_state.keep("opt_descent_steps", 10),
+    steps = c_steps.select_slider("Sampling steps", DESCENT_STEPS, **keep("opt_descent_steps", 10),
                                   help="Steps of the descent from pure noise to a sample (one network evaluation each).")
     gamma = c_gamma.select_slider(
-        "Momentum γ", optimization.MOMENTA, format_func=lambda g: f"{g:g}" + (" (DDIM)" if g == 1 else ""),
-        **app_state.keep("opt_gamma", optimization.PAPER_GAMMA),
+        "Momentum γ", core.MOMENTA, format_func=lambda g: f"{g:g}" + (" (DDIM)" if g == 1 else ""),
+        **keep("opt_gamma", core.PAPER_GAMMA),
         help="Each step moves along γ times the current direction minus γ − 1 times the previous one. "
              "γ = 1 is plain gradient descent, which is DDIM; Permenter and Yuan use γ = 2.")
-    traces = app_cache.descent_traces(steps, gamma)
+    traces = cache.descent_traces(steps, gamma)
     cols = st.columns(2, gap="medium")
     for col, (name, (sig, near, smooth)) in zip(cols, traces.items()):
         with col:
-            st.plotly_chart(plots.distance_paths(sig, near, smooth, title=f"{DESCENT_LABELS[name].capitalize()}: "
-                                                 f"{steps} steps, γ = {gamma:g}"), theme=None, key=f"opt_dist_{name}")
+            st.plotly_chart(figures.distance_paths(sig, near, smooth, title=f"{DESCENT_LABELS[name].capitalize()}: "
+                                                   f"{steps} steps, γ = {gamma:g}"), theme=None, key=f"opt_dist_{name}")
     landed = {name: f"{float(np.median(near[-1])):.2g}" for name, (_, near, _) in traces.items()}
     st.caption(f"Five samples from the same start points in both panels, in the frame y = x_t / √ᾱ_t = x₀ + σε "
                f"(cosine schedule; the first state has σ ≈ {traces['network'][0][0]:,.0f}). Distances under 10⁻⁴ "
@@ -77,30 +76,30 @@ def descent_section():
                f"{landed['network']}, ideal denoiser {landed['ideal']}"
                + (" (with momentum, the last step extrapolates past the point it was heading for)." if gamma != 1
                   else "."))
+    momentum_block(steps, gamma)
 
+
+def momentum_block(steps: int, gamma: float) -> None:
     with st.spinner("Sampling at every momentum (about a second, once per step count)..."):
-        scan = app_cache.momentum_scan(steps)
+        scan = cache.momentum_scan(steps)
     curve_col, plain_col, chosen_col = st.columns([4, 3, 3], gap="small")
-    curve_col.plotly_chart(plots.momentum_curve(optimization.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan.items()},
-                                                chosen=gamma, title=f"Momentum against quality at {steps} steps"),
+    curve_col.plotly_chart(figures.momentum_curve(core.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan["curves"].items()},
+                                                  chosen=gamma, title=f"Momentum against quality at {steps} steps"),
                            theme=None, key="opt_momentum")
-    data = app_cache.points(app_cache.DESCENT_SET, None)
-    for col, g, color, which in ((plain_col, 1.0, plots.SERIES[0], "plain"), (chosen_col, gamma, plots.SERIES[1], "chosen")):
-        col.plotly_chart(plots.samples_panel(app_cache.descent_cloud(steps, g), data, title=(
+    data = app_cache.points(views.DESCENT_SET, None)
+    for col, g, color, which in ((plain_col, 1.0, SERIES[0], "plain"), (chosen_col, gamma, SERIES[1], "chosen")):
+        col.plotly_chart(samples_panel(cache.descent_cloud(steps, g), data, title=(
             f"Network, {steps} steps, " + ("plain DDIM" if g == 1 else f"γ = {g:g}")), data_name="dino points",
             samples_name="samples", color=color, height=380), theme=None, key=f"opt_momentum_cloud_{which}")
-    net = scan["network"]
-    best = int(np.argmin(net))
-    plain, chosen = net[0], net[optimization.MOMENTA.index(gamma)]
-    noise = optimization.ED_NOISE
-    verdict = ("better than" if chosen < plain - noise else "worse than" if chosen > plain + noise
-               else "within the measurement's noise of")
-    best_text = (f"the best momentum here is γ = {optimization.MOMENTA[best]:g} ({net[best]:.4f})"
-                 if net[best] < plain - noise else "no momentum beats plain DDIM by more than the noise")
+    net = scan["curves"]["network"]
+    plain, chosen = net[0], net[core.MOMENTA.index(gamma)]
+    best_text = (f"the best momentum here is γ = {scan['best_gamma']:g} ({scan['best_ed']:.4f})"
+                 if scan["best_beats_plain"] else "no momentum beats plain DDIM by more than the noise")
     st.markdown(
         f"**Measured at {steps} steps.** The network's samples reach an energy distance of {plain:.4f} with plain "
-        f"DDIM and {chosen:.4f} with γ = {gamma:g}, {verdict} DDIM; {best_text}. Each point is "
-        f"{optimization.CURVE_SAMPLES} samples, so differences under about {noise:g} are noise.")
+        f"DDIM and {chosen:.4f} with γ = {gamma:g}, {views.verdict(scan, gamma)} DDIM; {best_text}. Each point is "
+        f"{core.CURVE_SAMPLES} samples, so differences under about {core.ED_NOISE:g} are noise.")
+
 
 st.title("Sampling as optimization")
 st.markdown(
@@ -133,9 +132,10 @@ st.markdown(
     "samplers are tuned to a few dozen evaluations (Karras et al. 2022)."
 )
 st.header("2. Sampling descends a distance to the data")
+app_common.noise_levels()
 st.markdown(
-    "Divide the noisy sample by $\\sqrt{\\bar\\alpha_t}$ and it becomes $y = x_0 + \\sigma\\varepsilon$ with "
-    "$\\sigma = \\sqrt{(1-\\bar\\alpha_t)/\\bar\\alpha_t}$: the data plus noise of size $\\sigma$. For training "
+    "Work in the rescaled frame of the box above: the noisy sample is $y = x_t/\\sqrt{\\bar\\alpha_t} = x_0 + "
+    "\\sigma\\varepsilon$, the data plus noise of size $\\sigma$. For training "
     "points $x_1, \\dots, x_N$, define half a squared distance smoothed at scale $\\sigma$,"
 )
 st.latex(r"f_\sigma(y) = -\sigma^2 \log \frac{1}{N}\sum_{i=1}^{N} e^{-\lVert y - x_i\rVert^2 / 2\sigma^2}.")

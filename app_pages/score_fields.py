@@ -7,38 +7,39 @@ import numpy as np
 import streamlit as st
 
 import app_cache
-import app_state
-from diffusion_core import plots, scores
+import app_common
+from app_cache import scores as cache
+from diffusion_core.figures import OKABE_ITO, SERIES, samples_panel
+from diffusion_core.topics.scores import core, figures, views
 
 SIGMAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
 STEP_SIZES = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 ODE_STEPS = (5, 10, 20, 50, 100, 250)
 FIELD_LIM, FOLLOW_LIM = 2.6, 3.0
-METHOD_COLORS = dict(zip(scores.METHODS, plots.SERIES))
+METHOD_COLORS = dict(zip(core.METHODS, SERIES))
+keep = app_common.keep
 
 
 # ---------------------------------------------------------------- 1. the field
 
 @st.fragment
 def field_section():
-    sigma = st.select_slider("Noise level σ (log scale)", SIGMAS, **app_state.keep("score_sigma", 0.3),
+    sigma = st.select_slider("Noise level σ (log scale)", SIGMAS, **keep("score_sigma", 0.3),
                              help="The standard deviation of the noise added to the data, in the data's units.")
-    try:
-        view = app_cache.score_field(float(sigma))
-    except (FileNotFoundError, ValueError) as err:
-        st.warning(app_cache.MISSING_WEIGHTS.format(name=app_cache.FIELD_SET, err=err))
+    view = app_common.shipped(views.FIELD_SET, cache.field, float(sigma))
+    if view is None:
         return
     cell = 2 * FIELD_LIM / (len(view["axis"]) - 1)
     sig = view["sigma_used"]
     cols = st.columns(3, gap="medium")
-    for col, key, who, color in ((cols[0], "exact", "Exact score", plots.OKABE_ITO["vermillion"]),
-                                 (cols[1], "learned", "The network's score", plots.OKABE_ITO["blue"])):
+    for col, key, who, color in ((cols[0], "exact", "Exact score", OKABE_ITO["vermillion"]),
+                                 (cols[1], "learned", "The network's score", OKABE_ITO["blue"])):
         with col:
-            st.plotly_chart(plots.score_field(view["axis"], view["log_density"], view["points"], view[key],
+            st.plotly_chart(figures.score_field(view["axis"], view["log_density"], view["points"], view[key],
                                               title=f"{who}, σ = {sig:.3g}", lim=FIELD_LIM, cell=cell, color=color,
                                               height=430), theme=None, key=f"score_field_{key}")
     with cols[2]:
-        st.plotly_chart(plots.error_map(view["axis"], view["error_map"], contour=view["log_density"],
+        st.plotly_chart(figures.error_map(view["axis"], view["error_map"], contour=view["log_density"],
                                         title="Where the network is wrong", lim=FIELD_LIM, height=430),
                         theme=None, key="score_error_map")
     m1, m2 = st.columns([1, 2])
@@ -56,29 +57,25 @@ def field_section():
 @st.fragment
 def follow_section():
     c_step, c_n, c_noise = st.columns(3)
-    step_size = c_step.select_slider("Step size", STEP_SIZES, **app_state.keep("score_step_size", 0.005),
+    step_size = c_step.select_slider("Step size", STEP_SIZES, **keep("score_step_size", 0.005),
                                      help="ε in x ← x + ε s(x) (+ noise); Adam's learning rate; annealed Langevin "
                                           "scales it by σᵢ² / σ_min² at each level (Song and Ermon 2019).")
-    steps = c_n.slider("Steps", 10, 1000, step=10, **app_state.keep("score_steps", 500))
+    steps = c_n.slider("Steps", 10, 1000, step=10, **keep("score_steps", 500))
     noise = c_noise.slider("Noise scale (0: none, 1: the right amount)", 0.0, 1.0, step=0.05,
-                           **app_state.keep("score_noise", 1.0),
+                           **keep("score_noise", 1.0),
                            help="Multiplies the √(2ε) z term of both Langevin samplers.")
-    run = app_cache.follow(int(steps), float(step_size), float(noise))
+    run = cache.follow(int(steps), float(step_size), float(noise))
     frames = run["frames"]
-    frame = st.select_slider("Step shown", frames, **app_state.keep(f"score_frame_{steps}", frames[-1]),
+    frame = st.select_slider("Step shown", frames, **keep(f"score_frame_{steps}", frames[-1]),
                              help="Scrub through the run: every sampler moved the same 1,000 start points.")
     i = frames.index(frame)
-    data = app_cache.points(app_cache.FOLLOW_SET, 2000)
-    troubles, unsettled = [], []
-    for method, end in run["ends"].items():
-        if end["run_away"]:
-            troubles.append(f"{method}: {end['run_away']:,} of 1,000 particles ran off to infinity (left out of "
-                            "the plots)")
-        elif end["overshoots"] and end["landed"] < 0.9:
-            troubles.append(f"{method}: only {end['landed']:.0%} of the particles ended in a mode; the others "
-                            "overshoot back and forth")
-        elif end["landed"] < 0.9:
-            unsettled.append(f"{method} ({end['landed']:.0%})")
+    data = app_cache.points(views.FOLLOW_SET, 2000)
+    ends = run["ends"]
+    troubles = [f"{m}: {e['run_away']:,} of 1,000 particles ran off to infinity (left out of the plots)"
+                if e["status"] == "ran away" else
+                f"{m}: only {e['landed']:.0%} of the particles ended in a mode; the others overshoot back and forth"
+                for m, e in ends.items() if e["status"] in ("ran away", "overshoots")]
+    unsettled = [f"{m} ({e['landed']:.0%})" for m, e in ends.items() if e["status"] == "unsettled"]
     if troubles:
         st.warning("The step size is too large. " + "; ".join(troubles) + ". The mode weights below count only "
                    "the particles that ended in a mode. Choose a smaller step size.", icon=":material/warning:")
@@ -86,9 +83,9 @@ def follow_section():
         st.info("Not every particle has reached a mode yet: " + ", ".join(unsettled) + " ended in one. More steps "
                 "or a larger step size let them arrive; the mode weights below count only those that did.",
                 icon=":material/hourglass_top:")
-    for col, method in zip(st.columns(4, gap="small"), scores.METHODS):
+    for col, method in zip(st.columns(4, gap="small"), core.METHODS):
         with col:
-            st.plotly_chart(plots.samples_panel(run["states"][method][i], data, title=method, lim=FOLLOW_LIM,
+            st.plotly_chart(samples_panel(run["states"][method][i], data, title=method, lim=FOLLOW_LIM,
                                                 color=METHOD_COLORS[method], data_name="data",
                                                 samples_name="particles", height=330, size=5),
                             theme=None, key=f"score_panel_{method}")
@@ -96,7 +93,7 @@ def follow_section():
     weights = {m: e["weights"] for m, e in run["ends"].items()}
     left, right = st.columns([1.3, 1], gap="large")
     with left:
-        st.plotly_chart(plots.mode_weights(weights, truth, labels=["left (weight 1/5)", "right (weight 4/5)"],
+        st.plotly_chart(figures.mode_weights(weights, truth, labels=["left (weight 1/5)", "right (weight 4/5)"],
                                            colors=METHOD_COLORS, title="Where the particles end: share in each mode"),
                         theme=None, key="score_mode_weights")
     with right:
@@ -118,13 +115,13 @@ def follow_section():
 @st.fragment
 def dsm_section():
     c_sigma, c_seed = st.columns(2)
-    sigma = c_sigma.select_slider("Noise level σ", SIGMAS[:-1], **app_state.keep("dsm_sigma", 0.5))
-    seed = c_seed.slider("Which noisy point", 0, 9, **app_state.keep("dsm_seed", 1))
-    pic = app_cache.dsm(float(sigma), int(seed))
+    sigma = c_sigma.select_slider("Noise level σ", SIGMAS[:-1], **keep("dsm_sigma", 0.5))
+    seed = c_seed.slider("Which noisy point", 0, 9, **keep("dsm_seed", 1))
+    pic = cache.dsm(float(sigma), int(seed))
     left, right = st.columns([1.2, 1], gap="large")
     with left:
         lim = max(FIELD_LIM, float(np.abs(pic["x"]).max()) + 0.3)  # a very noisy point can land far out
-        st.plotly_chart(plots.dsm_arrows(pic["points"], pic["x"], pic["to_clean"], pic["weights"], pic["mean_step"],
+        st.plotly_chart(figures.dsm_arrows(pic["points"], pic["x"], pic["to_clean"], pic["weights"], pic["mean_step"],
                                          title=f"One noisy point at σ = {sigma:g}: every target and their average",
                                          lim=lim, height=540),
                         theme=None, key="dsm_picture")
@@ -151,14 +148,14 @@ def dsm_section():
 @st.fragment
 def ode_section():
     c_steps, c_runs = st.columns(2)
-    steps = c_steps.select_slider("Steps", ODE_STEPS, **app_state.keep("ode_steps", 20))
-    runs = c_runs.slider("Runs", 1, 12, **app_state.keep("ode_runs", 8))
-    out = app_cache.ode_sde(int(steps), int(runs))
+    steps = c_steps.select_slider("Steps", ODE_STEPS, **keep("ode_steps", 20))
+    runs = c_runs.slider("Runs", 1, 12, **keep("ode_runs", 8))
+    out = cache.ode_sde(int(steps), int(runs))
     for col, name, who in zip(st.columns(2, gap="large"), ("ddpm", "ddim"),
                               ("Reverse SDE (DDPM)", "Probability-flow ODE (DDIM)")):
         with col:
             path_steps, xs = out[name]
-            st.plotly_chart(plots.density_paths(out["density_steps"], out["grid"], out["log_density"],
+            st.plotly_chart(figures.density_paths(out["density_steps"], out["grid"], out["log_density"],
                                                 {f"{who}, {steps} steps": (path_steps, xs)},
                                                 title=f"{who}: {runs} runs, {steps} steps", T=1000),
                             theme=None, key=f"ode_{name}")
@@ -174,6 +171,7 @@ st.markdown(
     "field. Following it alone is not enough, though: without noise, every particle runs to the top "
     "of its nearest hill."
 )
+app_common.noise_levels()
 
 st.header("1. The field and the network's copy of it")
 st.markdown(

@@ -7,35 +7,37 @@ import numpy as np
 import streamlit as st
 
 import app_cache
-import app_state
+import app_common
 import app_training
-from diffusion_core import convnet, inputs, plots, pretrained, schedules, spectra
+from app_cache import spectra as cache
+from diffusion_core import inputs, pretrained, schedules
+from diffusion_core.denoisers import NetDenoiser
+from diffusion_core.topics.spectra import core, figures, views
 
 UPLOAD = "upload"
-SOURCE_LABELS = {**{name: title for name, (title, _) in spectra.IMAGES.items()}, UPLOAD: "Your own image (upload)"}
-SCHEDULE_LABELS = {"linear": "linear (Ho et al. 2020)", "cosine": "cosine (Nichol & Dhariwal 2021)",
-                   "gentle": f"gentle (ends at ᾱ_T = {schedules.GENTLE_ALPHA_BAR_T:g})"}
+SOURCE_LABELS = {**{name: title for name, (title, _) in core.IMAGES.items()}, UPLOAD: "Your own image (upload)"}
+ZRANGE = (-2.5, 2.5)  # the images have unit variance: a fixed grey scale keeps them comparable
+keep = app_common.keep
 
 
 def chosen_image() -> tuple[np.ndarray, str]:
     """The image the reader picked (a shipped photograph or a valid upload), prepared, and its title."""
-    source = st.selectbox("Image", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get,
-                          **app_state.keep("spec_source", "camera"))
+    source = st.selectbox("Image", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, **keep("spec_source", "camera"))
     if source == UPLOAD:
         upload = st.file_uploader(f"An image of your own (PNG, JPEG, GIF, BMP, WebP or TIFF; at least "
-                                  f"{spectra.MIN_SIDE} pixels a side, up to 8 MB)", type=None, key="spec_upload",
+                                  f"{core.MIN_SIDE} pixels a side, up to 8 MB)", type=None, key="spec_upload",
                                   help="Read in memory only; it is turned grey, cropped to a square and "
-                                       f"resized to {spectra.SIZE} pixels.")
+                                       f"resized to {core.SIZE} pixels.")
         if upload is not None:
             try:
-                return app_cache.uploaded_photo(upload.getvalue()), "your image"
+                return cache.uploaded_photo(upload.getvalue()), "your image"
             except inputs.InputError as err:
                 st.warning(f"That file cannot be used: {err} The cameraman is shown instead.",
                            icon=":material/image_not_supported:")
         else:
             st.info("Choose a file to see its spectrum; until then, the cameraman.", icon=":material/upload:")
-        return app_cache.photo("camera"), SOURCE_LABELS["camera"]
-    return app_cache.photo(source), SOURCE_LABELS[source]
+        return cache.photo("camera"), SOURCE_LABELS["camera"]
+    return cache.photo(source), SOURCE_LABELS[source]
 
 
 # ---------------------------------------------------------------- 1 and 2: spectra and the rising tide
@@ -43,70 +45,76 @@ def chosen_image() -> tuple[np.ndarray, str]:
 @st.fragment
 def tide_section(img: np.ndarray, title: str):
     c_sched, c_t = st.columns([1, 2])
-    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=SCHEDULE_LABELS.get,
-                                      **app_state.keep("spec_schedule", "cosine"))
-    frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, step=0.01,
-                      **app_state.keep("spec_frac", 0.3))
-    T = app_cache.SCHEDULE_T[schedule_name]
+    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=schedules.LABELS.get,
+                                      **keep("spec_schedule", "cosine"))
+    frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, step=0.01, **keep("spec_frac", 0.3))
+    T = schedules.SHIPPED_T[schedule_name]
     t = max(1, round(frac * T))
-    spec = app_cache.spectrum(img)
-    view = app_cache.tide(img, schedule_name, t - 1)
+    spec = cache.spectrum(img)
+    view = cache.tide(img, schedule_name, t - 1)
     ab = view["alpha_bar"]
     left, mid, right = st.columns([1, 1, 1.6], gap="medium")
     with left:
-        st.plotly_chart(plots.image_panel(img, title=f"{title[:1].upper() + title[1:]}, x₀", zrange=(-2.5, 2.5)),
+        st.plotly_chart(figures.image_panel(img, title=f"{title[:1].upper() + title[1:]}, x₀", zrange=ZRANGE),
                         theme=None, key="spec_clean")
     with mid:
-        st.plotly_chart(plots.image_panel(view["x_t"], title=f"x_t at t = {t} of {T}", zrange=(-2.5, 2.5)),
+        st.plotly_chart(figures.image_panel(view["x_t"], title=f"x_t at t = {t} of {T}", zrange=ZRANGE),
                         theme=None, key="spec_noisy")
     with right:
         f = spec["freqs"]
-        st.plotly_chart(plots.spectra_plot(
+        st.plotly_chart(figures.spectra_plot(
             {"signal in x_t, ᾱ·P(f)": (f, ab * spec["power"]),
              f"power-law fit: slope {spec['slope']:.2f}": (f, ab * spec["fit"])},
             flat={f"noise in x_t, 1 − ᾱ = {1 - ab:.3g}": 1 - ab}, marker=view["crossing"],
             title="Signal and noise, band by band"), theme=None, key="spec_spectra")
+    tide_numbers(spec, view)
+    schedules_block(spec, t / T)
+    wiener_block(view, f, t)
+
+
+def tide_numbers(spec: dict, view: dict) -> None:
     m1, m2, m3 = st.columns(3)
     m1.metric("Fitted slope", f"{spec['slope']:.2f}", help="Of log power against log frequency, from 2 cycles per "
               "image to 0.25 cycles per pixel. Natural images: about −2.")
-    m2.metric("Signal kept ᾱ_t", f"{ab:.3f}")
+    m2.metric("Signal kept ᾱ_t", f"{view['alpha_bar']:.3f}")
     cross = view["crossing"]
     shown = ("above Nyquist: every band still above the noise" if cross > 0.5 else
-             "below the coarsest band: all noise" if cross < 1 / spectra.SIZE else f"{cross:.3g} (a wavelength of "
+             "below the coarsest band: all noise" if cross < 1 / core.SIZE else f"{cross:.3g} (a wavelength of "
              f"{1 / cross:.0f} pixels)")
-    m3.metric("SNR = 1 at frequency", f"{cross:.3g}" if 1 / spectra.SIZE <= cross <= 0.5 else "off the axis",
-              help=shown)
+    m3.metric("SNR = 1 at frequency", f"{cross:.3g}" if 1 / core.SIZE <= cross <= 0.5 else "off the axis", help=shown)
     if spec["slope"] > -0.1:
         st.info(f"This image's spectrum does not fall with frequency (fitted slope {spec['slope']:.2f}): its fine "
                 "bands are not the weak ones, so noise does not drown them first, and the frontier below does not "
                 "move from fine to coarse. Photographs of things have slopes near −2.", icon=":material/info:")
 
+
+def schedules_block(spec: dict, marker: float) -> None:
+    """Every schedule at once: where this image's signal meets the noise, and the steps per octave."""
     st.markdown(
         "**Below: every schedule at once.** Left, the frequency at which this image's signal meets the noise, "
         "against $t/T$; it falls as $t$ grows, so the finest bands go under first. Right, how many of each "
         "schedule's $T$ steps have that frontier inside each octave: the steps that decide that band."
     )
-    bands = app_cache.schedule_bands(spec["amplitude"], spec["slope"])
+    bands = cache.schedule_bands(spec["amplitude"], spec["slope"])
     b1, b2 = st.columns(2, gap="large")
     with b1:
-        st.plotly_chart(plots.crossing_curves({SCHEDULE_LABELS[n]: (b["t_frac"], b["crossing"]) for n, b in bands.items()},
-                                              marker=t / T, frange=(1 / spectra.SIZE, 0.5),
-                                              title="Where the signal meets the noise"),
+        st.plotly_chart(figures.crossing_curves({schedules.LABELS[n]: (b["t_frac"], b["crossing"])
+                                                 for n, b in bands.items()},
+                                                marker=marker, frange=(1 / core.SIZE, 0.5),
+                                                title="Where the signal meets the noise"),
                         theme=None, key="spec_crossing")
     with b2:
-        st.plotly_chart(plots.octave_bars({SCHEDULE_LABELS[n]: b["octaves"] for n, b in bands.items()},
-                                          spectra.OCTAVES, title="Steps spent deciding each octave"),
+        st.plotly_chart(figures.octave_bars({schedules.LABELS[n]: b["octaves"] for n, b in bands.items()},
+                                            core.OCTAVES, title="Steps spent deciding each octave"),
                         theme=None, key="spec_octaves")
-    counts = {n: int(b["octaves"].sum()) for n, b in bands.items()}
-    coarse = {n: int(b["octaves"][:2].sum()) for n, b in bands.items()}
-    drowned = {n: b["drowned"] for n, b in bands.items()}
+    lin, cos = bands["linear"], bands["cosine"]
     if spec["slope"] < -0.1:
-        more = "linear" if coarse["linear"] > coarse["cosine"] else "cosine"
+        more = "linear" if lin["coarse"] > cos["coarse"] else "cosine"
         st.markdown(
-            f"**What the schedules do with this image.** The two coarsest octaves get {coarse['linear']} of the "
-            f"linear schedule's steps and {coarse['cosine']} of the cosine schedule's, so here {more} spends more "
-            f"time deciding the broad shapes. Every band is under the noise for {drowned['linear']} linear steps and "
-            f"{drowned['cosine']} cosine steps: steps that decide nothing. The cosine schedule keeps more signal "
+            f"**What the schedules do with this image.** The two coarsest octaves get {lin['coarse']} of the "
+            f"linear schedule's steps and {cos['coarse']} of the cosine schedule's, so here {more} spends more "
+            f"time deciding the broad shapes. Every band is under the noise for {lin['drowned']} linear steps and "
+            f"{cos['drowned']} cosine steps: steps that decide nothing. The cosine schedule keeps more signal "
             "than the linear one at every step but the first few, so its frontier sits at a finer frequency than "
             "linear's at the same t. The gentle "
             "schedule never drowns the coarse bands at all: its last step still keeps 60% of the signal. Which "
@@ -114,9 +122,11 @@ def tide_section(img: np.ndarray, title: str):
             "resolution (Hoogeboom et al. 2023)."
         )
     st.caption("Steps whose frontier lies outside the image's range (finer than 2 pixels, or coarser than the "
-               f"whole image) are not counted: of their T steps, the octaves get {counts['linear']:,} (linear), "
-               f"{counts['cosine']:,} (cosine) and {counts['gentle']:,} (gentle).")
+               f"whole image) are not counted: of their T steps, the octaves get {lin['counted']:,} (linear), "
+               f"{cos['counted']:,} (cosine) and {bands['gentle']['counted']:,} (gentle).")
 
+
+def wiener_block(view: dict, freqs: np.ndarray, t: int) -> None:
     st.subheader("Denoising is low-pass filtering")
     st.markdown(
         "If the data were Gaussian with this power spectrum, the best estimate of $x_0$ from $x_t$ would be "
@@ -133,11 +143,11 @@ def tide_section(img: np.ndarray, title: str):
     )
     w1, w2 = st.columns([1, 1.6], gap="large")
     with w1:
-        st.plotly_chart(plots.image_panel(view["x0_hat"], title="Wiener estimate x̂₀ from x_t", zrange=(-2.5, 2.5)),
+        st.plotly_chart(figures.image_panel(view["x0_hat"], title="Wiener estimate x̂₀ from x_t", zrange=ZRANGE),
                         theme=None, key="spec_wiener_image")
     with w2:
-        st.plotly_chart(plots.response_curve(f, view["share"], title=f"Share of x_t that is signal, per band, "
-                                             f"at t = {t}"), theme=None, key="spec_wiener_gain")
+        st.plotly_chart(figures.response_curve(freqs, view["share"], title=f"Share of x_t that is signal, per band, "
+                                               f"at t = {t}"), theme=None, key="spec_wiener_gain")
         st.caption(f"Mean squared error of x̂₀ against x₀: {view['mse']:.3f}; of the unfiltered x_t / √ᾱ_t: "
                    f"{view['mse_scaled']:.3g}.")
 
@@ -148,7 +158,7 @@ def strip(run: dict, key: str) -> None:
     """Six guesses x0_hat along a run, side by side."""
     for col, img, step in zip(st.columns(len(run["steps"]), gap="small"), run["images"], run["steps"]):
         with col:
-            st.plotly_chart(plots.image_panel(img, title=f"x̂₀ at t = {step}", height=230, zrange=(-2.5, 2.5)),
+            st.plotly_chart(figures.image_panel(img, title=f"x̂₀ at t = {step}", height=230, zrange=ZRANGE),
                             theme=None, key=f"{key}_{step}")
 
 
@@ -157,20 +167,20 @@ def _train_conv() -> None:
     record, state = app_training.run(pretrained.conv_job, seconds=app_cache.CONV_SECONDS)
     if record is None:
         raise RuntimeError("the training made no step")
-    den = convnet.ConvNetDenoiser(pretrained.conv_from_job(state))
-    st.session_state["spec_conv_live"] = {**app_cache.run_summary(spectra.learned_run(den, 0)),
+    den = NetDenoiser(pretrained.conv_from_job(state))
+    st.session_state["spec_conv_live"] = {**views.run_summary(core.learned_run(den, 0)),
                                           "steps_trained": record.step, "seconds": record.elapsed}
 
 
 def run_photo() -> str:
     """The shipped photograph whose model section 2 samples: the reader's choice, or the cameraman for an upload."""
     source = st.session_state.get("spec_source", "camera")
-    return source if source in spectra.IMAGES else "camera"
+    return source if source in core.IMAGES else "camera"
 
 
 def exact_for_reader() -> dict:
     """The exact run the reader sees in section 2 (its photograph and seed): a cache hit."""
-    return app_cache.exact_run(run_photo(), st.session_state.get("spec_seed", 0))
+    return cache.exact_run(run_photo(), st.session_state.get("spec_seed", 0))
 
 
 def learned_section():
@@ -179,27 +189,26 @@ def learned_section():
     live = app_training.live_or_shipped(
         "spec_conv_live", _train_conv, label="Train live", button_key="spec_conv_train", reset_key="spec_conv_reset",
         help=f"Train the convolutional denoiser from scratch for {app_cache.CONV_SECONDS:.0f} s on this server.")
-    try:
-        run = live if live is not None else app_cache.learned_run(0)
-        info = pretrained.load_conv()[1] if live is None else None
-    except (FileNotFoundError, ValueError) as err:
-        st.warning(app_cache.MISSING_WEIGHTS.format(name=pretrained.CONV, err=err))
-        return
-    who = (f"live, {live['steps_trained']:,} steps in {live['seconds']:.0f} s" if live is not None
-           else f"shipped, {info['steps']:,} steps")
+    if live is None:
+        run = app_common.shipped(pretrained.CONV, cache.learned_run, 0)
+        if run is None:
+            return
+        who = f"shipped, {cache.conv_info()['steps']:,} steps"
+    else:
+        run, who = live, f"live, {live['steps_trained']:,} steps in {live['seconds']:.0f} s"
     strip(run, "spec_learned_strip")
     r1, r2 = st.columns(2, gap="large")
     with r1:
-        st.plotly_chart(plots.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
-                                               title=f"The network's x̂₀ spectra ({who})"),
+        st.plotly_chart(figures.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
+                                                 title=f"The network's x̂₀ spectra ({who})"),
                         theme=None, key="spec_learned_psd")
     with r2:
-        st.plotly_chart(plots.settling_plot(exact["freqs"], {"exact Gaussian model": exact["settled"],
-                                                    f"convolutional network ({who.split(',')[0]})": run["settled"]},
-                                            T=app_cache.SCHEDULE_T["cosine"],
-                                            title="When each band settles, exact and learned"),
+        st.plotly_chart(figures.settling_plot(exact["freqs"], {"exact Gaussian model": exact["settled"],
+                                                               f"convolutional network ({who.split(',')[0]})":
+                                                               run["settled"]}, T=1000,
+                                              title="When each band settles, exact and learned"),
                         theme=None, key="spec_learned_settling")
-    st.caption(f"{spectra.LEARNED_COUNT} images of {spectra.RUN_SIZE} pixels, DDIM in {spectra.LEARNED_STEPS} steps "
+    st.caption(f"{core.LEARNED_COUNT} images of {core.RUN_SIZE} pixels, DDIM in {core.LEARNED_STEPS} steps "
                "of the cosine schedule, guesses clipped to ±4; the network (two scales of 3 x 3 convolutions, "
                "40,000 weights) saw only 16 x 16 patches of the six photographs. Its first guess, at t = T, is "
                "noise at the clip: there x̂₀ = (x_t − √(1 − ᾱ) ε̂) / √ᾱ divides the network's small error in ε̂ by "
@@ -209,21 +218,20 @@ def learned_section():
 @st.fragment
 def run_section():
     name = run_photo()
-    st.slider("Noise seed", 0, 9, **app_state.keep("spec_seed", 0))
+    st.slider("Noise seed", 0, 9, **keep("spec_seed", 0))
     run = exact_for_reader()
     strip(run, "spec_strip")
     r1, r2 = st.columns(2, gap="large")
     with r1:
-        st.plotly_chart(plots.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
-                                               title="Spectrum of x̂₀ along the run"), theme=None, key="spec_run_psd")
+        st.plotly_chart(figures.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
+                                                 title="Spectrum of x̂₀ along the run"), theme=None, key="spec_run_psd")
     with r2:
-        st.plotly_chart(plots.settling_plot(run["freqs"], {"exact Gaussian model (DDIM)": run["settled"]},
-                                            T=app_cache.SCHEDULE_T["cosine"],
-                                            title="When each band settles (within 10% of its final power)"),
+        st.plotly_chart(figures.settling_plot(run["freqs"], {"exact Gaussian model (DDIM)": run["settled"]}, T=1000,
+                                              title="When each band settles (within 10% of its final power)"),
                         theme=None, key="spec_settling")
-    st.caption(f"The Gaussian model of the spectrum of {SOURCE_LABELS[name]} at {spectra.RUN_SIZE} pixels (slope "
+    st.caption(f"The Gaussian model of the spectrum of {SOURCE_LABELS[name]} at {core.RUN_SIZE} pixels (slope "
                f"{run['slope']:.2f}), "
-               f"{spectra.RUN_COUNT} images of {spectra.RUN_SIZE} pixels, DDIM in {spectra.RUN_STEPS} steps of the "
+               f"{core.RUN_COUNT} images of {core.RUN_SIZE} pixels, DDIM in {core.RUN_STEPS} steps of the "
                "cosine schedule; the exact denoiser is the Wiener filter above, so no network is involved. Band "
                "powers are averaged over the images.")
 
@@ -260,7 +268,7 @@ st.markdown(
     "(grass, gravel) have flatter spectra than the photographs of objects, so their bands drown closer "
     "together."
 )
-st.plotly_chart(plots.slope_bars(app_cache.photo_slopes(), title="Fitted slope of every shipped photograph"),
+st.plotly_chart(figures.slope_bars(cache.photo_slopes(), title="Fitted slope of every shipped photograph"),
                 theme=None, key="spec_slopes")
 with st.columns([1.2, 2])[0]:
     image, image_title = chosen_image()  # outside the fragments: a new image redraws every section

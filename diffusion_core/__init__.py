@@ -1,4 +1,5 @@
-"""Grokking Diffusion's shared core: data, schedules, models, training, samplers, metrics, plots.
+"""Grokking Diffusion's core: the shared pieces (data, schedules, denoisers, samplers, training, metrics,
+figures) and one room per page topic in `topics/` (its computations, figures and bench).
 
 Pure PyTorch / NumPy / Plotly; nothing here imports Streamlit.
 """
@@ -8,5 +9,3 @@ import torch
 # Small MLPs gain almost nothing from a second thread, and two readers training at
 # once on a 2-core server must not fight over cores: one intra-op thread each.
 torch.set_num_threads(1)
-
-__all__ = ["datasets", "mixtures", "schedules", "models", "training", "samplers", "metrics", "plots"]

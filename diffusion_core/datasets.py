@@ -89,6 +89,8 @@ _SAMPLERS = {"dino": dino, "moons": moons,
              "two_gaussians": lambda n, g: two_gaussians_mixture().sample(n, g),
              "swissroll": swissroll, "checkerboard": checkerboard}
 NAMES = tuple(_SAMPLERS)
+LABELS = {"dino": "Dino (Datasaurus)", "moons": "Two moons", "ring8": "Ring of 8 Gaussians",
+          "two_gaussians": "Two Gaussians (1 : 4)", "swissroll": "Swiss roll", "checkerboard": "Checkerboard"}
 
 
 def _check_name(name: str) -> None:

@@ -2,7 +2,7 @@
 
 Noise is in the "variance exploding" frame of Karras et al. (2022): x = x0 + sigma * eps,
 eps ~ N(0, I). A VP state x_t = sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) eps maps to it by
-x = x_t / sqrt(alpha_bar) with sigma = sqrt((1 - alpha_bar) / alpha_bar) (see schedules.py).
+x = x_t / sqrt(alpha_bar) with sigma = sqrt((1 - alpha_bar) / alpha_bar) (schedules.from_vp).
 
 For components N(m_k, s_k^2 I) with weights w_k, the noised density is the mixture of
 N(m_k, (s_k^2 + sigma^2) I), so everything below is closed form.
@@ -144,11 +144,6 @@ class GaussianMixture:
     def global_mean(self) -> torch.Tensor:
         """E[x0], shape (d,): where the posterior mean starts when the noise swamps the data."""
         return self.weights @ self.means
-
-
-def to_ve(x_t: torch.Tensor, alpha_bar: float) -> tuple[torch.Tensor, float]:
-    """A VP state x_t = sqrt(ab) x0 + sqrt(1 - ab) eps as (x, sigma) with x = x0 + sigma eps."""
-    return torch.as_tensor(x_t, dtype=torch.float32) / math.sqrt(alpha_bar), math.sqrt((1 - alpha_bar) / alpha_bar)
 
 
 def three_modes_1d() -> GaussianMixture:

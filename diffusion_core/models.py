@@ -1,7 +1,7 @@
-"""Noise-predicting MLPs with Fourier features, the eps/x0/score conversions, and checkpoints.
+"""Noise-predicting MLPs with Fourier features, and their checkpoints.
 
-The network predicts eps (Ho et al. 2020, eq. 14). Everything else the maths needs is derived
-from eps by the small pure functions below, so a sampler never touches the raw network.
+The network predicts eps from the VP state x_t and the step t (Ho et al. 2020, eq. 14). Samplers never
+touch it directly: `denoisers.NetDenoiser` wraps it as x0_hat = D(x; sigma).
 """
 
 from __future__ import annotations
@@ -15,34 +15,9 @@ import torch
 from torch import nn
 
 from . import schedules
-from .mixtures import GaussianMixture
 
 TIME_INPUTS = ("none", "linear", "fourier")
 CHECKPOINT_FORMAT = 1
-
-
-# ---------------------------------------------------------------- conversions (pure)
-
-def eps_to_x0(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar) -> torch.Tensor:
-    """x0_hat = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar), Ho et al. 2020 eq. 4 inverted."""
-    ab = torch.as_tensor(alpha_bar)
-    return (x_t - (1 - ab).sqrt() * eps) / ab.sqrt()
-
-
-def x0_to_eps(x_t: torch.Tensor, x0: torch.Tensor, alpha_bar) -> torch.Tensor:
-    """eps = (x_t - sqrt(alpha_bar) x0) / sqrt(1 - alpha_bar)."""
-    ab = torch.as_tensor(alpha_bar)
-    return (x_t - ab.sqrt() * x0) / (1 - ab).sqrt()
-
-
-def eps_to_score(eps: torch.Tensor, alpha_bar) -> torch.Tensor:
-    """Score of q(x_t): grad log q(x_t) = -eps / sqrt(1 - alpha_bar) (Vincent 2011; Ho et al. 2020, sec. 3.2)."""
-    return -eps / (1 - torch.as_tensor(alpha_bar)).sqrt()
-
-
-def score_to_eps(score: torch.Tensor, alpha_bar) -> torch.Tensor:
-    """eps = -sqrt(1 - alpha_bar) * score."""
-    return -(1 - torch.as_tensor(alpha_bar)).sqrt() * score
 
 
 # ---------------------------------------------------------------- the network
@@ -137,61 +112,6 @@ class EpsMLP(nn.Module):
             t_unique, inverse = torch.unique(t, return_inverse=True)
             h = h + self.time_proj(self.time_features(t_unique))[inverse]
         return self.net(h)
-
-
-# ---------------------------------------------------------------- what samplers use
-
-class Denoiser:
-    """An eps-predictor on a schedule, with x0_hat and score derived from it.
-
-    `t` is a 0-based step index (t = 0 is the least noisy step) shared by the whole batch.
-    """
-
-    def __init__(self, schedule: schedules.Schedule):
-        self.schedule = schedule
-        self.alpha_bar = schedule.alpha_bar  # (T,)
-
-    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        """eps_hat(x_t, t), the noise predicted in x_t; shape (N, d)."""
-        raise NotImplementedError
-
-    def x0_hat(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        """E[x0 | x_t] as the model sees it, from eps_hat (Ho et al. 2020 eq. 4 inverted)."""
-        return eps_to_x0(x, self.eps(x, t), self.alpha_bar[t])
-
-    def score(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        """grad log q(x_t) as the model sees it: -eps_hat / sqrt(1 - alpha_bar_t)."""
-        return eps_to_score(self.eps(x, t), self.alpha_bar[t])
-
-
-class NetDenoiser(Denoiser):
-    """Wraps a trained EpsMLP."""
-
-    def __init__(self, net: EpsMLP):
-        super().__init__(schedules.make(net.config.schedule, net.config.T))
-        self.net = net.eval()
-
-    @torch.no_grad()
-    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        """The network's eps_hat, one step index for the whole batch."""
-        return self.net(x, torch.tensor([int(t)]))
-
-
-class MixtureDenoiser(Denoiser):
-    """The exact (ideal) denoiser of a Gaussian mixture or empirical set: eps from E[x0 | x_t]."""
-
-    def __init__(self, mixture: GaussianMixture, schedule: schedules.Schedule):
-        super().__init__(schedule)
-        self.mixture = mixture
-
-    def x0_hat(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        """Exact E[x0 | x_t]: the VE posterior mean at x_t / sqrt(ab), sigma = sqrt((1 - ab) / ab)."""
-        ab = self.alpha_bar[t]
-        return self.mixture.posterior_mean(x / ab.sqrt(), float(((1 - ab) / ab).sqrt()))
-
-    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        """The ideal eps_hat, from the exact x0_hat."""
-        return x0_to_eps(x, self.x0_hat(x, t), self.alpha_bar[t])
 
 
 # ---------------------------------------------------------------- checkpoints

@@ -1,138 +1,139 @@
-"""Reverse-process samplers with one signature: DDPM, DDIM, and Euler and Heun on the probability-flow ODE.
+"""One sampler family over a noise grid: DDPM, DDIM, Euler and Heun, with Permenter and Yuan's momentum.
 
-Every sampler is `sampler(denoiser, x, steps=None, *, generator=None, **options)`: it starts from
-x (the state at the noisiest step, usually `prior(...)`), visits `steps` of the denoiser's T
-steps from noisiest to cleanest, and yields a `Step(x, x0_hat, t, sigma)` after each update,
-so a page animates any sampler the same way. Same generator seed, same numbers.
+Every sampler is `sampler(denoiser, x, sigmas, *, generator=None, **options)`: x is the start state at
+noise level sigmas[0] in the frame x = x0 + sigma eps (`prior` draws one), `sigmas` the levels to visit,
+falling to a final 0 (`schedules.grid` makes them). It yields one `Step(x, x0_hat, sigma)` per level:
+the state at that level and the denoiser's answer there, and last the sample itself at sigma = 0. A
+page animates any sampler the same way; `Step.vp` is the state in the VP frame x_t, as pages draw it.
+
+One update covers them all (Song et al. 2021, eq. 12, written in sigma as Karras et al. 2022 do):
+
+    eps = (x - x0_hat) / sigma,
+    x_next = x0_hat + sigma_down eps + sigma_up z,    z ~ N(0, I),
+    sigma_up = eta sigma_next sqrt(1 - sigma_next^2 / sigma^2),  sigma_down = sqrt(sigma_next^2 - sigma_up^2).
+
+eta = 1 is DDPM's ancestral step (Ho et al. 2020, Algorithm 2), eta = 0 is DDIM, which is also Euler's
+method on the probability-flow ODE dx/dsigma = (x - D(x; sigma)) / sigma (Song et al. 2021, sec. 4.3;
+Karras et al. 2022, eq. 3). Heun corrects each Euler step with a second evaluation at the new level.
+`gamma` is the momentum of Permenter and Yuan (2024, Algorithm 2): the step uses
+eps_bar = gamma eps + (1 - gamma) eps_prev instead of eps; gamma = 1 is the plain sampler.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterator
 
 import torch
 
-from .models import Denoiser, eps_to_x0, x0_to_eps
+from . import schedules
+from .denoisers import Denoiser
 
 # x0_hat is clipped to this box, as Ho et al. (2020) clip images to [-1, 1]. Every set in the
 # canonical frame lies well inside it; without it, schedules whose alpha_bar_T is ~0 (cosine)
-# turn a small eps error at the first DDIM step into a huge x0_hat.
+# turn a small eps error at the first step into a huge x0_hat.
 X0_CLIP = 4.0
 
 
 @dataclass
 class Step:
-    """One reverse step: the new state x, the prediction x0_hat made at step t, and sigma_t."""
+    """The state x at noise level sigma, and the denoiser's guess x0_hat = D(x; sigma) there."""
 
-    x: torch.Tensor  # (N, d) state after the update
-    x0_hat: torch.Tensor  # (N, d) prediction of the clean data at step t
-    t: int  # 0-based step index the update started from
-    sigma: float  # noise std sqrt(1 - alpha_bar_t) at that step
+    x: torch.Tensor  # (N, d) in the frame x = x0 + sigma eps
+    x0_hat: torch.Tensor  # (N, d); equal to x at sigma = 0, where x is the sample
+    sigma: float
 
-
-def prior(n: int, dim: int = 2, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Start points x_T ~ N(0, I), shape (n, dim)."""
-    return torch.randn(n, dim, generator=generator)
-
-
-def timesteps(T: int, steps: int | None) -> list[int]:
-    """`steps` 0-based step indices from T - 1 down to 0, evenly spaced (all T when None)."""
-    if steps is None or steps >= T:
-        return list(range(T - 1, -1, -1))
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    idx = torch.linspace(T - 1, 0, steps).round().long().tolist()
-    return sorted(set(idx), reverse=True)
+    @property
+    def vp(self) -> torch.Tensor:
+        """The state in the VP frame, x_t = x / sqrt(1 + sigma^2) (schedules.to_vp)."""
+        return schedules.to_vp(self.x, self.sigma)
 
 
-def generalized(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
-                eta: float = 0.0, clip_x0: float | None = X0_CLIP,
-                generator: torch.Generator | None = None) -> Iterator[Step]:
-    """Generalised DDIM update, Song et al. 2021 eq. 12: eta = 0 is DDIM, eta = 1 is DDPM.
-
-    eps is recomputed from the clipped x0_hat so that the update stays consistent.
-    """
-    ab = denoiser.alpha_bar  # (T,)
-    ts = timesteps(denoiser.schedule.T, steps)
-    for i, t in enumerate(ts):
-        ab_t = ab[t]
-        ab_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0)
-        eps = denoiser.eps(x, t)
-        x0_hat = eps_to_x0(x, eps, ab_t)
-        if clip_x0 is not None:
-            x0_hat = x0_hat.clamp(-clip_x0, clip_x0)
-            eps = x0_to_eps(x, x0_hat, ab_t)
-        # sigma_t(eta) of eq. 16: the posterior std of q(x_prev | x_t, x0) when eta = 1
-        s = eta * ((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)).clamp_min(0).sqrt()
-        x = ab_prev.sqrt() * x0_hat + (1 - ab_prev - s**2).clamp_min(0).sqrt() * eps
-        if s > 0:
-            x = x + s * torch.randn(x.shape, generator=generator)
-        yield Step(x, x0_hat, t, float((1 - ab_t).sqrt()))
+def prior(n: int, dim: int, sigma_max: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Start points: x_T ~ N(0, I) in the VP frame, at noise level sigma_max: x = x_T sqrt(1 + sigma_max^2).
+    Float64: at sigma_max ~ 20,000 a float32 state keeps only ~1e-3 of the data (see `walk`)."""
+    return torch.randn(n, dim, generator=generator).double() * math.sqrt(1 + float(sigma_max) ** 2)
 
 
-def ddpm(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
-         generator: torch.Generator | None = None, **options) -> Iterator[Step]:
-    """DDPM ancestral sampling, Ho et al. 2020 Algorithm 2 (strided when steps < T)."""
-    return generalized(denoiser, x, steps, eta=1.0, generator=generator, **options)
+def _ancestral(sigma: float, sigma_next: float, eta: float) -> tuple[float, float]:
+    """(sigma_up, sigma_down) of one step: the fresh noise and the part of the old noise kept."""
+    up = min(sigma_next, eta * sigma_next * math.sqrt(max(0.0, 1 - sigma_next**2 / sigma**2)))
+    return up, math.sqrt(max(0.0, sigma_next**2 - up**2))
 
 
-def ddim(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
-         generator: torch.Generator | None = None, **options) -> Iterator[Step]:
-    """Deterministic DDIM, Song et al. 2021 eq. 12 with eta = 0."""
-    return generalized(denoiser, x, steps, eta=0.0, generator=generator, **options)
+def walk(denoiser: Denoiser, x: torch.Tensor, sigmas, *, generator: torch.Generator | None = None,
+         eta: float = 0.0, heun: bool = False, gamma: float = 1.0,
+         clip_x0: float | None = X0_CLIP) -> Iterator[Step]:
+    """The sampler loop over the noise levels `sigmas` (falling, the last 0); see the module's docstring."""
+    levels = [float(s) for s in sigmas]
+    if len(levels) < 2 or levels[-1] != 0 or any(b >= a for a, b in zip(levels, levels[1:])):
+        raise ValueError("sigmas must fall strictly and end at 0")
+    if heun and eta:
+        raise ValueError("Heun's correction is for the deterministic sampler (eta = 0)")
+
+    def denoise(state, sigma):
+        x0 = denoiser(state, sigma).double()
+        return x0 if clip_x0 is None else x0.clamp(-clip_x0, clip_x0)
+
+    # The loop runs in float64: at sigma ~ 20,000 a float32 state x = x0 + sigma eps keeps only ~1e-3 of x0,
+    # and x0_hat = x - sigma eps_hat would cancel it away. The records are float32, like every tensor here.
+    dtype, x = torch.float32, x.double()
+    eps_prev = None
+    for sigma, sigma_next in zip(levels[:-1], levels[1:]):
+        x0_hat = denoise(x, sigma)
+        yield Step(x.to(dtype), x0_hat.to(dtype), sigma)
+        eps = (x - x0_hat) / sigma
+        up, down = _ancestral(sigma, sigma_next, eta)
+        x_next = x0_hat + down * eps  # written from x0_hat, not x: no cancellation at sigma ~ 20,000
+        if gamma != 1 and eps_prev is not None:  # momentum: (down - sigma)(eps_bar - eps)
+            x_next = x_next + (down - sigma) * (1 - gamma) * (eps_prev - eps)
+        if heun and sigma_next > 0:
+            x_next = _heun(denoise, x, x0_hat, x_next, sigma, sigma_next)
+        if up > 0:
+            x_next = x_next + up * torch.randn(x.shape, generator=generator).double()
+        x, eps_prev = x_next, eps
+    yield Step(x.to(dtype), x.to(dtype), 0.0)
 
 
-def _ode(denoiser: Denoiser, x: torch.Tensor, steps: int | None, heun: bool, clip_x0: float | None
-         ) -> Iterator[Step]:
-    """The probability-flow ODE in the VE frame, dx / dsigma = (x - D(x; sigma)) / sigma (Karras et al.
-    2022, eq. 3 with their schedule sigma(t) = t), from sigma_T down to the smallest sigma and then to 0.
-
-    D is the denoiser's x0_hat, read in the VP frame at x_t = sqrt(ab) x. States are yielded in the VP
-    frame (x_t = sqrt(ab_prev) x), so a page draws them like the other samplers'. An Euler step is the
-    same update as DDIM (Song et al. 2021, sec. 4.3). Heun's second-order correction (Karras et al. 2022,
-    Algorithm 1) evaluates D again at the Euler point and uses the average of the two, except on the
-    last step to sigma = 0. It averages the two denoised estimates D rather than the two slopes
-    (x - D) / sigma: the same second-order method for a smooth D, but a convex combination, so it stays
-    stable over the first step of a strided schedule (the cosine schedule's sigma falls from about
-    20,000 to 4 in one of eight steps, where averaging slopes overshoots by a factor of thousands).
-    """
-    ab = denoiser.alpha_bar
-    ts = timesteps(denoiser.schedule.T, steps)
-    sig = ((1 - ab) / ab).sqrt()  # (T,) VE noise level of each step
-
-    def denoised(x_ve, t):
-        x0 = denoiser.x0_hat(ab[t].sqrt() * x_ve, t)
-        return x0.clamp(-clip_x0, clip_x0) if clip_x0 is not None else x0
-
-    x_ve = x / ab[ts[0]].sqrt()
-    for i, t in enumerate(ts):
-        nxt = ts[i + 1] if i + 1 < len(ts) else None
-        r = sig[nxt] / sig[t] if nxt is not None else torch.tensor(0.0)  # sigma_next / sigma
-        x0_hat = denoised(x_ve, t)
-        x_new = r * x_ve + (1 - r) * x0_hat  # Euler: x + (sigma_next - sigma) (x - D) / sigma
-        if heun and nxt is not None:
-            x_new = r * x_ve + (1 - r) * (x0_hat + denoised(x_new, nxt)) / 2
-        x_ve = x_new
-        x_vp = x_ve * (ab[nxt].sqrt() if nxt is not None else 1.0)
-        yield Step(x_vp, x0_hat, t, float((1 - ab[t]).sqrt()))
+def _heun(denoise, x, x0_hat, x_euler, sigma: float, sigma_next: float) -> torch.Tensor:
+    """Heun's correction (Karras et al. 2022, Algorithm 1) with the two denoised estimates averaged rather
+    than the two slopes (x - D) / sigma: the same second-order method for a smooth D, but a convex
+    combination, so it stays stable over the first step of a strided schedule (the cosine schedule's sigma
+    falls from about 20,000 to 4 in one of eight steps, where averaging slopes overshoots by thousands).
+    No second evaluation on the last step, to sigma = 0."""
+    r = sigma_next / sigma
+    return r * x + (1 - r) * (x0_hat + denoise(x_euler, sigma_next)) / 2
 
 
-def euler(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
-          generator: torch.Generator | None = None, clip_x0: float | None = X0_CLIP) -> Iterator[Step]:
-    """Euler steps along the probability-flow ODE (one network call per step)."""
-    return _ode(denoiser, x, steps, False, clip_x0)
+def ddpm(denoiser: Denoiser, x: torch.Tensor, sigmas, *, generator: torch.Generator | None = None,
+         **options) -> Iterator[Step]:
+    """DDPM ancestral sampling, Ho et al. 2020 Algorithm 2 (strided when the grid skips steps)."""
+    return walk(denoiser, x, sigmas, generator=generator, eta=1.0, **options)
 
 
-def heun(denoiser: Denoiser, x: torch.Tensor, steps: int | None = None, *,
-         generator: torch.Generator | None = None, clip_x0: float | None = X0_CLIP) -> Iterator[Step]:
+def ddim(denoiser: Denoiser, x: torch.Tensor, sigmas, *, generator: torch.Generator | None = None,
+         **options) -> Iterator[Step]:
+    """Deterministic DDIM, Song et al. 2021 eq. 12 with eta = 0; gamma > 1 adds Permenter and Yuan's momentum."""
+    return walk(denoiser, x, sigmas, generator=generator, eta=0.0, **options)
+
+
+def euler(denoiser: Denoiser, x: torch.Tensor, sigmas, *, generator: torch.Generator | None = None,
+          **options) -> Iterator[Step]:
+    """Euler steps along the probability-flow ODE (one network call per step): the DDIM update."""
+    return walk(denoiser, x, sigmas, generator=generator, eta=0.0, **options)
+
+
+def heun(denoiser: Denoiser, x: torch.Tensor, sigmas, *, generator: torch.Generator | None = None,
+         **options) -> Iterator[Step]:
     """Heun's second-order steps along the probability-flow ODE (two network calls per step, one on the last)."""
-    return _ode(denoiser, x, steps, True, clip_x0)
+    return walk(denoiser, x, sigmas, generator=generator, eta=0.0, heun=True, **options)
 
 
 _SAMPLERS = {"ddpm": ddpm, "ddim": ddim, "euler": euler, "heun": heun}
 CALLS_PER_STEP = {"ddpm": 1, "ddim": 1, "euler": 1, "heun": 2}  # network evaluations (Heun: one fewer in all)
 NAMES = tuple(_SAMPLERS)
+LABELS = {"ddpm": "DDPM", "ddim": "DDIM", "euler": "Euler", "heun": "Heun"}
 
 
 def get(name: str):
@@ -142,25 +143,29 @@ def get(name: str):
     return _SAMPLERS[name]
 
 
-def sample(denoiser: Denoiser, n: int, *, sampler: str = "ddpm", steps: int | None = None,
-           seed: int = 0, dim: int = 2) -> torch.Tensor:
+def run(denoiser: Denoiser, n: int, sigmas, *, sampler: str = "ddpm", seed: int = 0, dim: int = 2,
+        **options) -> Iterator[Step]:
+    """A whole run from n prior draws of `seed` (the generator then drives the sampler's noise)."""
+    g = torch.Generator().manual_seed(seed)
+    x = prior(n, dim, float(sigmas[0]), g)
+    return get(sampler)(denoiser, x, sigmas, generator=g, **options)
+
+
+def sample(denoiser: Denoiser, n: int, sigmas, *, sampler: str = "ddpm", seed: int = 0, dim: int = 2,
+           **options) -> torch.Tensor:
     """Draw n samples end to end with a named sampler; deterministic in seed. Shape (n, dim)."""
-    g = torch.Generator().manual_seed(seed)
-    x = prior(n, dim, g)
-    for step in get(sampler)(denoiser, x, steps, generator=g):
-        x = step.x
-    return x
+    for step in run(denoiser, n, sigmas, sampler=sampler, seed=seed, dim=dim, **options):
+        pass
+    return step.x
 
 
-def trajectory(denoiser: Denoiser, n: int, *, sampler: str = "ddpm", steps: int | None = None,
-               seed: int = 0, dim: int = 2) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-    """The whole run of `sample(...)` with the same seed: states (S + 1, n, d) from x_T to x_0
-    (the last equals what `sample` returns), x0_hat (S, n, d), and the step indices."""
-    g = torch.Generator().manual_seed(seed)
-    x = prior(n, dim, g)
-    xs, x0s, ts = [x], [], []
-    for step in get(sampler)(denoiser, x, steps, generator=g):
-        xs.append(step.x)
-        x0s.append(step.x0_hat)
-        ts.append(step.t)
-    return torch.stack(xs), torch.stack(x0s), ts
+def trajectory(denoiser: Denoiser, n: int, sigmas, *, sampler: str = "ddpm", seed: int = 0, dim: int = 2,
+               frame: str = "vp", **options) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The whole run of `sample(...)` with the same seed: states (S + 1, n, d) from the start to the sample
+    (the last equals what `sample` returns), in the VP frame x_t (frame="vp") or as x = x0 + sigma eps
+    ("ve"); the guesses x0_hat (S, n, d); and the noise levels of the states (S + 1,), the last 0."""
+    if frame not in ("vp", "ve"):
+        raise ValueError(f"frame must be 'vp' or 've', not {frame!r}")
+    steps = list(run(denoiser, n, sigmas, sampler=sampler, seed=seed, dim=dim, **options))
+    xs = torch.stack([s.vp if frame == "vp" else s.x for s in steps])
+    return xs, torch.stack([s.x0_hat for s in steps[:-1]]), torch.tensor([s.sigma for s in steps], dtype=torch.float64)

@@ -11,7 +11,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 
@@ -75,6 +75,39 @@ def check_data(data: torch.Tensor) -> None:
         raise ValueError("training data must be a non-empty set of finite points")
 
 
+def loop(step_fn: Callable[[int, float], float], budget: Budget, lr: Callable[[int, float], float], *,
+         log_every: int = 25, on_step: Callable[[int, float, bool], None] | None = None) -> Iterator[TrainRecord]:
+    """The skeleton every training here shares: `step_fn(step, lr)` takes one optimisation step and returns
+    its loss, until the budget is spent; a record (with the loss smoothed) every `log_every` steps and at the
+    end. `lr(step, fraction done)` is each step's learning rate; `on_step(steps taken, fraction, done)` runs
+    after every step. Returns the number of steps taken."""
+    step, smooth = 0, None
+    while True:
+        rate = lr(step, budget.fraction(step))
+        loss = step_fn(step, rate)
+        step += 1
+        smooth = loss if smooth is None else 0.9 * smooth + 0.1 * loss
+        share = budget.fraction(step)
+        done = share >= 1.0
+        if on_step is not None:
+            on_step(step, share, done)
+        if step % log_every == 0 or done:
+            yield budget.record(step, smooth, rate)
+        if done:
+            return step
+
+
+def descend(opt: torch.optim.Optimizer, loss: torch.Tensor, lr: float | None = None) -> float:
+    """One optimiser step on `loss` (at learning rate `lr`, if given); returns the loss as a float."""
+    if lr is not None:
+        for group in opt.param_groups:
+            group["lr"] = lr
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
 def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds: float | None = None,
           seed: int = 0, jitter: float = 0.0, config: TrainConfig = TrainConfig()) -> Iterator[TrainRecord]:
     """Denoising training, Ho et al. 2020 Algorithm 1: regress eps from (x_t, t) with MSE.
@@ -94,31 +127,22 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     ema = copy.deepcopy(net).requires_grad_(False)
     ema_params, params = list(ema.parameters()), list(net.parameters())
+
+    def step_fn(step: int, lr: float) -> float:
+        idx = torch.randint(len(data), (config.batch_size,), generator=g)
+        x0 = data[idx] + jitter * torch.randn(config.batch_size, data.shape[1], generator=g)  # (B, d)
+        t = torch.randint(schedule.T, (config.batch_size,), generator=g)  # (B,)
+        eps = torch.randn(x0.shape, generator=g)
+        x_t = schedules.q_sample(x0, eps, alpha_bar[t])
+        loss = descend(opt, (net(x_t, t) - eps).pow(2).mean(), lr)
+        with torch.no_grad():
+            torch._foreach_lerp_(ema_params, params, 1 - min(config.ema_decay, (1 + step) / (10 + step)))
+        return loss
+
     net.train()
-    step, smooth = 0, None
     try:
-        while True:
-            lr = learning_rate(config, step, budget.fraction(step))
-            for group in opt.param_groups:
-                group["lr"] = lr
-            idx = torch.randint(len(data), (config.batch_size,), generator=g)
-            x0 = data[idx] + jitter * torch.randn(config.batch_size, data.shape[1], generator=g)  # (B, d)
-            t = torch.randint(schedule.T, (config.batch_size,), generator=g)  # (B,)
-            eps = torch.randn(x0.shape, generator=g)
-            x_t = schedules.q_sample(x0, eps, alpha_bar[t])
-            loss = (net(x_t, t) - eps).pow(2).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                torch._foreach_lerp_(ema_params, params, 1 - min(config.ema_decay, (1 + step) / (10 + step)))
-            step += 1
-            smooth = loss.item() if smooth is None else 0.9 * smooth + 0.1 * loss.item()
-            done = budget.fraction(step) >= 1.0
-            if step % config.log_every == 0 or done:
-                yield budget.record(step, smooth, lr)
-            if done:
-                return
+        yield from loop(step_fn, budget, lambda step, share: learning_rate(config, step, share),
+                        log_every=config.log_every)
     finally:
         net.load_state_dict(ema.state_dict())
         net.eval()

@@ -54,6 +54,28 @@ def test_bench_prints_one_json_object():
     assert {"ed", "s2d"} <= set(out["shipped"]) and out["sample_10000_ddim50_seconds"] > 0
 
 
+def test_bench_lists_one_topic_per_room_and_refuses_others():
+    r = cli("bench", "--list")
+    assert r.returncode == 0, r.stderr
+    rooms = sorted(p.parent.name for p in (ROOT / "diffusion_core" / "topics").glob("*/bench.py"))
+    assert r.stdout.split() == ["training", *rooms]
+    assert {"home", "process", "modes", "scores", "spectra", "optimization", "playground"} <= set(rooms)
+    bad = cli("bench", "wiggles")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "invalid choice" in bad.stderr
+
+
+@pytest.mark.parametrize("topic, keys", [("home", ("steps_control", "scrub_slider")),
+                                         ("process", ("forward_controls", "reverse_controls", "ladder_first_view"))])
+def test_bench_topic_prints_one_json_object(topic, keys):
+    r = cli("bench", topic, "--repeats", "1")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["topic"] == topic and out["repeats"] == 1 and out["threads"] == 1
+    for key in keys:
+        values = out[key].values() if isinstance(out[key], dict) else [out[key]]
+        assert all(v > 0 for v in values), (key, out[key])
+
+
 def test_bench_modes_prints_a_time_for_every_control():
     from diffusion_core import pretrained
 

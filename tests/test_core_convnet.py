@@ -3,7 +3,10 @@
 import pytest
 import torch
 
-from diffusion_core import convnet, spectra, training
+from diffusion_core import training
+from diffusion_core.denoisers import NetDenoiser
+from diffusion_core.topics.spectra import convnet
+from diffusion_core.topics.spectra import core as spectra
 
 
 def test_the_network_is_fully_convolutional_and_predicts_one_value_per_pixel():
@@ -36,7 +39,7 @@ def test_a_short_training_lowers_the_loss_and_files_round_trip(tmp_path):
 
 
 def test_a_learned_run_keeps_every_guess_inside_the_clip():
-    den = convnet.ConvNetDenoiser(convnet.ConvDenoiser())  # untrained: the worst case for the guesses
+    den = NetDenoiser(convnet.ConvDenoiser())  # untrained: the worst case for the guesses
     run = spectra.learned_run(den)
     assert run.x0_hat.shape == (spectra.LEARNED_STEPS, spectra.LEARNED_COUNT, spectra.RUN_SIZE, spectra.RUN_SIZE)
     assert run.x0_hat.abs().max() <= 4.0 + 1e-6 and torch.isfinite(run.final).all()

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import distributions as D
 
-from diffusion_core import datasets
+from diffusion_core import datasets, schedules
 from diffusion_core import mixtures as mx
 from diffusion_core.mixtures import EmpiricalSet, GaussianMixture
 
@@ -155,9 +155,9 @@ def test_the_posterior_mean_moves_from_the_global_mean_to_a_mode_as_the_noise_fa
     assert float(mix.responsibilities(x, 0.3)[0].argmax()) == 2  # the mode at 2.2 has claimed it
 
 
-def test_to_ve_inverts_the_forward_formula():
+def test_from_vp_inverts_the_forward_formula():
     x0, eps, ab = torch.tensor([[0.7]]), torch.tensor([[-1.3]]), 0.36
-    x, sigma = mx.to_ve(0.6 * x0 + 0.8 * eps, ab)
+    x, sigma = schedules.from_vp(0.6 * x0 + 0.8 * eps, ab)
     assert torch.allclose(x, x0 + sigma * eps) and abs(sigma - 0.8 / 0.6) < 1e-6
     with pytest.raises(ValueError):
         mx.three_modes_1d().posterior_log_density(torch.zeros(3, 1), torch.zeros(1), 0.0)

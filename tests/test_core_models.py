@@ -1,38 +1,11 @@
-"""The network, the eps/x0/score conversions and checkpoints."""
+"""The eps-MLP and its checkpoints."""
 
 import pickle
 
 import pytest
 import torch
 
-from torch import distributions as D
-
-from diffusion_core import datasets, models, schedules
-
-
-def test_conversions_round_trip():
-    g = torch.Generator().manual_seed(0)
-    x0, eps = torch.randn(10, 2, generator=g), torch.randn(10, 2, generator=g)
-    ab = torch.tensor(0.37)
-    x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
-    torch.testing.assert_close(models.eps_to_x0(x_t, eps, ab), x0)
-    torch.testing.assert_close(models.x0_to_eps(x_t, x0, ab), eps)
-    torch.testing.assert_close(models.score_to_eps(models.eps_to_score(eps, ab), ab), eps)
-
-
-@pytest.mark.parametrize("t", [0, 300, 900])
-def test_mixture_denoiser_score_is_the_gradient_of_the_noised_density(t):
-    """q(x_t) for x0 ~ sum_k w_k N(m_k, s_k^2) is sum_k w_k N(sqrt(ab) m_k, ab s_k^2 + 1 - ab)."""
-    mix = datasets.mixture("two_gaussians")
-    sched = schedules.make("linear", 1000)
-    ab = sched.alpha_bar[t]
-    scale = (ab * mix.stds**2 + 1 - ab).sqrt()[:, None].expand_as(mix.means)
-    noised = D.MixtureSameFamily(D.Categorical(mix.weights),
-                                 D.Independent(D.Normal(ab.sqrt() * mix.means, scale), 1))
-    x = torch.randn(40, 2, generator=torch.Generator().manual_seed(1)).requires_grad_(True)
-    (grad,) = torch.autograd.grad(noised.log_prob(x).sum(), x)
-    den = models.MixtureDenoiser(mix, sched)
-    torch.testing.assert_close(den.score(x.detach(), t), grad, rtol=2e-3, atol=2e-3)
+from diffusion_core import models
 
 
 @pytest.mark.parametrize("time_input", models.TIME_INPUTS)

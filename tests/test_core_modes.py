@@ -10,7 +10,10 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from diffusion_core import datasets, generators, metrics, mixtures, models, modes, schedules
+from diffusion_core import datasets, metrics, mixtures, schedules
+from diffusion_core.denoisers import MixtureDenoiser
+from diffusion_core.topics.modes import core as modes
+from diffusion_core.topics.modes import generators
 
 
 # ---------------------------------------------------------------- generators
@@ -151,8 +154,7 @@ def test_posterior_view_goes_from_the_global_mean_to_the_noisy_value():
 
 def test_exact_reverse_runs_land_on_the_modes_in_proportion_to_their_weights():
     """A Monte Carlo check of the whole chain: DDPM with the exact mean reproduces the mixture's weights."""
-    den = modes.exact_denoiser_1d(schedules.make("cosine", 1000))
-    steps, xs, x0s = modes.mean_paths(den, 3000, seed=2)
+    steps, xs, x0s = modes.mean_paths(modes.exact_denoiser_1d(), 3000, seed=2, schedule=schedules.make("cosine", 1000))
     assert steps[0] == 1000 and steps[-1] == 1 and xs.shape == (len(steps) + 1, 3000) and x0s.shape == (len(steps), 3000)
     shares = torch.bincount(modes.mode_landings(xs[-1]), minlength=3).float() / 3000
     assert torch.allclose(shares, torch.tensor([0.5, 0.2, 0.3]), atol=0.03), shares
@@ -188,8 +190,8 @@ def test_ideal_denoiser_of_ten_points_copies_them_and_the_true_mixture_does_not(
     denoiser of the distribution the points came from (ring8's mixture) draws fresh points instead:
     its share is chance, like fresh data's."""
     schedule = schedules.make("cosine", 1000)
-    truth = models.MixtureDenoiser(datasets.mixture("ring8"), schedule)
-    run = modes.memorization_run(truth, 10)
+    truth = MixtureDenoiser(datasets.mixture("ring8"))
+    run = modes.memorization_run(truth, 10, schedule=schedule)
     assert run.ideal.copy_share >= 0.99
     assert run.network.copy_share < 0.05 and run.ideal.fresh_share < 0.05
     assert run.ideal_samples.shape == (modes.MEMO_SAMPLES, 2)

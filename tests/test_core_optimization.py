@@ -3,10 +3,14 @@
 import pytest
 import torch
 
-from diffusion_core import datasets, models, optimization, samplers, schedules
+from diffusion_core import datasets, samplers, schedules
+from diffusion_core.denoisers import MixtureDenoiser, NetDenoiser
 from diffusion_core.mixtures import EmpiricalSet
+from diffusion_core.topics.optimization import core as optimization
 
 from test_core_samplers import GAUSS
+
+COSINE, LINEAR = schedules.make("cosine", 1000), schedules.make("linear", 1000)
 
 
 @pytest.mark.parametrize("sampler, nfe, steps", [("ddim", 20, 20), ("heun", 1, 1), ("heun", 20, 10), ("heun", 19, 10)])
@@ -18,8 +22,8 @@ def test_budgets_in_network_evaluations(sampler, nfe, steps):
 def test_with_the_exact_score_quality_improves_with_compute_until_the_floor():
     """The ring with its exact denoiser: DDIM's energy distance falls from a few evaluations to many (the
     bar says the same for the shipped dino model; see test_pretrained)."""
-    den = models.MixtureDenoiser(datasets.mixture("ring8"), schedules.make("cosine", 1000))
-    curve = optimization.quality_curve(den, "ddim", "ring8", n=400, nfe_counts=(5, 20, 100))
+    den = MixtureDenoiser(datasets.mixture("ring8"))
+    curve = optimization.quality_curve(den, "ddim", "ring8", n=400, nfe_counts=(5, 20, 100), schedule=COSINE)
     assert curve.nfe == [5, 20, 100]
     assert curve.energy_distance[0] > curve.energy_distance[1] > curve.energy_distance[2] - 0.002
     assert curve.energy_distance[2] < 0.01
@@ -55,32 +59,33 @@ def test_the_smoothed_distance_lies_between_the_nearest_and_the_mean_distance_an
 @pytest.mark.parametrize("schedule", ["linear", "cosine"])
 def test_plain_descent_is_ddim(schedule):
     """gamma = 1 in the VE frame, mapped back to x_0, is the VP DDIM sampler's sample."""
-    den = models.MixtureDenoiser(EmpiricalSet(POINTS), schedules.make(schedule, 1000))
+    den, sched = MixtureDenoiser(EmpiricalSet(POINTS)), schedules.make(schedule, 1000)
     for steps in (5, 50):
-        run = optimization.descent_samples(den, 300, steps, 1.0, seed=3)
-        ddim = samplers.sample(den, 300, sampler="ddim", steps=steps, seed=3)
+        run = optimization.descent_samples(den, 300, steps, 1.0, seed=3, schedule=sched)
+        ddim = samplers.sample(den, 300, schedules.grid(sched, steps), sampler="ddim", seed=3)
         torch.testing.assert_close(run.states[-1], ddim, atol=2e-3, rtol=0)
 
 
 def test_each_plain_step_is_gradient_descent_on_the_smoothed_distance():
     """y_{t-1} = y_t - eta_t grad f_{sigma_t}(y_t) with eta_t = 1 - sigma_{t-1}/sigma_t, grad by autograd."""
-    den = models.MixtureDenoiser(EmpiricalSet(POINTS), schedules.make("linear", 1000))
-    run = optimization.descend(den, torch.randn(50, 2, generator=torch.Generator().manual_seed(4)), 20, 1.0,
-                               clip_x0=None)
+    den, sigmas = MixtureDenoiser(EmpiricalSet(POINTS)), schedules.grid(LINEAR, 20)
+    start = samplers.prior(50, 2, float(sigmas[0]), torch.Generator().manual_seed(4))
+    run = optimization.descend(den, start, sigmas, 1.0, clip_x0=None)
     sig = run.sigmas
     torch.testing.assert_close(run.step_sizes, 1 - sig[1:] / sig[:-1])
     for i in range(len(sig) - 1):
         y = run.states[i].clone().requires_grad_(True)
         optimization.half_sq_distance(y, POINTS, float(sig[i])).sum().backward()
-        torch.testing.assert_close(run.states[i + 1], run.states[i] - run.step_sizes[i] * y.grad, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(run.states[i + 1], run.states[i] - run.step_sizes[i].float() * y.grad,
+                                   atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.parametrize("gamma", [1.0, 1.5, 2.0])
 def test_descent_with_momentum_recovers_a_gaussian_as_steps_grow(gamma):
-    den = models.MixtureDenoiser(GAUSS, schedules.make("linear", 1000))
+    den = MixtureDenoiser(GAUSS)
     errors = []
     for steps in (10, 50, 250):
-        x = optimization.descent_samples(den, 20_000, steps, gamma, seed=0).states[-1]
+        x = optimization.descent_samples(den, 20_000, steps, gamma, seed=0, schedule=LINEAR).states[-1]
         errors.append(float(torch.cat([(x.mean(0) - GAUSS.means[0]).abs(), (x.std(0) - 0.4).abs()]).max()))
     assert errors[-1] < 0.015, errors
     assert errors[0] > errors[-1], errors
@@ -89,16 +94,16 @@ def test_descent_with_momentum_recovers_a_gaussian_as_steps_grow(gamma):
 def test_momentum_overshoots_the_first_step_only_after_it():
     """eps_bar = gamma eps_t + (1 - gamma) eps_{t+1}: the first step has no previous direction, so every gamma
     takes the same first step; the second differs by (gamma - 1) times the change of direction."""
-    den = models.MixtureDenoiser(EmpiricalSet(POINTS), schedules.make("linear", 1000))
-    x = torch.randn(30, 2, generator=torch.Generator().manual_seed(5))
-    a, b = optimization.descend(den, x, 10, 1.0), optimization.descend(den, x, 10, 2.0)
+    den, sigmas = MixtureDenoiser(EmpiricalSet(POINTS)), schedules.grid(LINEAR, 10)
+    x = samplers.prior(30, 2, float(sigmas[0]), torch.Generator().manual_seed(5))
+    a, b = optimization.descend(den, x, sigmas, 1.0), optimization.descend(den, x, sigmas, 2.0)
     torch.testing.assert_close(a.states[1], b.states[1])
     assert not torch.allclose(a.states[2], b.states[2])
 
 
 def test_distance_trace_ends_on_the_nearest_distance_and_the_smoothed_one_stays_above():
-    den = models.MixtureDenoiser(EmpiricalSet(POINTS), schedules.make("cosine", 1000))
-    trace = optimization.distance_trace(optimization.descent_samples(den, 8, 20, 1.0), POINTS)
+    den = MixtureDenoiser(EmpiricalSet(POINTS))
+    trace = optimization.distance_trace(optimization.descent_samples(den, 8, 20, 1.0, schedule=COSINE), POINTS)
     assert trace.sigmas[-1] == 0 and (trace.sigmas[:-1] > 0).all()
     assert (trace.smoothed >= trace.nearest - 1e-3).all()
     torch.testing.assert_close(trace.smoothed[-1], trace.nearest[-1])
@@ -109,7 +114,7 @@ def test_momentum_buys_quality_at_few_steps_on_the_shipped_dino_model():
     """The page's claim, measured: at 5 and 10 steps some gamma in 1.5..2 beats plain DDIM clearly."""
     from diffusion_core import pretrained
 
-    den = models.NetDenoiser(pretrained.load("dino")[0])
+    den = NetDenoiser(pretrained.load("dino")[0])
     for steps in (5, 10):
         ed = optimization.momentum_scan(den, "dino", steps, gammas=(1.0, 1.5, 1.75, 2.0))
         assert min(ed[1:]) < 0.75 * ed[0], (steps, ed)

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from diffusion_core import datasets, inputs, metrics, models, playground, samplers, training
+from diffusion_core import datasets, inputs, metrics, models, samplers, schedules, training
+from diffusion_core.denoisers import NetDenoiser
+from diffusion_core.topics.playground import core as playground
 
 RNG = np.random.default_rng(0)
 
@@ -17,7 +19,7 @@ def run_job(job):
     from diffusion_core import pretrained
 
     records = []
-    return records, pretrained._run_job(job, records.append)
+    return records, pretrained.run_job(job, records.append)
 
 
 def test_the_default_settings_build_the_projects_reference_model():
@@ -133,9 +135,10 @@ def test_a_sampling_run_keeps_a_few_states_from_the_prior_to_the_samples(sampler
     run = playground.sample_run(net, 64, sampler, steps, seed=5, max_frames=10)
     assert run.states.shape[0] == min(steps, 10) + 1 and len(run.labels) == run.states.shape[0]
     assert run.labels[0] == "0" and run.labels[-1] == str(steps)
-    prior = samplers.prior(64, 2, torch.Generator().manual_seed(5))
-    np.testing.assert_array_equal(run.states[0], prior.numpy())
-    ref = samplers.sample(models.NetDenoiser(net), 64, sampler=sampler, steps=steps, seed=5)
+    np.testing.assert_allclose(run.states[0], torch.randn(64, 2, generator=torch.Generator().manual_seed(5)).numpy(),
+                               rtol=1e-6, atol=1e-6)  # x_T ~ N(0, I), drawn from the seed
+    den = NetDenoiser(net)
+    ref = samplers.sample(den, 64, schedules.grid(den.schedule, steps), sampler=sampler, seed=5)
     np.testing.assert_allclose(run.samples, ref.numpy(), rtol=1e-5, atol=1e-5)
 
 
@@ -152,7 +155,8 @@ def test_the_default_settings_reach_the_quality_bar_on_the_dino_within_their_bud
     records, state = run_job(playground.train_job(data.points, vars(settings).copy(), data.jitter,
                                                   seconds=settings.seconds))
     assert records[-1].elapsed <= settings.seconds + 1.0
-    x = samplers.sample(models.NetDenoiser(playground.build(settings, state)), 1000, sampler="ddpm", seed=1)
+    den = NetDenoiser(playground.build(settings, state))
+    x = samplers.sample(den, 1000, schedules.grid(den.schedule), sampler="ddpm", seed=1)
     q = metrics.dino_quality(x, seed=1)
     print(f"default Playground run: {records[-1].step} steps in {records[-1].elapsed:.1f} s, "
           f"ED {q.energy_distance:.4f}, s2d {q.sample_to_data:.3f}")

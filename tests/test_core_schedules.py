@@ -49,9 +49,11 @@ def test_gentle_ends_at_0_6_and_matches_the_trex_betas_at_50_steps():
 def test_sigma_snr_identities_and_monotonicity(name):
     s = schedules.make(name, 200)
     ab = s.alpha_bar.double().numpy()
-    np.testing.assert_allclose(s.sigma.double().numpy() ** 2 + ab, 1.0, atol=1e-6)
+    np.testing.assert_allclose(s.noise_std.double().numpy() ** 2 + ab, 1.0, atol=1e-6)
     np.testing.assert_allclose(s.snr.double().numpy(), ab / (1 - ab), rtol=1e-4)
-    np.testing.assert_allclose(s.sigma_ve.double().numpy(), np.sqrt((1 - ab) / ab), rtol=1e-3)
+    np.testing.assert_allclose(s.sigma.numpy(), np.sqrt((1 - ab) / ab), rtol=1e-10)  # the noise level, x0 + sigma eps
+    np.testing.assert_allclose(1 / s.sigma.numpy() ** 2, s.snr.double().numpy(), rtol=1e-4)
+    assert np.all(np.diff(s.sigma.numpy()) > 0)
     assert np.all(np.diff(ab) < 0), "alpha_bar must fall at every step"
     assert np.all(np.diff(s.snr.numpy()) < 0)
     assert float(s.alpha_bar_prev()[0]) == 1.0
@@ -63,6 +65,16 @@ def test_unknown_schedule_lists_the_valid_names():
         schedules.make("quadratic", 100)
     with pytest.raises(ValueError, match="T must be"):
         schedules.make("linear", 1)
+    with pytest.raises(ValueError, match="linear, cosine, gentle"):
+        schedules.shipped("quadratic")
+    assert {n: schedules.shipped(n).T for n in schedules.NAMES} == schedules.SHIPPED_T
+
+
+def test_nearest_step_is_nearest_in_log_sigma():
+    s = schedules.make("cosine", 1000)
+    for t in (0, 17, 500, 999):
+        assert s.nearest_step(float(s.sigma[t]) * 1.0001) == t
+    assert s.nearest_step(1e-9) == 0 and s.nearest_step(1e9) == 999
 
 
 def test_q_sample_has_the_forward_marginal():

@@ -10,7 +10,12 @@ import math
 import pytest
 import torch
 
-from diffusion_core import datasets, metrics, mixtures, models, schedules, scores
+from diffusion_core import datasets, metrics, mixtures, schedules
+from diffusion_core.denoisers import MixtureDenoiser
+from diffusion_core.topics.modes.core import exact_denoiser_1d
+from diffusion_core.topics.scores import core as scores
+
+COSINE = schedules.make("cosine", 1000)
 
 
 def _one_gaussian(mean: float, std: float) -> mixtures.GaussianMixture:
@@ -18,29 +23,27 @@ def _one_gaussian(mean: float, std: float) -> mixtures.GaussianMixture:
 
 
 def test_learned_score_of_the_exact_denoiser_is_the_mixture_score():
-    """-eps / sigma through the VP frame, for a denoiser whose eps is exact, gives the closed-form VE score."""
+    """(D - x) / sigma^2 at the schedule's nearest level, for a denoiser that is exact, is the closed-form score."""
     mix = datasets.mixture("ring8")
-    den = models.MixtureDenoiser(mix, schedules.make("cosine", 1000))
+    den = MixtureDenoiser(mix)
     x = 2 * torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
     for sigma in (0.05, 0.3, 2.0):
-        got, sigma_t = scores.learned_score(den, x, sigma)
+        got, sigma_t = scores.learned_score(den, x, sigma, COSINE)
         exact = mix.score(x, sigma_t)
         assert abs(math.log(sigma_t / sigma)) < 0.05
         assert float((got - exact).norm() / exact.norm()) < 1e-3, sigma
 
 
-def test_step_for_sigma_is_the_nearest_in_log_scale():
-    sched = schedules.make("cosine", 1000)
-    sig = sched.sigma_ve
+def test_the_trained_level_is_the_schedules_nearest_in_log_scale():
+    sig = COSINE.sigma
     for t in (0, 10, 500, 999):
-        assert scores.step_for_sigma(sched, float(sig[t])) == t
-    assert scores.step_for_sigma(sched, 1e-9) == 0 and scores.step_for_sigma(sched, 1e9) == 999
+        assert scores.trained_level(None, float(sig[t]) * 1.001, COSINE) == float(sig[t])
+    assert scores.trained_level(None, 1e-9, COSINE) == float(sig[0])
 
 
 def test_relative_error_of_the_exact_denoiser_is_zero():
     mix = datasets.mixture("two_gaussians")
-    den = models.MixtureDenoiser(mix, schedules.make("cosine", 1000))
-    rel, scale = scores.relative_error(mix, den, 0.3)
+    rel, scale = scores.relative_error(mix, MixtureDenoiser(mix), 0.3, schedule=COSINE)
     assert rel < 1e-3 and scale > 0
 
 
@@ -198,16 +201,14 @@ def test_marginal_density_integrates_to_one_and_matches_monte_carlo():
 
 def test_field_view_shapes_and_the_exact_network_has_no_error():
     mix = datasets.mixture("ring8")
-    den = models.MixtureDenoiser(mix, schedules.make("cosine", 1000))
-    v = scores.field_view(mix, den, 0.3, lim=2.0, n=9)
+    v = scores.field_view(mix, MixtureDenoiser(mix), 0.3, lim=2.0, n=9, schedule=COSINE)
     assert v.points.shape == (81, 2) and v.log_density.shape == (9, 9) and v.error_map.shape == (9, 9)
     assert float(v.error_map.max()) < 1e-3 and v.relative_error < 1e-3
     assert torch.allclose(v.points[1], torch.tensor([-1.5, -2.0]))  # x varies fastest, as the heat map expects
 
 
 def test_ode_sde_view_runs_both_samplers_from_the_same_starts_over_the_whole_time_axis():
-    den = models.MixtureDenoiser(mixtures.three_modes_1d(), schedules.make("cosine", 1000))
-    v = scores.ode_sde_view(den, 20, 5)
+    v = scores.ode_sde_view(exact_denoiser_1d(), mixtures.three_modes_1d(), COSINE, 20, 5)
     assert int(v.density_steps[0]) == 1000 and int(v.density_steps[-1]) == 1
     assert v.log_density.shape == (len(v.density_steps), len(v.grid))
     (sde_steps, sde), (ode_steps, ode) = v.paths["ddpm"], v.paths["ddim"]

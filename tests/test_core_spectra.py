@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from diffusion_core import schedules, spectra
+from diffusion_core import schedules
+from diffusion_core.topics.spectra import core as spectra
 
 
 def test_rapsd_of_white_noise_is_flat():
@@ -105,8 +106,8 @@ def test_sampling_the_gaussian_model_with_its_exact_denoiser_reproduces_its_spec
     """DDIM over all steps with the Wiener filter as denoiser: samples have the model's power, band by band
     (Monte Carlo over 32 images; the model's own draws set the tolerance)."""
     law = spectra.PowerLaw(0.01, -2.0)
-    den = spectra.SpectralDenoiser(law, schedules.make("cosine", 200), 32)
-    run = spectra.reverse_run(den, 32, count=32, steps=200)
+    den = spectra.SpectralDenoiser(law, 32)
+    run = spectra.reverse_run(den, schedules.make("cosine", 200), 32, count=32, steps=200)
     f, got = spectra.rapsd(run.final)
     _, ref = spectra.rapsd(spectra.gaussian_field(32, 32, law, torch.Generator().manual_seed(9)))
     mid = slice(2, 12)
@@ -137,6 +138,15 @@ def test_prepare_keeps_the_levels_of_a_narrow_16_bit_image():
     narrow = 0.5 + 0.002 * (field - field.min()) / (field.max() - field.min())
     slope = spectra.fit_power_law(*spectra.rapsd(spectra.prepare(narrow.astype(np.float32)))).slope
     assert slope == pytest.approx(-2.0, abs=0.15)
+
+
+@pytest.mark.parametrize("ab", [0.9, 0.3, 1e-3])
+def test_the_wiener_filter_is_the_same_in_both_frames(ab):
+    """On x = x_t / sqrt(ab) with sigma^2 = (1 - ab) / ab, P / (P + sigma^2) is the VP gain times sqrt(ab)."""
+    law = spectra.PowerLaw(0.01, -2.0)
+    x_t = torch.randn(2, 32, 32, generator=torch.Generator().manual_seed(3))
+    x, sigma = schedules.from_vp(x_t, ab)
+    torch.testing.assert_close(spectra.wiener_ve(x, law, sigma), spectra.wiener(x_t, law, ab), atol=1e-5, rtol=1e-4)
 
 
 def test_a_flat_spectrum_has_no_crossing():

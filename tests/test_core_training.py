@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from diffusion_core import datasets, metrics, models, samplers, training
+from diffusion_core import datasets, metrics, models, samplers, schedules, training
+from diffusion_core.denoisers import NetDenoiser
 
 SMALL = dict(hidden=32, depth=2, fourier_features=8)
 
@@ -65,6 +66,7 @@ def test_the_default_recipe_reaches_the_dino_bar_in_2500_steps():
     net = models.EpsMLP(models.ModelConfig())
     for _ in training.train(net, datasets.load("dino"), steps=2500, seed=0, jitter=datasets.DINO_JITTER):
         pass
-    x = samplers.sample(models.NetDenoiser(net), 1000, sampler="ddpm", seed=1)
+    den = NetDenoiser(net)
+    x = samplers.sample(den, 1000, schedules.grid(den.schedule), sampler="ddpm", seed=1)
     q = metrics.dino_quality(x)
     assert q.energy_distance <= 0.003 and q.sample_to_data <= 0.042, q

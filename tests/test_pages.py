@@ -399,7 +399,7 @@ def test_spectra_renders_with_every_photographs_slope(spectra_page):
     assert_figures_labelled(at)
     import plotly.graph_objects as go
 
-    from diffusion_core import spectra
+    from diffusion_core.topics.spectra import core as spectra
 
     by_title = {f["layout"]["title"]["text"]: go.Figure(f) for f in figures(at)}
     slopes = by_title["Fitted slope of every shipped photograph"].data[0]
@@ -413,7 +413,7 @@ def test_spectra_renders_with_every_photographs_slope(spectra_page):
 
 def test_spectra_every_image_schedule_and_slider_end(spectra_page):
     at = spectra_page
-    from diffusion_core import spectra
+    from diffusion_core.topics.spectra import core as spectra
 
     for name in spectra.IMAGES:
         at.selectbox(key="spec_source").set_value(name).run()
@@ -682,7 +682,8 @@ def test_playground_a_csv_named_like_a_built_in_set_is_still_the_readers_file(pl
 def test_playground_loading_weights_good_and_bad(playground_page):
     import io
 
-    from diffusion_core import models, playground
+    from diffusion_core import models
+    from diffusion_core.topics.playground import core as playground
 
     at = playground_page
     net = models.EpsMLP(playground.Settings(hidden=16, depth=1, T=50, schedule="linear").model_config()).eval()
@@ -777,28 +778,64 @@ def test_playground_a_reader_waits_in_line_sees_it_and_can_stop(playground_page)
 
 # ---------------------------------------------------------------- structure
 
-def _decorators(path: Path) -> list[tuple[str, dict]]:
-    """(name, keyword arguments) of every st.cache_* decorator in a file."""
+def _caches(path: Path) -> list[tuple[str, dict]]:
+    """(name, keyword arguments) of every st.cache_* in a file, as a decorator or as a call, and of every call
+    of app_cache's `data(n)` helper (whose argument is the bound)."""
     import ast
 
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
-        for dec in getattr(node, "decorator_list", []):
+        calls = [d for d in getattr(node, "decorator_list", [])] + ([node] if isinstance(node, ast.Call) else [])
+        for dec in calls:
             call = dec if isinstance(dec, ast.Call) else None
             target = call.func if call else dec
             if isinstance(target, ast.Attribute) and target.attr.startswith("cache_"):
                 found.append((target.attr, {k.arg: k.value for k in (call.keywords if call else [])}))
+            elif isinstance(target, ast.Name) and target.id == "data" and call is not None:
+                found.append(("data", {"max_entries": call.args[0]} if call.args else {}))
     return found
 
 
 def test_caches_live_only_in_app_cache_and_are_bounded():
-    assert not _decorators(ROOT / "app.py")
+    assert not _caches(ROOT / "app.py")
     for page in (ROOT / "app_pages").glob("*.py"):
-        assert not _decorators(page), f"{page.name} defines its own cache"
-    caches = _decorators(ROOT / "app_cache.py")
-    assert caches
-    for name, kwargs in caches:
-        assert "max_entries" in kwargs, f"an unbounded st.{name} in app_cache.py"
+        assert not _caches(page), f"{page.name} defines its own cache"
+    modules = sorted((ROOT / "app_cache").glob("*.py"))
+    assert {p.stem for p in modules} >= {"__init__", "home", "process", "modes", "scores", "spectra", "optimization",
+                                         "playground"}
+    for module in modules:
+        caches = _caches(module)
+        assert caches, f"{module.name} caches nothing"
+        for name, kwargs in caches:
+            assert "max_entries" in kwargs, f"an unbounded st.{name} in {module.name}"
+
+
+def test_benches_call_what_the_pages_call():
+    """Every views function a page reaches through its cache module, and every figure builder it calls, is
+    called by its room's bench too: a page that changes what it computes cannot leave its bench behind."""
+    import ast
+    import importlib
+    import inspect
+
+    pages = {"home": "home", "process": "diffusion_process", "modes": "means_and_modes", "scores": "score_fields",
+             "spectra": "spectral_bands", "optimization": "sampling_optimization", "playground": "playground"}
+    for room, page in pages.items():
+        cache = importlib.import_module(f"app_cache.{room}")
+        page_tree = ast.parse((ROOT / "app_pages" / f"{page}.py").read_text())
+        called = {(n.value.id, n.attr) for n in ast.walk(page_tree)
+                  if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+        bench = (ROOT / "diffusion_core" / "topics" / room / "bench.py").read_text()
+        bench_calls = {n.attr for n in ast.walk(ast.parse(bench)) if isinstance(n, ast.Attribute)}
+        for owner, name in called:
+            if owner == "cache":  # a cached core function: the bench calls the function it wraps
+                wrapped = getattr(getattr(cache, name), "__wrapped__", getattr(cache, name))
+                targets = {wrapped.__name__}
+                if wrapped.__module__.startswith("app_cache"):  # a wrapper of the app's: what it calls
+                    targets = {n.attr for n in ast.walk(ast.parse(inspect.getsource(wrapped)))
+                               if isinstance(n, ast.Attribute)}
+                assert targets & bench_calls, f"{page}: the bench never calls {name} ({', '.join(targets)})"
+            elif owner == "figures":
+                assert name in bench_calls, f"{page}: the bench never draws figures.{name}"
 
 
 def test_app_only_routes():
@@ -815,11 +852,10 @@ def test_app_only_routes():
 
 
 def test_schedule_lengths_match_the_shipped_models():
-    import app_cache
-    from diffusion_core import pretrained
+    from diffusion_core import pretrained, schedules
 
     for recipe in pretrained.RECIPES.values():
-        assert app_cache.SCHEDULE_T[recipe.config.schedule] == recipe.config.T
+        assert schedules.SHIPPED_T[recipe.config.schedule] == recipe.config.T
 
 
 def test_controls_keep_their_values_across_a_visit_to_another_page():

@@ -1,18 +1,25 @@
-"""diffusion_core.plots: every figure has a title, labelled axes, a legend when it has several
-traces, equal aspect for 2D point clouds, Okabe-Ito colours; and it never imports Streamlit."""
+"""The figures (diffusion_core.figures and every room's figures.py): every figure has a title, labelled axes,
+a legend when it has several traces, equal aspect for 2D point clouds, Okabe-Ito colours; and no figure module
+imports Streamlit."""
 
 from __future__ import annotations
 
 import functools
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
-from diffusion_core import plots
+from diffusion_core import figures as shared
+
+ROOMS = ("home", "process", "modes", "scores", "spectra", "optimization", "playground")
+MODULES = [shared] + [importlib.import_module(f"diffusion_core.topics.{room}.figures") for room in ROOMS]
+plots = SimpleNamespace(**{name: getattr(m, name) for m in MODULES for name in dir(m) if not name.startswith("_")})
 
 RNG = np.random.default_rng(0)
 DATA = RNG.normal(size=(142, 2))
@@ -164,8 +171,10 @@ def test_dsm_thick_arrow_ends_at_the_noisy_point_plus_the_mean_step():
     assert (thick.x[0], thick.y[0], thick.x[1], thick.y[1]) == (1.0, 1.0, 0.5, 1.25)
 
 
-def test_plots_never_imports_streamlit():
-    code = "import sys, diffusion_core.plots; assert 'streamlit' not in sys.modules"
+def test_the_core_never_imports_streamlit():
+    rooms = "; ".join(f"import diffusion_core.topics.{r}.figures, diffusion_core.topics.{r}.bench" for r in ROOMS)
+    code = (f"import sys, diffusion_core.figures, diffusion_core.bench, diffusion_core.cli; {rooms}; "
+            "assert 'streamlit' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(Path(__file__).parents[1]))
 
 

@@ -3,7 +3,10 @@
 import pytest
 import torch
 
-from diffusion_core import generators, metrics, models, modes, pretrained, samplers
+from diffusion_core import metrics, pretrained, samplers, schedules
+from diffusion_core.denoisers import NetDenoiser
+from diffusion_core.topics.modes import core as modes
+from diffusion_core.topics.modes import generators
 
 
 @pytest.mark.parametrize("name", list(pretrained.RECIPES))
@@ -15,8 +18,8 @@ def test_shipped_weights_load_with_weights_only_and_match_their_recipe(name):
 
 
 def _quality(name, steps=None, seed=1):
-    net, _ = pretrained.load(name)
-    x = samplers.sample(models.NetDenoiser(net), 1000, sampler="ddpm", steps=steps, seed=seed)
+    den = NetDenoiser(pretrained.load(name)[0])
+    x = samplers.sample(den, 1000, schedules.grid(den.schedule, steps), sampler="ddpm", seed=seed)
     return metrics.dino_quality(x, seed=seed)
 
 
@@ -58,8 +61,8 @@ def _generator_report(kind, dataset, snapshot=-1):
 
 
 def _diffusion_samples(name, n=1000, seed=0):
-    net, _ = pretrained.load(name)
-    return samplers.sample(models.NetDenoiser(net), n, sampler="ddpm", steps=100, seed=seed)
+    den = NetDenoiser(pretrained.load(name)[0])
+    return samplers.sample(den, n, schedules.grid(den.schedule, 100), sampler="ddpm", seed=seed)
 
 
 def test_on_the_ring_the_mse_generator_puts_most_samples_between_modes():
@@ -85,7 +88,7 @@ def test_the_gan_figures_the_text_describes():
 def test_the_learned_1d_mean_follows_the_exact_one():
     """As the page says: up to t = 850 of 1,000 within 0.2 of the exact mean, for every x_t on the slider's
     range; nearer T the network's x0_hat divides its eps error by a tiny sqrt(ab)."""
-    net = models.NetDenoiser(pretrained.load("modes_1d")[0])
+    net = NetDenoiser(pretrained.load("modes_1d")[0])
     for t in (1, 101, 301, 501, 701, 850):
         for x_t in torch.arange(-2.5, 2.51, 0.1).tolist():
             view = modes.posterior_view(x_t, t - 1, net.schedule, learned=net)
@@ -95,14 +98,14 @@ def test_the_learned_1d_mean_follows_the_exact_one():
 def test_memorization_shares_at_the_ends_of_the_dial():
     """N = 10: the ideal denoiser copies >= 99% (the bar). N = 2,000: the network's share is reported,
     and the page says it sits near the fresh data's chance level while the ideal denoiser's does not."""
-    small = modes.memorization_run(models.NetDenoiser(pretrained.load("memo_10")[0]), 10)
+    small = modes.memorization_run(NetDenoiser(pretrained.load("memo_10")[0]), 10)
     assert small.ideal.copy_share >= 0.99
     assert small.network.copy_share > 0.5, "the page says a small network copies a handful of points"
-    big = modes.memorization_run(models.NetDenoiser(pretrained.load("memo_2000")[0]), 2000)
+    big = modes.memorization_run(NetDenoiser(pretrained.load("memo_2000")[0]), 2000)
     print(f"copies at N = 2,000: network {big.network.copy_share:.3f}, ideal {big.ideal.copy_share:.3f}, "
           f"fresh {big.network.fresh_share:.3f}")
     assert big.network.copy_share < 0.05 < big.ideal.copy_share
-    mid = modes.memorization_run(models.NetDenoiser(pretrained.load("memo_200")[0]), 200)
+    mid = modes.memorization_run(NetDenoiser(pretrained.load("memo_200")[0]), 200)
     assert mid.network.copy_share < 0.05, "the page says: by a few hundred points the network stops copying"
     for run in (small, mid, big):  # "its histogram stays to the left of the fresh data's at every N"
         assert run.ideal.sample_distances.median() < 0.5 * run.ideal.fresh_distances.median()
@@ -112,9 +115,10 @@ def test_memorization_shares_at_the_ends_of_the_dial():
 
 def test_the_shipped_ring_model_learned_the_score_where_the_data_is():
     """The bar: the density-weighted relative error at the page's default sigma (0.3) is below 0.2."""
-    from diffusion_core import datasets, scores
+    from diffusion_core import datasets
+    from diffusion_core.topics.scores import core as scores
 
-    net = models.NetDenoiser(pretrained.load("ring8")[0])
+    net = NetDenoiser(pretrained.load("ring8")[0])
     rel, _ = scores.relative_error(datasets.mixture("ring8"), net, 0.3)
     print(f"ring8 score error at sigma 0.3: {rel:.3f}")
     assert rel < 0.2
@@ -124,11 +128,12 @@ def test_the_shipped_ring_model_learned_the_score_where_the_data_is():
 # ---------------------------------------------------------------- Spectral bands
 
 def test_the_shipped_image_denoiser_loads_and_samples_unit_variance_images_coarse_to_fine():
-    from diffusion_core import convnet, spectra
+    from diffusion_core.topics.spectra import convnet
+    from diffusion_core.topics.spectra import core as spectra
 
     net, meta = pretrained.load_conv()
     assert meta["steps"] == pretrained.CONV_STEPS and net.config == convnet.ConvConfig()
-    run = spectra.learned_run(convnet.ConvNetDenoiser(net))
+    run = spectra.learned_run(NetDenoiser(net))
     assert 0.5 < float(run.final.std()) < 1.5, "the photographs' patches have unit variance"
     settled = spectra.settling_steps(run)
     print(f"learned settling steps, coarse to fine: {settled.tolist()}")
@@ -139,9 +144,9 @@ def test_the_shipped_image_denoiser_loads_and_samples_unit_variance_images_coars
 
 def test_ddim_quality_improves_with_steps_on_the_shipped_dino_model():
     """The bar: the energy distance of the DDIM curve falls as steps grow (measured at the page's budgets)."""
-    from diffusion_core import optimization
+    from diffusion_core.topics.optimization import core as optimization
 
-    net = models.NetDenoiser(pretrained.load("dino")[0])
+    net = NetDenoiser(pretrained.load("dino")[0])
     curve = optimization.quality_curve(net, "ddim", "dino", nfe_counts=(5, 10, 20, 100))
     print(f"dino DDIM energy distance at 5, 10, 20, 100 steps: {curve.energy_distance}")
     ed = curve.energy_distance

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import torch
 
-from .. import convnet, datasets, generators, training
+from .. import datasets, training
+from ..topics.modes import generators
+from ..topics.spectra import convnet
 from ..models import EpsMLP, ModelConfig, load_checkpoint, save_checkpoint
 
 DIR = Path(__file__).parent
@@ -214,7 +216,7 @@ def remake(name: str, on_record=None) -> dict:
     return meta
 
 
-def _run_job(job, on_record=None):
+def run_job(job, on_record=None):
     """Drive a training job generator to its end, passing each record on; returns the job's result."""
     while True:
         try:
@@ -228,7 +230,7 @@ def _run_job(job, on_record=None):
 def _remake_generator(name: str, on_record=None) -> dict:
     recipe = GEN_RECIPES[name]
     start = time.perf_counter()
-    snapshots = snapshots_from_job(_run_job(generator_job(name), on_record))
+    snapshots = snapshots_from_job(run_job(generator_job(name), on_record))
     meta = {"name": name, "kind": recipe.kind, "dataset": recipe.dataset, "steps": recipe.steps,
             "seed": recipe.seed, "seconds": round(time.perf_counter() - start, 2)}
     generators.save(path(name), recipe.kind, recipe.config, snapshots, meta)
@@ -237,7 +239,7 @@ def _remake_generator(name: str, on_record=None) -> dict:
 
 def _remake_conv(on_record=None) -> dict:
     start = time.perf_counter()
-    net = conv_from_job(_run_job(conv_job(), on_record))
+    net = conv_from_job(run_job(conv_job(), on_record))
     meta = {"name": CONV, "dataset": "photographs", "steps": CONV_STEPS, "seed": 0,
             "seconds": round(time.perf_counter() - start, 2)}
     convnet.save(net, path(CONV), meta)

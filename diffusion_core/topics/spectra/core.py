@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import samplers, schedules
-from .inputs import InputError
-from .models import Denoiser
+from ... import samplers, schedules
+from ...denoisers import Denoiser
+from ...inputs import InputError
 
-IMAGE_DIR = Path(__file__).parent / "data" / "images"
+IMAGE_DIR = Path(__file__).parents[2] / "data" / "images"
 # name -> (title, credit); the files are 256 x 256 RGB, shipped with scikit-image (see README, Credits)
 IMAGES = {
     "camera": ("Cameraman", "CC0, Lav Varshney"),
@@ -171,20 +171,23 @@ def gaussian_field(count: int, n: int, law: PowerLaw, generator: torch.Generator
     return torch.fft.ifft2(torch.fft.fft2(white) * p.sqrt()).real.float()
 
 
+def wiener_ve(x: torch.Tensor, law: PowerLaw, sigma: float) -> torch.Tensor:
+    """The same filter on x = x0 + sigma eps (..., n, n): x0_hat(f) = P(f) / (P(f) + sigma^2) x(f), mean 0."""
+    n = x.shape[-1]
+    p = law(radial_frequency(n))
+    h = p / (p + sigma**2)
+    h[0, 0] = 0.0
+    return torch.fft.ifft2(torch.fft.fft2(x.double()) * h).real.to(x.dtype)
+
+
 class SpectralDenoiser(Denoiser):
     """The exact denoiser of the Gaussian model with power spectrum `law`, on flattened n x n images."""
 
-    def __init__(self, law: PowerLaw, schedule: schedules.Schedule, n: int):
-        super().__init__(schedule)
+    def __init__(self, law: PowerLaw, n: int):
         self.law, self.n = law, n
 
-    def x0_hat(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        img = x.reshape(-1, self.n, self.n)
-        return wiener(img, self.law, float(self.alpha_bar[t])).reshape(x.shape)
-
-    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        ab = self.alpha_bar[t]
-        return (x - ab.sqrt() * self.x0_hat(x, t)) / (1 - ab).sqrt()
+    def __call__(self, x: torch.Tensor, sigma) -> torch.Tensor:
+        return wiener_ve(x.reshape(-1, self.n, self.n), self.law, float(sigma)).reshape(x.shape)
 
 
 # ---------------------------------------------------------------- a reverse run, coarse to fine
@@ -198,20 +201,17 @@ class ReverseRun:
     band_power: torch.Tensor  # (S, K) RAPSD of x0_hat at each step (batch-averaged)
 
 
-def reverse_run(denoiser: Denoiser, n: int, count: int = 8, steps: int = 100, sampler: str = "ddim",
-                seed: int = 0, clip_x0: float | None = None) -> ReverseRun:
-    """Sample `count` n x n images; keep every prediction x0_hat and its RAPSD. No clipping by default:
-    the Gaussian model's images are unbounded; a network's guesses are clipped like the 2D samplers'."""
-    g = torch.Generator().manual_seed(seed)
-    x = samplers.prior(count, n * n, g)
-    preds, ts = [], []
-    for step in samplers.get(sampler)(denoiser, x, steps, generator=g, clip_x0=clip_x0):
-        preds.append(step.x0_hat.reshape(count, n, n))
-        ts.append(step.t + 1)
-        x = step.x
-    stacked = torch.stack(preds)
+def reverse_run(denoiser: Denoiser, schedule: schedules.Schedule, n: int, count: int = 8, steps: int = 100,
+                sampler: str = "ddim", seed: int = 0, clip_x0: float | None = None) -> ReverseRun:
+    """Sample `count` n x n images over `steps` of the schedule; keep every prediction x0_hat and its RAPSD.
+    No clipping by default: the Gaussian model's images are unbounded; a network's guesses are clipped
+    like the 2D samplers'."""
+    sigmas = schedules.grid(schedule, steps)
+    run = list(samplers.run(denoiser, count, sigmas, sampler=sampler, seed=seed, dim=n * n, clip_x0=clip_x0))
+    stacked = torch.stack([step.x0_hat.reshape(count, n, n) for step in run[:-1]])
     powers = [rapsd(p) for p in stacked]
-    return ReverseRun(ts, stacked, x.reshape(count, n, n), powers[0][0], torch.stack([p for _, p in powers]))
+    ts = [t + 1 for t in schedules.timesteps(schedule.T, steps)]
+    return ReverseRun(ts, stacked, run[-1].x.reshape(count, n, n), powers[0][0], torch.stack([p for _, p in powers]))
 
 
 def settling_steps(run: ReverseRun, tolerance: float = 0.1) -> torch.Tensor:
@@ -236,7 +236,7 @@ RUN_SIZE, RUN_COUNT, RUN_STEPS = 64, 8, 50
 
 def exact_run(law: PowerLaw, schedule: schedules.Schedule, seed: int = 0) -> ReverseRun:
     """A DDIM run of the Gaussian model with this power law: RUN_COUNT images of RUN_SIZE pixels."""
-    return reverse_run(SpectralDenoiser(law, schedule, RUN_SIZE), RUN_SIZE, RUN_COUNT, RUN_STEPS, "ddim", seed)
+    return reverse_run(SpectralDenoiser(law, RUN_SIZE), schedule, RUN_SIZE, RUN_COUNT, RUN_STEPS, "ddim", seed)
 
 
 LEARNED_COUNT, LEARNED_STEPS = 4, 50
@@ -245,4 +245,5 @@ LEARNED_COUNT, LEARNED_STEPS = 4, 50
 def learned_run(denoiser: Denoiser, seed: int = 0) -> ReverseRun:
     """A DDIM run of a trained image denoiser: LEARNED_COUNT images of RUN_SIZE pixels in LEARNED_STEPS
     steps, guesses clipped to +-4 (the images have unit variance) as the 2D samplers clip theirs."""
-    return reverse_run(denoiser, RUN_SIZE, LEARNED_COUNT, LEARNED_STEPS, "ddim", seed, clip_x0=samplers.X0_CLIP)
+    return reverse_run(denoiser, denoiser.schedule, RUN_SIZE, LEARNED_COUNT, LEARNED_STEPS, "ddim", seed,
+                       clip_x0=samplers.X0_CLIP)

@@ -5,7 +5,7 @@ see local neighbourhoods at two scales, a sinusoidal time embedding tells every 
 level, and the network predicts eps like the 2D models. It is fully convolutional, so a network
 trained on 16 x 16 patches denoises 64 x 64 images too (40,000 weights; about 900 training steps a
 minute on one core). Inputs and outputs are flattened images,
-(B, n * n), so `training.train` and the samplers use it unchanged.
+(B, n * n), so `training.train` and `denoisers.NetDenoiser` use it unchanged.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import schedules, spectra, training
-from .models import Denoiser, time_embedding
+from ... import training
+from ...models import time_embedding
+from . import core
 
 FORMAT = 1
 # Adam at 2e-3 with a 100-step warm-up, batches of 64 patches; the shipped network and live training
@@ -79,24 +80,12 @@ class ConvDenoiser(nn.Module):
         return self.out(h).reshape(x.shape)
 
 
-class ConvNetDenoiser(Denoiser):
-    """A trained ConvDenoiser on its schedule, for the samplers (flattened n x n images)."""
-
-    def __init__(self, net: ConvDenoiser):
-        super().__init__(schedules.make(net.config.schedule, net.config.T))
-        self.net = net.eval()
-
-    @torch.no_grad()
-    def eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        return self.net(x, torch.tensor([int(t)]))
-
-
 def patches(size: int = 16, stride: int = 4, image_size: int = 128) -> torch.Tensor:
     """Training patches: every size x size crop at `stride` of the six shipped photographs prepared at
     image_size (mean 0, variance 1 per photograph), and their mirror images; shape (P, size * size)."""
     crops = []
-    for name in spectra.IMAGES:
-        img = spectra.prepare(spectra.load_image(name), image_size)
+    for name in core.IMAGES:
+        img = core.prepare(core.load_image(name), image_size)
         tiles = img.unfold(0, size, stride).unfold(1, size, stride).reshape(-1, size, size)
         crops += [tiles, tiles.flip(-1)]
     return torch.cat(crops).reshape(-1, size * size)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import torch
 
-from . import metrics, modes, samplers
-from .models import Denoiser
+from ... import metrics, samplers, schedules
+from ...denoisers import Denoiser
+from ..modes.core import report
 
 NFE_COUNTS = (1, 2, 5, 10, 20, 50, 100, 250, 500)
 SAMPLERS = ("ddpm", "ddim", "euler", "heun")
@@ -33,10 +34,10 @@ def nfe_of(sampler: str, steps: int) -> int:
 
 
 def energy_distance(samples: torch.Tensor, dataset: str, seed: int = 0) -> float:
-    """ED to the data: the project's dino yardstick, or modes.report's for a mixture."""
+    """ED to the data: the project's dino yardstick, or Means and modes' report for a mixture."""
     if dataset == "dino":
         return metrics.dino_quality(samples, seed=seed).energy_distance
-    return modes.report(samples, dataset, seed).energy_distance
+    return report(samples, dataset, seed).energy_distance
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,14 @@ class Curve:
 
 
 def quality_curve(denoiser: Denoiser, sampler: str, dataset: str, n: int = CURVE_SAMPLES, seed: int = 0,
-                  nfe_counts=NFE_COUNTS) -> Curve:
-    """Energy distance of n samples at each compute budget (same seed, so the same start points)."""
+                  nfe_counts=NFE_COUNTS, schedule: schedules.Schedule | None = None) -> Curve:
+    """Energy distance of n samples at each compute budget (same seed, so the same start points), over
+    strided steps of the denoiser's schedule (or `schedule`, for one that has none)."""
+    sched = schedule or denoiser.schedule
     nfes, eds = [], []
     for budget in nfe_counts:
         steps = steps_for(sampler, budget)
-        x = samplers.sample(denoiser, n, sampler=sampler, steps=steps, seed=seed)
+        x = samplers.sample(denoiser, n, schedules.grid(sched, steps), sampler=sampler, seed=seed)
         nfes.append(nfe_of(sampler, steps))
         eds.append(energy_distance(x, dataset, seed))
     return Curve(nfes, eds)
@@ -61,14 +64,6 @@ def quality_curve(denoiser: Denoiser, sampler: str, dataset: str, n: int = CURVE
 
 MOMENTA = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0)  # gamma values of the momentum curve
 PAPER_GAMMA = 2.0  # Permenter and Yuan's choice
-
-
-def ve_sigmas(denoiser: Denoiser, steps: int | None) -> tuple[list[int], torch.Tensor]:
-    """The visited step indices and their VE noise levels sigma_t = sqrt((1 - ab) / ab), then 0."""
-    ab = denoiser.alpha_bar
-    ts = samplers.timesteps(denoiser.schedule.T, steps)
-    sig = ((1 - ab[ts]) / ab[ts]).sqrt()
-    return ts, torch.cat([sig, torch.zeros(1)])
 
 
 def half_sq_distance(y: torch.Tensor, points: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -101,14 +96,14 @@ def nearest_distance(y: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Descent:
-    """A run of the descent sampler in the VE frame y = x_t / sqrt(ab_t) = x0 + sigma eps."""
+    """A run of the descent sampler in the frame y = x_t / sqrt(ab_t) = x0 + sigma eps."""
 
     sigmas: torch.Tensor  # (S + 1,) noise level of each state, the last one 0
     states: torch.Tensor  # (S + 1, n, d) y at each noise level, from y_T to the sample
     step_sizes: torch.Tensor  # (S,) eta_t = 1 - sigma_{t-1} / sigma_t
 
 
-def descend(denoiser: Denoiser, x: torch.Tensor, steps: int | None, gamma: float = 1.0,
+def descend(denoiser: Denoiser, y: torch.Tensor, sigmas, gamma: float = 1.0,
             clip_x0: float | None = samplers.X0_CLIP) -> Descent:
     """DDIM as gradient descent on f_sigma, with Permenter and Yuan's momentum (2024, Algorithm 2).
 
@@ -119,29 +114,22 @@ def descend(denoiser: Denoiser, x: torch.Tensor, steps: int | None, gamma: float
         eps_bar_t = gamma eps_t + (1 - gamma) eps_{t+1}   (eps_bar = eps_t on the first step),
 
     so gamma = 1 is plain gradient descent with step size 1 - sigma_{t-1}/sigma_t, which is DDIM
-    exactly, and gamma > 1 extrapolates the change of direction from the previous step: a
-    momentum term, gamma = 2 in the paper. x starts in the VP frame at the noisiest step.
+    exactly, and gamma > 1 extrapolates the change of direction from the previous step: a momentum
+    term, gamma = 2 in the paper. It is the DDIM sampler of `samplers` with its `gamma` option; y starts
+    at the noise level sigmas[0].
     """
-    ab = denoiser.alpha_bar
-    ts, sig = ve_sigmas(denoiser, steps)
-    y = x / ab[ts[0]].sqrt()
-    states, prev_eps = [y], None
-    for i, t in enumerate(ts):
-        x0 = denoiser.x0_hat(ab[t].sqrt() * y, t)
-        if clip_x0 is not None:
-            x0 = x0.clamp(-clip_x0, clip_x0)
-        eps = (y - x0) / sig[i]
-        eps_bar = eps if prev_eps is None else gamma * eps + (1 - gamma) * prev_eps
-        y = y + (sig[i + 1] - sig[i]) * eps_bar
-        states.append(y)
-        prev_eps = eps
+    sig = torch.as_tensor(sigmas, dtype=torch.float64)
+    states = [s.x for s in samplers.ddim(denoiser, y, sig, gamma=gamma, clip_x0=clip_x0)]
     return Descent(sig, torch.stack(states), 1 - sig[1:] / sig[:-1])
 
 
-def descent_samples(denoiser: Denoiser, n: int, steps: int, gamma: float = 1.0, seed: int = 0) -> Descent:
-    """`descend` from n prior draws of `seed` (the same start points as samplers.sample)."""
+def descent_samples(denoiser: Denoiser, n: int, steps: int, gamma: float = 1.0, seed: int = 0,
+                    schedule: schedules.Schedule | None = None) -> Descent:
+    """`descend` from n prior draws of `seed` (the same start points as samplers.sample) over `steps`
+    strided steps of the denoiser's schedule (or `schedule`)."""
+    sigmas = schedules.grid(schedule or denoiser.schedule, steps)
     g = torch.Generator().manual_seed(seed)
-    return descend(denoiser, samplers.prior(n, 2, g), steps, gamma)
+    return descend(denoiser, samplers.prior(n, 2, float(sigmas[0]), g), sigmas, gamma)
 
 
 @dataclass(frozen=True)
@@ -162,6 +150,7 @@ def distance_trace(run: Descent, points: torch.Tensor) -> DistanceTrace:
 
 
 def momentum_scan(denoiser: Denoiser, dataset: str, steps: int, gammas=MOMENTA, n: int = CURVE_SAMPLES,
-                  seed: int = 0) -> list[float]:
+                  seed: int = 0, schedule: schedules.Schedule | None = None) -> list[float]:
     """Energy distance of n descent samples at each momentum gamma, `steps` steps, same start points."""
-    return [energy_distance(descent_samples(denoiser, n, steps, g, seed).states[-1], dataset, seed) for g in gammas]
+    return [energy_distance(descent_samples(denoiser, n, steps, g, seed, schedule).states[-1], dataset, seed)
+            for g in gammas]

@@ -1,12 +1,9 @@
 """Score fields and the dynamics that follow them, for the "Score fields" page.
 
-The score of the data noised to level sigma (variance exploding frame, x = x0 + sigma eps) is
-s(x, sigma) = grad_x log p_sigma(x). A network trained to predict eps in the VP frame gives it
-directly: with x_t = sqrt(ab) x and sigma = sqrt((1 - ab) / ab),
-
-    s(x, sigma) = sqrt(ab) * grad_{x_t} log q(x_t) = -eps_theta(x_t, t) / sigma,
-
-the formula of denoising score matching (Vincent 2011). The dynamics below take any score
+The score of the data noised to level sigma (x = x0 + sigma eps, schedules.py) is
+s(x, sigma) = grad_x log p_sigma(x). Any denoiser gives it (denoisers.py): for a network that predicts
+eps, s(x, sigma) = (D(x; sigma) - x) / sigma^2 = -eps_theta / sigma, the formula of denoising score
+matching (Vincent 2011). The dynamics below take any score
 function `score(x, sigma) -> (N, d)`: noise-free gradient ascent on log p, Adam on -log p,
 Langevin dynamics, and annealed Langevin dynamics over a ladder of sigmas (Song and Ermon 2019).
 Each returns the whole run, states (S + 1, N, d), so a page can scrub through it; `run_together`
@@ -21,9 +18,9 @@ from dataclasses import dataclass
 
 import torch
 
-from . import samplers, schedules
-from .mixtures import EmpiricalSet, GaussianMixture
-from .models import Denoiser
+from ... import samplers, schedules
+from ...denoisers import Denoiser
+from ...mixtures import EmpiricalSet, GaussianMixture
 
 Score = Callable[[torch.Tensor, float], torch.Tensor]
 BLOWN_UP = 1e3  # a particle farther than this from the origin (or not finite) has run away
@@ -31,19 +28,18 @@ BLOWN_UP = 1e3  # a particle farther than this from the origin (or not finite) h
 
 # ---------------------------------------------------------------- learned scores
 
-def step_for_sigma(schedule: schedules.Schedule, sigma: float) -> int:
-    """The 0-based step whose VE noise level sqrt((1 - ab) / ab) is nearest `sigma` (in log scale)."""
-    sig = schedule.sigma_ve.double()
-    return int((sig.log() - math.log(sigma)).abs().argmin())
+def trained_level(denoiser: Denoiser, sigma: float, schedule: schedules.Schedule | None = None) -> float:
+    """The noise level of the denoiser's schedule step nearest sigma: a level it was trained on (`schedule`
+    stands in for a denoiser without one)."""
+    sched = schedule or denoiser.schedule
+    return float(sched.sigma[sched.nearest_step(sigma)])
 
 
-def learned_score(denoiser: Denoiser, x: torch.Tensor, sigma: float) -> tuple[torch.Tensor, float]:
-    """The denoiser's score at VE level sigma, -eps(sqrt(ab) x, t) / sigma_t, at the step t nearest
-    sigma; returns (score (N, d), the sigma_t actually used)."""
-    t = step_for_sigma(denoiser.schedule, sigma)
-    ab = denoiser.alpha_bar[t]
-    sigma_t = float(((1 - ab) / ab).sqrt())
-    return -denoiser.eps(ab.sqrt() * x, t) / sigma_t, sigma_t
+def learned_score(denoiser: Denoiser, x: torch.Tensor, sigma: float,
+                  schedule: schedules.Schedule | None = None) -> tuple[torch.Tensor, float]:
+    """The denoiser's score at `trained_level(sigma)`; returns (score (N, d), the sigma actually used)."""
+    sigma_t = trained_level(denoiser, sigma, schedule)
+    return denoiser.score(x, sigma_t), sigma_t
 
 
 def grid(lim: float, n: int) -> torch.Tensor:
@@ -54,7 +50,7 @@ def grid(lim: float, n: int) -> torch.Tensor:
 
 
 def relative_error(mixture: GaussianMixture, denoiser: Denoiser, sigma: float, n: int = 4000,
-                   seed: int = 0) -> tuple[float, float]:
+                   seed: int = 0, schedule: schedules.Schedule | None = None) -> tuple[float, float]:
     """Density-weighted relative error of the learned score, sqrt(E|s_theta - s|^2 / E|s|^2) with
     x ~ p_sigma, and the scale it divides by, sqrt(E|s|^2).
 
@@ -62,9 +58,9 @@ def relative_error(mixture: GaussianMixture, denoiser: Denoiser, sigma: float, n
     nearest sigma and the exact score at that step's own sigma, so only the network is judged.
     """
     g = torch.Generator().manual_seed(seed)
-    sigma_t = float(denoiser.schedule.sigma_ve[step_for_sigma(denoiser.schedule, sigma)])
+    sigma_t = trained_level(denoiser, sigma, schedule)
     x = mixture.sample(n, g) + sigma_t * torch.randn(n, mixture.dim, generator=g)
-    learned, _ = learned_score(denoiser, x, sigma)
+    learned, _ = learned_score(denoiser, x, sigma_t, schedule)
     exact = mixture.score(x, sigma_t)
     scale = exact.pow(2).sum(1).mean().sqrt()
     return float((learned - exact).pow(2).sum(1).mean().sqrt() / scale), float(scale)
@@ -234,12 +230,12 @@ class FieldView:
 
 
 def field_view(mixture: GaussianMixture, denoiser: Denoiser, sigma: float, lim: float = 2.6, n: int = 25,
-               seed: int = 0) -> FieldView:
+               seed: int = 0, schedule: schedules.Schedule | None = None) -> FieldView:
     """Exact and learned score on an n x n grid at the network's noise level nearest sigma."""
     pts = grid(lim, n)
-    learned, sigma_t = learned_score(denoiser, pts, sigma)
+    learned, sigma_t = learned_score(denoiser, pts, sigma, schedule)
     exact = mixture.score(pts, sigma_t)
-    rel, scale = relative_error(mixture, denoiser, sigma_t, seed=seed)
+    rel, scale = relative_error(mixture, denoiser, sigma_t, seed=seed, schedule=schedule)
     err = (learned - exact).norm(dim=1) / scale
     return FieldView(torch.linspace(-lim, lim, n), pts, exact, learned,
                      mixture.log_prob(pts, sigma_t).reshape(n, n), err.reshape(n, n), rel, sigma_t)
@@ -301,18 +297,18 @@ class OdeSdeView:
     paths: dict[str, tuple[torch.Tensor, torch.Tensor]]  # sampler -> (1-based steps (S + 1,), states (S + 1, runs))
 
 
-def ode_sde_view(denoiser: Denoiser, steps: int, runs: int, seed: int = 0, every: int = 10,
-                 lim: float = 3.5, points: int = 101) -> OdeSdeView:
+def ode_sde_view(denoiser: Denoiser, mixture: GaussianMixture, schedule: schedules.Schedule, steps: int,
+                 runs: int, seed: int = 0, every: int = 10, lim: float = 3.5, points: int = 101) -> OdeSdeView:
     """The 1D mixture's noised density over (t, x), and DDPM (reverse SDE) and DDIM (probability-flow
-    ODE) runs of the exact denoiser `denoiser` (a MixtureDenoiser) from the same start points."""
-    T = denoiser.schedule.T
+    ODE) runs of `denoiser` (its exact denoiser) over `steps` of the schedule, from the same start points."""
+    T = schedule.T
     rows = list(range(T - 1, -1, -every))
     if rows[-1] != 0:
         rows.append(0)  # the last row is the least noisy step, where the paths land
     grid_x = torch.linspace(-lim, lim, points)
+    at = torch.tensor(schedules.timesteps(T, steps) + [-1]) + 1  # 1-based step of each state, 0 for the sample
     paths = {}
     for name in ("ddpm", "ddim"):
-        xs, _, ts = samplers.trajectory(denoiser, runs, sampler=name, steps=steps, seed=seed, dim=1)
-        paths[name] = (torch.tensor(ts + [-1]) + 1, xs[..., 0])
-    return OdeSdeView(torch.tensor(rows) + 1, grid_x,
-                      marginal_log_density(denoiser.mixture, denoiser.schedule, grid_x, rows), paths)
+        xs, _, _ = samplers.trajectory(denoiser, runs, schedules.grid(schedule, steps), sampler=name, seed=seed, dim=1)
+        paths[name] = (at, xs[..., 0])
+    return OdeSdeView(torch.tensor(rows) + 1, grid_x, marginal_log_density(mixture, schedule, grid_x, rows), paths)

@@ -5,6 +5,8 @@
 - `mean_paths`: 1D reverse runs with the running guess E[x0 | x_t].
 - `memorization_run`: samples of a network and of the ideal denoiser of the same training set, with
   their distances to it and to fresh data.
+
+What the page calls (its plain values in, numpy and numbers out) is in `views.py`.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass
 
 import torch
 
-from . import datasets, metrics, samplers, schedules
-from .mixtures import EmpiricalSet, GaussianMixture, to_ve, three_modes_1d
-from .models import Denoiser, MixtureDenoiser
+from ... import datasets, metrics, samplers, schedules
+from ...denoisers import Denoiser, MixtureDenoiser
+from ...mixtures import EmpiricalSet, GaussianMixture, three_modes_1d
 
 # ---------------------------------------------------------------- three generators
 
@@ -60,37 +62,38 @@ class PosteriorView:
     posterior: torch.Tensor  # (B,) p(x0 in bin | x_t)
     prior: torch.Tensor  # (B,) p(x0 in bin)
     mean: float  # exact E[x0 | x_t]
-    learned_mean: float | None  # the network's x0_hat(x_t, t) clipped as the samplers clip it, if given
-    observed: float  # x_t / sqrt(alpha_bar_t), where the likelihood is centred
-    sigma: float  # the noise std in that frame, sqrt((1 - ab) / ab)
+    learned_mean: float | None  # the network's x0_hat at x_t, clipped as the samplers clip it, if given
+    observed: float  # x = x_t / sqrt(alpha_bar_t), where the likelihood is centred
+    sigma: float  # the noise level of step t, sqrt((1 - ab) / ab)
 
 
 def posterior_view(x_t: float, t: int, schedule: schedules.Schedule, learned: Denoiser | None = None,
                    mixture: GaussianMixture | None = None) -> PosteriorView:
     """The posterior over the clean value given a noisy value x_t at 0-based step t, in bins."""
     mix = mixture if mixture is not None else three_modes_1d()
-    ab = float(schedule.alpha_bar[t])
-    x, sigma = to_ve(torch.tensor([x_t]), ab)
+    x, sigma = schedules.from_vp(torch.tensor([[x_t]]), float(schedule.alpha_bar[t]))
     centres = (BIN_EDGES[1:] + BIN_EDGES[:-1]) / 2
-    mean = float(mix.posterior_mean(x[None, :], sigma)[0, 0])
+    mean = float(mix.posterior_mean(x, sigma)[0, 0])
     learned_mean = None if learned is None else float(
-        learned.x0_hat(torch.tensor([[x_t]]), t)[0, 0].clamp(-samplers.X0_CLIP, samplers.X0_CLIP))
-    return PosteriorView(centres, mix.bin_probabilities(BIN_EDGES, x, sigma), mix.bin_probabilities(BIN_EDGES),
-                         mean, learned_mean, float(x[0]), sigma)
+        learned(x, sigma)[0, 0].clamp(-samplers.X0_CLIP, samplers.X0_CLIP))
+    return PosteriorView(centres, mix.bin_probabilities(BIN_EDGES, x[0], sigma), mix.bin_probabilities(BIN_EDGES),
+                         mean, learned_mean, float(x[0, 0]), sigma)
 
 
 PATH_STEPS = 100  # DDPM steps of the 1D runs (strided over the schedule's 1,000)
 
 
-def exact_denoiser_1d(schedule: schedules.Schedule) -> MixtureDenoiser:
-    return MixtureDenoiser(three_modes_1d(), schedule)
+def exact_denoiser_1d() -> MixtureDenoiser:
+    return MixtureDenoiser(three_modes_1d())
 
 
-def mean_paths(denoiser: Denoiser, n: int, seed: int = 0, steps: int = PATH_STEPS
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """n DDPM runs in 1D: 1-based steps (S,), states (S + 1, n) and guesses E[x0 | x_t] (S, n)."""
-    xs, x0s, ts = samplers.trajectory(denoiser, n, sampler="ddpm", steps=steps, seed=seed, dim=1)
-    return torch.tensor(ts) + 1, xs[..., 0], x0s[..., 0]
+def mean_paths(denoiser: Denoiser, n: int, seed: int = 0, steps: int = PATH_STEPS,
+               schedule: schedules.Schedule | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """n DDPM runs in 1D on the cosine schedule's steps (or `schedule`'s): 1-based steps (S,), states x_t
+    (S + 1, n) and guesses E[x0 | x_t] (S, n)."""
+    sched = schedule or schedules.shipped("cosine")
+    xs, x0s, _ = samplers.trajectory(denoiser, n, schedules.grid(sched, steps), sampler="ddpm", seed=seed, dim=1)
+    return torch.tensor(schedules.timesteps(sched.T, steps)) + 1, xs[..., 0], x0s[..., 0]
 
 
 def mode_landings(final: torch.Tensor, mixture: GaussianMixture | None = None) -> torch.Tensor:
@@ -114,12 +117,13 @@ class MemorizationRun:
 
 
 def memorization_run(network: Denoiser, n_train: int, seed: int = 0, n: int = MEMO_SAMPLES,
-                     steps: int = MEMO_STEPS, dataset: str = "ring8") -> MemorizationRun:
-    """Sample the network and the ideal denoiser of its training set (same schedule, seed and sampler)."""
+                     steps: int = MEMO_STEPS, dataset: str = "ring8",
+                     schedule: schedules.Schedule | None = None) -> MemorizationRun:
+    """Sample the network and the ideal denoiser of its training set (same grid, seed and sampler)."""
     train = datasets.memorization_set(n_train, dataset)
     fresh = datasets.load(dataset, MEMO_FRESH, seed=20_000 + seed)
-    ideal = MixtureDenoiser(EmpiricalSet(train), network.schedule)
-    x_net = samplers.sample(network, n, sampler="ddpm", steps=steps, seed=seed)
-    x_ideal = samplers.sample(ideal, n, sampler="ddpm", steps=steps, seed=seed)
+    sigmas = schedules.grid(schedule or network.schedule, steps)
+    x_net = samplers.sample(network, n, sigmas, sampler="ddpm", seed=seed)
+    x_ideal = samplers.sample(MixtureDenoiser(EmpiricalSet(train)), n, sigmas, sampler="ddpm", seed=seed)
     return MemorizationRun(train, x_net, x_ideal, metrics.memorization(x_net, train, fresh),
                            metrics.memorization(x_ideal, train, fresh))

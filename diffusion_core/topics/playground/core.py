@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from . import datasets, inputs, models, samplers, schedules, training
+from ... import datasets, inputs, metrics, models, samplers, schedules, training
+from ...denoisers import NetDenoiser
 
 # the choices the page offers; the defaults are the project's reference dino model (pretrained "dino")
 WIDTHS = (16, 32, 64, 128, 256)
@@ -189,18 +190,31 @@ class Run:
 
 def sample_run(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int = 0,
                max_frames: int = MAX_FRAMES) -> Run:
-    """Sample n points with `sampler` in `steps` steps (samplers.trajectory), keeping a few states to animate."""
-    den = models.NetDenoiser(net)
-    S = len(samplers.timesteps(den.schedule.T, steps))
-    keep = sorted(set(np.linspace(0, S, min(S, max_frames) + 1).round().astype(int).tolist()))
-    g = torch.Generator().manual_seed(seed)  # as samplers.sample: the same seed, the same samples
-    x = samplers.prior(n, 2, g)
-    frames = [x.numpy()]
-    for k, step in enumerate(samplers.get(sampler)(den, x, steps, generator=g), start=1):
-        if k in keep:  # only the frames shown: 1,000 states of 5,000 points would be 40 MB
-            frames.append(step.x.numpy())
+    """Sample n points with `sampler` in `steps` steps (as samplers.sample), keeping a few states to animate."""
+    den = NetDenoiser(net)
+    sigmas = schedules.grid(den.schedule, steps)
+    S = len(sigmas) - 1
+    keep = set(np.linspace(0, S, min(S, max_frames) + 1).round().astype(int).tolist())
+    # only the frames shown: 1,000 states of 5,000 points would be 40 MB
+    frames = [step.vp.numpy() for k, step in enumerate(samplers.run(den, n, sigmas, sampler=sampler, seed=seed))
+              if k in keep]
     states = np.stack(frames)
-    return Run(states, [str(k) for k in keep], states[-1])
+    return Run(states, [str(k) for k in sorted(keep)], states[-1])
+
+
+def run_view(model_id: str, net: models.EpsMLP, data: np.ndarray | None, yardstick: str, sampler: str, steps: int,
+             n: int, seed: int) -> tuple[Run, metrics.Quality | None]:
+    """The sampling section: `sample_run` of the reader's model `model_id` (a fresh id for every trained or
+    loaded model, which also fixes `data`, the canonical points it was trained on, or None for a loaded
+    model), and the samples' quality: the project's dino yardstick when `yardstick` is "dino", else against
+    (at most 5,000 of) the training points."""
+    run = sample_run(net, n, sampler, steps, seed)
+    samples = torch.as_tensor(run.samples)
+    if data is None:
+        return run, None
+    if yardstick == "dino":
+        return run, metrics.dino_quality(samples)
+    return run, metrics.quality(samples, torch.as_tensor(data[:5000]))
 
 
 def samples_csv(samples: np.ndarray) -> bytes:

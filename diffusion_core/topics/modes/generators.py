@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import training
+from ... import training
 
 FORMAT = 1
 SNAPSHOTS = 12  # how many times a GAN run keeps the generator's weights (the page's slider)
@@ -107,25 +107,15 @@ def train_mse(gen: Generator, data: torch.Tensor, *, steps: int | None = None, s
     z_all = torch.randn(len(data), gen.config.noise_dim, generator=g)  # (N, noise_dim), fixed pairs
     opt = torch.optim.Adam(gen.parameters(), lr=config.lr)
     schedule = training.TrainConfig(lr=config.lr)
+
+    def step_fn(step: int, lr: float) -> float:
+        idx = torch.randint(len(data), (config.batch_size,), generator=g)
+        return training.descend(opt, (gen(z_all[idx]) - data[idx]).pow(2).sum(1).mean(), lr)
+
     gen.train()
-    step, smooth = 0, None
     try:
-        while True:
-            lr = training.learning_rate(schedule, step, budget.fraction(step))
-            for group in opt.param_groups:
-                group["lr"] = lr
-            idx = torch.randint(len(data), (config.batch_size,), generator=g)
-            loss = (gen(z_all[idx]) - data[idx]).pow(2).sum(1).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            smooth = loss.item() if smooth is None else 0.9 * smooth + 0.1 * loss.item()
-            done = budget.fraction(step) >= 1.0
-            if step % config.log_every == 0 or done:
-                yield budget.record(step, smooth, lr)
-            if done:
-                return
+        yield from training.loop(step_fn, budget, lambda step, share: training.learning_rate(schedule, step, share),
+                                 log_every=config.log_every)
     finally:
         gen.eval()
 
@@ -165,34 +155,24 @@ def train_gan(gen: Generator, data: torch.Tensor, *, steps: int | None = None, s
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
     kept: list[Snapshot] = []
+
+    def step_fn(step: int, rate: float) -> float:
+        idx = torch.randint(len(data), (batch_size,), generator=g)
+        real = data[idx] + jitter * torch.randn(batch_size, data.shape[1], generator=g)
+        fake = gen(torch.randn(batch_size, gen.config.noise_dim, generator=g))
+        training.descend(opt_d, discriminator_loss(disc(real), disc(fake.detach())))
+        return training.descend(opt_g, generator_loss(disc(fake)))
+
+    def keep(step: int, share: float, done: bool) -> None:
+        # exactly `snapshots` by the end; a step that passes several marks (a slow step in a timed run) is
+        # kept once per mark
+        while len(kept) < snapshots and (done or share >= (len(kept) + 1) / snapshots):
+            kept.append(Snapshot(step, {k: v.detach().clone() for k, v in gen.state_dict().items()}))
+
     gen.train()
-    step, smooth = 0, None
     try:
-        while True:
-            idx = torch.randint(len(data), (batch_size,), generator=g)
-            real = data[idx] + jitter * torch.randn(batch_size, data.shape[1], generator=g)
-            z = torch.randn(batch_size, gen.config.noise_dim, generator=g)
-            fake = gen(z)
-            loss_d = discriminator_loss(disc(real), disc(fake.detach()))
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            loss_g = generator_loss(disc(fake))
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            step += 1
-            smooth = loss_g.item() if smooth is None else 0.9 * smooth + 0.1 * loss_g.item()
-            share = budget.fraction(step)
-            done = share >= 1.0
-            # exactly `snapshots` by the end; a step that passes several marks (a slow step in a
-            # timed run) is kept once per mark
-            while len(kept) < snapshots and (done or share >= (len(kept) + 1) / snapshots):
-                kept.append(Snapshot(step, {k: v.detach().clone() for k, v in gen.state_dict().items()}))
-            if step % log_every == 0 or done:
-                yield budget.record(step, smooth, lr)
-            if done:
-                return kept
+        yield from training.loop(step_fn, budget, lambda step, share: lr, log_every=log_every, on_step=keep)
+        return kept
     finally:
         gen.eval()
 

@@ -1,0 +1,46 @@
+"""What the pages share: the one text on noise levels, the message for missing weights, kept controls.
+
+Labels of data sets, schedules and samplers live with their registries in the core (`datasets.LABELS`,
+`schedules.LABELS`, `samplers.LABELS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import streamlit as st
+
+from app_state import keep  # noqa: F401  (re-exported: every page keeps its controls through here)
+
+T = TypeVar("T")
+
+# What a page says when a shipped file is missing or unreadable (the pages never crash on it).
+MISSING_WEIGHTS = ("The shipped weights `{name}` could not be loaded ({err}). Remake them with "
+                   "`python -m diffusion_core pretrain`.")
+
+
+def shipped(name: str, call: Callable[..., T], *args, **kwargs) -> T | None:
+    """`call(*args, **kwargs)`, which reads the shipped model `name`; if its file is missing or damaged, a
+    warning naming it instead, and None (the caller leaves its section there)."""
+    try:
+        return call(*args, **kwargs)
+    except (FileNotFoundError, ValueError) as err:
+        st.warning(MISSING_WEIGHTS.format(name=name, err=err))
+        return None
+
+
+def noise_levels() -> None:
+    """The one text on noise levels: how x_t, alpha_bar_t, sigma and x = x_t / sqrt(alpha_bar_t) relate."""
+    with st.container(border=True):
+        st.markdown(
+            "**Noise levels, one language.** A noisy point can be written two ways. The forward process keeps "
+            "its size near 1, $x_t = \\sqrt{\\bar\\alpha_t}\\,x_0 + \\sqrt{1-\\bar\\alpha_t}\\,\\varepsilon$. "
+            "Divide it by $\\sqrt{\\bar\\alpha_t}$ and it is the data plus noise of size $\\sigma$:")
+        st.latex(r"x = \frac{x_t}{\sqrt{\bar\alpha_t}} = x_0 + \sigma\,\varepsilon, \qquad "
+                 r"\sigma = \sqrt{\frac{1-\bar\alpha_t}{\bar\alpha_t}}, \qquad \bar\alpha_t = \frac{1}{1+\sigma^2}.")
+        st.markdown(
+            "On every page $\\sigma$ is this **noise level**, measured in the data's own units (Karras et al. "
+            "2022): $\\sigma \\approx 0$ is clean data, $\\sigma$ far above the data's spread is pure noise, and "
+            "$\\mathrm{SNR}(t) = 1/\\sigma^2$. The noise inside $x_t$ itself has standard deviation "
+            "$\\sqrt{1-\\bar\\alpha_t}$, which never exceeds 1.")

@@ -1,0 +1,46 @@
+"""Seconds behind each control of "Score fields", uncached, and the scrubber's redraw once a run is computed
+(the bar: 1,000 particles, 200 steps, under 1 s)."""
+
+from __future__ import annotations
+
+from ... import bench, datasets
+from ...figures import samples_panel
+from . import core, figures, views
+
+REPEATS = 3
+
+
+def run(repeats: int) -> dict:
+    data = datasets.load(views.FOLLOW_SET, 2000).numpy()
+
+    def field(sigma):
+        v = views.field(sigma)
+        for vec in (v["exact"], v["learned"]):
+            bench.figure(figures.score_field(v["axis"], v["log_density"], v["points"], vec, title="t", lim=2.6,
+                                             cell=0.2))
+        bench.figure(figures.error_map(v["axis"], v["error_map"], contour=v["log_density"], title="t", lim=2.6))
+
+    def scrub(r, i):
+        for method in core.METHODS:
+            bench.figure(samples_panel(r["states"][method][i], data, title="t", size=5))
+        bench.figure(figures.mode_weights({m: e["weights"] for m, e in r["ends"].items()}, r["truth"], title="t"))
+
+    def dsm(sigma, seed):
+        p = views.dsm(sigma, seed)
+        bench.figure(figures.dsm_arrows(p["points"], p["x"], p["to_clean"], p["weights"], p["mean_step"], title="t"))
+
+    def ode(steps, runs):
+        v = views.ode_sde(steps, runs)
+        for name in ("ddpm", "ddim"):
+            bench.figure(figures.density_paths(v["density_steps"], v["grid"], v["log_density"], {"p": v[name]},
+                                               title="t", T=1000))
+
+    run200 = views.follow(200, 0.005, 1.0)
+    return {"target_seconds": 0.3,
+            "sigma_slider": max(bench.median_seconds(lambda: field(s), repeats) for s in (0.02, 0.3, 5.0)),
+            "dynamics_run_uncached": {str(n): bench.median_seconds(lambda: views.follow(n, 0.005, 1.0), repeats)
+                                      for n in (200, 500, 1000)},
+            "scrub_1000_particles_200_steps": max(bench.median_seconds(lambda: scrub(run200, i), repeats)
+                                                  for i in (0, 50, 100)),
+            "dsm_sliders": max(bench.median_seconds(lambda: dsm(s, k), repeats) for s in (0.02, 2.0) for k in (0, 9)),
+            "ode_sliders": max(bench.median_seconds(lambda: ode(n, 12), repeats) for n in (5, 250))}

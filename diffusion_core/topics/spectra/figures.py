@@ -1,0 +1,127 @@
+"""Figures of "Spectral bands": images, power spectra, where signal meets noise, settling bands."""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ...figures import (OKABE_ITO, SERIES, DATA_GREY, BLUES_RAMP, array, layout, vline, legend_line, low_legend)
+
+
+def image_panel(img, *, title: str, height: int = 330, zrange: tuple[float, float] | None = None) -> go.Figure:
+    """A grey image as a heat map, pixel (0, 0) at the top left, square pixels."""
+    a = array(img)
+    lo, hi = zrange if zrange is not None else (float(np.percentile(a, 1)), float(np.percentile(a, 99)))
+    trace = {"type": "heatmap", "z": a, "colorscale": "Greys", "reversescale": True, "zmin": lo, "zmax": hi,
+             "showscale": False, "name": "pixels", "hovertemplate": "(%{x}, %{y}): %{z:.2f}<extra></extra>"}
+    lay = layout(title, height, title_size=14, margin={"l": 45, "r": 10, "t": 45, "b": 40},
+                     xaxis={"title": {"text": "x (pixels)"}, "constrain": "domain", "showgrid": False},
+                     yaxis={"title": {"text": "y (pixels)"}, "autorange": "reversed", "scaleanchor": "x",
+                            "scaleratio": 1, "constrain": "domain", "showgrid": False})
+    return go.Figure(data=[trace], layout=lay)
+
+
+def loglog(title: str, height: int, ylabel: str, **extra) -> dict:
+    return low_legend(layout(title, height,
+                               xaxis={"title": {"text": "spatial frequency f (cycles per pixel)"}, "type": "log"},
+                               yaxis={"title": {"text": ylabel}, "type": "log", "exponentformat": "power"}, **extra))
+
+
+def spectra_plot(series: Mapping[str, tuple], *, title: str, flat: Mapping[str, float] | None = None,
+                 marker: float | None = None, marker_name: str = "SNR = 1", height: int = 400) -> go.Figure:
+    """Power against frequency on log-log axes: named (freqs, power) curves (a name ending in "fit" is
+    dashed), flat lines for white noise, and an optional dotted vertical line at `marker`."""
+    traces = []
+    for i, (name, (f, p)) in enumerate(series.items()):
+        dash = "dash" if name.endswith("fit") or "fit:" in name else "solid"
+        traces.append({"type": "scatter", "x": array(f), "y": array(p), "mode": "lines", "name": name,
+                       "line": {"color": SERIES[i % len(SERIES)], "width": 2.2, "dash": dash},
+                       "hovertemplate": "f = %{x:.3f}: %{y:.3g}<extra>" + name + "</extra>"})
+    xs = [float(array(f).min()) for f, _ in series.values()] + [float(array(f).max()) for f, _ in series.values()]
+    for j, (name, level) in enumerate((flat or {}).items()):
+        traces.append({"type": "scatter", "x": [min(xs), max(xs)], "y": [level, level], "mode": "lines", "name": name,
+                       "line": {"color": (OKABE_ITO["black"], DATA_GREY)[j % 2], "width": 2, "dash": "dot"}})
+    shapes = []
+    if marker is not None and math.isfinite(marker) and min(xs) <= marker <= max(xs):
+        shapes.append({"type": "line", "xref": "x", "yref": "y domain", "x0": marker, "x1": marker, "y0": 0, "y1": 1,
+                       "line": {"color": OKABE_ITO["vermillion"], "width": 2, "dash": "dot"}})
+        traces.append(legend_line(f"{marker_name}: f = {marker:.3g}", OKABE_ITO["vermillion"], "dot"))
+    return go.Figure(data=traces, layout=loglog(title, height, "power", shapes=shapes))
+
+
+def crossing_curves(curves: Mapping[str, tuple], *, title: str, marker: float | None = None,
+                    frange: tuple[float, float] = (1 / 128, 0.5), height: int = 360) -> go.Figure:
+    """The SNR = 1 frequency against t / T for each schedule (log frequency, clipped to the image's range)."""
+    traces = [{"type": "scatter", "x": array(tt), "y": np.clip(array(f), frange[0] / 1.5, frange[1] * 1.5), "mode": "lines",
+               "name": name, "line": {"color": SERIES[i % len(SERIES)], "width": 2.4,
+                                      "dash": ("solid", "dash", "dot")[i % 3]},
+               "hovertemplate": "t/T = %{x:.2f}: f = %{y:.3g}<extra>" + name + "</extra>"}
+              for i, (name, (tt, f)) in enumerate(curves.items())]
+    shapes = [] if marker is None else [vline(marker, "#555555", "dot", 1.2)]
+    lay = layout(title, height, shapes=shapes, xaxis={"title": {"text": "t / T (0 = clean)"}, "range": [0, 1]},
+                     yaxis={"title": {"text": "f where SNR = 1"}, "type": "log",
+                            "range": [math.log10(frange[0] / 1.5), math.log10(frange[1] * 1.5)]})
+    return go.Figure(data=traces, layout=low_legend(lay, -0.32))
+
+
+def octave_bars(counts: Mapping[str, Sequence[float]], edges: Sequence[float], *, title: str,
+                height: int = 360) -> go.Figure:
+    """Steps whose SNR = 1 frequency lies in each octave, grouped by schedule."""
+    e = list(edges)
+    labels = [f"{1 / a:.0f}–{1 / b:.0f}" for a, b in zip(e[:-1], e[1:])]
+    traces = [{"type": "bar", "x": labels, "y": array(c), "name": name, "marker": {"color": SERIES[i % len(SERIES)]},
+               "hovertemplate": "%{x}: %{y} steps<extra>" + name + "</extra>"} for i, (name, c) in enumerate(counts.items())]
+    return go.Figure(data=traces, layout=low_legend(layout(
+        title, height, barmode="group", xaxis={"title": {"text": "octave: wavelength in pixels, coarse → fine"},
+                                               "tickangle": 0},
+        yaxis={"title": {"text": "steps deciding it"}}), -0.32))
+
+
+def response_curve(freqs, gain, *, title: str, height: int = 330) -> go.Figure:
+    """A filter's gain against frequency (log x), 0 to 1."""
+    trace = {"type": "scatter", "x": array(freqs), "y": array(gain), "mode": "lines", "name": "Wiener gain",
+             "line": {"color": OKABE_ITO["blue"], "width": 2.5}}
+    return go.Figure(data=[trace], layout=layout(title, height, showlegend=False,
+                                                  xaxis={"title": {"text": "spatial frequency f (cycles per pixel)"},
+                                                         "type": "log"},
+                                                  yaxis={"title": {"text": "gain (kept share)"}, "range": [0, 1.05]}))
+
+
+def rapsd_over_steps(freqs, powers, steps, *, title: str, height: int = 400) -> go.Figure:
+    """The RAPSD of x0_hat at several steps, light (early, noisy) to dark (late, clean)."""
+    p = array(powers)
+    colors = BLUES_RAMP
+    traces = [{"type": "scatter", "x": array(freqs), "y": p[i], "mode": "lines", "name": f"x̂₀ at t = {s}",
+               "line": {"color": colors[min(len(colors) - 1, round(i * (len(colors) - 1) / max(len(steps) - 1, 1)))],
+                        "width": 2}} for i, s in enumerate(steps)]
+    final = p[-1][p[-1] > 0]
+    lay = loglog(title, height, "power of x̂₀")
+    if len(final):  # the first guesses are ~0: start the axis a little below the final spectrum
+        lay["yaxis"]["range"] = [math.log10(float(final.min()) / 30), math.log10(float(p.max()) * 3)]
+    return go.Figure(data=traces, layout=lay)
+
+
+def settling_plot(freqs, settled: Mapping[str, object], *, title: str, T: int, height: int = 360) -> go.Figure:
+    """The step at which each band's power reaches its final value (within 10%), per run."""
+    traces = [{"type": "scatter", "x": array(freqs), "y": array(s), "mode": "lines+markers", "name": name,
+               "line": {"color": SERIES[i % len(SERIES)], "width": 2}, "marker": {"size": 5}}
+              for i, (name, s) in enumerate(settled.items())]
+    return go.Figure(data=traces, layout=low_legend(layout(
+        title, height, xaxis={"title": {"text": "spatial frequency f (cycles per pixel)"}, "type": "log"},
+        yaxis={"title": {"text": "step t at which it settles"}, "range": [0, T]})))
+
+
+def slope_bars(slopes: Mapping[str, float], *, title: str, height: int = 300) -> go.Figure:
+    """The fitted power-law slope of each image, with -2 (the 1/f² of natural images) marked."""
+    names = list(slopes)
+    trace = {"type": "bar", "x": names, "y": [slopes[n] for n in names], "name": "fitted slope",
+             "marker": {"color": OKABE_ITO["blue"]}, "text": [f"{slopes[n]:.2f}" for n in names],
+             "textposition": "outside"}
+    ref = {"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": -2, "y1": -2,
+           "line": {"color": OKABE_ITO["vermillion"], "width": 1.5, "dash": "dash"}}
+    return go.Figure(data=[trace, legend_line("−2: power ∝ 1/f²", OKABE_ITO["vermillion"], "dash")],
+                     layout=layout(title, height, shapes=[ref], xaxis={"title": {"text": "photograph"}},
+                                    yaxis={"title": {"text": "slope of log power vs log f"}, "range": [-3.2, 0]}))
