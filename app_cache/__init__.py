@@ -1,8 +1,8 @@
 """The one place the pages cache core calls: Streamlit caching at the page/core boundary.
 
 Each topic has a module here (`app_cache/<topic>.py`) that binds the functions of its room in the core
-(`diffusion_core/topics/<topic>/views.py`) to bounded caches, one line each; this module holds what every
-page shares. `st.cache_data` holds arrays (copied on each hit, so a page cannot corrupt the cache);
+(`diffusion_core/topics/<topic>/views.py`) to bounded caches in one `bind` call; this module holds what
+every page shares. `st.cache_data` holds arrays (copied on each hit, so a page cannot corrupt the cache);
 `st.cache_resource` the objects shared as they are (the training line and process). Every cache is bounded
 by `max_entries`, so memory stays flat with many readers. Nothing here draws anything.
 """
@@ -10,6 +10,7 @@ by `max_entries`, so memory stays flat with many readers. Nothing here draws any
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import streamlit as st
@@ -20,6 +21,12 @@ from diffusion_core import datasets, shipped, turns, worker
 def data(max_entries: int):
     """st.cache_data with a bound and no spinner: the wrapper every topic's cached calls use."""
     return st.cache_data(max_entries=max_entries, show_spinner=False)
+
+
+def bind(module, **bounds: int) -> SimpleNamespace:
+    """The functions of `module` named in `bounds`, each behind st.cache_data with that many entries: what a
+    page calls as `cached.<name>(...)`."""
+    return SimpleNamespace(**{name: data(n)(getattr(module, name)) for name, n in bounds.items()})
 
 
 def _seconds_from_env(name: str, default: float) -> float:
@@ -66,5 +73,3 @@ def points(dataset: str, n: int | None = None, seed: int = 0) -> np.ndarray:
 
 
 info = data(24)(shipped.info)  # every shipped model: Means and modes alone shows 13
-trajectory = data(32)(shipped.trajectory)
-quality = data(32)(shipped.quality)

@@ -1,8 +1,7 @@
-"""Home's cached calls (diffusion_core/topics/home/views.py)."""
+"""The cached calls of Home (diffusion_core/topics/home/views.py), with their bounds."""
 
 from diffusion_core.topics.home import views
 
-from . import data
+from . import bind
 
-run = data(4)(views.run)
-numbers = data(4)(views.numbers)
+cached = bind(views, run=4, numbers=4)

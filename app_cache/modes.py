@@ -1,14 +1,8 @@
-"""The cached calls of "Means and modes" (diffusion_core/topics/modes/views.py)."""
+"""The cached calls of "Means and modes" (diffusion_core/topics/modes/views.py), with their bounds."""
 
 from diffusion_core.topics.modes import views
 
-from . import data
+from . import bind
 
-panel_report = data(128)(views.panel_report)
-generator_steps = data(8)(views.generator_steps)
-generator_samples = data(64)(views.generator_samples)
-diffusion_samples = data(8)(views.diffusion_samples)
-budget = data(4)(views.budget)
-posterior = data(512)(views.posterior)
-paths = data(32)(views.paths)
-memorization = data(24)(views.memorization)
+cached = bind(views, panel_report=128, generator_steps=8, generator_samples=64, diffusion_samples=8, budget=4,
+              posterior=512, paths=32, memorization=24)

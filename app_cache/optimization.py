@@ -1,11 +1,7 @@
-"""The cached calls of "Sampling as optimization" (diffusion_core/topics/optimization/views.py)."""
+"""The cached calls of "Sampling as optimization" (diffusion_core/topics/optimization/views.py), with their bounds."""
 
 from diffusion_core.topics.optimization import views
 
-from . import data
+from . import bind
 
-quality_curves = data(4)(views.quality_curves)
-cloud = data(32)(views.cloud)
-descent_traces = data(32)(views.descent_traces)
-momentum_scan = data(8)(views.momentum_scan)
-descent_cloud = data(32)(views.descent_cloud)
+cached = bind(views, quality_curves=4, cloud=32, descent_traces=32, momentum_scan=8, descent_cloud=32)

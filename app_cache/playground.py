@@ -1,20 +1,9 @@
-"""The cached calls of the Playground (diffusion_core/topics/playground/core.py)."""
+"""The cached calls of the Playground (diffusion_core/topics/playground/core.py), with their bounds."""
 
-import numpy as np
-
-from diffusion_core import models
 from diffusion_core.topics.playground import core
 
-from . import data
+from . import bind
 
-builtin = data(8)(core.built_in)
-from_csv = data(8)(core.from_csv)  # a bad file raises inputs.InputError, which is not cached
-from_word = data(16)(core.from_word)  # likewise a word that cannot be drawn
-
-
-@data(16)
-def run(model_id: str, _net: models.EpsMLP, _data: np.ndarray | None, yardstick: str, sampler: str, steps: int,
-        n: int, seed: int):
-    """core.run_view, cached by the model's id (a fresh one for every trained or loaded model, which also fixes
-    its training points): the network and the points are not hashed."""
-    return core.run_view(model_id, _net, _data, yardstick, sampler, steps, n, seed)
+# from_csv and from_word raise inputs.InputError on a bad file or word, which is not cached; run_view
+# does not hash the network or its points (its parameters _net and _data): the model id stands for both.
+cached = bind(core, built_in=8, from_csv=8, from_word=16, run_view=16)

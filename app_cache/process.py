@@ -1,10 +1,7 @@
-"""The cached calls of "The diffusion process" (diffusion_core/topics/process/views.py)."""
+"""The cached calls of "The diffusion process" (diffusion_core/topics/process/views.py), with their bounds."""
 
 from diffusion_core.topics.process import views
 
-from . import data
+from . import bind
 
-forward = data(256)(views.forward)
-schedule_curves = data(1)(views.schedule_curves)
-reverse_paths = data(32)(views.reverse_paths)
-rung = data(8)(views.rung)
+cached = bind(views, forward=256, schedule_curves=1, reverse_paths=32, rung=8)

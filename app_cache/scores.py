@@ -1,10 +1,7 @@
-"""The cached calls of "Score fields" (diffusion_core/topics/scores/views.py)."""
+"""The cached calls of "Score fields" (diffusion_core/topics/scores/views.py), with their bounds."""
 
 from diffusion_core.topics.scores import views
 
-from . import data
+from . import bind
 
-field = data(16)(views.field)
-follow = data(8)(views.follow)
-dsm = data(64)(views.dsm)
-ode_sde = data(16)(views.ode_sde)
+cached = bind(views, field=16, follow=8, dsm=64, ode_sde=16)

@@ -1,15 +1,9 @@
-"""The cached calls of "Spectral bands" (diffusion_core/topics/spectra/views.py)."""
+"""The cached calls of "Spectral bands" (diffusion_core/topics/spectra/views.py), with their bounds."""
 
 from diffusion_core.topics.spectra import views
 
-from . import data
+from . import bind
 
-photo = data(8)(views.photo)
-uploaded_photo = data(8)(views.uploaded_photo)  # a bad file raises inputs.InputError, which is not cached
-spectrum = data(32)(views.spectrum)
-photo_slopes = data(1)(views.photo_slopes)
-tide = data(128)(views.tide)
-schedule_bands = data(32)(views.schedule_bands)
-exact_run = data(16)(views.exact_run)
-learned_run = data(4)(views.learned_run)
-conv_info = data(1)(views.conv_info)
+# uploaded_photo raises inputs.InputError on a bad file, which is not cached.
+cached = bind(views, photo=8, uploaded_photo=8, spectrum=32, photo_slopes=1, tide=128, schedule_bands=32,
+              exact_run=16, learned_run=4, conv_info=1)

@@ -10,7 +10,7 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
-from app_cache import process as cache
+from app_cache.process import cached as cache
 from diffusion_core import datasets, metrics, pretrained, samplers, schedules
 from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.figures import SERIES, samples_panel

@@ -4,7 +4,7 @@ import streamlit as st
 
 import app_cache
 import app_common
-from app_cache import home as cache
+from app_cache.home import cached as cache
 from diffusion_core.topics.home import figures, views
 
 st.title("Grokking Diffusion")

@@ -8,7 +8,7 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
-from app_cache import modes as cache
+from app_cache.modes import cached as cache
 from diffusion_core import datasets, mixtures, pretrained
 from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.figures import SERIES, samples_panel

@@ -17,7 +17,7 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
-from app_cache import playground as cache
+from app_cache.playground import cached as cache
 from diffusion_core import background, datasets, inputs, samplers, schedules, shipped
 from diffusion_core.figures import loss_curve
 from diffusion_core.topics.playground import core as playground
@@ -39,7 +39,7 @@ def label_of(name: str, source: str | None) -> str:
 def shipped_model() -> dict:
     """The project's shipped dino model, trained with this page's default settings: the model a visit starts with."""
     net = shipped.denoiser("dino").net
-    data = cache.builtin("dino")
+    data = cache.built_in("dino")
     return {"id": "shipped-dino", "net": net, "frame": data.frame, "points": data.points, "label": "dino",
             "source": "builtin", "settings": playground.settings_of(net.config), "timed": False, "records": [],
             "steps": app_cache.info("dino").get("steps", 0), "shipped": True}
@@ -77,7 +77,7 @@ def chosen_data() -> None:
     try:
         if source == "builtin":
             name = st.selectbox("Built-in set", datasets.NAMES, format_func=SET_LABELS.get, key="set", **URL)
-            st.session_state.pg_data = cache.builtin(name)
+            st.session_state.pg_data = cache.built_in(name)
         elif source == "csv":
             upload = st.file_uploader("A CSV file of points: two numeric columns (x and y), an optional header row, "
                                       f"up to {inputs.MAX_CSV_ROWS:,} rows", type=None,
@@ -193,7 +193,7 @@ def sampling_section(model: dict) -> None:
     seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
     with st.spinner("Sampling..."):
         yardstick = "dino" if (model.get("source"), model["label"]) == ("builtin", "dino") else "points"
-        run, quality = cache.run(model["id"], net, model["points"], yardstick, sampler, steps, n,
+        run, quality = cache.run_view(model["id"], net, model["points"], yardstick, sampler, steps, n,
                                                 int(seed))
     data = None if model["points"] is None else frame.to_data(model["points"][:5000])
     left, right = st.columns([3, 1], gap="medium")
@@ -264,7 +264,7 @@ st.markdown(
     "budget too short to learn the detail, a few sampling steps against many. Every setting is in the page's "
     "address, so you can share a configuration as a link."
 )
-st.session_state.setdefault("pg_data", cache.builtin("dino"))
+st.session_state.setdefault("pg_data", cache.built_in("dino"))
 if "pg_model" not in st.session_state:
     try:
         st.session_state.pg_model = shipped_model()

@@ -8,7 +8,7 @@ import streamlit as st
 
 import app_cache
 import app_common
-from app_cache import optimization as cache
+from app_cache.optimization import cached as cache
 from diffusion_core import datasets, metrics
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.optimization import core, figures, views

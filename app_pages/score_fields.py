@@ -8,7 +8,7 @@ import streamlit as st
 
 import app_cache
 import app_common
-from app_cache import scores as cache
+from app_cache.scores import cached as cache
 from diffusion_core.figures import OKABE_ITO, SERIES, samples_panel
 from diffusion_core.topics.scores import core, figures, views
 

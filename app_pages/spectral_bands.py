@@ -9,7 +9,7 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
-from app_cache import spectra as cache
+from app_cache.spectra import cached as cache
 from diffusion_core import inputs, pretrained, schedules
 from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.topics.spectra import core, figures, views

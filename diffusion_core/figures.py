@@ -148,24 +148,3 @@ def low_legend(lay: dict, y: float = -0.3) -> dict:
     lay["margin"] = {**lay["margin"], "b": 95}
     lay["legend"] = {**lay["legend"], "y": y}
     return lay
-
-
-def box(points: np.ndarray, pad: float = 0.08, min_ratio: float = 0.4) -> tuple[list[float], list[float]]:
-    """x and y ranges around finite (N, 2) points, padded; the shorter side is widened to at least
-    `min_ratio` of the longer, so that a long thin set (a word) still gets a usable plot."""
-    p = points[np.isfinite(points).all(1)]
-    if len(p) == 0:
-        return [-1.0, 1.0], [-1.0, 1.0]
-    lo, hi = p.min(0), p.max(0)
-    centre = (lo + hi) / 2
-    half = np.maximum((hi - lo) / 2, 1e-9)
-    half = np.maximum(half, min_ratio * half.max()) * (1 + pad)
-    return [centre[0] - half[0], centre[0] + half[0]], [centre[1] - half[1], centre[1] + half[1]]
-
-
-def fitted_axes(points: np.ndarray, pad: float = 0.08) -> dict:
-    """x and y axes in the data's own units, fitted to `points` (see `box`), equal aspect."""
-    xr, yr = box(points, pad=pad)
-    return {"xaxis": {"title": {"text": "x"}, "range": xr, "zeroline": False, "constrain": "domain"},
-            "yaxis": {"title": {"text": "y"}, "range": yr, "zeroline": False, "constrain": "domain",
-                      "scaleanchor": "x", "scaleratio": 1}}

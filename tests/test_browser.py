@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools import browser
+from tools import browser, exercise
 
 SHOTS = browser.ROOT / "screenshots"
 RETRAIN_SECONDS = "1"  # the test server's live trainings last 1 s (GD_RETRAIN_SECONDS)
@@ -33,7 +33,7 @@ CONTROLS = {
                    "upload": 2, "download": 2},
 }
 # what the exerciser touched on each page, printed by conftest.pytest_terminal_summary
-TOUCHED: dict[str, browser.Touched] = {}
+TOUCHED: dict[str, exercise.Touched] = {}
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_every_control_on_every_page(server, page, path, heading, title):
     assert page.get_by_role("heading", name=heading).first.is_visible()
     assert page.locator(browser.EXCEPTION).count() == 0
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)  # plotly's bundle loads after the script ends
-    touched = browser.exercise(page)
+    touched = exercise.exercise(page)
     TOUCHED[title] = touched
     assert not touched.problems, touched.problems
     assert dict(touched.counts) == CONTROLS[title]

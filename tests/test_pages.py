@@ -793,6 +793,8 @@ def _caches(path: Path) -> list[tuple[str, dict]]:
                 found.append((target.attr, {k.arg: k.value for k in (call.keywords if call else [])}))
             elif isinstance(target, ast.Name) and target.id == "data" and call is not None:
                 found.append(("data", {"max_entries": call.args[0]} if call.args else {}))
+            elif isinstance(target, ast.Name) and target.id == "bind" and call is not None:  # name=bound, ...
+                found += [("bind", {"max_entries": k.value}) for k in call.keywords if isinstance(k.value, ast.Constant)]
     return found
 
 
@@ -815,12 +817,11 @@ def test_benches_call_what_the_pages_call():
     called by its room's bench too: a page that changes what it computes cannot leave its bench behind."""
     import ast
     import importlib
-    import inspect
 
     pages = {"home": "home", "process": "diffusion_process", "modes": "means_and_modes", "scores": "score_fields",
              "spectra": "spectral_bands", "optimization": "sampling_optimization", "playground": "playground"}
     for room, page in pages.items():
-        cache = importlib.import_module(f"app_cache.{room}")
+        cache = importlib.import_module(f"app_cache.{room}").cached
         page_tree = ast.parse((ROOT / "app_pages" / f"{page}.py").read_text())
         called = {(n.value.id, n.attr) for n in ast.walk(page_tree)
                   if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
@@ -828,12 +829,8 @@ def test_benches_call_what_the_pages_call():
         bench_calls = {n.attr for n in ast.walk(ast.parse(bench)) if isinstance(n, ast.Attribute)}
         for owner, name in called:
             if owner == "cache":  # a cached core function: the bench calls the function it wraps
-                wrapped = getattr(getattr(cache, name), "__wrapped__", getattr(cache, name))
-                targets = {wrapped.__name__}
-                if wrapped.__module__.startswith("app_cache"):  # a wrapper of the app's: what it calls
-                    targets = {n.attr for n in ast.walk(ast.parse(inspect.getsource(wrapped)))
-                               if isinstance(n, ast.Attribute)}
-                assert targets & bench_calls, f"{page}: the bench never calls {name} ({', '.join(targets)})"
+                wrapped = getattr(cache, name).__wrapped__
+                assert wrapped.__name__ in bench_calls, f"{page}: the bench never calls {wrapped.__name__}"
             elif owner == "figures":
                 assert name in bench_calls, f"{page}: the bench never draws figures.{name}"
 

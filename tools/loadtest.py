@@ -34,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools import browser  # noqa: E402
-from tools.wire import WireSession  # noqa: E402
+from tools import browser, procs  # noqa: E402
+from tools.wire import Wire, WireSession  # noqa: E402
 
 # (sidebar title, heading) of every page, in menu order
 PAGES = [(title, heading) for _, heading, title in browser.PAGES]  # (sidebar title, heading)
@@ -66,46 +66,6 @@ class Training:
     seconds: float | None = None  # click to finished page, None if it never finished
 
 
-class Wire:
-    """Times of the Streamlit protocol messages of one page: rerun requests out, script-finished in.
-
-    Measured on the websocket, so they exclude the time the browser spends drawing: with many
-    browsers on the same two cores as the server, that is the only clean view of the server.
-    """
-
-    def __init__(self, page):
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        self.events: list[tuple[float, str]] = []
-
-        def sent(payload):
-            if isinstance(payload, bytes):
-                msg = BackMsg()
-                msg.ParseFromString(payload)
-                if msg.WhichOneof("type") == "rerun_script":
-                    self.events.append((time.perf_counter(), "rerun"))
-
-        def received(payload):
-            if isinstance(payload, bytes):
-                msg = ForwardMsg()
-                msg.ParseFromString(payload)
-                if msg.WhichOneof("type") == "script_finished":
-                    self.events.append((time.perf_counter(), "finished"))
-
-        page.on("websocket", lambda ws: (ws.on("framesent", sent), ws.on("framereceived", received)))
-
-    def mark(self) -> int:
-        return len(self.events)
-
-    def run_seconds(self, since: int) -> float | None:
-        """From the first rerun request after `since` to the next script-finished."""
-        later = self.events[since:]
-        start = next((t for t, kind in later if kind == "rerun"), None)
-        end = next((t for t, kind in later if kind == "finished" and start is not None and t >= start), None)
-        return None if end is None else end - start
-
-
 @dataclass
 class Report:
     visits: list[Visit] = field(default_factory=list)
@@ -116,63 +76,9 @@ class Report:
     server_trainings: list[tuple[float, float, float, int]] = field(default_factory=list)  # start, end, waited, steps
 
 
-def _tree_pids(pid: int) -> list[int]:
-    """A process and all its live descendants, from /proc."""
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, ValueError):
-            continue
-    return pids
-
-
-def _tree_rss_kb(pid: int) -> int:
-    """Resident set size of a process and its children (kB)."""
-    total = 0
-    for p in _tree_pids(pid):
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-        except (OSError, StopIteration, ValueError):
-            continue
-    return total
-
-
-def _tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its live children, waited-for children included."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for p in _tree_pids(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
-def _cpu_seconds(pattern: str) -> float:
-    """User + system CPU seconds of every process whose command line contains `pattern`."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if pattern not in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
-                continue
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
 def watch_memory(pid: int, report: Report, stop: threading.Event) -> None:
     while not stop.is_set():
-        report.peak_rss_mb = max(report.peak_rss_mb, _tree_rss_kb(pid) / 1024)
+        report.peak_rss_mb = max(report.peak_rss_mb, procs.tree_rss_kb(pid) / 1024)
         stop.wait(0.2)
 
 
@@ -292,7 +198,7 @@ async def browser_sessions(url: str, args, report: Report) -> list:
         barrier = asyncio.Barrier(args.sessions)
         results = await asyncio.gather(*(_guarded(session(i, c, url, args, report, barrier), barrier)
                                          for i, c in enumerate(contexts)), return_exceptions=True)
-        report.cpu_s["browser"] = _cpu_seconds("chromium")
+        report.cpu_s["browser"] = procs.cpu_seconds("chromium")
         await chromium.close()
     return results
 
@@ -304,7 +210,7 @@ async def main_async(args) -> Report:
         stop = threading.Event()
         watcher = threading.Thread(target=watch_memory, args=(srv.process.pid, report, stop), daemon=True)
         watcher.start()
-        cpu0, wall0 = _tree_cpu_seconds(srv.process.pid), time.perf_counter()
+        cpu0, wall0 = procs.treeprocs.cpu_seconds(srv.process.pid), time.perf_counter()
         # The simulated readers' browsers (and Playwright's driver, started below) inherit a low CPU
         # priority: on one machine they would otherwise take the server's cores, which real readers'
         # browsers, on their own machines, do not. The server was started before, at normal priority.
@@ -317,7 +223,7 @@ async def main_async(args) -> Report:
         finally:
             stop.set()
             watcher.join()
-            report.cpu_s.update(server=_tree_cpu_seconds(srv.process.pid) - cpu0, wall=time.perf_counter() - wall0)
+            report.cpu_s.update(server=procs.treeprocs.cpu_seconds(srv.process.pid) - cpu0, wall=time.perf_counter() - wall0)
         report.server_trainings = _trainings_in_log(srv.output())
     return report
 

@@ -4,7 +4,8 @@ The load test's browsers share this machine's two cores with the server and, dra
 use several times the CPU the server does. A `WireSession` sends the same messages a browser
 sends (run this page; this button was clicked) and times the server's answer up to its
 "script finished" message, so the server can be measured under many readers without the cost of
-drawing their pages. It uses `websockets`, which Streamlit itself depends on.
+drawing their pages. It uses `websockets`, which Streamlit itself depends on. `Wire` times the same
+messages on a browser page's own websocket.
 """
 
 from __future__ import annotations
@@ -78,3 +79,37 @@ class WireSession:
         widget_id = getattr(inner, "id", "") if inner is not None else ""
         if widget_id and "-" in widget_id:  # "$$ID-<hash>-<user key>"
             self.widgets[widget_id.rsplit("-", 1)[1]] = widget_id
+
+
+class Wire:
+    """Times of the Streamlit protocol messages of one page: rerun requests out, script-finished in.
+
+    Measured on the websocket, so they exclude the time the browser spends drawing: with many
+    browsers on the same two cores as the server, that is the only clean view of the server.
+    """
+
+    def __init__(self, page):
+        self.events: list[tuple[float, str]] = []
+
+        def watch(message_type, kind: str, label: str):
+            """A websocket frame handler that notes the time of every message of `kind`."""
+            def on(payload):
+                if isinstance(payload, bytes):
+                    msg = message_type()
+                    msg.ParseFromString(payload)
+                    if msg.WhichOneof("type") == kind:
+                        self.events.append((time.perf_counter(), label))
+            return on
+
+        sent, received = watch(BackMsg, "rerun_script", "rerun"), watch(ForwardMsg, "script_finished", "finished")
+        page.on("websocket", lambda ws: (ws.on("framesent", sent), ws.on("framereceived", received)))
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    def run_seconds(self, since: int) -> float | None:
+        """From the first rerun request after `since` to the next script-finished."""
+        later = self.events[since:]
+        start = next((t for t, kind in later if kind == "rerun"), None)
+        end = next((t for t, kind in later if kind == "finished" and start is not None and t >= start), None)
+        return None if end is None else end - start

@@ -8,7 +8,8 @@ from typing import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, DATA_GREY, array, finite_rows, layout, square_axes, points_trace, vline, legend_line)
+from ...figures import (OKABE_ITO, SERIES, DATA_GREY, array, finite_rows, layout, legend_line, points_trace,
+                       square_axes, vline)
 
 
 def coverage_bars(shares, weights, off_mode: float, *, title: str, height: int = 300) -> go.Figure:
@@ -22,9 +23,9 @@ def coverage_bars(shares, weights, off_mode: float, *, title: str, height: int =
                "marker": {"color": "rgba(0,0,0,0)", "line": {"color": OKABE_ITO["vermillion"], "width": 2}},
                "hovertemplate": "%{x}: %{y:.3f}<extra>true weight</extra>"}]
     lay = layout(title, height, title_size=15, legend_y=-0.32, barmode="overlay", bargap=0.25,
-                     margin={"l": 55, "r": 10, "t": 50, "b": 45},
-                     xaxis={"title": {"text": "mode (within 3 std of it)"}, "type": "category", "tickangle": 0},
-                     yaxis={"title": {"text": "share"}, "range": [0, max(1.05 * max(sh.max(), w.max(), off_mode), 0.05)]})
+                 margin={"l": 55, "r": 10, "t": 50, "b": 45},
+                 xaxis={"title": {"text": "mode (within 3 std of it)"}, "type": "category", "tickangle": 0},
+                 yaxis={"title": {"text": "share"}, "range": [0, max(1.05 * max(sh.max(), w.max(), off_mode), 0.05)]})
     return go.Figure(data=traces, layout=lay)
 
 
@@ -53,8 +54,8 @@ def posterior_bars(grid, prob, *, mean: float, title: str, prior=None, learned_m
         traces.append(legend_line(f"x_t / √ᾱ_t = {observed:.2f}", OKABE_ITO["bluish_green"], "solid"))
     top = max(float(p.max()), float(array(prior).max()) if prior is not None else 0.0)
     lay = layout(title, height, legend_y=-0.2, shapes=shapes, bargap=0,
-                     xaxis={"title": {"text": "clean value x₀"}, "range": [float(g[0] - width), float(g[-1] + width)]},
-                     yaxis={"title": {"text": "probability per bin"}, "range": [0, 1.08 * top if top > 0 else 1]})
+                 xaxis={"title": {"text": "clean value x₀"}, "range": [float(g[0] - width), float(g[-1] + width)]},
+                 yaxis={"title": {"text": "probability per bin"}, "range": [0, 1.08 * top if top > 0 else 1]})
     return go.Figure(data=traces, layout=lay)
 
 
@@ -79,9 +80,9 @@ def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, 
                "line": {"color": "#BBBBBB", "width": 1}} for m in ([] if modes is None else array(modes).ravel())]
     top = float(T if T is not None else at.max())
     lay = layout(title, height, legend_y=-0.22, shapes=shapes,
-                     margin={"l": 60, "r": 20, "t": 60, "b": 70},
-                     xaxis={"title": {"text": "step t (noise → data)"}, "range": [top, 0]},
-                     yaxis={"title": {"text": "value"}, "range": [-3.5, 3.5]})
+                 margin={"l": 60, "r": 20, "t": 60, "b": 70},
+                 xaxis={"title": {"text": "step t (noise → data)"}, "range": [top, 0]},
+                 yaxis={"title": {"text": "value"}, "range": [-3.5, 3.5]})
     return go.Figure(data=traces, layout=lay)
 
 
@@ -109,9 +110,9 @@ def distance_histograms(series: Mapping[str, object], *, title: str, radius: flo
         shapes.append(vline(math.log10(radius), OKABE_ITO["black"], "dash", 1.5))
         traces.append(legend_line(f"copy radius {radius:.2g}", OKABE_ITO["black"], "dash"))
     lay = layout(title, height, legend_y=-0.24, barmode="overlay", shapes=shapes,
-                     margin={"l": 60, "r": 20, "t": 60, "b": 70},
-                     xaxis={"title": {"text": "log₁₀ distance to the nearest training point (floor 10⁻⁶)"}},
-                     yaxis={"title": {"text": "share of points"}})
+                 margin={"l": 60, "r": 20, "t": 60, "b": 70},
+                 xaxis={"title": {"text": "log₁₀ distance to the nearest training point (floor 10⁻⁶)"}},
+                 yaxis={"title": {"text": "share of points"}})
     return go.Figure(data=traces, layout=lay)
 
 

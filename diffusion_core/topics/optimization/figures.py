@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, DATA_GREY, array, layout, vline, legend_line, low_legend)
+from ...figures import OKABE_ITO, SERIES, DATA_GREY, array, layout, legend_line, low_legend, vline
 
 
 def quality_vs_compute(curves: Mapping[str, tuple], *, title: str, exact: Mapping[str, tuple] | None = None,

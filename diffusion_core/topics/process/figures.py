@@ -7,7 +7,8 @@ from typing import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, DEFAULT_LIM, array, layout, square_axes, data_trace, points_trace, arrow_segments)
+from ...figures import (OKABE_ITO, SERIES, DEFAULT_LIM, array, arrow_segments, data_trace, layout, points_trace,
+                       square_axes)
 
 
 def drift_field(origins, drift, x_t=None, *, title: str, arrow_scale: float = 1.0,
@@ -53,11 +54,11 @@ def schedule_curves(curves: Mapping[str, tuple], *, title: str, marker: float | 
                      "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
                     for text, x in (("signal kept ᾱ(t)", 0.21), ("signal-to-noise ratio", 0.79))]
     lay = layout(title, height, legend_y=-0.24, shapes=shapes, annotations=panel_titles,
-                     margin={"l": 60, "r": 20, "t": 80, "b": 60},
-                     xaxis={"title": xlabel, "range": [0, 1], "domain": [0, 0.42]},
-                     yaxis={"title": {"text": "ᾱ(t)"}, "range": [0, 1.03]},
-                     xaxis2={"title": xlabel, "range": [0, 1], "domain": [0.58, 1], "anchor": "y2"},
-                     yaxis2={"title": {"text": "log₁₀ SNR(t)"}, "anchor": "x2"})
+                 margin={"l": 60, "r": 20, "t": 80, "b": 60},
+                 xaxis={"title": xlabel, "range": [0, 1], "domain": [0, 0.42]},
+                 yaxis={"title": {"text": "ᾱ(t)"}, "range": [0, 1.03]},
+                 xaxis2={"title": xlabel, "range": [0, 1], "domain": [0.58, 1], "anchor": "y2"},
+                 yaxis2={"title": {"text": "log₁₀ SNR(t)"}, "anchor": "x2"})
     return go.Figure(data=traces, layout=lay)
 
 

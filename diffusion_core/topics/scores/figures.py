@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, array, finite_rows, layout, square_axes, data_trace, arrow_segments)
+from ...figures import OKABE_ITO, SERIES, array, arrow_segments, data_trace, finite_rows, layout, square_axes
 
 
 def _heatmap(axis, z, *, name: str, colorscale: str = "Greys", zmin=None, zmax=None,
@@ -74,8 +74,8 @@ def mode_weights(shares: Mapping[str, Sequence[float]], truth: Sequence[float], 
                    "marker": {"symbol": "line-ew-open", "size": 40, "color": OKABE_ITO["black"],
                               "line": {"width": 3}}})
     lay = layout(title, height, legend_y=-0.28, barmode="group", xaxis={"title": {"text": "mode"}},
-                     yaxis={"title": {"text": "share of particles"}, "range": [0, 1.05]},
-                     margin={"l": 60, "r": 20, "t": 60, "b": 80})
+                 yaxis={"title": {"text": "share of particles"}, "range": [0, 1.05]},
+                 margin={"l": 60, "r": 20, "t": 60, "b": 80})
     return go.Figure(data=traces, layout=lay)
 
 
@@ -121,6 +121,6 @@ def density_paths(steps, grid, log_density, paths: Mapping[str, object], *, titl
                            "legendgroup": name, "showlegend": k == 0, "hoverinfo": "skip",
                            "line": {"color": color, "width": 1.6}})
     lay = layout(title, height, legend_y=-0.22, margin={"l": 60, "r": 20, "t": 60, "b": 70},
-                     xaxis={"title": {"text": "step t (noise → data)"}, "range": [T, 0]},
-                     yaxis={"title": {"text": "x_t"}, "range": [float(gx[0]), float(gx[-1])]})
+                 xaxis={"title": {"text": "step t (noise → data)"}, "range": [T, 0]},
+                 yaxis={"title": {"text": "x_t"}, "range": [float(gx[0]), float(gx[-1])]})
     return go.Figure(data=traces, layout=lay)

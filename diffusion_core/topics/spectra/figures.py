@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, DATA_GREY, BLUES_RAMP, array, layout, vline, legend_line, low_legend)
+from ...figures import OKABE_ITO, SERIES, DATA_GREY, BLUES_RAMP, array, layout, legend_line, low_legend, vline
 
 
 def image_panel(img, *, title: str, height: int = 330, zrange: tuple[float, float] | None = None) -> go.Figure:
@@ -18,9 +18,9 @@ def image_panel(img, *, title: str, height: int = 330, zrange: tuple[float, floa
     trace = {"type": "heatmap", "z": a, "colorscale": "Greys", "reversescale": True, "zmin": lo, "zmax": hi,
              "showscale": False, "name": "pixels", "hovertemplate": "(%{x}, %{y}): %{z:.2f}<extra></extra>"}
     lay = layout(title, height, title_size=14, margin={"l": 45, "r": 10, "t": 45, "b": 40},
-                     xaxis={"title": {"text": "x (pixels)"}, "constrain": "domain", "showgrid": False},
-                     yaxis={"title": {"text": "y (pixels)"}, "autorange": "reversed", "scaleanchor": "x",
-                            "scaleratio": 1, "constrain": "domain", "showgrid": False})
+                 xaxis={"title": {"text": "x (pixels)"}, "constrain": "domain", "showgrid": False},
+                 yaxis={"title": {"text": "y (pixels)"}, "autorange": "reversed", "scaleanchor": "x",
+                        "scaleratio": 1, "constrain": "domain", "showgrid": False})
     return go.Figure(data=[trace], layout=lay)
 
 
@@ -62,8 +62,8 @@ def crossing_curves(curves: Mapping[str, tuple], *, title: str, marker: float | 
               for i, (name, (tt, f)) in enumerate(curves.items())]
     shapes = [] if marker is None else [vline(marker, "#555555", "dot", 1.2)]
     lay = layout(title, height, shapes=shapes, xaxis={"title": {"text": "t / T (0 = clean)"}, "range": [0, 1]},
-                     yaxis={"title": {"text": "f where SNR = 1"}, "type": "log",
-                            "range": [math.log10(frange[0] / 1.5), math.log10(frange[1] * 1.5)]})
+                 yaxis={"title": {"text": "f where SNR = 1"}, "type": "log",
+                        "range": [math.log10(frange[0] / 1.5), math.log10(frange[1] * 1.5)]})
     return go.Figure(data=traces, layout=low_legend(lay, -0.32))
 
 
