@@ -109,16 +109,21 @@ def schedules_block(spec: dict, marker: float) -> None:
                         theme=None, key="spec_octaves")
     lin, cos = bands["linear"], bands["cosine"]
     if spec["slope"] < -0.1:
-        more = "linear" if lin["coarse"] > cos["coarse"] else "cosine"
+        lead = cache.schedule_lead()
+        behind = lead["behind"]
+        trails = (f"every step except the last {len(behind)} (t = {behind[0]} to {behind[-1]}, where both keep "
+                  f"less than {lead['behind_max']:.0e} of it)") if behind else "every step"
         st.markdown(
-            f"**What the schedules do with this image.** The two coarsest octaves get {lin['coarse']} of the "
-            f"linear schedule's steps and {cos['coarse']} of the cosine schedule's, so here {more} spends more "
-            f"time deciding the broad shapes. Every band is under the noise for {lin['drowned']} linear steps and "
-            f"{cos['drowned']} cosine steps: steps that decide nothing. The cosine schedule keeps more signal "
-            "than the linear one at every step but the first few, so its frontier sits at a finer frequency than "
-            "linear's at the same t. The gentle "
-            "schedule never drowns the coarse bands at all: its last step still keeps 60% of the signal. Which "
-            "split is best depends on the data's spectrum and size, which is why schedules are tuned per "
+            "**What the schedules do with this image.**\n"
+            f"- *Broad shapes.* The two coarsest octaves get {lin['coarse']} of the linear schedule's steps and "
+            f"{cos['coarse']} of the cosine schedule's.\n"
+            f"- *Steps that decide nothing.* Every band is under the noise for {lin['drowned']} linear steps and "
+            f"{cos['drowned']} cosine steps.\n"
+            f"- *Signal kept.* The cosine schedule keeps more signal than the linear one at {trails}. So at the "
+            "same t its frontier sits at a finer frequency.\n"
+            f"- *Gentle.* Its last step still keeps {lead['gentle_end']:.0%} of the signal, so it never drowns the "
+            "coarse bands at all.\n\n"
+            "Which split is best depends on the data's spectrum and size. That is why schedules are tuned per "
             "resolution (Hoogeboom et al. 2023)."
         )
     st.caption("Steps whose frontier lies outside the image's range (finer than 2 pixels, or coarser than the "
@@ -208,6 +213,13 @@ def learned_section():
                                                                run["settled"]}, T=1000,
                                               title="When each band settles, exact and learned"),
                         theme=None, key="spec_learned_settling")
+    net, ref = views.settling_story(run["settled"]), views.settling_story(exact["settled"])
+    st.markdown(
+        f"**Measured.** The network's coarsest band settles at t = {net['coarsest']} and its finest at "
+        f"t = {net['finest']}; the exact model's at t = {ref['coarsest']} and t = {ref['finest']}. "
+        + ("So the network, too, decides the coarse bands before the fine ones"
+           if net["coarse_first"] else "So this network does not decide its coarse bands first")
+        + ("." if net["monotone"] else ", though not band by band in order: its curve is not monotone in between."))
     st.caption(f"{core.LEARNED_COUNT} images of {core.RUN_SIZE} pixels, DDIM in {core.LEARNED_STEPS} steps "
                "of the cosine schedule, guesses clipped to ±4; the network (two scales of 3 x 3 convolutions, "
                "40,000 weights) saw only 16 x 16 patches of the six photographs. Its first guess, at t = T, is "

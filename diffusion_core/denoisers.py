@@ -84,10 +84,13 @@ class NetDenoiser(Denoiser):
         self.net = net.eval()
         self.schedule = schedules.make(net.config.schedule, net.config.T)
         self._log_sigma = self.schedule.sigma.log()  # (T,) increasing, float64
+        self._step_at = {float(sig): t for t, sig in enumerate(self.schedule.sigma.tolist())}  # the exact hits
 
     def step_of(self, sigma) -> torch.Tensor:
         """The network's time input for noise level sigma: a 0-based step, fractional between steps,
         clamped to [0, T - 1]; shape (1,) for a float sigma, (N,) for one per row."""
+        if not isinstance(sigma, torch.Tensor) and float(sigma) in self._step_at:  # a sampler on the model's grid
+            return torch.tensor([float(self._step_at[float(sigma)])], dtype=torch.float64)
         s = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1)
         ls, grid = s.log(), self._log_sigma
         hi = torch.searchsorted(grid, ls).clamp(1, len(grid) - 1)

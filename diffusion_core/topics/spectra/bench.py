@@ -19,6 +19,7 @@ def run(repeats: int) -> dict:
         bands = views.schedule_bands(spec["amplitude"], spec["slope"])
         bench.figure(figures.crossing_curves({n: (b["t_frac"], b["crossing"]) for n, b in bands.items()}, title="t"))
         bench.figure(figures.octave_bars({n: b["octaves"] for n, b in bands.items()}, core.OCTAVES, title="t"))
+        views.schedule_lead()
 
     def tide(frac, name):  # t / T and the schedule rerun the section: x_t, its spectra, the Wiener estimate
         img = photos["camera"]

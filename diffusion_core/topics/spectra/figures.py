@@ -80,14 +80,16 @@ def octave_bars(counts: Mapping[str, Sequence[float]], edges: Sequence[float], *
         yaxis={"title": {"text": "steps deciding it"}}), -0.32))
 
 
-def response_curve(freqs, gain, *, title: str, height: int = 330) -> go.Figure:
-    """A filter's gain against frequency (log x), 0 to 1."""
-    trace = {"type": "scatter", "x": array(freqs), "y": array(gain), "mode": "lines", "name": "Wiener gain",
-             "line": {"color": OKABE_ITO["blue"], "width": 2.5}}
+def response_curve(freqs, share, *, title: str, height: int = 330) -> go.Figure:
+    """The share of x_t's power that is signal, per frequency (log x), 0 to 1: the Wiener filter's gain
+    times sqrt(alpha_bar), which is what it keeps of each band."""
+    trace = {"type": "scatter", "x": array(freqs), "y": array(share), "mode": "lines",
+             "name": "signal share = Wiener gain × √ᾱ", "line": {"color": OKABE_ITO["blue"], "width": 2.5}}
     return go.Figure(data=[trace], layout=layout(title, height, showlegend=False,
                                                   xaxis={"title": {"text": "spatial frequency f (cycles per pixel)"},
                                                          "type": "log"},
-                                                  yaxis={"title": {"text": "gain (kept share)"}, "range": [0, 1.05]}))
+                                                  yaxis={"title": {"text": "share of x_t that is signal"},
+                                                         "range": [0, 1.05]}))
 
 
 def rapsd_over_steps(freqs, powers, steps, *, title: str, height: int = 400) -> go.Figure:

@@ -75,6 +75,16 @@ def schedule_bands(amplitude: float, slope: float) -> dict:
     return out
 
 
+def schedule_lead() -> dict:
+    """Where the cosine schedule keeps more signal than the linear one (both T = 1,000): how many steps it
+    leads, the 1-based steps it trails, and the most either keeps there; and gentle's alpha_bar at its end."""
+    cos, lin = schedules.shipped("cosine").alpha_bar.double(), schedules.shipped("linear").alpha_bar.double()
+    behind = (cos <= lin).nonzero().flatten()
+    return {"ahead": int((cos > lin).sum()), "behind": [int(t) + 1 for t in behind], "T": len(cos),
+            "behind_max": float(torch.maximum(cos, lin)[behind].max()) if len(behind) else 0.0,
+            "first": (float(cos[0]), float(lin[0])), "gentle_end": float(schedules.shipped("gentle").alpha_bar[-1])}
+
+
 # ---------------------------------------------------------------- reverse runs, exact and learned
 
 def run_summary(run: core.ReverseRun, **extra) -> dict:
@@ -91,6 +101,14 @@ def exact_run(name: str, seed: int = 0) -> dict:
     f, p = core.rapsd(core.prepare(core.load_image(name), core.RUN_SIZE))
     law = core.fit_power_law(f, p)
     return run_summary(core.exact_run(law, schedules.shipped("cosine"), seed), slope=law.slope)
+
+
+def settling_story(settled: np.ndarray) -> dict:
+    """What a settling curve says: the step its coarsest and its finest band settle at, whether the coarsest
+    settles first, and whether the steps fall monotonically with frequency."""
+    s = np.asarray(settled)
+    return {"coarsest": int(s[0]), "finest": int(s[-1]), "coarse_first": bool(s[0] > s[-1]),
+            "monotone": bool((np.diff(s) <= 0).all())}
 
 
 @functools.lru_cache(maxsize=1)
