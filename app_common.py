@@ -44,3 +44,17 @@ def noise_levels() -> None:
             "2022): $\\sigma \\approx 0$ is clean data, $\\sigma$ far above the data's spread is pure noise, and "
             "$\\mathrm{SNR}(t) = 1/\\sigma^2$. The noise inside $x_t$ itself has standard deviation "
             "$\\sqrt{1-\\bar\\alpha_t}$, which never exceeds 1.")
+
+
+def ed_text(ed: float, band) -> str:
+    """An energy distance as the page shows it: "about 0 (within noise)" when fresh draws of the data score as
+    much (metrics.NoiseBand), else its value. ED is an unbiased estimate, so a perfect model can score below 0."""
+    return "about 0 (within noise)" if band.within(ed) else f"{ed:.4f}"
+
+
+def ed_help(band, n: int) -> str:
+    """The words behind every energy distance on the pages: what it measures and how noisy it is."""
+    return (f"Energy distance (Szekely and Rizzo 2013): how far the samples' distribution is from the data's, 0 "
+            f"when they are the same; lower is better. It is estimated from {n:,} samples, so it is noisy: {n:,} "
+            f"fresh draws of the data itself score {band.mean:.4f} ± {band.std:.4f} (one standard deviation), "
+            f"and any value under {band.top:.4f} is shown as about 0.")

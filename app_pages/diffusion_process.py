@@ -17,6 +17,7 @@ from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.process import figures, views
 
 SAMPLERS = ("ddpm", "ddim")
+S2D_HELP = "s2d: the mean distance from a sample to its nearest of the 142 dino points (standardised units)."
 PATH_STEPS = (20, 100, 1000)
 keep = app_common.keep
 
@@ -117,21 +118,22 @@ def ladder_panel(name: str, dino_points):
         shipped = app_common.shipped(name, cache.rung, name)
         if shipped is None:
             return
-        info, ed, s2d = shipped["info"], shipped["ed"], shipped["s2d"]
+        info, ed, s2d, band = shipped["info"], shipped["ed"], shipped["s2d"], shipped["band"]
+        ed_help = app_common.ed_help(band, views.LADDER_N)
         if retrained is None:
             st.plotly_chart(samples_panel(shipped["samples"], dino_points, title=f"Shipped: {info['steps']:,} "
                                           "training steps"), theme=None, key=f"ladder_{name}")
-            # stacked, not side by side: four panels leave too little width for two numbers
-            st.metric("Energy distance", f"{ed:.4f}")
-            st.metric("s2d", f"{s2d:.3f}")
+            # stacked, not side by side: three panels a row leave too little width for two numbers
+            st.metric("Energy distance", app_common.ed_text(ed, band), help=ed_help)
+            st.metric("s2d", f"{s2d:.3f}", help=S2D_HELP)
         elif math.isfinite(retrained["ed"]):
             st.plotly_chart(samples_panel(retrained["samples"], dino_points, color=SERIES[1],
                                           title=f"Live: {retrained['steps']:,} steps in {retrained['seconds']:.0f} s"),
                             theme=None, key=f"ladder_{name}")
-            st.metric("Energy distance", f"{retrained['ed']:.4f}", f"{retrained['ed'] - ed:+.2g} vs shipped",
-                      delta_color="inverse")
+            st.metric("Energy distance", app_common.ed_text(retrained["ed"], band), help=ed_help,
+                      delta=f"{retrained['ed'] - ed:+.2g} vs shipped", delta_color="inverse")
             st.metric("s2d", f"{retrained['s2d']:.3f}", f"{retrained['s2d'] - s2d:+.2g} vs shipped",
-                      delta_color="inverse")
+                      delta_color="inverse", help=S2D_HELP)
         else:
             st.warning("The retrained model's samples diverged (no finite points). Retrain again, "
                        "or go back to the shipped weights.")
@@ -140,14 +142,59 @@ def ladder_panel(name: str, dino_points):
 
 @st.fragment
 def ladder_section():
-    """The four rungs side by side, each with its own retrain button."""
+    """The five rungs and the gentle ablation, three to a row, each with its own retrain button."""
     dino_points = app_cache.points("dino")
-    # titles in their own row, so a title that wraps does not push its panel out of line
-    for col, name in zip(st.columns(len(pretrained.LADDER), gap="medium"), pretrained.LADDER):
-        col.markdown(f"##### {pretrained.RECIPES[name].title}")
-    for col, name in zip(st.columns(len(pretrained.LADDER), gap="medium"), pretrained.LADDER):
-        with col:
-            ladder_panel(name, dino_points)
+    panels = [*pretrained.LADDER, pretrained.ABLATION]
+    for row in (panels[:3], panels[3:]):
+        # titles in their own row, so a title that wraps does not push its panel out of line
+        for col, name in zip(st.columns(3, gap="medium"), row):
+            number = f"{panels.index(name) + 1}. " if name in pretrained.LADDER else ""
+            col.markdown(f"##### {number}{pretrained.RECIPES[name].title}")
+        for col, name in zip(st.columns(3, gap="medium"), row):
+            with col:
+                ladder_panel(name, dino_points)
+    ladder_numbers()
+
+
+def ladder_numbers() -> None:
+    """What the rungs' numbers say, computed from them: the ladder, then what the gentle ablation costs."""
+    rungs = [app_common.shipped(name, cache.rung, name) for name in pretrained.LADDER]
+    cost = app_common.shipped(pretrained.ABLATION, cache.ablation)
+    if cost is None or any(r is None for r in rungs):
+        return
+    band = rungs[0]["band"]
+    ed = [app_common.ed_text(r["ed"], band) for r in rungs]
+    s2d = [f"{r['s2d']:.3f}" for r in rungs]
+    inside = [i + 1 for i, r in enumerate(rungs) if band.within(r["ed"])]
+    st.markdown(
+        "**What the numbers say.**\n"
+        f"- *No time input:* energy distance {ed[0]}, s2d {s2d[0]}. The model cannot tell a slightly noisy "
+        "point from a very noisy one, and it samples a smeared cloud.\n"
+        f"- *Time as t / T:* the energy distance falls from {ed[0]} to {ed[1]}. The outline appears but stays "
+        "soft.\n"
+        f"- *A sinusoidal embedding of t:* s2d {s2d[1]} → {s2d[2]}. How the network sees t is not what keeps the "
+        "shape soft.\n"
+        f"- *Fourier features of the coordinates:* s2d {s2d[2]} → {s2d[3]}. An MLP of raw coordinates is biased "
+        "towards smooth functions; the features let it draw sharp edges (Tancik et al. 2020).\n"
+        f"- *Cosine schedule:* energy distance {ed[4]}, s2d {s2d[4]}.\n\n"
+        f"At {views.LADDER_N:,} samples the energy distance of rungs {', '.join(map(str, inside))} is inside its "
+        f"noise (fresh dino points score up to {band.top:.4f}), so it cannot rank them; s2d, the mean distance "
+        "from a sample to its nearest data point, can.")
+    gentle, base = cost[pretrained.ABLATION], cost["ladder_fourier"]
+    seeds = cost["seeds"]
+    worse = sum(g > b for g, b in zip(gentle["ed"], base["ed"]))
+    diff = sum(g - b for g, b in zip(gentle["ed"], base["ed"])) / seeds
+    s2d_g, s2d_b = sum(gentle["s2d"]) / seeds, sum(base["s2d"]) / seeds
+    verdict = (f"its energy distance is higher in {'every one' if worse == seeds else f'{worse}'} of them, by "
+               f"{diff:.4f} on average: the overall shape is a little off" if worse > seeds / 2 else
+               f"its energy distance is higher in only {worse} of them: no consistent cost shows")
+    st.markdown(
+        f"**What the gentle schedule costs.** It is rung 4 with one change: a schedule of 50 steps that stops at "
+        f"$\\bar\\alpha_T = {cost['alpha_bar_T']:.1f}$. So $x_T$ is not noise: it still holds "
+        f"{cost['alpha_bar_T']:.0%} of the signal, yet sampling starts from pure noise. Over {seeds} seeds its "
+        f"samples sit {'closer to' if s2d_g < s2d_b else 'farther from'} the lines (s2d {s2d_g:.3f} against "
+        f"{s2d_b:.3f}), but {verdict}. It was the fix of the T-Rex toy. The cosine rung keeps the energy distance "
+        f"{'inside' if band.within(rungs[4]['ed']) else 'outside'} the noise with an s2d of {s2d[4]}.")
 
 
 st.title("The diffusion process")
@@ -161,10 +208,10 @@ st.markdown(
 st.header("1. Forward: structure in, noise out")
 st.markdown("Every step mixes in a little noise. After $t$ steps (Ho et al. 2020, eq. 4):")
 st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad"
-         r"\mathrm{SNR}(t) = \frac{\bar\alpha_t}{1-\bar\alpha_t}")
+         r"\mathrm{SNR}(t) = \frac{\vphantom{1}\bar\alpha_t}{1-\bar\alpha_t}")  # the strut: KaTeX clips a lone bar
 app_common.noise_levels()
 st.markdown(
-    "The red arrows are the **ideal drift**, drawn at true length from 150 of the noisy "
+    "The orange-red arrows are the **ideal drift**, drawn at true length from 150 of the noisy "
     "points: from $x_t$ to where such a point came from on average, "
     "$\\mathbb{E}[x_0 \\mid x_t] - x_t$. No network is involved; the average is exact. For the "
     "two mixtures (eight Gaussians, two Gaussians) it is the true posterior mean: each component "
@@ -180,45 +227,44 @@ st.header("2. Reverse: follow a few particles home")
 st.markdown(
     "Sampling runs the chain backwards. At each step the network predicts the noise "
     "$\\varepsilon_\\theta(x_t, t)$, which gives a guess $\\hat x_0$; the sampler steps part of "
-    "the way towards it. **DDPM** (Ho et al. 2020, Algorithm 2) adds fresh noise after every "
-    "step; **DDIM** (Song, Meng and Ermon 2021) follows a deterministic path with the same "
-    "marginals, so it can skip steps. Below, the shipped dino model (Fourier features, cosine "
-    "schedule, T = 1000) moves a handful of particles."
+    "the way towards it. **DDPM** (Ho et al. 2020, Algorithm 2) lands on the mean of where $x_{t-1}$ could be, "
+    "given $x_t$ and the guess, and adds fresh noise of the right size ($\\beta_t$ is the variance step $t$ adds, "
+    "$\\alpha_t = 1 - \\beta_t$ and $\\bar\\alpha_t = \\alpha_1 \\cdots \\alpha_t$):"
+)
+st.latex(r"x_{t-1} = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}\,\hat x_0 + "
+         r"\frac{\sqrt{\alpha_t}\,(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}\,x_t + \tilde\beta_t^{1/2} z,\qquad "
+         r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t,\quad z \sim \mathcal{N}(0, I).")
+st.markdown(
+    "**DDIM** (Song, Meng and Ermon 2021) drops the fresh noise and follows a deterministic path with the same "
+    "**marginals**: over many runs, $x_t$ has the same distribution at every step as under DDPM. Both can be "
+    "**strided**: they take every k-th of the T steps the model was trained on, with $\\bar\\alpha$ of the "
+    "steps they visit in the formulas (Song et al. 2021, sec. 4.2; Home strides DDPM itself). What determinism buys is accuracy at large steps: a smooth "
+    "path is followed well by a few long steps (Sampling as optimization measures it). Below, the shipped dino "
+    "model (Fourier features, cosine schedule, T = 1000) moves a handful of particles."
 )
 reverse_section()
 
 app_cache.training_worker()  # start the training process while the reader reads (it takes a few seconds)
 st.header("3. What the model needs: the ablation ladder")
+drowned = cache.linear_drowned()
 st.markdown(
-    "Four models, each adding one idea to the one before, all trained on the same 142 dino "
-    "points for the same number of steps: (1) no time input; (2) the time as $t/T$; (3) Fourier "
-    "features, of the time (a sinusoidal embedding) and of the coordinates; (4) the same network "
-    "on a gentler schedule with fewer steps ($T = 50$, $\\bar\\alpha_T = 0.6$). The network must "
-    "know **how noisy** its input is (the time input); it must be able to draw **sharp** shapes, "
-    "which random Fourier features of the coordinates provide (Tancik et al. 2020):"
+    "Five models, each one change from the one before, all trained on the same 142 dino points for the same "
+    "number of steps. A sixth panel is an ablation. The network must know **how noisy** its input is: rung 1 has "
+    "no time input, rung 2 gets $t/T$, rung 3 a sinusoidal embedding of $t$. It must be able to draw **sharp** "
+    "shapes: rung 4 adds random **Fourier features** of the coordinates, sines and cosines of random projections "
+    "of the point (Tancik et al. 2020),"
 )
-st.latex(r"\gamma(x) = \big[\cos(2\pi B x),\ \sin(2\pi B x)\big],\qquad B_{ij} \sim \mathcal{N}(0, s^2)")
+st.latex(r"\gamma(x) = \big[\cos(2\pi B x),\ \sin(2\pi B x)\big],\qquad B_{ij} \sim \mathcal{N}(0, s^2).")
 st.markdown(
-    "and the schedule must not spend most of its steps on **pure noise**."
-)
-st.markdown(
-    "**What to look for.** Without a time input the model cannot tell a slightly noisy point "
-    "from a very noisy one, and samples a smeared cloud. With $t/T$ the outline appears but "
-    "stays soft: an MLP of raw coordinates is biased towards smooth functions (the spectral "
-    "bias Tancik et al. fix). Fourier features sharpen the edges; the gentler schedule spends "
-    "its steps where there is signal left, and the points settle onto the lines. Two numbers, "
-    "lower is better for both: the **energy distance** (Szekely and Rizzo 2013) compares the "
-    "whole distribution with the data, and falls by more than a factor of ten once the model "
-    "knows $t$; after that it sits near its noise floor. The sharper rungs show in **s2d**, the mean "
-    "distance from a sample to its nearest data point, which keeps falling. The gentle rung can "
-    "score a slightly worse energy distance than the one before: its $x_T$ still holds 60% of the "
-    "signal, yet sampling starts from pure noise, so the overall shape is a little off even while "
-    "every point sits on a line."
+    "And the **schedule** decides where the steps go. Rungs 1 to 4 use the linear schedule of Ho et al. (2020), "
+    f"which keeps less than 1% of the signal from step {drowned['linear']['from']} on: its last "
+    f"{drowned['linear']['share']:.0%} of steps. Rung 5 uses the cosine schedule, where that is only the last "
+    f"{drowned['cosine']['share']:.0%}. The sixth panel puts rung 4 on the gentle schedule instead."
 )
 st.caption(f"Each panel: {views.LADDER_N:,} samples, DDPM with {views.LADDER_STEPS} strided steps (all 50 for "
-           "the gentle schedule), seed 0; energy distance against "
-           f"{metrics.DINO_REFERENCE_N:,} fresh dino points (two draws of the data score about "
-           f"0 ± 0.0014). Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
+           f"the gentle schedule), seed 0; energy distance against {metrics.DINO_REFERENCE_N:,} fresh dino points; "
+           "s2d is the mean distance from a sample to its nearest of the 142 points. Lower is better for both. "
+           f"Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
            "instead of its full step count, on this server's CPU.")
 ladder_section()
 

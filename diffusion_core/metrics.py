@@ -130,6 +130,41 @@ def _dino_reference(seed: int, n: int) -> tuple[torch.Tensor, float]:
     return reference, float(_mean_within(reference))
 
 
+# ---------------------------------------------------------------- the estimate's own noise
+
+NOISE_DRAWS = 12  # fresh draws that measure the spread of the energy distance of perfect samples
+
+
+@dataclass(frozen=True)
+class NoiseBand:
+    """What the energy distance of n fresh draws of the data itself comes to against the same reference:
+    a mean and one standard deviation. A model whose samples score inside mean + 2 std is as good as the
+    estimate can tell (`within`)."""
+
+    mean: float
+    std: float
+
+    @property
+    def top(self) -> float:
+        return self.mean + 2 * self.std
+
+    def within(self, ed: float) -> bool:
+        return ed <= self.top
+
+
+def noise_band(draw, reference: torch.Tensor, within: float, draws: int = NOISE_DRAWS) -> NoiseBand:
+    """The NoiseBand of `draw(k)` (fresh data, k = 0, 1, ...) against `reference` (its E|Y - Y'| is `within`)."""
+    eds = torch.tensor([energy_distance(draw(k), reference, b_within=within) for k in range(draws)])
+    return NoiseBand(float(eds.mean()), float(eds.std()))
+
+
+@functools.lru_cache(maxsize=8)
+def dino_noise(n: int, seed: int = 0) -> NoiseBand:
+    """The NoiseBand of the dino yardstick (`dino_quality`) for n samples."""
+    reference, within = _dino_reference(seed, DINO_REFERENCE_N)
+    return noise_band(lambda k: datasets.load("dino", n, seed=50_000 + k).double(), reference, within)
+
+
 # ---------------------------------------------------------------- memorization
 
 COPY_FACTOR = 0.1  # a copy is this many times closer to a training point than a typical fresh draw

@@ -117,7 +117,7 @@ def test_a_live_retrain_and_back_in_the_browser(server, page):
     page.locator(".st-key-reset_ladder_fourier button:visible").click()
     browser.wait_rerun(page)
     titles = page.locator(".gtitle").all_text_contents()
-    assert sum(t.startswith("Shipped:") for t in titles) == 4 and not any(t.startswith("Live:") for t in titles)
+    assert sum(t.startswith("Shipped:") for t in titles) == 6 and not any(t.startswith("Live:") for t in titles)
     assert page.locator(browser.EXCEPTION).count() == 0
     assert not errors, errors
 

@@ -130,14 +130,17 @@ def test_process_renders(process):
     assert_clean(process)
     assert process.title[0].value == "The diffusion process"
     titles = charts(process)
-    assert len(titles) == 7  # drift field, schedules, trajectories, four ladder rungs
+    assert len(titles) == 9  # drift field, schedules, trajectories, five ladder rungs and the gentle ablation
     assert any("ideal drift" in t for t in titles)
     assert any("schedule" in t for t in titles)
-    assert sum(t.startswith("Shipped:") for t in titles) == 4
+    assert sum(t.startswith("Shipped:") for t in titles) == 6
     labels = metric_labels(process)
     assert labels[:3] == ["Step t (of T = 1000)", "Signal kept ᾱ_t", "SNR(t)"]
-    assert labels.count("Energy distance") == 4 and labels.count("s2d") == 4
-    assert [b.label for b in process.button] == ["Retrain live"] * 4
+    assert labels.count("Energy distance") == 6 and labels.count("s2d") == 6
+    assert [b.label for b in process.button] == ["Retrain live"] * 6
+    text = " ".join(m.value for m in process.markdown)
+    assert "What the numbers say" in text and "What the gentle schedule costs" in text
+    assert "about 0 (within noise)" in [m.value for m in process.metric], "some rung's ED is inside its noise"
     assert_figures_labelled(process)
     cited = " ".join(m.value for m in process.markdown) + " ".join(c.value for c in process.caption)
     for ref in ("Ho et al. 2020", "Song", "Nichol", "Tancik et al. 2020"):
@@ -200,7 +203,7 @@ def test_process_retrain_one_rung_quickly(monkeypatch):
     assert len([t for t in charts(at) if t.startswith("Live:")]) == 1
     at.button(key="reset_ladder_none").click().run()
     assert_clean(at)
-    assert sum(t.startswith("Shipped:") for t in charts(at)) == 4
+    assert sum(t.startswith("Shipped:") for t in charts(at)) == 6
 
 
 # ---------------------------------------------------------------- means and modes

@@ -41,7 +41,7 @@ from tools.wire import Wire, WireSession  # noqa: E402
 PAGES = [(title, heading) for _, heading, title in browser.PAGES]  # (sidebar title, heading)
 PATHS = {title: path.strip("/") for path, _, title in browser.PAGES}  # sidebar title -> url path
 TRAIN_PAGE = "The diffusion process"
-RUNGS = ["ladder_none", "ladder_linear", "ladder_fourier", "ladder_gentle"]
+RUNGS = ["ladder_none", "ladder_linear", "ladder_embedding", "ladder_fourier", "ladder_cosine", "ladder_gentle"]
 MEMORY_LIMIT_MB = 1536
 P95_LIMIT_S = 5.0
 

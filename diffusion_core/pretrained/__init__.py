@@ -46,15 +46,17 @@ MEMO_STEPS = 4000
 RECIPES: dict[str, Recipe] = {
     # the project's reference model: Fourier features, cosine schedule
     "dino": Recipe("Fourier features, cosine schedule", "dino", ModelConfig(), steps=DINO_STEPS),
-    # the ablation ladder of the T-Rex story, each rung one change from the one before,
-    # all on Ho et al.'s linear schedule except the last
+    # the ablation ladder of the T-Rex story: each rung one change from the one before, all on Ho et al.'s
+    # linear schedule until the last rung changes the schedule; and the gentle schedule as an ablation
     "ladder_none": Recipe("No time input", "dino",
                           ModelConfig(time_input="none", fourier_features=0, schedule="linear"), 3000),
     "ladder_linear": Recipe("Time as t / T", "dino",
                             ModelConfig(time_input="linear", fourier_features=0, schedule="linear"), 3000),
-    "ladder_fourier": Recipe("Fourier features", "dino", ModelConfig(schedule="linear"), 3000),
-    "ladder_gentle": Recipe("Fourier features, gentler schedule", "dino",
-                            ModelConfig(schedule="gentle", T=50), 3000),
+    "ladder_embedding": Recipe("Time as a sinusoidal embedding", "dino",
+                               ModelConfig(time_input="fourier", fourier_features=0, schedule="linear"), 3000),
+    "ladder_fourier": Recipe("Fourier features of the coordinates", "dino", ModelConfig(schedule="linear"), 3000),
+    "ladder_cosine": Recipe("Cosine schedule", "dino", ModelConfig(), 3000),
+    "ladder_gentle": Recipe("Gentle schedule (an ablation)", "dino", ModelConfig(schedule="gentle", T=50), 3000),
     # "Means and modes": the diffusion side of the comparison, the 1D mixture, the memorization dial
     "ring8": Recipe("Diffusion, ring of 8", "ring8", ModelConfig(), COMPARE_STEPS["ring8"]),
     "two_gaussians": Recipe("Diffusion, two Gaussians", "two_gaussians", ModelConfig(),
@@ -63,7 +65,8 @@ RECIPES: dict[str, Recipe] = {
     **{f"memo_{n}": Recipe(f"Diffusion on {n:,} ring-of-8 points", "ring8", ModelConfig(), MEMO_STEPS, n_points=n)
        for n in MEMO_SIZES},
 }
-LADDER = ("ladder_none", "ladder_linear", "ladder_fourier", "ladder_gentle")
+LADDER = ("ladder_none", "ladder_linear", "ladder_embedding", "ladder_fourier", "ladder_cosine")
+ABLATION = "ladder_gentle"  # the Fourier-features rung on a schedule that never reaches pure noise
 
 
 @dataclass(frozen=True)

@@ -29,5 +29,7 @@ def run(repeats: int) -> dict:
                                 for d in ("dino", "ring8", "checkerboard") for s in schedules.NAMES for f in (0.0, 1.0)),
         "reverse_controls": {f"{s}, {n} steps": bench.median_seconds(lambda: reverse(s, n, 12), repeats)
                              for s in ("ddpm", "ddim") for n in (20, 100, 1000)},
-        "ladder_first_view": {name: bench.median_seconds(lambda: rung(name), repeats) for name in pretrained.LADDER},
+        "ladder_first_view": {name: bench.median_seconds(lambda: rung(name), repeats)
+                              for name in (*pretrained.LADDER, pretrained.ABLATION)},
+        "ladder_text_and_ablation": bench.median_seconds(lambda: (views.linear_drowned(), views.ablation()), repeats),
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ... import datasets, schedules, shipped
+from ... import datasets, metrics, pretrained, schedules, shipped
 from ...denoisers import Denoiser, MixtureDenoiser
 from ...mixtures import EmpiricalSet
 
@@ -51,11 +51,37 @@ def rung(name: str) -> dict:
     return rung_of(shipped.denoiser(name), shipped.info(name))
 
 
-def rung_of(den: Denoiser, info: dict | None = None) -> dict:
-    """A rung's samples and numbers for any denoiser of the ladder (a model trained live has no `info`)."""
-    x = shipped.run_of(den, LADDER_SAMPLER, LADDER_STEPS, LADDER_N, 0).samples
-    ed, s2d = shipped.quality(x)
-    return {"samples": x, "ed": ed, "s2d": s2d, "info": info}
+def rung_of(den: Denoiser, info: dict | None = None, seed: int = 0) -> dict:
+    """A rung's samples and numbers for any denoiser of the ladder (a model trained live has no `info`), and
+    the noise band of the energy distance at this sample size."""
+    x = shipped.run_of(den, LADDER_SAMPLER, LADDER_STEPS, LADDER_N, seed).samples
+    ed, s2d = shipped.quality(x, seed)
+    return {"samples": x, "ed": ed, "s2d": s2d, "info": info, "band": metrics.dino_noise(LADDER_N)}
+
+
+ABLATION_SEEDS = (0, 1, 2, 3)
+
+
+def ablation() -> dict:
+    """What the gentle schedule costs, measured over several seeds: the energy distance and s2d of the gentle
+    rung and of the rung it changes (Fourier features, linear schedule), seed by seed; and how much signal the
+    gentle schedule leaves at t = T."""
+    pair = (pretrained.ABLATION, "ladder_fourier")
+    runs = {name: [rung_of(shipped.denoiser(name), seed=s) for s in ABLATION_SEEDS] for name in pair}
+    return {name: {"ed": [r["ed"] for r in rs], "s2d": [r["s2d"] for r in rs]} for name, rs in runs.items()} | {
+        "alpha_bar_T": float(schedules.shipped("gentle").alpha_bar[-1]), "seeds": len(ABLATION_SEEDS)}
+
+
+def linear_drowned(level: float = 0.01) -> dict:
+    """From which step the linear schedule keeps less than `level` of the signal, and what share of its steps
+    that is (the cosine schedule's too)."""
+    out = {}
+    for name in ("linear", "cosine"):
+        ab = schedules.shipped(name).alpha_bar
+        below = (ab < level).nonzero().flatten()
+        first = int(below[0]) + 1 if len(below) else None
+        out[name] = {"from": first, "share": (len(ab) - first + 1) / len(ab) if first else 0.0}
+    return out
 
 
 def reverse_paths(sampler: str, steps: int, n: int, seed: int) -> np.ndarray:
