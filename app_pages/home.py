@@ -54,8 +54,11 @@ with left:
         "data is left, and the sampler clips that guess to a box off the chart. A few steps "
         "later the orange-red guesses $\\hat x_0$ form a blob at the middle (the average "
         "dinosaur point), then spread into a rough dino, and the states follow them in. With "
-        "fewer steps each move is larger and the dinosaur comes out blurrier: the numbers below "
-        "(lower is better) measure the gap to the real data."
+        "fewer steps each move is larger and the dinosaur comes out blurrier. The numbers below measure the "
+        "gap to the real data, lower is better: the **energy distance** compares the whole cloud of samples "
+        "with the data (0 when the two are distributed alike; an estimate from a finite sample, so it is "
+        "noisy, and a value inside its noise reads \"about 0\"), and the other is the mean distance from a "
+        "sample to its nearest dino point."
     )
 
 with right:
@@ -67,11 +70,11 @@ with right:
     n_steps = len(run.guesses)
     k = st.slider("Reverse step (0 = pure noise)", 0, n_steps, **app_common.keep(f"home_step_{n_steps}", n_steps))
     st.plotly_chart(figures.reverse_step(run, k, app_cache.points("dino")), theme=None, key="home_dino")
-    ed, s2d = cache.numbers(steps)
+    numbers = cache.numbers(steps)
     c1, c2 = st.columns(2)
-    c1.metric("Energy distance to the dino", f"{ed:.4f}",
-              help="Szekely and Rizzo (2013); two draws of the data itself score about 0 ± 0.0014.")
-    c2.metric("Mean distance to nearest dino point", f"{s2d:.3f}",
+    c1.metric("Energy distance to the dino", app_common.ed_text(numbers["ed"], numbers["band"]),
+              help=app_common.ed_help(numbers["band"], numbers["n"]))
+    c2.metric("Mean distance to nearest dino point", f"{numbers['s2d']:.3f}",
               help="s2d: how far the final samples sit from the 142 data points (standardised units).")
 
 st.divider()

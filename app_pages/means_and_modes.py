@@ -18,8 +18,6 @@ SET_LABELS = {name: datasets.LABELS[name] for name in pretrained.COMPARED}
 KIND_TITLES = {"mse": "One-shot, trained with MSE", "gan": "GAN", "diffusion": "Diffusion"}
 KIND_COLORS = {"mse": SERIES[1], "gan": SERIES[3], "diffusion": SERIES[0]}
 SEED = 0
-ED_HELP = ("Energy distance (Szekely and Rizzo 2013): lower is better. It is an unbiased estimate, so a "
-           "perfect match scores about 0 and can dip just below it; such values are shown as 0.000.")
 keep = app_common.keep
 
 
@@ -78,7 +76,8 @@ def generator_panel(kind: str, dataset: str, data, position: int | None) -> None
         st.plotly_chart(samples_panel(samples, data, title=title, data_name="data", lim=2.6, color=KIND_COLORS[kind],
                                       samples_name="samples", height=360), theme=None, key=f"modes_samples_{kind}")
         rep = cache.panel_report(samples, dataset, SEED)
-        st.metric("Energy distance to the data", f"{max(rep['ed'], 0.0):.3f}", help=ED_HELP)
+        st.metric("Energy distance to the data", app_common.ed_text(rep["ed"], rep["band"]),
+                  help=app_common.ed_help(rep["band"], rep["n"]))
         cov = rep["coverage"]
         if cov is None:
             st.caption("The dino is not a mixture of separate modes, so there is nothing to count; "

@@ -193,8 +193,8 @@ def sampling_section(model: dict) -> None:
     seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
     with st.spinner("Sampling..."):
         yardstick = "dino" if (model.get("source"), model["label"]) == ("builtin", "dino") else "points"
-        run, quality = cache.run_view(model["id"], net, model["points"], yardstick, sampler, steps, n,
-                                                int(seed))
+        run, quality, band = cache.run_view(model["id"], net, model["points"], yardstick, sampler, steps, n,
+                                            int(seed))
     data = None if model["points"] is None else frame.to_data(model["points"][:5000])
     left, right = st.columns([3, 1], gap="medium")
     states = frame.to_data(run.states)
@@ -204,13 +204,12 @@ def sampling_section(model: dict) -> None:
                       theme=None, key="pg_animation")
     with right:
         if quality is not None:
-            ed = quality.energy_distance
-            st.metric("Energy distance", "< 0.001" if ed < 0.001 else f"{ed:.4f}",
-                      help="Energy distance of the samples to the training data: 0 when they are distributed "
-                           "alike. Measured in the standardised frame, so it compares across data sets; below "
-                           "about 0.001 it is within the estimate's noise. On the dino it is the project's "
-                           "yardstick, against 5,000 fresh jittered points; the bar for a good model, 0.003, is "
-                           "measured with DDPM over all T steps.")
+            against = ("5,000 fresh jittered dino points (the project's yardstick; the bar for a good model, "
+                       "0.003, is measured with DDPM over all T steps)" if yardstick == "dino" else
+                       f"the first {min(len(model['points']), playground.QUALITY_REFERENCE):,} training points, in "
+                       "their standardised frame (the noise is measured with resampled training points)")
+            st.metric("Energy distance", app_common.ed_text(quality.energy_distance, band),
+                      help=app_common.ed_help(band, n) + f" Here against {against}.")
             st.metric("Distance to nearest point", f"{quality.sample_to_data:.3f}",
                       help="Mean distance from a sample to its nearest training point, standardised frame. Small "
                            "means on the data; near 0 with a small training set can mean copying (see Means and "

@@ -165,6 +165,16 @@ def dino_noise(n: int, seed: int = 0) -> NoiseBand:
     return noise_band(lambda k: datasets.load("dino", n, seed=50_000 + k).double(), reference, within)
 
 
+def resampled_noise(data: torch.Tensor, n: int, seed: int = 0) -> NoiseBand:
+    """The noise band of `quality`'s energy distance for n samples when the data is a finite set of points
+    (a reader's): n points resampled from the set, against the set, both standardised by it. Resamples repeat
+    the set's own points, so this is a lower bound on the noise of truly fresh draws."""
+    reference = standardize(data.double(), data.double())
+    within = float(_mean_within(reference))
+    g = torch.Generator().manual_seed(70_000 + seed)
+    return noise_band(lambda k: reference[torch.randint(len(reference), (n,), generator=g)], reference, within)
+
+
 # ---------------------------------------------------------------- memorization
 
 COPY_FACTOR = 0.1  # a copy is this many times closer to a training point than a typical fresh draw

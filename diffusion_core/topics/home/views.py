@@ -5,7 +5,7 @@ The page calls these through its cache (app_cache/home.py); `bench.py` times the
 
 from __future__ import annotations
 
-from ... import shipped
+from ... import metrics, shipped
 
 MODEL, SAMPLER, N_POINTS, SEED = "dino", "ddpm", 1500, 0
 STEP_CHOICES = (5, 20, 100)
@@ -16,6 +16,8 @@ def run(steps: int) -> shipped.Run:
     return shipped.trajectory(MODEL, SAMPLER, steps, N_POINTS, SEED)
 
 
-def numbers(steps: int) -> tuple[float, float]:
-    """Energy distance and s2d of the samples of `run(steps)` (the project's dino yardstick)."""
-    return shipped.quality(run(steps).samples, SEED)
+def numbers(steps: int) -> dict:
+    """Energy distance and s2d of the samples of `run(steps)` (the project's dino yardstick), and the noise
+    band of that energy distance at N_POINTS samples."""
+    ed, s2d = shipped.quality(run(steps).samples, SEED)
+    return {"ed": ed, "s2d": s2d, "band": metrics.dino_noise(N_POINTS), "n": N_POINTS}

@@ -44,6 +44,15 @@ def report(samples: torch.Tensor, dataset: str, seed: int = 0) -> Report:
 
 
 @functools.lru_cache(maxsize=8)
+def report_noise(dataset: str, n: int, seed: int = 0) -> metrics.NoiseBand:
+    """The noise band of `report`'s energy distance for n samples: n fresh draws of the data, standardised the
+    same way, against the same reference."""
+    raw, reference, within = _reference(dataset, seed)
+    return metrics.noise_band(lambda k: metrics.standardize(datasets.load(dataset, n, seed=60_000 + k).double(), raw),
+                              reference, within)
+
+
+@functools.lru_cache(maxsize=8)
 def _reference(dataset: str, seed: int) -> tuple[torch.Tensor, torch.Tensor, float]:
     """REFERENCE_N fresh points (float64), their standardised copy and its E|Y - Y'|, computed once."""
     raw = datasets.load(dataset, REFERENCE_N, seed=10_000 + seed).double()

@@ -16,7 +16,7 @@ from ...denoisers import Denoiser
 from ...mixtures import three_modes_1d
 from . import generators
 from .core import MemorizationRun, PosteriorView, exact_denoiser_1d, mean_paths, memorization_run, mode_landings
-from .core import posterior_view, report
+from .core import posterior_view, report, report_noise
 
 N_SAMPLES, DIFF_SAMPLER, DIFF_STEPS = 1000, "ddpm", 100  # each panel of the three generators
 MODEL_1D = "modes_1d"  # the shipped network trained on samples of the 1D mixture (cosine schedule)
@@ -25,10 +25,11 @@ MODEL_1D = "modes_1d"  # the shipped network trained on samples of the 1D mixtur
 # ---------------------------------------------------------------- 1. three generators
 
 def panel_report(samples: np.ndarray, dataset: str, seed: int = 0) -> dict:
-    """`core.report` as plain values: ED, and shares / weights / off-mode / modes hit / largest error, or None."""
+    """`core.report` as plain values: ED and its noise band, and shares / weights / off-mode / modes hit /
+    largest error, or None."""
     r = report(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)), dataset, seed)
     c = r.coverage
-    return {"ed": r.energy_distance,
+    return {"ed": r.energy_distance, "band": report_noise(dataset, len(samples), seed), "n": len(samples),
             "coverage": None if c is None else {"shares": c.shares.numpy(), "weights": c.weights.numpy(),
                                                 "off_mode": c.off_mode, "modes_hit": c.modes_hit,
                                                 "max_error": c.max_error}}

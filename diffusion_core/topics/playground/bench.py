@@ -28,7 +28,7 @@ def run(repeats: int) -> dict:
     sizes = {}
 
     def view(name, sampler, steps, n):  # what the sampling section computes and sends
-        r, _ = core.run_view("bench", shipped, data.points, "dino", sampler, steps, n, 0)
+        r, _, _ = core.run_view("bench", shipped, data.points, "dino", sampler, steps, n, 0)
         sizes[name] = bench.figure(figures.animated_run(r.states, r.labels, points, title="bench"))
 
     def data_controls():  # the data section: a built-in set, a CSV (the dino's points), a word, and the preview

@@ -202,20 +202,24 @@ def sample_run(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int =
     return Run(states, [str(k) for k in sorted(keep)], states[-1])
 
 
+QUALITY_REFERENCE = 2000  # training points the samples are compared with (the first ones)
+
+
 def run_view(model_id: str, _net: models.EpsMLP, _data: np.ndarray | None, yardstick: str, sampler: str, steps: int,
-             n: int, seed: int) -> tuple[Run, metrics.Quality | None]:
+             n: int, seed: int) -> tuple[Run, metrics.Quality | None, metrics.NoiseBand | None]:
     """The sampling section: `sample_run` of the reader's model `model_id` (a fresh id for every trained or
     loaded model, which also fixes `_data`, the canonical points it was trained on, or None for a loaded
-    model), and the samples' quality: the project's dino yardstick when `yardstick` is "dino", else against
-    (at most 5,000 of) the training points. (A leading underscore tells a cache not to hash the argument:
-    the model id stands for the network and its points.)"""
+    model), the samples' quality and the noise band of its energy distance: the project's dino yardstick when
+    `yardstick` is "dino", else against (at most QUALITY_REFERENCE of) the training points. (A leading
+    underscore tells a cache not to hash the argument: the model id stands for the network and its points.)"""
     run = sample_run(_net, n, sampler, steps, seed)
     samples = torch.as_tensor(run.samples)
     if _data is None:
-        return run, None
+        return run, None, None
     if yardstick == "dino":
-        return run, metrics.dino_quality(samples)
-    return run, metrics.quality(samples, torch.as_tensor(_data[:5000]))
+        return run, metrics.dino_quality(samples), metrics.dino_noise(n)
+    reference = torch.as_tensor(_data[:QUALITY_REFERENCE])
+    return run, metrics.quality(samples, reference), metrics.resampled_noise(reference, n)
 
 
 def samples_csv(samples: np.ndarray) -> bytes:
