@@ -17,6 +17,31 @@ SET_LABELS = {name: datasets.LABELS[name] for name in ("dino", "ring8")}
 SAMPLER_LABELS = {"ddpm": "DDPM (SDE)", "ddim": "DDIM", "euler": "Euler (ODE)", "heun": "Heun (ODE)"}
 CLOUD_STEPS = (5, 10, 20, 100)
 DESCENT_STEPS = (5, 10, 20, 50, 100)
+
+
+def curves_text(story: dict, with_exact: bool) -> None:
+    """What the curves show, from their numbers (views.curve_story)."""
+    reach = ", ".join(f"{SAMPLER_LABELS[n].split(' ')[0]} at {b}" if b else f"{SAMPLER_LABELS[n].split(' ')[0]} never"
+                      for n, b in story["reach"].items())
+    lines = [f"- *More compute, until the floor.* Each sampler's mean enters the grey band and stays there from: "
+             f"{reach} evaluations. Past that, more compute buys nothing this measurement can see."]
+    if story["fail_at_1_and_2"]:
+        lines.append("- *One or two evaluations fail.* The first guess is made at $t = T$, where the network's "
+                     "$\\hat x_0$ divides a small error by a tiny $\\sqrt{\\bar\\alpha_T}$ (see Means and modes).")
+    small = story["small"]
+    for budget, s in small.items():
+        best, nxt = SAMPLER_LABELS[s["best"]].split(" ")[0], SAMPLER_LABELS[s["next"]].split(" ")[0]
+        how = "clearly ahead of" if s["clear"] else "ahead of, but within two standard errors of,"
+        lines.append(f"- *At {budget} evaluations* {best} is best, {how} {nxt}.")
+    lines.append("- Euler's curve is DDIM's: an Euler step on the probability-flow ODE is the DDIM update. Heun "
+                 "spends two evaluations a step, so for the same budget it takes half as many steps.")
+    if with_exact:
+        agree = story["agree_with_exact_from"]
+        lines.append(f"- *The exact denoiser* (dashed): from {agree} evaluations on, the network's DDIM curve and the "
+                     "exact one agree within their errors, so the network's own error does not show at this sample "
+                     "size." if agree else "- *The exact denoiser* (dashed): the network's DDIM curve and the exact "
+                     "one do not agree within their errors at any budget shown.")
+    st.markdown("**What the curves show.**\n" + "\n".join(lines))
 DESCENT_LABELS = {"network": "shipped network", "ideal": "ideal denoiser (the 142 points)"}
 keep = app_common.keep
 
@@ -32,15 +57,17 @@ def compute_section():
     label = {n: SAMPLER_LABELS[n] for n in core.SAMPLERS}
     exact = curves["exact"]
     st.plotly_chart(figures.quality_vs_compute(
-        {label[n]: c for n, c in curves["network"].items()},
+        {label[n]: c for n, c in curves["network"].items()}, floor=curves["floor"],
         exact=None if exact is None else {label[n]: c for n, c in exact.items()},
         title=f"Compute against quality: {SET_LABELS[dataset]}"), theme=None, key="opt_curves")
-    st.caption(f"{core.CURVE_SAMPLES} samples per point, seed 0, the shipped model of the data set "
-               f"(cosine schedule, 1,000 steps; fewer steps are strided). Energy distance against fresh data "
-               f"({metrics.DINO_REFERENCE_N:,} dino points, or 2,000 points of the ring); values under 10⁻⁴, "
-               "where the estimate is noise, are drawn at 10⁻⁴."
-               + (" Dashed: the same samplers with the exact denoiser of the mixture, the limit of a perfect "
-                  "network." if exact is not None else ""))
+    st.caption(f"Each point: {core.GROUPS} groups of {core.CURVE_SAMPLES} samples from the shipped model of the data "
+               "set (cosine schedule, 1,000 steps; fewer steps are strided), the same start points at every budget. "
+               "The line joins the groups' mean energy distance; the bars span two standard errors. The grey band "
+               f"is what {core.GROUPS} groups of fresh data score (against {metrics.DINO_REFERENCE_N:,} dino points, "
+               "or 2,000 points of the ring), up to two standard errors above their mean; means below the band are "
+               "drawn at its bottom." + (" Dashed: the same samplers with the exact denoiser of the mixture, the "
+                                          "limit of a perfect network." if exact is not None else ""))
+    curves_text(cache.curve_story(curves), exact is not None)
     sampler = c_sampler.radio("Sampler for the clouds below", core.SAMPLERS, format_func=SAMPLER_LABELS.get,
                               horizontal=True, **keep("opt_sampler", "ddim"))
     data = app_cache.points(dataset, None if dataset == "dino" else 2000)
@@ -63,6 +90,20 @@ def descent_section():
         **keep("opt_gamma", core.PAPER_GAMMA),
         help="Each step moves along γ times the current direction minus γ − 1 times the previous one. "
              "γ = 1 is plain gradient descent, which is DDIM; Permenter and Yuan use γ = 2.")
+    land = cache.landscape(steps, gamma)
+    st.plotly_chart(figures.descent_landscape(
+        land["axis"], land["maps"], land["sigmas"], {"network's runs": land["states"]["network"],
+                                                     "ideal denoiser's runs": land["states"]["ideal"]},
+        land["points"], land["steps_taken"], title=f"The landscape each step descends: {steps} steps, γ = {gamma:g}"),
+        theme=None, key="opt_landscape")
+    st.markdown(
+        "**What to look for.** Press play, or drag the slider: at large $\\sigma$ the map is one broad bowl around "
+        "the dino, and the samples move towards its middle. As $\\sigma$ falls it sharpens into valleys along the "
+        "lines of the dino, and each sample drops into the one nearest it. Below, the same runs as distances: while "
+        "$\\sigma$ is large every sample is about as far from the data as its noise (the dotted line is the noise's "
+        "typical length); once $\\sigma$ falls below the size of the dino (about 1) the distance falls to the data. "
+        "The dashed smoothed distance is what each step descends; it stays above the solid one and meets it at "
+        "$\\sigma = 0$.")
     traces = cache.descent_traces(steps, gamma)
     cols = st.columns(2, gap="medium")
     for col, (name, (sig, near, smooth)) in zip(cols, traces.items()):
@@ -83,9 +124,10 @@ def momentum_block(steps: int, gamma: float) -> None:
     with st.spinner("Sampling at every momentum (about a second, once per step count)..."):
         scan = cache.momentum_scan(steps)
     curve_col, plain_col, chosen_col = st.columns([4, 3, 3], gap="small")
-    curve_col.plotly_chart(figures.momentum_curve(core.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan["curves"].items()},
-                                                  chosen=gamma, title=f"Momentum against quality at {steps} steps"),
-                           theme=None, key="opt_momentum")
+    curve_col.plotly_chart(figures.momentum_curve(
+        core.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan["curves"].items()},
+        {DESCENT_LABELS[k]: v for k, v in scan["errors"].items()}, chosen=gamma,
+        title=f"Momentum against quality at {steps} steps"), theme=None, key="opt_momentum")
     data = app_cache.points(views.DESCENT_SET, None)
     for col, g, color, which in ((plain_col, 1.0, SERIES[0], "plain"), (chosen_col, gamma, SERIES[1], "chosen")):
         col.plotly_chart(samples_panel(cache.descent_cloud(steps, g), data, title=(
@@ -93,12 +135,15 @@ def momentum_block(steps: int, gamma: float) -> None:
             samples_name="samples", color=color, height=380), theme=None, key=f"opt_momentum_cloud_{which}")
     net = scan["curves"]["network"]
     plain, chosen = net[0], net[core.MOMENTA.index(gamma)]
-    best_text = (f"the best momentum here is γ = {scan['best_gamma']:g} ({scan['best_ed']:.4f})"
-                 if scan["best_beats_plain"] else "no momentum beats plain DDIM by more than the noise")
+    best_text = (f"the best momentum here is γ = {scan['best_gamma']:g} ({scan['best_ed']:.4f}), clearly better"
+                 if scan["best_beats_plain"] else
+                 f"the lowest mean is at γ = {scan['best_gamma']:g} ({scan['best_ed']:.4f}), but no momentum beats "
+                 "plain DDIM by more than two standard errors")
     st.markdown(
         f"**Measured at {steps} steps.** The network's samples reach an energy distance of {plain:.4f} with plain "
         f"DDIM and {chosen:.4f} with γ = {gamma:g}, {views.verdict(scan, gamma)} DDIM; {best_text}. Each point is "
-        f"{core.CURVE_SAMPLES} samples, so differences under about {core.ED_NOISE:g} are noise.")
+        f"{core.GROUPS} groups of {core.CURVE_SAMPLES} samples that start from the same points at every γ, so two "
+        "γ are compared group by group.")
 
 
 st.title("Sampling as optimization")
@@ -110,16 +155,10 @@ st.markdown(
 )
 st.header("1. Compute against quality, measured live")
 st.markdown(
-    "**What to look for.** Every curve falls steeply from 5 to about 50 network evaluations and then flattens "
-    "at about 0.002, which is as small as 400 samples can measure (two draws of the data differ by that "
-    "much); past that point more compute buys nothing you can see. At the small budgets the samplers differ: "
-    "here DDPM, whose fresh noise lets later steps correct earlier mistakes, is as good as the ODE samplers "
-    "or better, and Heun, which spends two evaluations per step, has taken only half as many steps for the "
-    "same budget. With one or two evaluations every sampler fails: its first guess is made at $t = T$, where "
-    "the network's $\\hat x_0$ divides a small error by a tiny $\\sqrt{\\bar\\alpha_T}$ (see Means and modes). "
-    "On the ring, the dashed curves use the exact denoiser: its one-step answer is the mean of the data "
-    "(energy distance about 1), the network's is far worse, and from about 50 evaluations on the two agree "
-    "within the measurement: there the remaining error is discretisation, not the model."
+    "Each sampler below runs the shipped network with a budget of 1 to 250 **network evaluations** per sample "
+    "(one per step; Heun, a second-order solver, spends two). Quality is the **energy distance** to the data: "
+    "it compares the whole cloud of samples with the data's, and is 0 when the two are distributed alike. It is "
+    "estimated from finite samples, so it is noisy; the grey band shows how noisy."
 )
 compute_section()
 st.markdown(
@@ -134,36 +173,30 @@ st.markdown(
 st.header("2. Sampling descends a distance to the data")
 app_common.noise_levels()
 st.markdown(
-    "Work in the rescaled frame of the box above: the noisy sample is $y = x_t/\\sqrt{\\bar\\alpha_t} = x_0 + "
-    "\\sigma\\varepsilon$, the data plus noise of size $\\sigma$. For training "
-    "points $x_1, \\dots, x_N$, define half a squared distance smoothed at scale $\\sigma$,"
+    "**A distance that sharpens.** Work in the rescaled frame of the box above: the noisy sample is "
+    "$y = x_0 + \\sigma\\varepsilon$, the data plus noise of size $\\sigma$. For training points "
+    "$x_1, \\dots, x_N$, define half a squared distance, smoothed at scale $\\sigma$:"
 )
 st.latex(r"f_\sigma(y) = -\sigma^2 \log \frac{1}{N}\sum_{i=1}^{N} e^{-\lVert y - x_i\rVert^2 / 2\sigma^2}.")
 st.markdown(
-    "It is a soft minimum: for small $\\sigma$ it is half the squared distance to the nearest training point, "
-    "for large $\\sigma$ half the mean squared distance to all of them. Its gradient is "
-    "$y - \\mathbb{E}[x_0 \\mid y]$, where the expectation is what the ideal denoiser predicts (the tests check "
-    "this with autograd). So a DDIM step, $y_{t-1} = \\hat x_0 + \\tfrac{\\sigma_{t-1}}{\\sigma_t}(y_t - \\hat x_0)$, "
-    "is one step of gradient descent,"
+    "It is a soft minimum. For small $\\sigma$ it is half the squared distance to the nearest training point. "
+    "For large $\\sigma$ it is half the mean squared distance to all of them: one broad bowl. The map below draws "
+    "it (as the distance $\\sqrt{2 f_\\sigma}$) at each noise level of a run."
 )
-st.latex(r"y_{t-1} = y_t - \eta_t \nabla f_{\sigma_t}(y_t), \qquad \eta_t = 1 - \sigma_{t-1}/\sigma_t,")
 st.markdown(
-    "on an objective that sharpens from a broad bowl into a nearest-point distance as $\\sigma$ falls "
-    "(Permenter and Yuan 2024). A trained network stands in for the ideal denoiser; it has learned a smoother "
-    "function than the nearest-point pull of 142 points.\n\n"
-    "**What to look for.** While $\\sigma$ is large, every sample is about as far from the data as its noise "
-    "(the dotted line is the noise's typical length). Once $\\sigma$ falls below the size of the dino (about 1), the distance stops tracking "
-    "the noise and falls to the data. With γ = 1 (plain DDIM: move the slider to 1) the ideal denoiser's last "
-    "step lands on a training point, usually exactly (distance 0, drawn at 10⁻⁴: it copies, as in Means and "
-    "modes); the network ends near the points "
-    "but not on them. The dashed smoothed distance is what each step descends; it stays above the solid line "
-    "and meets it as σ reaches 0.\n\n"
-    "**Momentum.** Plain gradient descent with few steps takes long strides with a direction that is stale "
-    "by the time it lands. Permenter and Yuan's sampler extrapolates the direction from its last two "
-    "evaluations, $\\bar\\varepsilon_t = \\gamma\\,\\hat\\varepsilon_t + (1-\\gamma)\\,\\hat\\varepsilon_{t+1}$, "
-    "at no extra evaluations: a momentum term. Set the steps to 5 or 10 and move γ: a little momentum "
-    "buys quality that would otherwise cost more steps; too much overshoots. At 50 steps or more there is "
-    "nothing left to buy."
+    "**Its gradient is the denoiser's step.** The gradient of $f_\\sigma$ is $y - \\mathbb{E}[x_0 \\mid y]$, and "
+    "the expectation is what the ideal denoiser predicts (the tests check this with autograd). A DDIM step, "
+    "$y_{t-1} = \\hat x_0 + \\tfrac{\\sigma_{t-1}}{\\sigma_t}(y_t - \\hat x_0)$, is therefore one step of "
+    "gradient descent (Permenter and Yuan 2024):"
+)
+st.latex(r"y_{t-1} = y_t - \eta_t \nabla f_{\sigma_t}(y_t), \qquad \eta_t = 1 - \sigma_{t-1}/\sigma_t.")
+st.markdown(
+    "The step size $\\eta_t$ is set by the schedule, and the objective changes as $\\sigma$ falls. A trained "
+    "network stands in for the ideal denoiser; it has learned a smoother function than the nearest-point pull of "
+    "142 points. **Momentum**: with few steps each stride is long, and its direction is stale by the time it "
+    "lands. Permenter and Yuan's sampler extrapolates the direction from its last two evaluations, "
+    "$\\bar\\varepsilon_t = \\gamma\\,\\hat\\varepsilon_t + (1-\\gamma)\\,\\hat\\varepsilon_{t+1}$, at no extra "
+    "evaluations."
 )
 descent_section()
 st.header("3. Where this fits")

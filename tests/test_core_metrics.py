@@ -76,3 +76,21 @@ def test_quality_ignores_non_finite_samples_and_reports_inf_when_nothing_is_left
     assert math.isinf(metrics.quality(torch.full((5, 2), float("nan")), data).energy_distance)
     mixed = torch.cat([data[:100], torch.full((3, 2), float("inf"))])
     assert math.isfinite(metrics.quality(mixed, data).energy_distance)
+
+
+def test_the_noise_band_holds_fresh_draws_and_narrows_with_more_samples():
+    """Fresh dino draws, other than those that set the band, land inside it about 95% of the time; the spread
+    falls as the sample grows (the energy distance's U-statistic has variance of order 1/n)."""
+    small, large = metrics.dino_noise(400), metrics.dino_noise(1600)
+    assert large.std < 0.7 * small.std
+    reference, within = metrics._dino_reference(0, metrics.DINO_REFERENCE_N)
+    eds = [metrics.energy_distance(datasets.load("dino", 400, seed=90_000 + k).double(), reference, b_within=within)
+           for k in range(30)]
+    assert sum(small.within(e) for e in eds) >= 25, (small, eds)
+    assert not small.within(small.top + 1e-9) and small.within(small.mean)
+
+
+def test_resampled_noise_is_small_for_many_samples_of_a_set():
+    pts = datasets.load("moons", 1000, seed=1)
+    band = metrics.resampled_noise(pts, 1000)
+    assert 0 < band.std < 0.01 and abs(band.mean) < 3 * band.std + 0.005

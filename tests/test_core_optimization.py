@@ -110,11 +110,22 @@ def test_distance_trace_ends_on_the_nearest_distance_and_the_smoothed_one_stays_
     assert trace.nearest[-1].max() < 1e-3, "plain DDIM with the ideal denoiser ends on a training point"
 
 
-def test_momentum_buys_quality_at_few_steps_on_the_shipped_dino_model():
-    """The page's claim, measured: at 5 and 10 steps some gamma in 1.5..2 beats plain DDIM clearly."""
+def test_momentum_buys_quality_at_five_steps_on_the_shipped_dino_model():
+    """What the page finds, measured on three groups of 400 samples paired across gammas: at 5 steps some gamma
+    in 1.5..2 beats plain DDIM by more than two standard errors of the paired difference (measured: 0.052 to
+    0.016 at gamma = 1.75); at 10 the best mean is lower (0.015 to 0.011) but within two standard errors."""
     from diffusion_core import pretrained
+    from diffusion_core.topics.optimization import views
 
     den = NetDenoiser(pretrained.load("dino")[0])
-    for steps in (5, 10):
-        ed = optimization.momentum_scan(den, "dino", steps, gammas=(1.0, 1.5, 1.75, 2.0))
-        assert min(ed[1:]) < 0.75 * ed[0], (steps, ed)
+    groups = optimization.momentum_scan(den, "dino", 5, gammas=(1.0, 1.5, 1.75, 2.0))
+    assert any(views.verdict_of(groups, i) == "better than" for i in (1, 2, 3)), groups
+    means = [optimization.mean_and_error(g)[0] for g in groups]
+    assert min(means[1:]) < 0.5 * means[0], means
+
+
+def test_grouped_measurements_and_the_floor():
+    mean, err = optimization.mean_and_error([1.0, 2.0, 3.0])
+    assert mean == 2.0 and abs(err - 1 / 3**0.5) < 1e-12
+    floor = optimization.floor("ring8", n=400, groups=4)
+    assert floor.std > 0 and abs(floor.mean) < 4 * floor.std * 2  # fresh data scores about 0 on its own yardstick

@@ -174,3 +174,14 @@ def test_ddim_quality_improves_with_steps_on_the_shipped_dino_model():
     print(f"dino DDIM energy distance at 5, 10, 20, 100 steps: {curve.energy_distance}")
     ed = curve.energy_distance
     assert ed[0] > ed[1] > ed[2] and ed[3] < 0.01
+
+
+def test_what_the_compute_curves_show_on_the_dino():
+    """Section 1 of Sampling as optimization, measured (three groups of 400): every sampler fails at one and two
+    evaluations, and every one reaches the noise floor by 50 evaluations and stays there."""
+    from diffusion_core.topics.optimization import views
+
+    story = views.curve_story(views.quality_curves("dino"))
+    print("compute curves, dino:", story)
+    assert story["fail_at_1_and_2"]
+    assert all(b is not None and b <= 50 for b in story["reach"].values()), story["reach"]

@@ -17,11 +17,15 @@ def run(repeats: int) -> dict:
 
     def compute(dataset):  # the data set select: every sampler at every budget, and the clouds
         c = views.quality_curves(dataset)
-        bench.figure(figures.quality_vs_compute(c["network"], exact=c["exact"], title="t"))
+        bench.figure(figures.quality_vs_compute(c["network"], floor=c["floor"], exact=c["exact"], title="t"))
+        views.curve_story(c)
         for steps in (5, 10, 20, 100):
             bench.figure(samples_panel(views.cloud(dataset, "ddim", steps), None, title="t"))
 
-    def descent(steps, gamma):  # a new step count or momentum: the two distance panels and the clouds
+    def descent(steps, gamma):  # a new step count or momentum: the landscape, the two distance panels, the clouds
+        v = views.landscape(steps, gamma)
+        bench.figure(figures.descent_landscape(v["axis"], v["maps"], v["sigmas"], v["states"], v["points"],
+                                               v["steps_taken"], title="t"))
         for sig, near, smooth in views.descent_traces(steps, gamma).values():
             bench.figure(figures.distance_paths(sig, near, smooth, title="t"))
         for g in (1.0, gamma):
@@ -29,7 +33,7 @@ def run(repeats: int) -> dict:
 
     def scan(steps):  # a new step count also rescans every momentum, once
         s = views.momentum_scan(steps)
-        bench.figure(figures.momentum_curve(core.MOMENTA, s["curves"], chosen=2.0, title="t"))
+        bench.figure(figures.momentum_curve(core.MOMENTA, s["curves"], s["errors"], chosen=2.0, title="t"))
         views.verdict(s, 2.0)
 
     return {"target_seconds": 5.0,

@@ -1,9 +1,10 @@
 """Sampling as optimization: how sample quality grows with the compute spent per sample.
 
 Compute is counted in network evaluations (NFE): one per step for DDPM, DDIM and Euler, two per
-step for Heun (one on its last step). Quality is the energy distance to the data. On a Gaussian
-mixture the same curves with the exact denoiser separate the two errors: what remains with the exact
-score is discretisation error; the gap to the network's curve is model error.
+step for Heun (one on its last step). Quality is the energy distance to the data, measured on GROUPS
+independent groups of CURVE_SAMPLES samples: their mean is the curve, their spread its error bar, and the
+same measurement on fresh draws of the data is the floor under which nothing can be told apart. On a
+Gaussian mixture the same curves with the exact denoiser show how much of the error is the network's.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import torch
 
 from ... import metrics, samplers, schedules
 from ...denoisers import Denoiser
-from ..modes.core import report
+from ..modes.core import report, report_noise
 
-NFE_COUNTS = (1, 2, 5, 10, 20, 50, 100, 250, 500)
+NFE_COUNTS = (1, 2, 5, 10, 20, 50, 100, 250)
 SAMPLERS = ("ddpm", "ddim", "euler", "heun")
-CURVE_SAMPLES = 400
-ED_NOISE = 0.002  # energy distances of CURVE_SAMPLES samples closer than this are not told apart (two draws of the data differ by it)
+CURVE_SAMPLES = 400  # samples in a group
+GROUPS = 3  # independent groups of samples per point: the mean is drawn, the spread gives the error bar
 
 
 def steps_for(sampler: str, nfe: int) -> int:
@@ -43,21 +44,43 @@ def energy_distance(samples: torch.Tensor, dataset: str, seed: int = 0) -> float
 @dataclass(frozen=True)
 class Curve:
     nfe: list[int]
-    energy_distance: list[float]
+    energy_distance: list[float]  # the mean over the groups
+    stderr: list[float]  # the standard error of that mean
+
+
+def group_eds(samples: torch.Tensor, dataset: str, groups: int = GROUPS, seed: int = 0) -> list[float]:
+    """The energy distance of each of `groups` equal groups of the samples (rows in order)."""
+    return [energy_distance(g, dataset, seed) for g in samples.chunk(groups)]
+
+
+def mean_and_error(values) -> tuple[float, float]:
+    """The mean of independent measurements and its standard error (0 for a single one)."""
+    v = torch.tensor(list(values), dtype=torch.float64)
+    return float(v.mean()), float(v.std() / math.sqrt(len(v))) if len(v) > 1 else 0.0
+
+
+def floor(dataset: str, n: int = CURVE_SAMPLES, groups: int = GROUPS) -> metrics.NoiseBand:
+    """What fresh draws of the data score on the same measurement (the mean over `groups` groups of n): the
+    floor of every curve, with the standard error of such a mean."""
+    band = metrics.dino_noise(n) if dataset == "dino" else report_noise(dataset, n)
+    return metrics.NoiseBand(band.mean, band.std / math.sqrt(groups))
 
 
 def quality_curve(denoiser: Denoiser, sampler: str, dataset: str, n: int = CURVE_SAMPLES, seed: int = 0,
-                  nfe_counts=NFE_COUNTS, schedule: schedules.Schedule | None = None) -> Curve:
-    """Energy distance of n samples at each compute budget (same seed, so the same start points), over
-    strided steps of the denoiser's schedule (or `schedule`, for one that has none)."""
+                  nfe_counts=NFE_COUNTS, schedule: schedules.Schedule | None = None, groups: int = GROUPS) -> Curve:
+    """Energy distance at each compute budget over strided steps of the denoiser's schedule (or `schedule`, for
+    one that has none): one run of groups * n samples (the same start points at every budget), measured group by
+    group."""
     sched = schedule or denoiser.schedule
-    nfes, eds = [], []
+    nfes, eds, errs = [], [], []
     for budget in nfe_counts:
         steps = steps_for(sampler, budget)
-        x = samplers.sample(denoiser, n, schedules.grid(sched, steps), sampler=sampler, seed=seed)
+        x = samplers.sample(denoiser, groups * n, schedules.grid(sched, steps), sampler=sampler, seed=seed)
+        mean, err = mean_and_error(group_eds(x, dataset, groups, seed))
         nfes.append(nfe_of(sampler, steps))
-        eds.append(energy_distance(x, dataset, seed))
-    return Curve(nfes, eds)
+        eds.append(mean)
+        errs.append(err)
+    return Curve(nfes, eds, errs)
 
 
 # ---------------------------------------------------------------- sampling as descent on a distance
@@ -150,7 +173,9 @@ def distance_trace(run: Descent, points: torch.Tensor) -> DistanceTrace:
 
 
 def momentum_scan(denoiser: Denoiser, dataset: str, steps: int, gammas=MOMENTA, n: int = CURVE_SAMPLES,
-                  seed: int = 0, schedule: schedules.Schedule | None = None) -> list[float]:
-    """Energy distance of n descent samples at each momentum gamma, `steps` steps, same start points."""
-    return [energy_distance(descent_samples(denoiser, n, steps, g, seed, schedule).states[-1], dataset, seed)
+                  seed: int = 0, schedule: schedules.Schedule | None = None,
+                  groups: int = GROUPS) -> list[list[float]]:
+    """The energy distance of each group of descent samples (`groups` groups of n, the same start points for
+    every gamma, so the groups pair up across gammas) at each momentum gamma, `steps` steps."""
+    return [group_eds(descent_samples(denoiser, groups * n, steps, g, seed, schedule).states[-1], dataset, groups, seed)
             for g in gammas]

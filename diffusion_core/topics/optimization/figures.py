@@ -11,22 +11,47 @@ import plotly.graph_objects as go
 from ...figures import OKABE_ITO, SERIES, DATA_GREY, array, layout, legend_line, low_legend, vline
 
 
-def quality_vs_compute(curves: Mapping[str, tuple], *, title: str, exact: Mapping[str, tuple] | None = None,
-                       floor: float = 1e-4, height: int = 420) -> go.Figure:
-    """Energy distance against network evaluations (both log), one colour per sampler; the exact
-    denoiser's curves, when given, dashed in the same colours. ED below `floor` (it can dip below 0,
-    being unbiased) is drawn at the floor."""
-    traces = []
+def _floor_shape(top: float, bottom: float) -> tuple[dict, dict]:
+    """A grey band from `bottom` to `top` across the plot (the noise floor), and its legend entry."""
+    shape = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": bottom, "y1": top,
+             "fillcolor": DATA_GREY, "opacity": 0.18, "line": {"width": 0}, "layer": "below"}
+    entry = {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "opacity": 0.4,
+             "name": f"noise floor: fresh data scores up to {top:.3f}",
+             "marker": {"symbol": "square", "size": 14, "color": DATA_GREY}}
+    return shape, entry
+
+
+def _mean_trace(x, mean, err, bottom: float, name: str, color: str, dash: str, hover: str) -> dict:
+    """Means as a line with markers and two-standard-error bars; a mean under `bottom` is drawn at it."""
+    m, e = array(mean), array(err)
+    shown = np.maximum(m, bottom)
+    return {"type": "scatter", "x": array(x), "y": shown, "mode": "lines+markers", "name": name,
+            "line": {"color": color, "width": 2.2, "dash": dash}, "marker": {"size": 6},
+            "error_y": {"type": "data", "array": np.where(m > bottom, 2 * e, 0), "visible": True, "thickness": 1.2,
+                        "width": 3, "color": color},
+            "customdata": np.stack([m, 2 * e], 1),
+            "hovertemplate": hover + ": ED %{customdata[0]:.4f} ± %{customdata[1]:.4f}<extra>" + name + "</extra>"}
+
+
+def quality_vs_compute(curves: Mapping[str, tuple], *, title: str, floor: tuple[float, float],
+                       exact: Mapping[str, tuple] | None = None, height: int = 440) -> go.Figure:
+    """Energy distance against network evaluations (both log), one colour per sampler, means with error bars of
+    two standard errors; the exact denoiser's curves, when given, dashed in the same colours. `floor` is what
+    fresh data scores on the same measurement (mean, standard error): the grey band up to its mean plus two
+    standard errors is where nothing can be told apart; means below the band's bottom are drawn at it."""
+    top = floor[0] + 2 * floor[1]
+    bottom = top / 20
+    shape, entry = _floor_shape(top, bottom)
+    traces, highest = [entry], top
     for group, dash in ((curves, "solid"), (exact or {}, "dash")):
-        for i, (name, (nfe, ed)) in enumerate(group.items()):
+        for i, (name, (nfe, ed, err)) in enumerate(group.items()):
             label = name if dash == "solid" else f"{name}, exact score"
-            traces.append({"type": "scatter", "x": array(nfe), "y": np.maximum(array(ed), floor), "mode": "lines+markers",
-                           "name": label, "line": {"color": SERIES[i % len(SERIES)], "width": 2.2, "dash": dash},
-                           "marker": {"size": 6}, "hovertemplate": "%{x} evaluations: ED %{y:.4f}<extra>" + label + "</extra>"})
+            traces.append(_mean_trace(nfe, ed, err, bottom, label, SERIES[i % len(SERIES)], dash, "%{x} evaluations"))
+            highest = max(highest, float(np.max(array(ed))))
     return go.Figure(data=traces, layout=low_legend(layout(
-        title, height, xaxis={"title": {"text": "network evaluations per sample (compute)"}, "type": "log"},
-        yaxis={"title": {"text": "energy distance to the data (lower is better)"}, "type": "log",
-               "exponentformat": "power"}), -0.28))
+        title, height, shapes=[shape], xaxis={"title": {"text": "network evaluations per sample (compute)"}, "type": "log"},
+        yaxis={"title": {"text": "energy distance (lower is better)"}, "type": "log",
+               "exponentformat": "power", "range": [math.log10(bottom), math.log10(highest * 2)]}), -0.28))
 
 
 def distance_paths(sigmas, nearest, smoothed, *, title: str, floor: float = 1e-4, max_sigma: float = 200.0,
@@ -68,22 +93,66 @@ def distance_paths(sigmas, nearest, smoothed, *, title: str, floor: float = 1e-4
     labels = ["0"] + [f"10<sup>{int(d)}</sup>" for d in shown]
     return go.Figure(data=traces, layout=low_legend(layout(
         title, height,
-        xaxis={"title": {"text": "noise level σ of the state (falls as sampling runs →)"}, "type": "log",
+        xaxis={"title": {"text": "noise level σ (falls as sampling runs →)"}, "type": "log",
                "range": [math.log10(x_hi), math.log10(s_min / 4)], "tickvals": ticks, "ticktext": labels},
         yaxis={"title": {"text": "distance to the training points"}, "type": "log", "exponentformat": "power"}), -0.3))
 
 
-def momentum_curve(gammas, curves: Mapping[str, Sequence[float]], *, chosen: float, title: str,
-                   floor: float = 1e-4, height: int = 380) -> go.Figure:
-    """Energy distance against the momentum gamma (log y), one line per denoiser, with the chosen gamma
-    as a dotted vertical line; gamma = 1 is plain DDIM."""
-    traces = []
-    for i, (name, ed) in enumerate(curves.items()):
-        traces.append({"type": "scatter", "x": array(gammas), "y": np.maximum(array(ed), floor), "mode": "lines+markers",
-                       "name": name, "line": {"color": SERIES[i % len(SERIES)], "width": 2.2, "dash": ("solid", "dash")[i % 2]},
-                       "marker": {"size": 7}, "hovertemplate": "γ = %{x}: ED %{y:.4f}<extra>" + name + "</extra>"})
+def momentum_curve(gammas, curves: Mapping[str, Sequence[float]], errors: Mapping[str, Sequence[float]], *,
+                   chosen: float, title: str, floor: float = 1e-4, height: int = 380) -> go.Figure:
+    """Energy distance against the momentum gamma (log y), one line per denoiser, means with error bars of two
+    standard errors, the chosen gamma as a dotted vertical line; gamma = 1 is plain DDIM."""
+    traces = [_mean_trace(gammas, ed, errors[name], floor, name, SERIES[i % len(SERIES)], ("solid", "dash")[i % 2],
+                          "γ = %{x}") for i, (name, ed) in enumerate(curves.items())]
     traces.append(legend_line(f"chosen γ = {chosen:g}", OKABE_ITO["black"], "dot"))
     return go.Figure(data=traces, layout=low_legend(layout(
         title, height, shapes=[vline(chosen, OKABE_ITO["black"], "dot")],
         xaxis={"title": {"text": "momentum γ (1 = plain DDIM)"}, "dtick": 0.25},
         yaxis={"title": {"text": "energy distance to the data"}, "type": "log", "exponentformat": "power"}), -0.28))
+
+
+def descent_landscape(axis, maps, sigmas, states: Mapping[str, object], points, steps_taken, *, title: str,
+                      height: int = 620) -> go.Figure:
+    """The smoothed distance to the data as a filled contour map at each state's noise level, with the states
+    of a few runs on it, one frame per level (a slider and a play button move through them in the browser).
+    `maps` (F, n, n) over `axis` (n,), `states` {name: (F, k, 2)}, `points` the data."""
+    a, z = array(axis).astype(np.float32), np.clip(array(maps), 0, 3).astype(np.float32)
+    markers = {0: ("circle", 11), 1: ("diamond-open", 12)}
+
+    def frame_traces(k: int) -> list[dict]:
+        out = [{"type": "contour", "x": a, "y": a, "z": z[k], "colorscale": "Blues", "reversescale": True,
+                "zmin": 0, "zmax": 3, "contours": {"start": 0.1, "end": 3, "size": 0.2}, "line": {"width": 0.5},
+                "name": "smoothed distance √(2 f_σ)", "showlegend": True, "showscale": True,
+                "colorbar": {"title": {"text": "√(2 f_σ)", "side": "right"}, "thickness": 12, "len": 0.75},
+                "hovertemplate": "(%{x:.2f}, %{y:.2f}): %{z:.2f}<extra>smoothed distance</extra>"}]
+        for i, (name, st) in enumerate(states.items()):
+            p = array(st)[k]
+            symbol, size = markers[i % 2]
+            out.append({"type": "scatter", "x": p[:, 0], "y": p[:, 1], "mode": "markers", "name": name,
+                        "marker": {"symbol": symbol, "size": size, "color": (OKABE_ITO["vermillion"],
+                                                                             OKABE_ITO["orange"])[i % 2],
+                                   "line": {"width": 1.5, "color": OKABE_ITO["black"]}}})
+        return out
+
+    data = {"type": "scatter", "x": array(points)[:, 0], "y": array(points)[:, 1], "mode": "markers",
+            "name": "the 142 training points", "marker": {"color": OKABE_ITO["black"], "size": 3}, "hoverinfo": "skip"}
+    n = len(sigmas)
+    labels = [f"σ = {s:.3g}" if s > 0 else "σ = 0 (the samples)" for s in sigmas]
+    frames = [{"name": str(k), "data": frame_traces(k), "traces": list(range(len(states) + 1))} for k in range(n)]
+    slider_steps = [{"label": labels[k], "method": "animate",
+                     "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
+                                         "transition": {"duration": 0}}]} for k in range(n)]
+    play = {"label": "▶ Play", "method": "animate",
+            "args": [None, {"frame": {"duration": 700, "redraw": True}, "transition": {"duration": 0},
+                            "fromcurrent": True, "mode": "immediate"}]}
+    lay = layout(title, height, margin={"l": 60, "r": 20, "t": 110, "b": 120},
+                 xaxis={"title": {"text": "y₁ (data plus noise)"}, "range": [a[0], a[-1]], "constrain": "domain"},
+                 yaxis={"title": {"text": "y₂"}, "range": [a[0], a[-1]], "scaleanchor": "x", "scaleratio": 1,
+                        "constrain": "domain"},
+                 updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 1.02,
+                               "xanchor": "left", "yanchor": "bottom", "buttons": [play]}],
+                 sliders=[{"active": 0, "steps": slider_steps, "x": 0.02, "y": -0.12, "len": 0.96, "xanchor": "left",
+                           "yanchor": "top", "currentvalue": {"prefix": "noise level: "}, "pad": {"t": 10}}])
+    lay["title"]["y"], lay["title"]["yanchor"] = 0.98, "top"
+    lay["legend"] = {**lay["legend"], "y": 1.02, "x": 0.14, "yanchor": "bottom"}  # beside the play button
+    return go.Figure(data=frame_traces(0) + [data], layout=lay, frames=frames)

@@ -5,7 +5,10 @@ The page calls these through its cache (app_cache/optimization.py); `bench.py` t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import torch
 
 from ... import datasets, schedules, shipped
 from ...denoisers import MixtureDenoiser
@@ -18,14 +21,47 @@ TRACED = 5  # runs drawn in the distance panels
 
 def quality_curves(dataset: str) -> dict:
     """core.quality_curve of every sampler on the shipped model of `dataset` (and, for a mixture, its exact
-    denoiser): {"network": {sampler: (nfe, ed)}, "exact": {...} or None}."""
+    denoiser): {"network": {sampler: (nfe, mean ed, its standard error)}, "exact": {...} or None}, and the
+    floor: what fresh data scores on the same measurement (mean, standard error)."""
     def curves(den):
         return {name: tuple(vars(core.quality_curve(den, name, dataset, schedule=cosine)).values())
                 for name in core.SAMPLERS}
 
     cosine = schedules.shipped("cosine")
     exact = curves(MixtureDenoiser(datasets.mixture(dataset))) if dataset in datasets.MIXTURES else None
-    return {"network": curves(shipped.denoiser(dataset)), "exact": exact}
+    floor = core.floor(dataset)
+    return {"network": curves(shipped.denoiser(dataset)), "exact": exact, "floor": (floor.mean, floor.std)}
+
+
+def _below(mean: float, err: float, floor: tuple[float, float]) -> bool:
+    """A point indistinguishable from fresh data: within two combined standard errors of the floor's mean."""
+    return mean <= floor[0] + 2 * math.hypot(err, floor[1])
+
+
+def curve_story(curves: dict) -> dict:
+    """What the curves say, computed from them: per sampler the first budget from which its mean stays at the
+    floor; whether every sampler is above the floor at 1 and 2 evaluations; at 5 and 10 evaluations, which
+    sampler is best and whether it beats the next by more than two standard errors; and, with an exact
+    denoiser, the first budget from which network and exact curves agree within their errors."""
+    net, floor = curves["network"], curves["floor"]
+    reach = {}
+    for name, (nfe, ed, err) in net.items():
+        ok = [_below(m, e, floor) for m, e in zip(ed, err)]
+        reach[name] = next((nfe[i] for i in range(len(ok)) if all(ok[i:])), None)
+    small = {}
+    for budget in (5, 10):
+        at = {n: (ed[nfe.index(budget)], err[nfe.index(budget)]) for n, (nfe, ed, err) in net.items() if budget in nfe}
+        ranked = sorted(at.items(), key=lambda kv: kv[1][0])
+        (best, (m1, e1)), (second, (m2, e2)) = ranked[0], ranked[1]
+        small[budget] = {"best": best, "next": second, "clear": m2 - m1 > 2 * math.hypot(e1, e2)}
+    fail = all(not _below(ed[0], err[0], floor) and not _below(ed[1], err[1], floor) for _, ed, err in net.values())
+    agree = None
+    if curves["exact"] is not None:
+        nfe, ed, err = net["ddim"]
+        _, ed_x, err_x = curves["exact"]["ddim"]
+        close = [abs(a - b) <= 2 * math.hypot(e, f) for a, b, e, f in zip(ed, ed_x, err, err_x)]
+        agree = next((nfe[i] for i in range(len(close)) if all(close[i:])), None)
+    return {"reach": reach, "small": small, "fail_at_1_and_2": fail, "agree_with_exact_from": agree}
 
 
 def cloud(dataset: str, sampler: str, steps: int) -> np.ndarray:
@@ -50,25 +86,55 @@ def descent_traces(steps: int, gamma: float, traced: int = TRACED) -> dict:
 
 
 def momentum_scan(steps: int) -> dict:
-    """Energy distance at each core.MOMENTA for the shipped dino network and the ideal denoiser, and the
-    verdict the page states: the best gamma, and whether it beats plain DDIM by more than the noise."""
+    """Energy distance at each core.MOMENTA for the shipped dino network and the ideal denoiser (the mean over
+    core.GROUPS groups, and its standard error), and the groups of the network's runs, paired across gammas."""
     cosine = schedules.shipped("cosine")
     scan = {name: core.momentum_scan(den, DESCENT_SET, steps, schedule=cosine) for name, den in _denoisers().items()}
-    net = scan["network"]
+    means = {name: [core.mean_and_error(g) for g in groups] for name, groups in scan.items()}
+    net = [m for m, _ in means["network"]]
     best = int(np.argmin(net))
-    return {"curves": scan, "best_gamma": core.MOMENTA[best], "best_ed": net[best],
-            "best_beats_plain": net[best] < net[0] - core.ED_NOISE}
+    return {"curves": {k: [m for m, _ in v] for k, v in means.items()},
+            "errors": {k: [e for _, e in v] for k, v in means.items()}, "groups": scan["network"],
+            "best_gamma": core.MOMENTA[best], "best_ed": net[best],
+            "best_beats_plain": verdict_of(scan["network"], best) == "better than"}
+
+
+def verdict_of(groups: list[list[float]], index: int) -> str:
+    """How the network's samples at the gamma of `index` compare with plain DDIM's (index 0): the groups pair up
+    (the same start points), so the difference is judged against its own standard error."""
+    diff, err = core.mean_and_error([c - p for c, p in zip(groups[index], groups[0])])
+    return "better than" if diff < -2 * err else "worse than" if diff > 2 * err else "within the measurement's noise of"
 
 
 def verdict(scan: dict, gamma: float) -> str:
-    """How the network's samples at momentum gamma compare with plain DDIM's, against the measurement's noise."""
-    net = scan["curves"]["network"]
-    plain, chosen = net[0], net[core.MOMENTA.index(gamma)]
-    return ("better than" if chosen < plain - core.ED_NOISE else "worse than" if chosen > plain + core.ED_NOISE
-            else "within the measurement's noise of")
+    """`verdict_of` the chosen gamma."""
+    return verdict_of(scan["groups"], core.MOMENTA.index(gamma))
 
 
 def descent_cloud(steps: int, gamma: float) -> np.ndarray:
     """The shipped dino network's descent samples (CURVE_SAMPLES, seed 0) at `steps` steps and momentum gamma."""
     run = core.descent_samples(shipped.denoiser(DESCENT_SET), core.CURVE_SAMPLES, steps, gamma)
     return run.states[-1].numpy()
+
+
+LANDSCAPE_LIM, LANDSCAPE_CELLS, LANDSCAPE_FRAMES, LANDSCAPE_FROM = 3.2, 51, 25, 3.0
+
+
+def landscape(steps: int, gamma: float) -> dict:
+    """The smoothed distance sqrt(2 f_sigma) to the dino's 142 points on a grid, at the noise level of each
+    state of a descent run from LANDSCAPE_FROM down (at most LANDSCAPE_FRAMES of them, and the sample at sigma
+    0, where it is the distance to the nearest point), with the states of the TRACED runs of the network and
+    of the ideal denoiser at those levels."""
+    points, cosine = datasets.load(DESCENT_SET), schedules.shipped("cosine")
+    runs = {name: core.descent_samples(den, TRACED, steps, gamma, schedule=cosine) for name, den in _denoisers().items()}
+    sigmas = runs["network"].sigmas
+    shown = [i for i, s in enumerate(sigmas.tolist()) if s <= LANDSCAPE_FROM]
+    if len(shown) > LANDSCAPE_FRAMES:
+        shown = [shown[round(k)] for k in np.linspace(0, len(shown) - 1, LANDSCAPE_FRAMES)]
+    axis = torch.linspace(-LANDSCAPE_LIM, LANDSCAPE_LIM, LANDSCAPE_CELLS)
+    yy, xx = torch.meshgrid(axis, axis, indexing="ij")
+    grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)  # (cells^2, 2), x fastest
+    maps = [core.smoothed_distance(grid, points, float(sigmas[i])).reshape(len(axis), len(axis)) for i in shown]
+    return {"axis": axis.numpy(), "sigmas": [float(sigmas[i]) for i in shown], "maps": torch.stack(maps).numpy(),
+            "states": {name: r.states[shown].numpy() for name, r in runs.items()}, "points": points.numpy(),
+            "steps_taken": shown}
