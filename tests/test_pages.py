@@ -520,12 +520,18 @@ def test_optimization_renders_every_data_set_and_sampler():
     assert at.title[0].value == "Sampling as optimization"
     assert_figures_labelled(at)
     curves = figures(at)[0]
-    assert [tr["name"] for tr in curves["data"]] == ["DDPM (SDE)", "DDIM", "Euler (ODE)", "Heun (ODE)"]
+    names = [tr["name"] for tr in curves["data"]]
+    assert names[0].startswith("noise floor: fresh data scores up to ")
+    assert names[1:] == ["DDPM (SDE)", "DDIM", "Euler (ODE)", "Heun (ODE)"]
+    assert all(tr["error_y"]["visible"] for tr in curves["data"][1:]), "every curve has its error bars"
+    assert curves["layout"]["shapes"][0]["type"] == "rect", "the noise floor is shaded"
     for dataset in ("ring8", "dino"):
         at.selectbox(key="opt_dataset").set_value(dataset).run()
         assert_clean(at)
         names = [tr["name"] for tr in figures(at)[0]["data"]]
-        assert len(names) == (8 if dataset == "ring8" else 4), names
+        assert len(names) == (9 if dataset == "ring8" else 5), names
+        text = " ".join(m.value for m in at.markdown)
+        assert "What the curves show" in text and ("exact denoiser" in text) == (dataset == "ring8")
         for sampler in ("ddpm", "ddim", "euler", "heun"):
             at.radio(key="opt_sampler").set_value(sampler).run()
             assert_clean(at)
