@@ -7,6 +7,7 @@ st.navigation([
     st.Page("app_pages/home.py", title="Home", default=True),
     st.Page("app_pages/diffusion_process.py", title="The diffusion process"),
     st.Page("app_pages/means_and_modes.py", title="Means and modes"),
+    st.Page("app_pages/regurgitation.py", title="Regurgitation"),
     st.Page("app_pages/score_fields.py", title="Score fields"),
     st.Page("app_pages/spectral_bands.py", title="Spectral bands"),
     st.Page("app_pages/sampling_optimization.py", title="Sampling as optimization"),

@@ -86,12 +86,14 @@ left, right = st.columns(2, gap="large")
 with left:
     st.page_link("app_pages/diffusion_process.py", label="The diffusion process", icon=":material/arrow_forward:")
     st.caption("Forward noising and the ideal drift field; reverse trajectories; the ablation "
-               "ladder from no time input to Fourier features to a gentler schedule, with live "
-               "retraining.")
+               "ladder, one change per rung, from no time input to Fourier features and the cosine "
+               "schedule, with live retraining.")
     st.page_link("app_pages/means_and_modes.py", label="Means and modes", icon=":material/arrow_forward:")
-    st.caption("Why a one-shot MSE generator blurs and a GAN collapses while iterative denoising "
-               "finds every mode; the posterior mean walking onto a mode; how diffusion copies its "
-               "training set when the set is small.")
+    st.caption("Why a one-shot MSE generator blurs and a GAN collapses (and gets worse with training) while "
+               "iterative denoising finds every mode; the posterior mean walking onto a mode.")
+    st.page_link("app_pages/regurgitation.py", label="Regurgitation", icon=":material/arrow_forward:")
+    st.caption("How diffusion copies its training set when the set is small, and hands back a point it "
+               "saw often even when it does not.")
     st.page_link("app_pages/score_fields.py", label="Score fields", icon=":material/arrow_forward:")
     st.caption("The learned score against the exact one; gradient ascent, Adam, Langevin and "
                "annealed Langevin on the same field, and why the noise matters; denoising score "
@@ -103,9 +105,9 @@ with right:
                "bands first.")
     st.page_link("app_pages/sampling_optimization.py", label="Sampling as optimization",
                  icon=":material/arrow_forward:")
-    st.caption("Compute against quality for DDPM, DDIM, Euler and Heun, measured live, with the exact "
+    st.caption("Compute against quality for DDPM, DDIM, Euler and Heun, measured live with its noise, the exact "
                "score as the limit on the ring; DDIM as gradient descent on a smoothed distance to the "
-               "data, and a momentum that buys quality at few steps.")
+               "data, drawn as a landscape, and a momentum that buys quality at few steps.")
     st.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
     st.caption("Your own points (a CSV, a typed word or a built-in set): train a diffusion model on them "
                "live, watch it sample, download the samples and the weights. Every setting is in the "

@@ -1,4 +1,4 @@
-"""Means and modes: one-shot MSE blurs, a GAN collapses, iterative denoising lands on modes, and memorises.
+"""Means and modes: one-shot MSE blurs, a GAN collapses and is hard to train, iterative denoising lands on modes.
 
 Each section is a fragment, so moving a control reruns only its own section.
 """
@@ -11,7 +11,7 @@ import app_training
 from app_cache.modes import cached as cache
 from diffusion_core import datasets, mixtures, pretrained
 from diffusion_core.denoisers import NetDenoiser
-from diffusion_core.figures import SERIES, samples_panel
+from diffusion_core.figures import SERIES, mode_weights, samples_panel
 from diffusion_core.topics.modes import core, figures, generators, views
 
 SET_LABELS = {name: datasets.LABELS[name] for name in pretrained.COMPARED}
@@ -114,6 +114,29 @@ def generators_section():
                f"{app_cache.RETRAIN_SECONDS:.0f} s instead of the full step count.")
 
 
+@st.fragment
+def training_section():
+    """The GAN and diffusion over their training, on the ring: energy distance and modes hit."""
+    c = app_common.shipped("ring8_growth", cache.training_curves, "ring8")
+    if c is None:
+        return
+    st.plotly_chart(figures.training_curves({"GAN": c["gan"], "diffusion": c["diffusion"]}, modes=c["modes"],
+                                            floor=c["band"].top, title="Ring of 8 Gaussians over training"),
+                    theme=None, key="modes_training")
+    gan, diff = c["gan"], c["diffusion"]
+    best = min(range(len(gan["ed"])), key=gan["ed"].__getitem__)
+    st.markdown(
+        f"**Measured.** The GAN's energy distance is {gan['ed'][0]:.3f} after {gan['steps'][0]:,} steps, lowest "
+        f"({gan['ed'][best]:.3f}) at step {gan['steps'][best]:,}, and {gan['ed'][-1]:.3f} at the end: "
+        + ("more training made it worse. " if gan["ed"][-1] > 2 * gan["ed"][best] else "it does not improve much. ")
+        + f"It hits {gan['modes'][0]} of {c['modes']} modes at first and {gan['modes'][-1]} at the end. Diffusion, "
+        f"trained the same number of steps, goes from {diff['ed'][0]:.4f} to {diff['ed'][-1]:.4f} and hits "
+        + (f"all {c['modes']} modes throughout." if min(diff["modes"]) == c["modes"] else
+           f"{min(diff['modes'])} to {max(diff['modes'])} modes along the way.") + " "
+        + "A GAN's two networks chase each other; "
+        "there is no loss whose fall means better samples, so when to stop is a guess.")
+
+
 # ---------------------------------------------------------------- 2. the mean walks onto a mode
 
 @st.fragment
@@ -152,16 +175,33 @@ def posterior_text() -> None:
         "(green) lose their weight, and the mean leaves the global mean for the mode nearest the "
         "noisy value. (Park $x_t$ in a gap between modes and, at small $t$, the posterior is a narrow "
         "bump in the gap: a point the reverse process almost never visits, as the runs below show.) "
-        "The dotted line is a network trained on samples of this mixture: up to about $t = 850$ it "
-        "stays within 0.2 of the exact mean, closest where the data is. "
-        "Nearer $T$ it strays, because its guess $\\hat x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,"
-        "\\hat\\varepsilon)/\\sqrt{\\bar\\alpha_t}$ divides a small error in the predicted noise "
-        "by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it)."
+        "The dotted line is a network trained on samples of this mixture; the map below says how far it is from "
+        "the exact mean."
     )
     st.latex(r"\mathbb{E}[x_0 \mid x_t] = \sum_k r_k(x_t)\,\frac{s_k^2\, x + \sigma^2 m_k}{s_k^2 + \sigma^2}")
     st.caption("where x = x_t / √ᾱ_t and σ² = (1 − ᾱ_t) / ᾱ_t put the noisy value in the data's units, "
                "m_k and s_k are mode k's centre and width, and r_k(x_t) is the probability that mode k "
                "produced x_t.")
+
+
+def error_map_block() -> None:
+    """The network's error against the exact mean over every (t, x_t) of the sliders, and what it says."""
+    m = app_common.shipped(views.MODEL_1D, cache.mean_error_map)
+    if m is None:
+        return
+    left, right = st.columns([1.5, 1], gap="large")
+    left.plotly_chart(figures.error_map_1d(m["steps"], m["values"], m["error"], near=m["near"],
+                                           title="How far the network's guess is from the exact mean"),
+                      theme=None, key="modes_error_map")
+    worst = m["worst_below"]
+    right.markdown(
+        f"**Measured.** The network's guess is within {m['near']:g} of the exact mean at every $x_t$ up to "
+        f"$t = {m['everywhere_to']}$. Beyond that it strays first in the gap between modes (worst: "
+        f"{worst['error']:.2f} at $x_t = {worst['x_t']:.2f}$, $t = {worst['t']}$), where the noisy value almost "
+        f"never is. Weighted by where $x_t$ actually lies, it stays within {m['near']:g} for {m['mass']:.0%} of "
+        f"them up to $t = {m['mass_to']}$. Nearer $T$ it strays everywhere: its guess $\\hat x_0 = (x_t - "
+        "\\sqrt{1-\\bar\\alpha_t}\\,\\hat\\varepsilon)/\\sqrt{\\bar\\alpha_t}$ divides a small error in the "
+        "predicted noise by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it).")
 
 
 @st.fragment
@@ -175,59 +215,33 @@ def paths_section():
             if run is None:
                 continue
             who = "the trained network" if learned else "the exact posterior mean"
+            guess = "the network's x̂₀, its running guess" if learned else "E[x₀ | x_t], the running guess"
             st.plotly_chart(figures.mean_paths(run["steps"], run["states"], run["guesses"], modes=run["modes"],
-                                               T=1000, title=f"Guided by {who}"), theme=None,
+                                               T=1000, title=f"Guided by {who}", guess_name=guess), theme=None,
                             key=f"modes_paths_{'learned' if learned else 'exact'}")
             st.caption("Landed on the modes at " + ", ".join(f"{m:+.1f}: {c}" for m, c in
                                                               zip(run["modes"], run["landed"])) + "."
                        + (" Near t = T the network's guesses are clipped to ±4 and leave the chart: the "
                           "amplified error explained above." if learned else ""))
+    landing_block()
 
 
-# ---------------------------------------------------------------- 3. regurgitation
-
-def _train_memo(n_train: int) -> None:
-    name = f"memo_{n_train}"
-    record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
-    if record is None:
-        raise RuntimeError("the training made no step")
-    run = views.live_memorization(NetDenoiser(pretrained.net_from_job(name, state)), n_train, SEED)
-    st.session_state[f"modes_memo_live_{n_train}"] = {**run, "steps": record.step, "seconds": record.elapsed}
-
-
-@st.fragment
-def memorization_section():
-    n_train = st.select_slider("Training points N", pretrained.MEMO_SIZES,
-                               format_func=lambda n: f"{n:,}", **keep("modes_memo_n", 10))
-    live = app_training.live_or_shipped(
-        f"modes_memo_live_{n_train}", lambda: _train_memo(n_train), label="Train live at this N",
-        button_key="modes_memo_train", reset_key="modes_memo_reset",
-        help=f"Train the network on these N points from scratch for {app_cache.RETRAIN_SECONDS:.0f} s.")
-    if live is not None:
-        run, trained = live, f"live, {live['steps']:,} steps in {live['seconds']:.0f} s"
-    else:
-        run = app_common.shipped(f"memo_{n_train}", cache.memorization, n_train, SEED)
-        if run is None:
-            return
-        trained = f"shipped, {app_cache.info(f'memo_{n_train}')['steps']:,} steps"
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Copies, trained network", f"{run['network_share']:.1%}", help=f"The network: {trained}.")
-    m2.metric("Copies, ideal denoiser", f"{run['ideal_share']:.1%}")
-    m3.metric("Copies, fresh data (chance)", f"{run['fresh_share']:.1%}")
-    left, mid = st.columns(2, gap="large")
-    for col, key, who, color in ((left, "network", f"Trained network ({trained})", SERIES[0]),
-                                 (mid, "ideal", "Ideal denoiser of the N points", SERIES[1])):
-        with col:
-            st.plotly_chart(figures.memorization_panel(run[f"{key}_samples"], run["train"], title=who, color=color),
-                            theme=None, key=f"modes_memo_{key}")
-    st.plotly_chart(figures.distance_histograms(
-        {"trained network": run["network_distances"], "ideal denoiser": run["ideal_distances"],
-         "fresh data": run["fresh_distances"]}, radius=run["radius"],
-        title="Distance from each point to its nearest training point"), theme=None, key="modes_memo_hist")
-    st.caption(f"{core.MEMO_SAMPLES:,} samples from each, DDPM in {core.MEMO_STEPS} steps, seed {SEED}; "
-               f"{core.MEMO_FRESH:,} fresh points. The N training points are the first N of one fixed draw "
-               f"of {datasets.MEMO_POOL:,} from the ring, so each set contains the smaller ones; every "
-               f"network has the same shape and {pretrained.MEMO_STEPS:,} training steps.")
+def landing_block() -> None:
+    """Where many runs land: each mode's share against its weight, exact and learned."""
+    shares = {who: app_common.shipped(views.MODEL_1D, cache.landing_shares, learned)
+              for who, learned in (("exact posterior mean", False), ("trained network", True))}
+    if any(v is None for v in shares.values()):
+        return
+    first = next(iter(shares.values()))
+    labels = [f"mode at {m:+.1f} (weight {w:.1f})" for m, w in zip(first["modes"], first["weights"])]
+    left, right = st.columns([1.3, 1], gap="large")
+    left.plotly_chart(mode_weights({k: v["shares"] for k, v in shares.items()}, first["weights"], labels=labels,
+                                   title=f"Where {first['runs']:,} runs land"), theme=None, key="modes_landing")
+    gap = max(abs(s - w) for v in shares.values() for s, w in zip(v["shares"], v["weights"]))
+    right.markdown(
+        f"**Many runs.** A handful of runs cannot show proportions. Over {first['runs']:,} runs from fresh noise, "
+        f"each mode gets a share within {gap:.3f} of its weight, with the exact mean and with the network alike: "
+        "every run follows the mean, and the runs together land in proportion to the weights.")
 
 
 # ---------------------------------------------------------------- the page
@@ -242,6 +256,7 @@ st.markdown(
     "hands them back."
 )
 
+app_cache.training_worker()  # start the training process while the reader reads (the panels train live)
 st.header("1. Three generators, same data, same budget")
 st.markdown(
     "The one-shot generator $G(z)$ is trained like any regression: each data point $x$ is paired "
@@ -267,6 +282,12 @@ st.markdown(
     "plot, not only the bars)."
 )
 generators_section()
+st.subheader("GANs are also hard to train")
+st.markdown(
+    "Collapse is not the only trouble. The GAN's snapshots and the diffusion model's weights at the same training "
+    "steps, on the ring, measured the same way:"
+)
+training_section()
 
 st.header("2. The mean that walks onto a mode")
 st.markdown(
@@ -277,6 +298,7 @@ st.markdown(
 )
 app_common.noise_levels()
 posterior_section()
+error_map_block()
 st.markdown(
     "**Follow the mean down.** Each run starts from pure noise and takes DDPM steps "
     "(Ho et al. 2020): move a little towards the current guess $\\mathbb{E}[x_0 \\mid x_t]$, add "
@@ -287,36 +309,6 @@ st.markdown(
     f"Both take {core.PATH_STEPS} of the schedule's 1,000 steps."
 )
 paths_section()
-
-app_cache.training_worker()  # start the training process while the reader reads
-st.header("3. The dark side: regurgitation")
-st.markdown(
-    "The ideal denoiser of a **finite** training set $\\{x_i\\}_{i=1}^N$ is the posterior mean of "
-    "that set, a softmax-weighted average of the training points:"
-)
-st.latex(r"\hat x_0(x_t) = \sum_{i=1}^{N} \operatorname{softmax}_i\!\Big(-\frac{\lVert x - x_i\rVert^2}"
-         r"{2\sigma^2}\Big)\, x_i,\qquad x = \frac{x_t}{\sqrt{\bar\alpha_t}}")
-st.markdown(
-    "As $\\sigma \\to 0$ the softmax picks one point, so sampling with it can only ever return a "
-    "training point: it is perfect on the loss, and it generates nothing new. A network trained on "
-    "the same points approximates it; with few points it gets close enough to copy them too "
-    "(Somepalli et al. 2023 and Carlini et al. 2023 find copies in large image models), while with "
-    "many points it cannot fit every one and smooths instead, which is how it generalises "
-    "(Yoon et al. 2023; Kadkhodaie et al. 2024)."
-)
-st.markdown(
-    "**What to look for.** Each sample's distance to its nearest training point, against the same "
-    "for fresh draws from the ring (which no model saw). A sample is a **copy** if it is ten times "
-    "closer to a training point than a fresh draw typically is (the dashed line: a tenth of the "
-    "fresh draws' median distance). Slide N up: the network copies nearly all of a handful of "
-    "points, then, by a few hundred, its histogram sits on the fresh data's. The ideal denoiser "
-    "copies nearly every sample while the points are few. From a few hundred on its measured "
-    "share falls, but not because it invents anything: the copy radius shrinks with the spacing "
-    "of the points and drops below the smallest noise the schedule uses ($\\sigma \\approx 0.006$ "
-    "at $t = 1$), and the last step leaves each sample about that far from its training point. "
-    "Its histogram stays to the left of the fresh data's at every N."
-)
-memorization_section()
 
 st.divider()
 st.caption(

@@ -9,7 +9,7 @@ import streamlit as st
 import app_cache
 import app_common
 from app_cache.scores import cached as cache
-from diffusion_core.figures import OKABE_ITO, SERIES, samples_panel
+from diffusion_core.figures import OKABE_ITO, SERIES, mode_weights, samples_panel
 from diffusion_core.topics.scores import core, figures, views
 
 SIGMAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
@@ -93,7 +93,7 @@ def follow_section():
     weights = {m: e["weights"] for m, e in run["ends"].items()}
     left, right = st.columns([1.3, 1], gap="large")
     with left:
-        st.plotly_chart(figures.mode_weights(weights, truth, labels=["left (weight 1/5)", "right (weight 4/5)"],
+        st.plotly_chart(mode_weights(weights, truth, labels=["left (weight 1/5)", "right (weight 4/5)"],
                                            colors=METHOD_COLORS, title="Where the particles end: share in each mode"),
                         theme=None, key="score_mode_weights")
     with right:

@@ -143,3 +143,13 @@ def memorization_set(n: int, dataset: str = "ring8") -> torch.Tensor:
     if not 1 <= n <= MEMO_POOL:
         raise ValueError(f"a memorization set has 1 to {MEMO_POOL:,} points, not {n!r}")
     return load(dataset, MEMO_POOL, seed=MEMO_SEED)[:n]
+
+
+def repeated_set(n: int, copies: int, dataset: str = "ring8") -> torch.Tensor:
+    """`memorization_set(n)` with its first point repeated `copies` times (rows 1 to copies - 1 replaced by
+    row 0): a set of the same size in which one point is seen `copies` times as often as the others."""
+    if not 1 <= copies <= n:
+        raise ValueError(f"copies must be between 1 and the set's size {n}, not {copies!r}")
+    points = memorization_set(n, dataset).clone()
+    points[1:copies] = points[0]
+    return points

@@ -148,3 +148,24 @@ def low_legend(lay: dict, y: float = -0.3) -> dict:
     lay["margin"] = {**lay["margin"], "b": 95}
     lay["legend"] = {**lay["legend"], "y": y}
     return lay
+
+
+def mode_weights(shares: Mapping[str, Sequence[float]], truth: Sequence[float], *, title: str,
+                 labels: Sequence[str] | None = None, colors: Mapping[str, str] | None = None,
+                 height: int = 340) -> go.Figure:
+    """Share of particles in each mode per method, as grouped bars, with the true weights as black ticks.
+
+    `colors` maps a method to its colour (the same as its panel); by default SERIES in order."""
+    t = array(truth)
+    names = list(labels) if labels is not None else [f"mode {k + 1}" for k in range(len(t))]
+    colors = colors or {m: SERIES[i % len(SERIES)] for i, m in enumerate(shares)}
+    traces = [{"type": "bar", "x": names, "y": array(v), "name": method, "marker": {"color": colors[method]},
+               "hovertemplate": "%{x}: %{y:.3f}<extra>" + method + "</extra>"}
+              for method, v in shares.items()]
+    traces.append({"type": "scatter", "x": names, "y": t, "mode": "markers", "name": "true weight",
+                   "marker": {"symbol": "line-ew-open", "size": 40, "color": OKABE_ITO["black"],
+                              "line": {"width": 3}}})
+    lay = layout(title, height, legend_y=-0.28, barmode="group", xaxis={"title": {"text": "mode"}},
+                 yaxis={"title": {"text": "share of particles"}, "range": [0, 1.05]},
+                 margin={"l": 60, "r": 20, "t": 60, "b": 80})
+    return go.Figure(data=traces, layout=lay)

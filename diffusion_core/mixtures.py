@@ -141,6 +141,12 @@ class GaussianMixture:
         cdf = torch.special.ndtr((e[:, None] - m[:, 0].double()[None, :]) / s.double()[None, :])  # (B + 1, K)
         return ((cdf[1:] - cdf[:-1]) @ w.double()).float()
 
+    def noised_vp(self, alpha_bar: float) -> "GaussianMixture":
+        """The law of x_t = sqrt(ab) x0 + sqrt(1 - ab) eps: component N(m, s^2) becomes
+        N(sqrt(ab) m, ab s^2 + 1 - ab)."""
+        return GaussianMixture(math.sqrt(alpha_bar) * self.means,
+                               (alpha_bar * self.stds.pow(2) + 1 - alpha_bar).sqrt(), self.weights)
+
     def global_mean(self) -> torch.Tensor:
         """E[x0], shape (d,): where the posterior mean starts when the noise swamps the data."""
         return self.weights @ self.means

@@ -97,6 +97,19 @@ def loop(step_fn: Callable[[int, float], float], budget: Budget, lr: Callable[[i
             return step
 
 
+def keeper(count: int, state) -> tuple[Callable[[int, float, bool], None], list]:
+    """An `on_step` for `loop` that keeps (steps taken, copy of state()) `count` times: as the run passes each of
+    `count` evenly spaced shares of its budget, the last at its end (a step that passes several marks, a slow step
+    in a timed run, is kept once per mark); and the list it fills."""
+    kept: list = []
+
+    def on_step(step: int, share: float, done: bool) -> None:
+        while len(kept) < count and (done or share >= (len(kept) + 1) / count):
+            kept.append((step, {k: v.detach().clone() for k, v in state().items()}))
+
+    return on_step, kept
+
+
 def descend(opt: torch.optim.Optimizer, loss: torch.Tensor, lr: float | None = None) -> float:
     """One optimiser step on `loss` (at learning rate `lr`, if given); returns the loss as a float."""
     if lr is not None:
@@ -109,7 +122,8 @@ def descend(opt: torch.optim.Optimizer, loss: torch.Tensor, lr: float | None = N
 
 
 def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds: float | None = None,
-          seed: int = 0, jitter: float = 0.0, config: TrainConfig = TrainConfig()) -> Iterator[TrainRecord]:
+          seed: int = 0, jitter: float = 0.0, config: TrainConfig = TrainConfig(),
+          snapshots: int = 0) -> Iterator[TrainRecord]:
     """Denoising training, Ho et al. 2020 Algorithm 1: regress eps from (x_t, t) with MSE.
 
     Give `steps` for a reproducible run (same seed and steps, same weights), `seconds` for a
@@ -117,7 +131,8 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     machine gets fewer steps but a finished schedule), or both (whichever ends first). Batches
     are drawn from `data` (N, d) with replacement, plus Gaussian `jitter`. Adam with warm-up and
     cosine decay; the network ends up holding an exponential moving average of its weights,
-    also when the caller stops iterating early.
+    also when the caller stops iterating early. With `snapshots`, the generator returns that many
+    (step, averaged weights) pairs taken along the way (`keeper`).
     """
     budget = Budget(steps, seconds)
     check_data(data)
@@ -139,10 +154,12 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
             torch._foreach_lerp_(ema_params, params, 1 - min(config.ema_decay, (1 + step) / (10 + step)))
         return loss
 
+    on_step, kept = keeper(snapshots, ema.state_dict) if snapshots else (None, [])
     net.train()
     try:
         yield from loop(step_fn, budget, lambda step, share: learning_rate(config, step, share),
-                        log_every=config.log_every)
+                        log_every=config.log_every, on_step=on_step)
+        return kept
     finally:
         net.load_state_dict(ema.state_dict())
         net.eval()

@@ -12,6 +12,7 @@ from torch.nn import functional as F
 
 from diffusion_core import datasets, metrics, mixtures, schedules
 from diffusion_core.denoisers import MixtureDenoiser
+from diffusion_core.topics.copies import core as copies
 from diffusion_core.topics.modes import core as modes
 from diffusion_core.topics.modes import generators
 
@@ -191,10 +192,10 @@ def test_ideal_denoiser_of_ten_points_copies_them_and_the_true_mixture_does_not(
     its share is chance, like fresh data's."""
     schedule = schedules.make("cosine", 1000)
     truth = MixtureDenoiser(datasets.mixture("ring8"))
-    run = modes.memorization_run(truth, 10, schedule=schedule)
+    run = copies.memorization_run(truth, 10, schedule=schedule)
     assert run.ideal.copy_share >= 0.99
     assert run.network.copy_share < 0.05 and run.ideal.fresh_share < 0.05
-    assert run.ideal_samples.shape == (modes.MEMO_SAMPLES, 2)
+    assert run.ideal_samples.shape == (copies.MEMO_SAMPLES, 2)
 
 
 def test_memorization_sets_are_nested():
@@ -202,6 +203,15 @@ def test_memorization_sets_are_nested():
     assert torch.equal(datasets.memorization_set(10), big[:10])
     with pytest.raises(ValueError):
         datasets.memorization_set(0)
+
+
+def test_a_repeated_set_keeps_its_size_and_repeats_its_first_point():
+    plain, rep = datasets.memorization_set(200), datasets.repeated_set(200, 50)
+    assert rep.shape == plain.shape and torch.equal(rep[0], plain[0]) and torch.equal(rep[50:], plain[50:])
+    assert int((rep == plain[0]).all(1).sum()) == 50
+    assert torch.equal(datasets.repeated_set(200, 1), plain)
+    with pytest.raises(ValueError):
+        datasets.repeated_set(10, 11)
 
 
 def test_report_counts_modes_on_mixtures_only():

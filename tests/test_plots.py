@@ -17,7 +17,7 @@ import torch
 
 from diffusion_core import figures as shared
 
-ROOMS = ("home", "process", "modes", "scores", "spectra", "optimization", "playground")
+ROOMS = ("home", "process", "modes", "copies", "scores", "spectra", "optimization", "playground")
 MODULES = [shared] + [importlib.import_module(f"diffusion_core.topics.{room}.figures") for room in ROOMS]
 plots = SimpleNamespace(**{name: getattr(m, name) for m in MODULES for name in dir(m) if not name.startswith("_")})
 

@@ -34,6 +34,7 @@ PAGES = [
     ("/", "Grokking Diffusion", "Home"),
     ("/diffusion_process", "The diffusion process", "The diffusion process"),
     ("/means_and_modes", "Means and modes", "Means and modes"),
+    ("/regurgitation", "Regurgitation", "Regurgitation"),
     ("/score_fields", "Score fields", "Score fields"),
     ("/spectral_bands", "Spectral bands", "Spectral bands"),
     ("/sampling_optimization", "Sampling as optimization", "Sampling as optimization"),

@@ -31,6 +31,7 @@ class Recipe:
     steps: int
     seed: int = 0
     n_points: int | None = None  # train on datasets.memorization_set(n_points) instead of the full set
+    copies: int = 1  # with n_points: its first point repeated this many times (datasets.repeated_set)
 
 
 # "Means and modes": three generators per data set on the same budget (steps, batch, width, depth);
@@ -41,6 +42,8 @@ COMPARE_STEPS = {"ring8": 3000, "two_gaussians": 3000, "dino": DINO_STEPS}
 # "Means and modes", regurgitation: the same network trained on nested sets of ring8 points
 MEMO_SIZES = (5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 MEMO_STEPS = 4000
+# "Means and modes", a point seen often: one of DUP_N ring8 points repeated k times (k = 1 is memo_200)
+DUP_N, DUP_COPIES = 200, (1, 5, 20, 50, 100)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -64,6 +67,8 @@ RECIPES: dict[str, Recipe] = {
     "modes_1d": Recipe("Diffusion, three modes in 1D", "three_modes_1d", ModelConfig(dim=1), 3000),
     **{f"memo_{n}": Recipe(f"Diffusion on {n:,} ring-of-8 points", "ring8", ModelConfig(), MEMO_STEPS, n_points=n)
        for n in MEMO_SIZES},
+    **{f"dup_{k}": Recipe(f"Diffusion on {DUP_N} ring-of-8 points, one of them {k} times", "ring8", ModelConfig(),
+                          MEMO_STEPS, n_points=DUP_N, copies=k) for k in DUP_COPIES if k > 1},
 }
 LADDER = ("ladder_none", "ladder_linear", "ladder_embedding", "ladder_fourier", "ladder_cosine")
 ABLATION = "ladder_gentle"  # the Fourier-features rung on a schedule that never reaches pure noise
@@ -85,7 +90,9 @@ GEN_RECIPES: dict[str, GenRecipe] = {f"{kind}_{name}": GenRecipe(kind, name, COM
                                      for kind in GEN_KINDS for name in COMPARED}
 CONV = "conv_photos"  # the convolutional denoiser of "Spectral bands", trained on patches of the photographs
 CONV_STEPS = 6000
-ALL = (*RECIPES, *GEN_RECIPES, CONV)
+# "Means and modes", GANs are hard to train: the ring8 diffusion model's weights at the GAN's snapshot steps
+GROWTH = {"ring8_growth": "ring8"}
+ALL = (*RECIPES, *GEN_RECIPES, CONV, *GROWTH)
 
 
 def path(name: str) -> Path:
@@ -94,7 +101,14 @@ def path(name: str) -> Path:
     return DIR / f"{name}.pt"
 
 
+def dup_model(copies: int) -> str:
+    """The shipped model trained on DUP_N points with one of them `copies` times (1: the plain set, memo_200)."""
+    return f"memo_{DUP_N}" if copies == 1 else f"dup_{copies}"
+
+
 def _training_data(recipe: Recipe) -> tuple:
+    if recipe.n_points is not None and recipe.copies > 1:
+        return datasets.repeated_set(recipe.n_points, recipe.copies, recipe.dataset), 0.0
     if recipe.n_points is not None:
         return datasets.memorization_set(recipe.n_points, recipe.dataset), 0.0
     return datasets.training_set(recipe.dataset, recipe.seed)
@@ -105,7 +119,7 @@ def load(name: str) -> tuple[EpsMLP, dict]:
     return load_checkpoint(path(name))
 
 
-def trainer(name: str, *, steps: int | None = None, seconds: float | None = None):
+def trainer(name: str, *, steps: int | None = None, seconds: float | None = None, snapshots: int = 0):
     """A fresh network for recipe `name` and the training generator for it (training.train).
 
     With neither steps nor seconds, the recipe's own step count: the run that made the shipped file.
@@ -117,7 +131,8 @@ def trainer(name: str, *, steps: int | None = None, seconds: float | None = None
     data, jitter = _training_data(recipe)
     if steps is None and seconds is None:
         steps = recipe.steps
-    return net, training.train(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter)
+    return net, training.train(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter,
+                               snapshots=snapshots)
 
 
 def train_job(name: str, *, steps: int | None = None, seconds: float | None = None):
@@ -207,6 +222,8 @@ def remake(name: str, on_record=None) -> dict:
         return _remake_generator(name, on_record)
     if name == CONV:
         return _remake_conv(on_record)
+    if name in GROWTH:
+        return _remake_growth(name, on_record)
     net, run = trainer(name)
     start = time.perf_counter()
     for record in run:
@@ -247,3 +264,36 @@ def _remake_conv(on_record=None) -> dict:
             "seconds": round(time.perf_counter() - start, 2)}
     convnet.save(net, path(CONV), meta)
     return meta
+
+
+# ---------------------------------------------------------------- a diffusion model's weights along its training
+
+def _remake_growth(name: str, on_record=None) -> dict:
+    """The recipe GROWTH[name] trained again, keeping its averaged weights GEN_SNAPSHOTS times along the way."""
+    recipe_name = GROWTH[name]
+    start = time.perf_counter()
+    _, run = trainer(recipe_name, snapshots=generators.SNAPSHOTS)
+    kept = run_job(run, on_record)
+    meta = {"name": name, "recipe": recipe_name, "steps": RECIPES[recipe_name].steps,
+            "seconds": round(time.perf_counter() - start, 2)}
+    torch.save({"format": 1, "recipe": recipe_name, "meta": meta,
+                "snapshots": [{"step": step, "state_dict": state} for step, state in kept]}, path(name))
+    return meta
+
+
+def load_growth(name: str) -> tuple[str, list[tuple[int, EpsMLP]], dict]:
+    """(recipe name, [(training step, network in eval mode)], metadata) of a GROWTH file; weights_only."""
+    if name not in GROWTH:
+        raise ValueError(f"unknown growth file {name!r}; valid names: {', '.join(GROWTH)}")
+    try:
+        blob = torch.load(path(name), map_location="cpu", weights_only=True)
+        nets = []
+        for snap in blob["snapshots"]:
+            net = EpsMLP(RECIPES[blob["recipe"]].config)
+            net.load_state_dict(snap["state_dict"])
+            nets.append((int(snap["step"]), net.eval()))
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        raise ValueError(f"{path(name)} is not a valid growth file ({type(e).__name__})") from e
+    return blob["recipe"], nets, dict(blob.get("meta", {}))

@@ -4,7 +4,7 @@ the models already loaded and no app cache hit (the first reader to ask for a se
 from __future__ import annotations
 
 from ... import bench, pretrained
-from ...figures import samples_panel
+from ...figures import mode_weights, samples_panel
 from . import figures, views
 
 REPEATS = 3
@@ -35,12 +35,17 @@ def run(repeats: int) -> dict:
             r = views.paths(learned, n, seed)
             bench.figure(figures.mean_paths(r["steps"], r["states"], r["guesses"], modes=r["modes"], T=1000, title="t"))
 
-    def memo(n):
-        r = views.memorization(n)
-        for key in ("network", "ideal"):
-            bench.figure(figures.memorization_panel(r[f"{key}_samples"], r["train"], title="t"))
-        bench.figure(figures.distance_histograms({"a": r["network_distances"], "b": r["ideal_distances"],
-                                                  "c": r["fresh_distances"]}, radius=r["radius"], title="t"))
+    def training():  # the GAN and diffusion over training (first view)
+        c = views.training_curves("ring8")
+        bench.figure(figures.training_curves({"GAN": c["gan"], "diffusion": c["diffusion"]}, modes=c["modes"],
+                                             floor=c["band"].top, title="t"))
+
+    def error_map_and_landings():  # section 2's first view beside the sliders
+        m = views.mean_error_map()
+        bench.figure(figures.error_map_1d(m["steps"], m["values"], m["error"], near=m["near"], title="t"))
+        shares = {learned: views.landing_shares(learned) for learned in (False, True)}
+        bench.figure(mode_weights({str(k): v["shares"] for k, v in shares.items()}, shares[False]["weights"],
+                                  title="t"))
 
     for name in pretrained.GEN_RECIPES:  # loaded once, as the app holds them
         views.shipped_generator(name)
@@ -52,4 +57,5 @@ def run(repeats: int) -> dict:
                 for d in pretrained.COMPARED for i in (0, 11)),
             "paths_runs_or_seed_slider": max(bench.median_seconds(lambda: paths(n, 0), repeats) for n in (1, 8)),
             "data_set_select": {d: bench.median_seconds(lambda: data_set(d), repeats) for d in pretrained.COMPARED},
-            "memorization_dial": {n: bench.median_seconds(lambda: memo(n), repeats) for n in pretrained.MEMO_SIZES}}
+            "training_first_view": bench.median_seconds(training, repeats),
+            "error_map_and_landings_first_view": bench.median_seconds(error_map_and_landings, repeats)}

@@ -3,8 +3,6 @@
 - `report`: energy distance to the data and, for a Gaussian mixture, mode coverage.
 - `posterior_view`: p(x0 | x_t) in bins for the 1D mixture, its exact mean and a network's guess.
 - `mean_paths`: 1D reverse runs with the running guess E[x0 | x_t].
-- `memorization_run`: samples of a network and of the ideal denoiser of the same training set, with
-  their distances to it and to fresh data.
 
 What the page calls (its plain values in, numpy and numbers out) is in `views.py`.
 """
@@ -18,7 +16,7 @@ import torch
 
 from ... import datasets, metrics, samplers, schedules
 from ...denoisers import Denoiser, MixtureDenoiser
-from ...mixtures import EmpiricalSet, GaussianMixture, three_modes_1d
+from ...mixtures import GaussianMixture, three_modes_1d
 
 # ---------------------------------------------------------------- three generators
 
@@ -109,30 +107,3 @@ def mode_landings(final: torch.Tensor, mixture: GaussianMixture | None = None) -
     """Index of the mode nearest each end point x_0 (1D), shape (n,)."""
     mix = mixture if mixture is not None else three_modes_1d()
     return (final.reshape(-1, 1) - mix.means[:, 0][None, :]).abs().argmin(1)
-
-
-# ---------------------------------------------------------------- regurgitation
-
-MEMO_SAMPLES, MEMO_FRESH, MEMO_STEPS = 500, 2000, 50
-
-
-@dataclass(frozen=True)
-class MemorizationRun:
-    train: torch.Tensor  # (N, 2) the training set
-    network_samples: torch.Tensor  # (n, 2)
-    ideal_samples: torch.Tensor  # (n, 2) samples of the ideal denoiser of the training set
-    network: metrics.Memorization
-    ideal: metrics.Memorization
-
-
-def memorization_run(network: Denoiser, n_train: int, seed: int = 0, n: int = MEMO_SAMPLES,
-                     steps: int = MEMO_STEPS, dataset: str = "ring8",
-                     schedule: schedules.Schedule | None = None) -> MemorizationRun:
-    """Sample the network and the ideal denoiser of its training set (same grid, seed and sampler)."""
-    train = datasets.memorization_set(n_train, dataset)
-    fresh = datasets.load(dataset, MEMO_FRESH, seed=20_000 + seed)
-    sigmas = schedules.grid(schedule or network.schedule, steps)
-    x_net = samplers.sample(network, n, sigmas, sampler="ddpm", seed=seed)
-    x_ideal = samplers.sample(MixtureDenoiser(EmpiricalSet(train)), n, sigmas, sampler="ddpm", seed=seed)
-    return MemorizationRun(train, x_net, x_ideal, metrics.memorization(x_net, train, fresh),
-                           metrics.memorization(x_ideal, train, fresh))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, DATA_GREY, array, finite_rows, layout, legend_line, points_trace,
-                       square_axes, vline)
+from ...figures import (OKABE_ITO, SERIES, DATA_GREY, array, layout, legend_line, vline)
 
 
 def coverage_bars(shares, weights, off_mode: float, *, title: str, height: int = 300) -> go.Figure:
@@ -59,8 +57,10 @@ def posterior_bars(grid, prob, *, mean: float, title: str, prior=None, learned_m
     return go.Figure(data=traces, layout=lay)
 
 
-def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, height: int = 420) -> go.Figure:
-    """1D reverse runs against the step: x_t solid and E[x0 | x_t] dashed, one colour per run.
+def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, height: int = 420,
+               guess_name: str = "E[x₀ | x_t], the running guess") -> go.Figure:
+    """1D reverse runs against the step: x_t solid and the guess of x0 dashed (named `guess_name`: the exact
+    posterior mean, or a network's x0_hat), one colour per run.
 
     `steps` (S,) are the 1-based steps the predictions were made at, `xs` (S + 1, K) the states from
     x_T to x_0 and `x0s` (S, K) the predictions; time runs left to right from T to 0.
@@ -74,7 +74,7 @@ def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, 
                        "name": "x_t, the noisy state", "legendgroup": "x", "showlegend": k == 0,
                        "line": {"color": color, "width": 1.2}, "opacity": 0.55, "hoverinfo": "skip"})
         traces.append({"type": "scatter", "x": at, "y": x0[:, k], "mode": "lines",
-                       "name": "E[x₀ | x_t], the running guess", "legendgroup": "x0", "showlegend": k == 0,
+                       "name": guess_name, "legendgroup": "x0", "showlegend": k == 0,
                        "line": {"color": color, "width": 2.4, "dash": "dash"}, "hoverinfo": "skip"})
     shapes = [{"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": m, "y1": m,
                "line": {"color": "#BBBBBB", "width": 1}} for m in ([] if modes is None else array(modes).ravel())]
@@ -86,44 +86,45 @@ def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, 
     return go.Figure(data=traces, layout=lay)
 
 
-def distance_histograms(series: Mapping[str, object], *, title: str, radius: float | None = None,
-                        height: int = 380) -> go.Figure:
-    """Histograms of log10 nearest-training-point distances for named sets, with the copy radius."""
-    traces, lo, hi = [], math.inf, -math.inf
-    logs = {}
-    for name, d in series.items():
-        v = array(d)
-        v = np.log10(np.clip(v[np.isfinite(v)], 1e-6, None))
-        logs[name] = v
-        if len(v):
-            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
-    if not math.isfinite(lo):
-        lo, hi = -6.0, 1.0
-    size = max((hi - lo) / 40, 0.02)
-    for i, (name, v) in enumerate(logs.items()):
-        traces.append({"type": "histogram", "x": v, "name": name, "histnorm": "probability", "opacity": 0.6,
-                       "xbins": {"start": lo - size, "end": hi + size, "size": size},
-                       "marker": {"color": SERIES[i % len(SERIES)]},
-                       "hovertemplate": "log₁₀ distance %{x}<br>share %{y:.3f}<extra>" + name + "</extra>"})
-    shapes = []
-    if radius is not None and radius > 0:
-        shapes.append(vline(math.log10(radius), OKABE_ITO["black"], "dash", 1.5))
-        traces.append(legend_line(f"copy radius {radius:.2g}", OKABE_ITO["black"], "dash"))
-    lay = layout(title, height, legend_y=-0.24, barmode="overlay", shapes=shapes,
-                 margin={"l": 60, "r": 20, "t": 60, "b": 70},
-                 xaxis={"title": {"text": "log₁₀ distance to the nearest training point (floor 10⁻⁶)"}},
-                 yaxis={"title": {"text": "share of points"}})
+def error_map_1d(steps, values, error, *, near: float, title: str, cap: float = 1.0, height: int = 380) -> go.Figure:
+    """|network - exact| over steps t (x, from T down to 0, as the reverse process runs) and noisy values x_t (y),
+    capped at `cap`, with a contour where it crosses `near`."""
+    st_, v, e = array(steps), array(values), np.clip(array(error), 0, cap)
+    traces = [{"type": "heatmap", "x": st_, "y": v, "z": e, "colorscale": "Viridis", "zmin": 0, "zmax": cap,
+               "name": "|network − exact|", "colorbar": {"title": {"text": "|x̂₀ − E[x₀ | x_t]|", "side": "right"},
+                                                         "thickness": 12, "len": 0.8},
+               "hovertemplate": "t = %{x}, x_t = %{y:.2f}: %{z:.2f}<extra></extra>"},
+              {"type": "contour", "x": st_, "y": v, "z": e, "showscale": False, "name": f"error = {near:g}",
+               "contours": {"coloring": "none", "start": near, "end": near, "size": 1}, "showlegend": True,
+               "line": {"color": OKABE_ITO["orange"], "width": 2}, "hoverinfo": "skip"}]
+    return go.Figure(data=traces, layout=layout(
+        title, height, legend_y=-0.24, margin={"l": 60, "r": 20, "t": 60, "b": 80},
+        xaxis={"title": {"text": "step t (noise → data)"}, "range": [float(st_.max()), 0]},
+        yaxis={"title": {"text": "noisy value x_t"}}))
+
+
+def training_curves(curves: Mapping[str, dict], *, modes: int, floor: float, title: str,
+                    height: int = 380) -> go.Figure:
+    """Energy distance (left, log) and modes hit (right) against the training step, one line per generator;
+    a grey band up to `floor`, where fresh data scores."""
+    traces = []
+    for i, (name, c) in enumerate(curves.items()):
+        color = (SERIES[3], SERIES[0])[i % 2]
+        common = {"type": "scatter", "mode": "lines+markers", "name": name, "legendgroup": name,
+                  "line": {"color": color, "width": 2.2}, "marker": {"size": 6}}
+        traces.append({**common, "x": array(c["steps"]), "y": np.maximum(array(c["ed"]), floor / 10),
+                       "hovertemplate": "step %{x}: ED %{y:.4f}<extra>" + name + "</extra>"})
+        traces.append({**common, "x": array(c["steps"]), "y": array(c["modes"]), "xaxis": "x2", "yaxis": "y2",
+                       "showlegend": False, "hovertemplate": "step %{x}: %{y} modes<extra>" + name + "</extra>"})
+    band = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": floor / 10, "y1": floor,
+            "fillcolor": DATA_GREY, "opacity": 0.18, "line": {"width": 0}, "layer": "below"}
+    traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "opacity": 0.4,
+                   "name": f"fresh data scores up to {floor:.4f}", "marker": {"symbol": "square", "size": 14,
+                                                                               "color": DATA_GREY}})
+    lay = layout(title, height, legend_y=-0.26, shapes=[band], margin={"l": 60, "r": 20, "t": 60, "b": 90},
+                 xaxis={"title": {"text": "training step"}, "domain": [0, 0.46]},
+                 yaxis={"title": {"text": "energy distance"}, "type": "log", "exponentformat": "power"},
+                 xaxis2={"title": {"text": "training step"}, "domain": [0.56, 1], "anchor": "y2"},
+                 yaxis2={"title": {"text": f"modes hit (of {modes})"}, "anchor": "x2", "range": [0, modes + 0.5],
+                         "dtick": 1})
     return go.Figure(data=traces, layout=lay)
-
-
-def memorization_panel(samples, train, *, title: str, color: str = SERIES[0], lim: float = 2.6,
-                       height: int = 400) -> go.Figure:
-    """Samples over the training points, drawn as open circles underneath so copies show inside them."""
-    t = finite_rows(train)
-    ring = {"type": "scatter", "x": t[:, 0], "y": t[:, 1], "mode": "markers",
-            "name": f"the {len(t):,} training points",
-            "marker": {"symbol": "circle-open", "color": OKABE_ITO["black"], "size": 11 if len(t) <= 200 else 6,
-                       "line": {"width": 1.5 if len(t) <= 200 else 0.8}},
-            "hovertemplate": "(%{x:.3f}, %{y:.3f})<extra>training point</extra>"}
-    lay = layout(title, height, title_size=15, legend_y=-0.2, margin={"l": 50, "r": 10, "t": 50, "b": 45}, **square_axes(lim))
-    return go.Figure(data=[ring, points_trace(samples, "samples", color, size=4, opacity=0.6)], layout=lay)

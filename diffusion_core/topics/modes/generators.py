@@ -154,7 +154,7 @@ def train_gan(gen: Generator, data: torch.Tensor, *, steps: int | None = None, s
     disc = Discriminator(gen.config)
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
-    kept: list[Snapshot] = []
+    on_step, kept = training.keeper(snapshots, gen.state_dict)
 
     def step_fn(step: int, rate: float) -> float:
         idx = torch.randint(len(data), (batch_size,), generator=g)
@@ -163,16 +163,10 @@ def train_gan(gen: Generator, data: torch.Tensor, *, steps: int | None = None, s
         training.descend(opt_d, discriminator_loss(disc(real), disc(fake.detach())))
         return training.descend(opt_g, generator_loss(disc(fake)))
 
-    def keep(step: int, share: float, done: bool) -> None:
-        # exactly `snapshots` by the end; a step that passes several marks (a slow step in a timed run) is
-        # kept once per mark
-        while len(kept) < snapshots and (done or share >= (len(kept) + 1) / snapshots):
-            kept.append(Snapshot(step, {k: v.detach().clone() for k, v in gen.state_dict().items()}))
-
     gen.train()
     try:
-        yield from training.loop(step_fn, budget, lambda step, share: lr, log_every=log_every, on_step=keep)
-        return kept
+        yield from training.loop(step_fn, budget, lambda step, share: lr, log_every=log_every, on_step=on_step)
+        return [Snapshot(step, state) for step, state in kept]
     finally:
         gen.eval()
 

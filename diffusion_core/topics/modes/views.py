@@ -11,11 +11,11 @@ import math
 import numpy as np
 import torch
 
-from ... import pretrained, schedules, shipped
-from ...denoisers import Denoiser
+from ... import datasets, pretrained, samplers, schedules, shipped
+from ...denoisers import Denoiser, NetDenoiser
 from ...mixtures import three_modes_1d
 from . import generators
-from .core import MemorizationRun, PosteriorView, exact_denoiser_1d, mean_paths, memorization_run, mode_landings
+from .core import PosteriorView, exact_denoiser_1d, mean_paths, mode_landings
 from .core import posterior_view, report, report_noise
 
 N_SAMPLES, DIFF_SAMPLER, DIFF_STEPS = 1000, "ddpm", 100  # each panel of the three generators
@@ -92,24 +92,83 @@ def paths(learned: bool, n: int, seed: int = 0) -> dict:
             "modes": three_modes_1d().means[:, 0].tolist()}
 
 
-# ---------------------------------------------------------------- 3. regurgitation
+# ---------------------------------------------------------------- 1b. training over time: GAN against diffusion
 
-def memorization_summary(run: MemorizationRun) -> dict:
-    """A MemorizationRun as numpy arrays and floats (for the cache and the session state)."""
-    out = {"train": run.train.numpy(), "network_samples": run.network_samples.numpy(),
-           "ideal_samples": run.ideal_samples.numpy(), "fresh_distances": run.network.fresh_distances.numpy(),
-           "radius": run.network.radius, "fresh_share": run.network.fresh_share}
-    for key, m in (("network", run.network), ("ideal", run.ideal)):
-        out[f"{key}_distances"] = m.sample_distances.numpy()
-        out[f"{key}_share"] = m.copy_share
-    return out
+def _growth_report(samples: np.ndarray, dataset: str) -> tuple[float, int]:
+    r = panel_report(samples, dataset)
+    return r["ed"], r["coverage"]["modes_hit"]
 
 
-def memorization(n_train: int, seed: int = 0) -> dict:
-    """The regurgitation dial at N = n_train: the shipped network trained on those points, and their ideal denoiser."""
-    return live_memorization(shipped.denoiser(f"memo_{n_train}"), n_train, seed)
+def training_curves(dataset: str = "ring8") -> dict:
+    """Energy distance and modes hit of the shipped GAN at each of its snapshots, and of the diffusion model of
+    the same recipe at the same training steps (pretrained.GROWTH), N_SAMPLES samples each."""
+    gan_steps = generator_steps(f"gan_{dataset}")
+    gan = [_growth_report(generator_samples(f"gan_{dataset}", i), dataset) for i in range(len(gan_steps))]
+    name = next(k for k, v in pretrained.GROWTH.items() if v == dataset)
+    _, nets, _ = growth(name)
+    diff = [_growth_report(live_diffusion_samples(NetDenoiser(net)), dataset) for _, net in nets]
+    return {"gan": {"steps": gan_steps, "ed": [e for e, _ in gan], "modes": [m for _, m in gan]},
+            "diffusion": {"steps": [s for s, _ in nets], "ed": [e for e, _ in diff], "modes": [m for _, m in diff]},
+            "modes": len(datasets.mixture(dataset)), "band": report_noise(dataset, N_SAMPLES)}
 
 
-def live_memorization(den: Denoiser, n_train: int, seed: int = 0) -> dict:
-    """The same for a network trained live on the n_train points."""
-    return memorization_summary(memorization_run(den, n_train, seed))
+@functools.lru_cache(maxsize=2)
+def growth(name: str):
+    """A shipped file of one diffusion model's weights along its training, loaded once."""
+    return pretrained.load_growth(name)
+
+
+# ---------------------------------------------------------------- 2b. where many runs land, and the error map
+
+LANDING_RUNS = 3000
+
+
+def landing_shares(learned: bool, seed: int = 0) -> dict:
+    """The share of LANDING_RUNS 1D reverse runs that lands on each mode, exact denoiser or shipped network,
+    next to the modes' weights."""
+    den = shipped.denoiser(MODEL_1D) if learned else exact_denoiser_1d()
+    _, xs, _ = mean_paths(den, LANDING_RUNS, seed)
+    mix = three_modes_1d()
+    counts = torch.bincount(mode_landings(xs[-1]), minlength=len(mix)).double()
+    return {"shares": (counts / LANDING_RUNS).tolist(), "weights": mix.weights.tolist(),
+            "modes": mix.means[:, 0].tolist(), "runs": LANDING_RUNS}
+
+
+ERROR_STEPS = tuple(range(1, 1001, 10))  # 1-based steps of the error map's columns
+ERROR_VALUES = torch.linspace(-2.5, 2.5, 101)  # its rows: the slider's range of x_t, every 0.05
+NEAR = 0.2  # "close to the exact mean"
+MASS = 0.99  # share of where x_t lies that counts as "where the data is"
+
+
+def mean_error_map() -> dict:
+    """|network's x0_hat - exact E[x0 | x_t]| over steps t (columns) and noisy values x_t (rows), the network's
+    guess clipped as the samplers clip it; the last step up to which it stays under NEAR at every x_t, and the
+    worst point of the map below that step and above it."""
+    sched = schedules.shipped("cosine")
+    net, mix = shipped.denoiser(MODEL_1D), three_modes_1d()
+    cols = []
+    for t in ERROR_STEPS:
+        x, sigma = schedules.from_vp(ERROR_VALUES[:, None], float(sched.alpha_bar[t - 1]))
+        learned = net(x, sigma).clamp(-samplers.X0_CLIP, samplers.X0_CLIP)
+        cols.append((learned - mix.posterior_mean(x, sigma)).abs()[:, 0])
+    err = torch.stack(cols, 1)  # (values, steps)
+    # where x_t lies: the noised density at each step, normalised over the map's rows
+    dens = torch.stack([mix.noised_vp(float(sched.alpha_bar[t - 1])).log_prob(ERROR_VALUES[:, None]).exp()
+                        for t in ERROR_STEPS], 1)
+    mass = ((err < NEAR) * dens / dens.sum(0, keepdim=True)).sum(0)  # (steps,) share of x_t within NEAR
+    everywhere = _last_step_before(err.max(0).values >= NEAR)
+    by_mass = _last_step_before(mass < MASS)
+    below = err[:, [j for j, t in enumerate(ERROR_STEPS) if t <= (by_mass or 0)]]
+    i, j = divmod(int(below.argmax()), below.shape[1]) if below.numel() else (0, 0)
+    return {"steps": list(ERROR_STEPS), "values": ERROR_VALUES.numpy(), "error": err.numpy(), "near": NEAR,
+            "everywhere_to": everywhere, "mass": MASS, "mass_to": by_mass,
+            "worst_below": {"t": ERROR_STEPS[j], "x_t": float(ERROR_VALUES[i]), "error": float(below[i, j])}
+            if below.numel() else None}
+
+
+def _last_step_before(fails: torch.Tensor) -> int | None:
+    """The last map step before the first column that fails (None if the first does; the last step if none)."""
+    bad = fails.nonzero().flatten()
+    if not len(bad):
+        return ERROR_STEPS[-1]
+    return ERROR_STEPS[int(bad[0]) - 1] if int(bad[0]) > 0 else None

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ... import bench, datasets
-from ...figures import samples_panel
+from ...figures import mode_weights, samples_panel
 from . import core, figures, views
 
 REPEATS = 3
@@ -23,7 +23,7 @@ def run(repeats: int) -> dict:
     def scrub(r, i):
         for method in core.METHODS:
             bench.figure(samples_panel(r["states"][method][i], data, title="t", size=5))
-        bench.figure(figures.mode_weights({m: e["weights"] for m, e in r["ends"].items()}, r["truth"], title="t"))
+        bench.figure(mode_weights({m: e["weights"] for m, e in r["ends"].items()}, r["truth"], title="t"))
 
     def dsm(sigma, seed):
         p = views.dsm(sigma, seed)

@@ -203,16 +203,8 @@ def dsm_picture(points: torch.Tensor, x: torch.Tensor, sigma: float) -> DsmPictu
 def marginal_log_density(mixture: GaussianMixture, schedule: schedules.Schedule, xs: torch.Tensor,
                          steps: list[int]) -> torch.Tensor:
     """log q_t(x) of a 1D mixture under the VP forward process at the given 0-based steps; (len(steps), len(xs)).
-
-    x_t = sqrt(ab) x0 + sqrt(1 - ab) eps turns component N(m, s^2) into N(sqrt(ab) m, ab s^2 + 1 - ab).
-    """
-    rows = []
-    for t in steps:
-        ab = float(schedule.alpha_bar[t])
-        noised = GaussianMixture(math.sqrt(ab) * mixture.means, (ab * mixture.stds.pow(2) + 1 - ab).sqrt(),
-                                 mixture.weights)
-        rows.append(noised.log_prob(xs.reshape(-1, 1)))
-    return torch.stack(rows)
+    (The noised law is the mixture's `noised_vp`.)"""
+    return torch.stack([mixture.noised_vp(float(schedule.alpha_bar[t])).log_prob(xs.reshape(-1, 1)) for t in steps])
 
 
 # ---------------------------------------------------------------- what the page shows, in one call each
