@@ -17,7 +17,8 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 import app_cache
-from diffusion_core import background
+from diffusion_core import background, pretrained
+from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.training import TrainRecord
 
 POLL_SECONDS = 0.5  # how often a waiting reader's message is refreshed
@@ -62,6 +63,16 @@ def run(job: Callable[..., Generator[TrainRecord, None, Any]], *args, seconds: f
                      record.step if record else 0)
         bar.empty()
     return record, result
+
+
+def retrain(name: str, key: str, result_of: Callable[[NetDenoiser], dict]) -> None:
+    """Train the shipped recipe `name` from scratch for app_cache.RETRAIN_SECONDS (after waiting for the CPU) and
+    keep `result_of(its denoiser)`, with the training's steps and seconds, in st.session_state[key]."""
+    record, state = run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
+    if record is None:
+        raise RuntimeError("the training made no step")
+    result = result_of(NetDenoiser(pretrained.net_from_job(name, state)))
+    st.session_state[key] = {**result, "steps": record.step, "seconds": record.elapsed}
 
 
 def live_or_shipped(state_key: str, train: Callable[[], None], *, label: str, help: str, button_key: str,

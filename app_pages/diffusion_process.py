@@ -12,7 +12,6 @@ import app_common
 import app_training
 from app_cache.process import cached as cache
 from diffusion_core import datasets, metrics, pretrained, samplers, schedules
-from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.process import figures, views
 
@@ -99,20 +98,12 @@ def reverse_section():
         st.latex(r"\nabla_{x_t} \log p_t(x_t) \approx -\frac{\varepsilon_\theta(x_t, t)}{\sqrt{1-\bar\alpha_t}}")
 
 
-def retrain(name: str):
-    """Train one rung from scratch for RETRAIN_SECONDS (after waiting for the CPU); keep the result in the session."""
-    record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
-    if record is None:
-        raise RuntimeError("the training made no step")
-    rung = views.rung_of(NetDenoiser(pretrained.net_from_job(name, state)))
-    st.session_state[f"retrained_{name}"] = {**rung, "steps": record.step, "seconds": record.elapsed}
-
-
 def ladder_panel(name: str, dino_points):
     """One rung: samples and numbers from the shipped weights, or from the live retrained model."""
     panel = st.container()
     retrained = app_training.live_or_shipped(
-        f"retrained_{name}", lambda: retrain(name), label="Retrain live", button_key=f"retrain_{name}",
+        f"retrained_{name}", lambda: app_training.retrain(name, f"retrained_{name}", views.rung_of),
+        label="Retrain live", button_key=f"retrain_{name}",
         reset_key=f"reset_{name}", help=f"Train this recipe from scratch for {app_cache.RETRAIN_SECONDS:.0f} s.")
     with panel:
         shipped = app_common.shipped(name, cache.rung, name)
@@ -238,9 +229,10 @@ st.markdown(
     "**DDIM** (Song, Meng and Ermon 2021) drops the fresh noise and follows a deterministic path with the same "
     "**marginals**: over many runs, $x_t$ has the same distribution at every step as under DDPM. Both can be "
     "**strided**: they take every k-th of the T steps the model was trained on, with $\\bar\\alpha$ of the "
-    "steps they visit in the formulas (Song et al. 2021, sec. 4.2; Home strides DDPM itself). What determinism buys is accuracy at large steps: a smooth "
-    "path is followed well by a few long steps (Sampling as optimization measures it). Below, the shipped dino "
-    "model (Fourier features, cosine schedule, T = 1000) moves a handful of particles."
+    "steps they visit in the formulas (Song et al. 2021, sec. 4.2; Home strides DDPM itself). What determinism "
+    "buys is accuracy at large steps: a smooth path is followed well by a few long steps (Sampling as "
+    "optimization measures it). Below, the shipped dino model (Fourier features, cosine schedule, T = 1000) "
+    "moves a handful of particles."
 )
 reverse_section()
 

@@ -11,7 +11,6 @@ import app_common
 import app_training
 from app_cache.copies import cached as cache
 from diffusion_core import datasets, pretrained
-from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.figures import SERIES
 from diffusion_core.topics.copies import core, figures, views
 
@@ -21,21 +20,14 @@ keep = app_common.keep
 
 # ---------------------------------------------------------------- 1. copies and the size of the training set
 
-def _train_memo(n_train: int) -> None:
-    name = f"memo_{n_train}"
-    record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
-    if record is None:
-        raise RuntimeError("the training made no step")
-    run = views.live_memorization(NetDenoiser(pretrained.net_from_job(name, state)), n_train, SEED)
-    st.session_state[f"copies_memo_live_{n_train}"] = {**run, "steps": record.step, "seconds": record.elapsed}
-
-
 @st.fragment
 def memorization_section():
     n_train = st.select_slider("Training points N", pretrained.MEMO_SIZES,
                                format_func=lambda n: f"{n:,}", **keep("copies_memo_n", 10))
+    key = f"copies_memo_live_{n_train}"
     live = app_training.live_or_shipped(
-        f"copies_memo_live_{n_train}", lambda: _train_memo(n_train), label="Train live at this N",
+        key, lambda: app_training.retrain(f"memo_{n_train}", key, lambda den: views.live_memorization(den, n_train)),
+        label="Train live at this N",
         button_key="copies_memo_train", reset_key="copies_memo_reset",
         help=f"Train the network on these N points from scratch for {app_cache.RETRAIN_SECONDS:.0f} s.")
     if live is not None:
@@ -67,21 +59,15 @@ def memorization_section():
 
 # ---------------------------------------------------------------- 2. a point seen often
 
-def _train_repeated(copies: int) -> None:
-    name = pretrained.dup_model(copies)
-    record, state = app_training.run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
-    if record is None:
-        raise RuntimeError("the training made no step")
-    run = views.repeated_run(NetDenoiser(pretrained.net_from_job(name, state)), copies, SEED)
-    st.session_state[f"copies_dup_live_{copies}"] = {**run, "steps": record.step, "seconds": record.elapsed}
-
-
 @st.fragment
 def repeated_section():
     copies = st.select_slider(f"Copies of one point in the set of {pretrained.DUP_N}", pretrained.DUP_COPIES,
                               **keep("copies_dup_k", 50))
+    key = f"copies_dup_live_{copies}"
     live = app_training.live_or_shipped(
-        f"copies_dup_live_{copies}", lambda: _train_repeated(copies), label="Train live with this many copies",
+        key, lambda: app_training.retrain(pretrained.dup_model(copies), key,
+                                          lambda den: views.repeated_run(den, copies)),
+        label="Train live with this many copies",
         button_key="copies_dup_train", reset_key="copies_dup_reset",
         help=f"Train the network on this set from scratch for {app_cache.RETRAIN_SECONDS:.0f} s.")
     run = live if live is not None else app_common.shipped(pretrained.dup_model(copies), cache.repeated, copies)
@@ -103,8 +89,8 @@ def repeated_section():
     st.markdown(
         f"**Measured.** With the point once in {pretrained.DUP_N}, {net[0]:.1%} of the network's samples land on it; "
         f"with {curve['copies'][-1]} copies, {net[-1]:.1%}. Fresh draws from the ring land there "
-        f"{curve['fresh_share'][0]:.2%} of the time. The network that generalises at {pretrained.DUP_N} distinct points "
-        "still hands back the one it saw often: what a model regurgitates is what is repeated in its data.")
+        f"{curve['fresh_share'][0]:.2%} of the time. The network that generalises at {pretrained.DUP_N} distinct "
+        "points still hands back the one it saw often: what a model regurgitates is what is repeated in its data.")
 
 
 st.title("Regurgitation")
