@@ -110,6 +110,37 @@ def follow_section():
                    + " of particles did.")
 
 
+@st.fragment
+def dino_section():
+    """Ascent and Adam on the shipped dino network's own score, beside DDPM with the same network."""
+    sigma = st.select_slider("Noise level σ of the score that ascent and Adam climb", (0.05, 0.1, 0.2, 0.5),
+                             **keep("score_dino_sigma", 0.1))
+    view = app_common.shipped("dino", cache.dino_followers, float(sigma))
+    if view is None:
+        return
+    data = app_cache.points("dino")
+    for col, (name, run) in zip(st.columns(3, gap="small"), view["runs"].items()):
+        with col:
+            st.plotly_chart(samples_panel(run["samples"], data, title=f"{name}, dino network",
+                                          color=METHOD_COLORS.get(name, SERIES[4]),
+                                          data_name="dino points", samples_name="samples", height=330, size=5),
+                            theme=None, key=f"score_dino_{name}")
+            st.metric("Energy distance", app_common.ed_text(run["ed"], view["band"]),
+                      help=app_common.ed_help(view["band"], len(run["samples"])))
+            st.metric("Distinct places (to 0.05)", f"{run['places']:,}")
+    runs = view["runs"]
+    climbers = [runs["Gradient ascent"], runs["Adam"]]
+    st.markdown(
+        f"**Measured.** After {view['steps']} steps on the network's score at σ = {view['sigma_used']:.3g}, gradient "
+        f"ascent's {len(runs['DDPM']['samples']):,} samples sit at {climbers[0]['places']} places and Adam's at "
+        f"{climbers[1]['places']}; DDPM's sit at {runs['DDPM']['places']}. The climbers end near the data (mean "
+        f"distance to the nearest point {climbers[0]['s2d']:.3f} and {climbers[1]['s2d']:.3f}, DDPM's "
+        f"{runs['DDPM']['s2d']:.3f}) but pile onto the peaks of the learned density, so their energy distance is "
+        + ("far above the noise" if not any(view["band"].within(c["ed"]) for c in climbers) else "close to the noise")
+        + f" ({climbers[0]['ed']:.3f} and {climbers[1]['ed']:.3f}). DDPM's step is the posterior mean plus fresh noise "
+        "(written out on The diffusion process): the noise is what keeps it spread over the whole dino.")
+
+
 # ---------------------------------------------------------------- 3. denoising score matching
 
 @st.fragment
@@ -216,6 +247,13 @@ st.markdown(
     "normalised, never flies away."
 )
 follow_section()
+st.subheader("The same collapse on the dino model")
+st.markdown(
+    "The field above is exact. Here the same climbers use the shipped dino network's own score, "
+    "$s_\\theta(x, \\sigma) = -\\hat\\varepsilon_\\theta / \\sigma$, from the same start points as a DDPM run of "
+    "that network."
+)
+dino_section()
 
 st.header("3. Why regressing noise learns the score")
 st.markdown(

@@ -366,10 +366,13 @@ def test_scores_renders(scores_page):
     assert titles[:3] == ["Exact score, σ = 0.3", "The network's score, σ = 0.3", "Where the network is wrong"]
     assert titles[3:7] == ["Gradient ascent", "Adam", "Langevin", "Annealed Langevin"]
     assert titles[7] == "Where the particles end: share in each mode"
-    assert titles[8].startswith("One noisy point") and titles[9].startswith("Reverse SDE") \
-        and titles[10].startswith("Probability-flow ODE")
+    assert titles[8:11] == ["Gradient ascent, dino network", "Adam, dino network", "DDPM, dino network"]
+    assert titles[11].startswith("One noisy point") and titles[12].startswith("Reverse SDE") \
+        and titles[13].startswith("Probability-flow ODE")
     assert_figures_labelled(at)
-    values = {m.label: float(m.value) for m in at.metric if m.label != "Weight of the likeliest clean point"}
+    places = [int(m.value.replace(",", "")) for m in at.metric if m.label.startswith("Distinct places")]
+    assert max(places[:2]) < 0.5 * places[2], "ascent and Adam collapse onto far fewer places than DDPM"
+    values = {m.label: float(m.value) for m in at.metric if m.label.startswith(("Relative error", "Annealed", "Langevin"))}
     assert values["Relative error, weighted by the density"] < 0.2  # the bar, shown on the page
     assert values["Annealed Langevin: largest error in a mode's weight"] < 0.05 < 0.15 < \
         values["Langevin: largest error in a mode's weight"]
@@ -380,7 +383,7 @@ def test_scores_renders(scores_page):
 
 def test_scores_every_slider_at_both_ends(scores_page):
     at = scores_page
-    for key in ("score_sigma", "score_step_size", "dsm_sigma", "ode_steps"):
+    for key in ("score_sigma", "score_step_size", "dsm_sigma", "ode_steps", "score_dino_sigma"):
         dial = at.select_slider(key=key)
         for label in (dial.options[0], dial.options[-1]):
             at.select_slider(key=key).set_value(type(dial.value)(label)).run()
@@ -406,7 +409,7 @@ def test_scores_a_step_size_that_blows_up_warns_and_keeps_the_plots():
     at.select_slider(key="score_step_size").set_value(0.5).run()
     assert not at.exception and not at.error
     assert len(at.warning) == 1 and "too large" in at.warning[0].value and "Gradient ascent" in at.warning[0].value
-    assert len(charts(at)) == 11
+    assert len(charts(at)) == 14
     panels = {f["layout"]["title"]["text"]: f for f in figures(at)}
     legend = [tr.get("name", "") for tr in panels["Gradient ascent"]["data"]]
     assert any("diverged, not shown" in name for name in legend), legend

@@ -35,6 +35,12 @@ def run(repeats: int) -> dict:
             bench.figure(figures.density_paths(v["density_steps"], v["grid"], v["log_density"], {"p": v[name]},
                                                title="t", T=1000))
 
+    dino = datasets.load("dino").numpy()
+
+    def dino_followers(sigma):
+        for run in views.dino_followers(sigma)["runs"].values():
+            bench.figure(samples_panel(run["samples"], dino, title="t"))
+
     run200 = views.follow(200, 0.005, 1.0)
     return {"target_seconds": 0.3,
             "sigma_slider": max(bench.median_seconds(lambda: field(s), repeats) for s in (0.02, 0.3, 5.0)),
@@ -43,4 +49,5 @@ def run(repeats: int) -> dict:
             "scrub_1000_particles_200_steps": max(bench.median_seconds(lambda: scrub(run200, i), repeats)
                                                   for i in (0, 50, 100)),
             "dsm_sliders": max(bench.median_seconds(lambda: dsm(s, k), repeats) for s in (0.02, 2.0) for k in (0, 9)),
-            "ode_sliders": max(bench.median_seconds(lambda: ode(n, 12), repeats) for n in (5, 250))}
+            "ode_sliders": max(bench.median_seconds(lambda: ode(n, 12), repeats) for n in (5, 250)),
+            "dino_sigma_slider": max(bench.median_seconds(lambda: dino_followers(s), repeats) for s in (0.05, 0.5))}

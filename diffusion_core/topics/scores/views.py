@@ -6,6 +6,7 @@ The page calls these through its cache (app_cache/scores.py); `bench.py` times t
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ... import datasets, metrics, schedules, shipped
 from ..modes.core import exact_denoiser_1d
@@ -64,3 +65,33 @@ def ode_sde(steps: int, runs: int, seed: int = 0) -> dict:
     v = core.ode_sde_view(exact_denoiser_1d(), three_modes_1d(), schedules.shipped("cosine"), steps, runs, seed)
     return {"density_steps": v.density_steps.numpy(), "grid": v.grid.numpy(), "log_density": v.log_density.numpy(),
             **{name: (ps.numpy(), xs.numpy()) for name, (ps, xs) in v.paths.items()}}
+
+
+# ---------------------------------------------------------------- 2b. the same on the dino model
+
+DINO_FOLLOWERS, DINO_STEPS, ADAM_LR, PLACE = 500, 300, 0.02, 0.05
+
+
+def places(x: torch.Tensor, cell: float = PLACE) -> int:
+    """How many distinct places the points sit at, to within `cell` (their coordinates rounded to it)."""
+    finite = x[torch.isfinite(x).all(1)]
+    return len(torch.unique((finite / cell).round(), dim=0))
+
+
+def dino_followers(sigma: float) -> dict:
+    """Gradient ascent and Adam on the shipped dino network's own score at its level nearest sigma (step size
+    sigma^2 / 4, well inside the stable range), and DDPM with the same network, all from the same DINO_FOLLOWERS
+    start points: their samples, energy distance (and its noise band), s2d and the places they pile onto."""
+    den = shipped.denoiser("dino")
+    sigma_t = core.trained_level(den, sigma)
+    score = lambda x, s: den.score(x, sigma_t)  # noqa: E731
+    x0 = torch.randn(DINO_FOLLOWERS, 2, generator=torch.Generator().manual_seed(0))
+    runs = {"Gradient ascent": core.ascent(score, x0, DINO_STEPS, sigma_t**2 / 4, sigma_t)[-1],
+            "Adam": core.adam(score, x0, DINO_STEPS, ADAM_LR, sigma_t)[-1],
+            "DDPM": shipped.trajectory("dino", "ddpm", 100, DINO_FOLLOWERS, 0).samples}
+    out = {}
+    for name, x in runs.items():
+        x = torch.as_tensor(x)
+        q = metrics.dino_quality(x)
+        out[name] = {"samples": x.numpy(), "ed": q.energy_distance, "s2d": q.sample_to_data, "places": places(x)}
+    return {"runs": out, "sigma_used": sigma_t, "band": metrics.dino_noise(DINO_FOLLOWERS), "steps": DINO_STEPS}
