@@ -58,3 +58,30 @@ def ed_help(band, n: int) -> str:
             f"when they are the same; lower is better. It is estimated from {n:,} samples, so it is noisy: {n:,} "
             f"fresh draws of the data itself score {band.mean:.4f} ± {band.std:.4f} (one standard deviation), "
             f"and any value under {band.top:.4f} is shown as about 0.")
+
+
+GLOSSARY = {
+    "noise level σ": "the size of the noise in x = x₀ + σε, in the data's own units (the box on noise levels).",
+    "ᾱ_t (signal kept)": "the share of the signal's power left in x_t after t steps; σ² = (1 − ᾱ_t) / ᾱ_t.",
+    "SNR": "signal-to-noise ratio ᾱ_t / (1 − ᾱ_t) = 1 / σ².",
+    "energy distance": "how far the samples' distribution is from the data's, over the whole cloud; 0 when they are "
+                       "alike. Estimated from finite samples, so it is noisy; inside its noise the pages say about 0.",
+    "s2d": "the mean distance from a sample to its nearest training point.",
+    "score": "∇ log p_σ(x), the direction in which the noised data gets more likely.",
+    "ideal denoiser": "the best possible guess of x₀ from x: the posterior mean E[x₀ | x]. For a finite training set "
+                      "it is a softmax-weighted average of the training points.",
+    "marginals": "the distribution of x_t at each step, over many runs.",
+    "strided": "a sampler that takes every k-th of the steps the model was trained on.",
+    "probability-flow ODE": "the deterministic path with the same marginals as DDPM; DDIM is Euler's method on it.",
+    "stationary distribution": "the distribution a chain settles into and keeps, however long it runs.",
+    "Fourier features": "sines and cosines of random projections of the input, which let a small MLP draw sharp "
+                        "detail (Tancik et al. 2020).",
+    "network evaluation": "one call of the network: the unit of a sampler's compute.",
+    "Nyquist frequency": "half a cycle per pixel, the finest pattern a pixel grid can hold.",
+}
+
+
+def glossary() -> None:
+    """The terms the pages use, each in one line (every page also defines a term where it first uses it)."""
+    with st.expander("Glossary"):
+        st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))

@@ -254,12 +254,14 @@ st.markdown(
     f"{drowned['cosine']['share']:.0%}. The sixth panel puts rung 4 on the gentle schedule instead."
 )
 st.caption(f"Each panel: {views.LADDER_N:,} samples, DDPM with {views.LADDER_STEPS} strided steps (all 50 for "
-           f"the gentle schedule), seed 0; energy distance against {metrics.DINO_REFERENCE_N:,} fresh dino points; "
+           "the gentle schedule), seed 0. The energy distance says how far the samples' whole distribution is from "
+           f"the data's (0 when they are alike), against {metrics.DINO_REFERENCE_N:,} fresh dino points; "
            "s2d is the mean distance from a sample to its nearest of the 142 points. Lower is better for both. "
            f"Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
            "instead of its full step count, on this server's CPU.")
 ladder_section()
 
+app_common.glossary()
 st.divider()
 st.caption(
     "References. J. Ho, A. Jain, P. Abbeel, Denoising Diffusion Probabilistic Models (2020). "

@@ -77,6 +77,7 @@ with right:
     c2.metric("Mean distance to nearest dino point", f"{numbers['s2d']:.3f}",
               help="s2d: how far the final samples sit from the 142 data points (standardised units).")
 
+app_common.glossary()
 st.divider()
 st.subheader("Map of the site")
 st.markdown(

@@ -109,7 +109,8 @@ def generators_section():
                f"diffusion network also takes Fourier features of its input and its time step, so it has "
                f"{b['diffusion_weights']:,} weights against the generator's {b['generator_weights']:,}, and it "
                f"keeps an average of its weights over training. {views.N_SAMPLES:,} samples each; diffusion samples "
-               f"with DDPM in {views.DIFF_STEPS} steps. Energy distance in the data's standardised frame, against "
+               f"with DDPM in {views.DIFF_STEPS} steps. The energy distance compares the whole cloud of samples with the "
+               "data (0 when they are distributed alike; lower is better), in the data's standardised frame, against "
                f"{core.REFERENCE_N:,} fresh data points. Live training runs for "
                f"{app_cache.RETRAIN_SECONDS:.0f} s instead of the full step count.")
 
@@ -310,6 +311,7 @@ st.markdown(
 )
 paths_section()
 
+app_common.glossary()
 st.divider()
 st.caption(
     "References. I. Goodfellow et al., Generative Adversarial Nets (2014). L. Metz, B. Poole, "

@@ -138,6 +138,7 @@ st.markdown(
 repeated_section()
 
 
+app_common.glossary()
 st.divider()
 st.caption(
     "References. G. Somepalli et al., Diffusion Art or Digital Forgery? (2023). N. Carlini et al., Extracting "

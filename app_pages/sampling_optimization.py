@@ -163,7 +163,8 @@ st.markdown(
 compute_section()
 st.markdown(
     "**Why ODE samplers can need fewer steps.** DDPM's steps each add fresh noise that later steps must "
-    "remove; the probability-flow ODE's paths are smooth (Score fields shows them), and a smooth path can be "
+    "remove; the **probability-flow ODE** (the deterministic path with the same marginals as DDPM, Song et al. "
+    "2021) has smooth paths (Score fields shows them), and a smooth path can be "
     "followed with large steps by a higher-order solver. On a Gaussian with the exact score, the tests "
     "measure it: doubling the steps halves Euler's error in the spread and cuts Heun's by more. An Euler step "
     "on the ODE is exactly a DDIM step, which is why their curves coincide. On these small 2D sets that "
@@ -213,6 +214,7 @@ c1, c2, c3 = st.columns(3)
 c1.page_link("app_pages/means_and_modes.py", label="Means and modes", icon=":material/arrow_forward:")
 c2.page_link("app_pages/score_fields.py", label="Score fields", icon=":material/arrow_forward:")
 c3.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
+app_common.glossary()
 st.divider()
 st.caption(
     "References. J. Ho, A. Jain, P. Abbeel, DDPM (2020). J. Song, C. Meng, S. Ermon, DDIM (2021). Y. Song et al., "

@@ -229,22 +229,22 @@ st.markdown(
 )
 st.latex(r"x \leftarrow x + \epsilon\, \nabla_x \log p_\sigma(x) + \sqrt{2\epsilon}\, z,\qquad z \sim \mathcal{N}(0, I),")
 st.markdown(
-    "which makes $p_\\sigma$ its stationary distribution as $\\epsilon \\to 0$. **Annealed Langevin** "
-    "(Song and Ermon 2019) runs the same update while $\\sigma$ falls from large to small, as diffusion "
-    "sampling does."
+    "which makes $p_\\sigma$ its **stationary distribution** as $\\epsilon \\to 0$: the distribution the particles "
+    "settle into and keep, however long the chain runs. **Annealed Langevin** (Song and Ermon 2019) runs the same "
+    "update while $\\sigma$ falls from large to small, as diffusion sampling does."
 )
 st.markdown(
-    "**What to look for.** Without noise, every particle climbs its own hill and stops at the top: "
-    "ascent and Adam collapse onto the two mode centres, half of them on each, because the start points "
-    "were symmetric (Adam, which moves every coordinate by about the same amount, is slower along the "
-    "flat direction and leaves a few stragglers). Langevin spreads the particles over each mode, but at small $\\sigma$ the valley "
-    "between the modes is too deep to cross, so each particle stays in the mode it first fell into and "
-    "the weights come out about 1 : 1. Annealing starts where the two hills are one, lets the particles "
-    "settle there, and splits them as the hills separate: about 1 : 4. Turn the noise scale down to 0 "
-    "and even annealing collapses. Push the step size up and the samplers that step along the raw "
-    "score overshoot: annealed Langevin first (at its top level the step is $(\\sigma_{\\max}/"
-    "\\sigma_{\\min})^2 = 900$ times larger), then Langevin and ascent. Adam, whose steps are "
-    "normalised, never flies away."
+    "**What to look for.**\n"
+    "- *No noise, no spread.* Ascent and Adam climb to the top of their own hill and stop. Both collapse onto the "
+    "two mode centres, about half on each: the start points were symmetric. Adam moves every coordinate by about "
+    "the same amount, so it is slower along the flat direction and leaves a few stragglers.\n"
+    "- *Langevin* spreads the particles over each mode. At small $\\sigma$ the valley between the modes is too deep "
+    "to cross, so each particle stays where it first fell, and the weights come out about 1 : 1.\n"
+    "- *Annealed Langevin* starts where the two hills are one and splits the particles as the hills separate: about "
+    "1 : 4. Turn the noise scale to 0 and even annealing collapses.\n"
+    "- *Too large a step* makes the samplers that step along the raw score overshoot. Annealed Langevin goes first: "
+    f"at its top level the step is $(\\sigma_{{\\max}}/\\sigma_{{\\min}})^2 = {(views.SIGMA_MAX / views.SIGMA_MIN) ** 2:,.0f}$ "
+    "times larger. Then Langevin and ascent. Adam, whose steps are normalised, never flies away."
 )
 follow_section()
 st.subheader("The same collapse on the dino model")
@@ -276,6 +276,7 @@ st.markdown(
 )
 ode_section()
 
+app_common.glossary()
 st.divider()
 st.caption(
     "References. P. Vincent, A Connection Between Score Matching and Denoising Autoencoders (2011). "

@@ -91,9 +91,10 @@ def tide_numbers(spec: dict, view: dict) -> None:
 def schedules_block(spec: dict, marker: float) -> None:
     """Every schedule at once: where this image's signal meets the noise, and the steps per octave."""
     st.markdown(
-        "**Below: every schedule at once.** Left, the frequency at which this image's signal meets the noise, "
-        "against $t/T$; it falls as $t$ grows, so the finest bands go under first. Right, how many of each "
-        "schedule's $T$ steps have that frontier inside each octave: the steps that decide that band."
+        "**Below: every schedule at once.** Left, the frequency at which this image's signal meets the noise (the "
+        "**frontier**), against $t/T$. It falls as $t$ grows, so the finest bands go under first. Right, how many "
+        "of each schedule's $T$ steps have the frontier inside each **octave** (a band from one frequency to "
+        "twice it). Those are the steps that decide that band."
     )
     bands = cache.schedule_bands(spec["amplitude"], spec["slope"])
     b1, b2 = st.columns(2, gap="large")
@@ -268,8 +269,10 @@ st.markdown(
 )
 st.header("1. Spectra and the rising tide")
 st.markdown(
-    "The power spectrum averaged over rings of equal frequency (the RAPSD) is close to a straight line on "
-    "log-log axes, a power law $P(f) \\propto f^{\\,s}$. Noising multiplies the signal's power by "
+    "Frequencies are in cycles per pixel: from 1/128, one cycle across the image, to 1/2, the **Nyquist** "
+    "frequency, the finest pattern a grid of pixels can hold (one pixel dark, the next light). The power spectrum "
+    "averaged over rings of equal frequency (the **RAPSD**, radially averaged power spectral density) is close to "
+    "a straight line on log-log axes, a power law $P(f) \\propto f^{\\,s}$. Noising multiplies the signal's power by "
     "$\\bar\\alpha_t$ and adds $1-\\bar\\alpha_t$ at every frequency (the images are scaled to variance 1), "
     "so the signal-to-noise ratio of a band is"
 )
@@ -298,6 +301,7 @@ app_cache.training_worker()  # start the training process while the reader reads
 run_section()
 
 
+app_common.glossary()
 st.divider()
 st.caption(
     "Photographs, as shipped with scikit-image, centre-cropped to 256 x 256: Cameraman (CC0, Lav Varshney), "

@@ -17,6 +17,7 @@ FIELD_SET = "ring8"  # the field section: ring8's exact score against the shippe
 FOLLOW_SET = "two_gaussians"  # the dynamics section: the 1/5 : 4/5 mixture
 DSM_POINTS = 64  # clean points in the denoising-score-matching picture
 SETTLED = 0.9  # a sampler whose particles end in a mode less often than this has not settled
+SIGMA_MAX, SIGMA_MIN = 3.0, 0.1  # annealed Langevin's ladder; the other samplers run at its smallest level
 
 
 def field(sigma: float) -> dict:
@@ -39,7 +40,8 @@ def _status(run_away: int, overshoots: bool, landed: float) -> str:
 def follow(steps: int, step_size: float, noise_scale: float) -> dict:
     """`core.follow` on the two Gaussians: frames, states per method (float32), and where each ended."""
     mix = datasets.mixture(FOLLOW_SET)
-    run = core.follow(mix, steps=steps, step_size=step_size, noise_scale=noise_scale)
+    run = core.follow(mix, steps=steps, step_size=step_size, noise_scale=noise_scale, sigma_max=SIGMA_MAX,
+                      sigma_min=SIGMA_MIN)
     ends = {}
     for method, x in run.final.items():
         cov = metrics.mode_coverage(x, mix)
