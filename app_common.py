@@ -52,6 +52,18 @@ def ed_text(ed: float, band) -> str:
     return "about 0 (within noise)" if band.within(ed) else f"{ed:.4f}"
 
 
+def ed_metric(label: str, ed: float, band, n: int, delta: str | None = None, where=st) -> None:
+    """An energy distance as a metric: its value, or "about 0" with "within noise" under it (metric values are
+    wide and the columns narrow); `delta` (say a difference from the shipped model) is kept and told apart."""
+    inside = band.within(ed)
+    if delta is None and inside:
+        where.metric(label, "about 0", "within noise", delta_color="off", delta_arrow="off", help=ed_help(band, n))
+    else:
+        where.metric(label, "about 0" if inside else f"{ed:.4f}", None if delta is None else
+                     delta + ("; about 0 is within noise" if inside else ""), delta_color="inverse",
+                     help=ed_help(band, n))
+
+
 def ed_help(band, n: int) -> str:
     """The words behind every energy distance on the pages: what it measures and how noisy it is."""
     return (f"Energy distance (Szekely and Rizzo 2013): how far the samples' distribution is from the data's, 0 "

@@ -110,19 +110,18 @@ def ladder_panel(name: str, dino_points):
         if shipped is None:
             return
         info, ed, s2d, band = shipped["info"], shipped["ed"], shipped["s2d"], shipped["band"]
-        ed_help = app_common.ed_help(band, views.LADDER_N)
         if retrained is None:
             st.plotly_chart(samples_panel(shipped["samples"], dino_points, title=f"Shipped: {info['steps']:,} "
                                           "training steps"), theme=None, key=f"ladder_{name}")
             # stacked, not side by side: three panels a row leave too little width for two numbers
-            st.metric("Energy distance", app_common.ed_text(ed, band), help=ed_help)
+            app_common.ed_metric("Energy distance", ed, band, views.LADDER_N)
             st.metric("s2d", f"{s2d:.3f}", help=S2D_HELP)
         elif math.isfinite(retrained["ed"]):
             st.plotly_chart(samples_panel(retrained["samples"], dino_points, color=SERIES[1],
                                           title=f"Live: {retrained['steps']:,} steps in {retrained['seconds']:.0f} s"),
                             theme=None, key=f"ladder_{name}")
-            st.metric("Energy distance", app_common.ed_text(retrained["ed"], band), help=ed_help,
-                      delta=f"{retrained['ed'] - ed:+.2g} vs shipped", delta_color="inverse")
+            app_common.ed_metric("Energy distance", retrained["ed"], band, views.LADDER_N,
+                                 delta=f"{retrained['ed'] - ed:+.2g} vs shipped")
             st.metric("s2d", f"{retrained['s2d']:.3f}", f"{retrained['s2d'] - s2d:+.2g} vs shipped",
                       delta_color="inverse", help=S2D_HELP)
         else:

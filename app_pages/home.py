@@ -72,8 +72,7 @@ with right:
     st.plotly_chart(figures.reverse_step(run, k, app_cache.points("dino")), theme=None, key="home_dino")
     numbers = cache.numbers(steps)
     c1, c2 = st.columns(2)
-    c1.metric("Energy distance to the dino", app_common.ed_text(numbers["ed"], numbers["band"]),
-              help=app_common.ed_help(numbers["band"], numbers["n"]))
+    app_common.ed_metric("Energy distance to the dino", numbers["ed"], numbers["band"], numbers["n"], where=c1)
     c2.metric("Mean distance to nearest dino point", f"{numbers['s2d']:.3f}",
               help="s2d: how far the final samples sit from the 142 data points (standardised units).")
 

@@ -76,8 +76,7 @@ def generator_panel(kind: str, dataset: str, data, position: int | None) -> None
         st.plotly_chart(samples_panel(samples, data, title=title, data_name="data", lim=2.6, color=KIND_COLORS[kind],
                                       samples_name="samples", height=360), theme=None, key=f"modes_samples_{kind}")
         rep = cache.panel_report(samples, dataset, SEED)
-        st.metric("Energy distance to the data", app_common.ed_text(rep["ed"], rep["band"]),
-                  help=app_common.ed_help(rep["band"], rep["n"]))
+        app_common.ed_metric("Energy distance to the data", rep["ed"], rep["band"], rep["n"])
         cov = rep["coverage"]
         if cov is None:
             st.caption("The dino is not a mixture of separate modes, so there is nothing to count; "

@@ -208,8 +208,8 @@ def sampling_section(model: dict) -> None:
                        "0.003, is measured with DDPM over all T steps)" if yardstick == "dino" else
                        f"the first {min(len(model['points']), playground.QUALITY_REFERENCE):,} training points, in "
                        "their standardised frame (the noise is measured with resampled training points)")
-            st.metric("Energy distance", app_common.ed_text(quality.energy_distance, band),
-                      help=app_common.ed_help(band, n) + f" Here against {against}.")
+            app_common.ed_metric("Energy distance", quality.energy_distance, band, n)
+            st.caption(f"Energy distance against {against}.")
             st.metric("Distance to nearest point", f"{quality.sample_to_data:.3f}",
                       help="Mean distance from a sample to its nearest training point, standardised frame. Small "
                            "means on the data; near 0 with a small training set can mean copying (see Means and "

@@ -125,8 +125,7 @@ def dino_section():
                                           color=METHOD_COLORS.get(name, SERIES[4]),
                                           data_name="dino points", samples_name="samples", height=330, size=5),
                             theme=None, key=f"score_dino_{name}")
-            st.metric("Energy distance", app_common.ed_text(run["ed"], view["band"]),
-                      help=app_common.ed_help(view["band"], len(run["samples"])))
+            app_common.ed_metric("Energy distance", run["ed"], view["band"], len(run["samples"]))
             st.metric("Distinct places (to 0.05)", f"{run['places']:,}")
     runs = view["runs"]
     climbers = [runs["Gradient ascent"], runs["Adam"]]

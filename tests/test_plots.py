@@ -76,13 +76,26 @@ def _figures():
                                                {"net": [0.001] * 3, "ideal": [0.002] * 3}, chosen=1.5, title="momentum"),
         "animated_run": plots.animated_run(RNG.normal(size=(4, 30, 2)), ["0", "1", "2", "3"], DATA, title="run"),
         "points_preview": plots.points_preview(POINTS * [10, 1] + 50, title="preview"),
+        "error_map_1d": plots.error_map_1d(np.arange(1, 101, 10), np.linspace(-2, 2, 5), RNG.random((5, 10)), near=0.2,
+                                           title="error map"),
+        "training_curves": plots.training_curves({"GAN": {"steps": [1, 2, 3], "ed": [0.01, 0.05, 0.07], "modes": [8, 7, 6]},
+                                                  "diffusion": {"steps": [1, 2, 3], "ed": [0.01, 0.002, 0.001],
+                                                                "modes": [8, 8, 8]}}, modes=8, floor=0.001,
+                                                 title="training"),
+        "repeated_share": plots.repeated_share({"copies": [1, 5, 50], "network_share": [0, 0.1, 0.4],
+                                                "ideal_share": [0.005, 0.03, 0.25], "set_share": [0.005, 0.025, 0.25],
+                                                "fresh_share": [0.001] * 3}, title="repeated"),
+        "descent_landscape": plots.descent_landscape(np.linspace(-2, 2, 5), RNG.random((3, 5, 5)), [2.0, 0.5, 0.0],
+                                                     {"net": RNG.normal(size=(3, 4, 2)), "ideal": RNG.normal(size=(3, 4, 2))},
+                                                     DATA, [1, 2, 3], title="landscape"),
+        "memorization_panel": plots.memorization_panel(POINTS, DATA, title="copies", highlight=DATA[0]),
         "distance_histograms": plots.distance_histograms({"a": RNG.random(100), "b": RNG.random(50) * 1e-3,
                                                           "c": [np.inf, 0.0]}, radius=0.01, title="distances"),
     }
 
 
 SQUARE = {"point_clouds", "denoising_step", "drift_field", "trajectories", "samples_panel", "score_field",
-          "error_map", "dsm_arrows"}
+          "error_map", "dsm_arrows", "memorization_panel", "descent_landscape"}
 FITTED = {"animated_run", "points_preview"}  # equal aspect, ranges fitted to the points' shape
 
 
