@@ -25,8 +25,9 @@ PAGES = browser.PAGES
 CONTROLS = {
     "Home": {"segmented control": 1, "slider": 1},
     "The diffusion process": {"radio": 1, "select": 2, "slider": 4},
-    "Means and modes": {"select": 1, "slider": 6},
-    "Score fields": {"slider": 9},
+    "Means and modes": {"select": 1, "slider": 5},
+    "Regurgitation": {"slider": 2},
+    "Score fields": {"slider": 10},
     "Spectral bands": {"select": 2, "slider": 2, "upload": 1},
     "Sampling as optimization": {"select": 1, "radio": 1, "slider": 2},
     "Playground": {"radio": 2, "select": 3, "slider": 6, "checkbox": 1, "number box": 2,
