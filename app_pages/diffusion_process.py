@@ -34,6 +34,7 @@ def forward_section():
     T = schedules.SHIPPED_T[schedule_name]
     t = max(1, round(frac * T))  # the 1-based step shown; arrays are indexed by t - 1
     view = cache.forward(dataset, schedule_name, t - 1)
+    drowned = cache.linear_drowned()
 
     left, right = st.columns([1.1, 1], gap="large")
     with left:
@@ -53,9 +54,10 @@ def forward_section():
             "to the nearest piece of data: the noisy point has barely left home. Late "
             "($\\mathrm{SNR} \\ll 1$) they all point to the middle, because from pure noise the "
             "best guess is the global mean. The **linear** schedule of Ho et al. (2020) spends its "
-            "last third with almost no signal left; the **cosine** schedule of Nichol and Dhariwal "
-            f"(2021) destroys it more evenly; the **gentle** one stops at $\\bar\\alpha_T = "
-            f"{schedules.GENTLE_ALPHA_BAR_T:g}$."
+            f"last {drowned['linear']['share']:.0%} of steps with less than 1% of the signal left; the **cosine** "
+            "schedule of Nichol and Dhariwal (2021) destroys it more evenly (its last "
+            f"{drowned['cosine']['share']:.0%}); "
+            f"the **gentle** one stops at $\\bar\\alpha_T = {schedules.GENTLE_ALPHA_BAR_T:g}$."
         )
     if schedule_name == "gentle" and frac >= 0.9:
         st.info(f"With the gentle schedule even the last step keeps ᾱ_T = {schedules.GENTLE_ALPHA_BAR_T:.0%} "
