@@ -10,7 +10,7 @@ import app_cache
 import app_common
 import app_training
 from app_cache.copies import cached as cache
-from diffusion_core import datasets, pretrained
+from diffusion_core import datasets, pretrained, schedules
 from diffusion_core.figures import SERIES
 from diffusion_core.topics.copies import core, figures, views
 
@@ -115,17 +115,20 @@ st.markdown(
     "many points it cannot fit every one and smooths instead, which is how it generalises "
     "(Yoon et al. 2023; Kadkhodaie et al. 2024)."
 )
+smallest = schedules.shipped("cosine").sigma[0]
 st.markdown(
-    "**What to look for.** Each sample's distance to its nearest training point, against the same "
-    "for fresh draws from the ring (which no model saw). A sample is a **copy** if it is ten times "
-    "closer to a training point than a fresh draw typically is (the dashed line: a tenth of the "
-    "fresh draws' median distance). Slide N up: the network copies nearly all of a handful of "
-    "points, then, by a few hundred, its histogram sits on the fresh data's. The ideal denoiser "
-    "copies nearly every sample while the points are few. From a few hundred on its measured "
-    "share falls, but not because it invents anything: the copy radius shrinks with the spacing "
-    "of the points and drops below the smallest noise the schedule uses ($\\sigma \\approx 0.006$ "
-    "at $t = 1$), and the last step leaves each sample about that far from its training point. "
-    "Its histogram stays to the left of the fresh data's at every N."
+    "**What to look for.**\n"
+    "- *The histograms.* Each sample's distance to its nearest training point, beside the same for fresh draws "
+    "from the ring, which no model saw.\n"
+    "- *The copy radius* (dashed): a tenth of the fresh draws' median distance. A sample closer than that to a "
+    "training point is a **copy**.\n"
+    "- *The network.* Slide N up: it copies nearly all of a handful of points. By a few hundred, its histogram "
+    "sits on the fresh data's.\n"
+    "- *The ideal denoiser* copies nearly every sample while the points are few. From a few hundred on, its "
+    "measured share falls, but not because it invents anything. The copy radius shrinks with the spacing of the "
+    f"points and drops below the smallest noise the schedule uses ($\\sigma \\approx {float(smallest):.3f}$ at "
+    "$t = 1$); the last step leaves each sample about that far from its point. Its histogram stays left of the "
+    "fresh data's at every N."
 )
 memorization_section()
 st.header("2. A point seen often comes back")

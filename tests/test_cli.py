@@ -65,7 +65,8 @@ def test_bench_lists_one_topic_per_room_and_refuses_others():
 
 
 @pytest.mark.parametrize("topic, keys", [("home", ("steps_control", "scrub_slider")),
-                                         ("process", ("forward_controls", "reverse_controls", "ladder_first_view"))])
+                                         ("process", ("forward_controls", "reverse_controls", "ladder_first_view")),
+                                         ("copies", ("memorization_dial", "copies_dial", "copies_curve_first_view"))])
 def test_bench_topic_prints_one_json_object(topic, keys):
     r = cli("bench", topic, "--repeats", "1")
     assert r.returncode == 0, r.stderr
