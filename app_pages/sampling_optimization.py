@@ -134,14 +134,16 @@ def momentum_block(steps: int, gamma: float) -> None:
             f"Network, {steps} steps, " + ("plain DDIM" if g == 1 else f"γ = {g:g}")), data_name="dino points",
             samples_name="samples", color=color, height=380), theme=None, key=f"opt_momentum_cloud_{which}")
     net = scan["curves"]["network"]
-    plain, chosen = net[0], net[core.MOMENTA.index(gamma)]
-    best_text = (f"the best momentum here is γ = {scan['best_gamma']:g} ({scan['best_ed']:.4f}), clearly better"
+    band = metrics.NoiseBand(*scan["floor"])
+    plain, chosen = (app_common.ed_text(v, band) for v in (net[0], net[core.MOMENTA.index(gamma)]))
+    best_ed = app_common.ed_text(scan["best_ed"], band)
+    best_text = (f"the best momentum here is γ = {scan['best_gamma']:g} ({best_ed}), clearly better"
                  if scan["best_beats_plain"] else
-                 f"the lowest mean is at γ = {scan['best_gamma']:g} ({scan['best_ed']:.4f}), but no momentum beats "
+                 f"the lowest mean is at γ = {scan['best_gamma']:g} ({best_ed}), but no momentum beats "
                  "plain DDIM by more than two standard errors")
     st.markdown(
-        f"**Measured at {steps} steps.** The network's samples reach an energy distance of {plain:.4f} with plain "
-        f"DDIM and {chosen:.4f} with γ = {gamma:g}, {views.verdict(scan, gamma)} DDIM; {best_text}. Each point is "
+        f"**Measured at {steps} steps.** The network's samples reach an energy distance of {plain} with plain "
+        f"DDIM and {chosen} with γ = {gamma:g}, {views.verdict(scan, gamma)} DDIM; {best_text}. Each point is "
         f"{core.GROUPS} groups of {core.CURVE_SAMPLES} samples that start from the same points at every γ, so two "
         "γ are compared group by group.")
 

@@ -151,3 +151,15 @@ def test_the_wiener_filter_is_the_same_in_both_frames(ab):
 
 def test_a_flat_spectrum_has_no_crossing():
     assert torch.isnan(spectra.crossing_frequency(spectra.PowerLaw(1.0, 0.0), torch.tensor([0.5]))).all()
+
+
+def test_cosine_keeps_more_signal_than_linear_except_at_the_last_steps():
+    """Spectral bands' statement, from the numbers: cosine is ahead of linear at every step but the last five
+    (t = 996 to 1,000), where both keep less than 5e-5 of the signal; at t = 1 they are 0.99996 and 0.9999."""
+    from diffusion_core.topics.spectra import views
+
+    lead = views.schedule_lead()
+    assert lead["ahead"] == 995 and lead["behind"] == [996, 997, 998, 999, 1000]
+    assert lead["behind_max"] < 5e-5 and lead["first"][0] > lead["first"][1]
+    cos, lin = schedules.make("cosine", 1000).alpha_bar, schedules.make("linear", 1000).alpha_bar
+    assert bool((cos[:995] > lin[:995]).all()) and bool((cos[995:] < lin[995:]).all())

@@ -93,7 +93,8 @@ def momentum_scan(steps: int) -> dict:
     means = {name: [core.mean_and_error(g) for g in groups] for name, groups in scan.items()}
     net = [m for m, _ in means["network"]]
     best = int(np.argmin(net))
-    return {"curves": {k: [m for m, _ in v] for k, v in means.items()},
+    floor = core.floor(DESCENT_SET)
+    return {"floor": (floor.mean, floor.std), "curves": {k: [m for m, _ in v] for k, v in means.items()},
             "errors": {k: [e for _, e in v] for k, v in means.items()}, "groups": scan["network"],
             "best_gamma": core.MOMENTA[best], "best_ed": net[best],
             "best_beats_plain": verdict_of(scan["network"], best) == "better than"}
