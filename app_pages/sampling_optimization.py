@@ -137,9 +137,9 @@ def momentum_block(steps: int, gamma: float) -> None:
     band = metrics.NoiseBand(*scan["floor"])
     plain, chosen = (app_common.ed_text(v, band) for v in (net[0], net[core.MOMENTA.index(gamma)]))
     best_ed = app_common.ed_text(scan["best_ed"], band)
-    best_text = (f"the best momentum here is γ = {scan['best_gamma']:g} ({best_ed}), clearly better"
+    best_text = (f"the best momentum here is γ = {scan['best_gamma']:g}, where it is {best_ed}, clearly better"
                  if scan["best_beats_plain"] else
-                 f"the lowest mean is at γ = {scan['best_gamma']:g} ({best_ed}), but no momentum beats "
+                 f"the lowest mean is at γ = {scan['best_gamma']:g}, where it is {best_ed}, but no momentum beats "
                  "plain DDIM by more than two standard errors")
     st.markdown(
         f"**Measured at {steps} steps.** The network's samples reach an energy distance of {plain} with plain "

@@ -604,7 +604,7 @@ def test_optimization_descent_section_at_the_slider_ends(steps, gamma):
     net = values(curve.data[0].y)
     assert len(net) == 9 and curve.layout.shapes[0].x0 == gamma
     claim = next(m.value for m in at.markdown if m.value.startswith(f"**Measured at {steps} steps.**"))
-    assert f"{max(net[0], 1e-4):.4f} with plain DDIM" in claim or net[0] < 1e-4
+    assert f"{net[0]:.4f} with plain DDIM" in claim or "about 0 (within noise) with plain DDIM" in claim, claim
     assert f"γ = {gamma:g}" in claim
 
 
