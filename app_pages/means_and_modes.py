@@ -125,12 +125,13 @@ def training_section():
                     theme=None, key="modes_training")
     gan, diff = c["gan"], c["diffusion"]
     best = min(range(len(gan["ed"])), key=gan["ed"].__getitem__)
+    ed = lambda value: app_common.ed_text(value, c["band"])  # noqa: E731
     st.markdown(
-        f"**Measured.** The GAN's energy distance is {gan['ed'][0]:.3f} after {gan['steps'][0]:,} steps, lowest "
-        f"({gan['ed'][best]:.3f}) at step {gan['steps'][best]:,}, and {gan['ed'][-1]:.3f} at the end: "
+        f"**Measured.** The GAN's energy distance is {ed(gan['ed'][0])} after {gan['steps'][0]:,} steps, lowest "
+        f"({ed(gan['ed'][best])}) at step {gan['steps'][best]:,}, and {ed(gan['ed'][-1])} at the end: "
         + ("more training made it worse. " if gan["ed"][-1] > 2 * gan["ed"][best] else "it does not improve much. ")
         + f"It hits {gan['modes'][0]} of {c['modes']} modes at first and {gan['modes'][-1]} at the end. Diffusion, "
-        f"trained the same number of steps, goes from {diff['ed'][0]:.4f} to {diff['ed'][-1]:.4f} and hits "
+        f"trained the same number of steps, goes from {ed(diff['ed'][0])} to {ed(diff['ed'][-1])} and hits "
         + (f"all {c['modes']} modes throughout." if min(diff["modes"]) == c["modes"] else
            f"{min(diff['modes'])} to {max(diff['modes'])} modes along the way.") + " "
         + "A GAN's two networks chase each other; "
@@ -193,13 +194,19 @@ def error_map_block() -> None:
     left.plotly_chart(figures.error_map_1d(m["steps"], m["values"], m["error"], near=m["near"],
                                            title="How far the network's guess is from the exact mean"),
                       theme=None, key="modes_error_map")
-    worst = m["worst_below"]
+    worst, near = m["worst_below"], m["near"]
+    if m["everywhere_to"] is None:
+        first = f"The network's guess strays more than {near:g} from the exact mean already at the first step shown. "
+    else:
+        first = (f"The network's guess is within {near:g} of the exact mean at every $x_t$ up to "
+                 f"$t = {m['everywhere_to']}$. ")
+    if worst is not None:
+        first += (f"Beyond that it strays first in the gap between modes (worst: {worst['error']:.2f} at "
+                  f"$x_t = {worst['x_t']:.2f}$, $t = {worst['t']}$), where the noisy value almost never is. ")
+    mass = (f"Weighted by where $x_t$ actually lies, it stays within {near:g} for {m['mass']:.0%} of them up to "
+            f"$t = {m['mass_to']}$. " if m["mass_to"] is not None else "")
     right.markdown(
-        f"**Measured.** The network's guess is within {m['near']:g} of the exact mean at every $x_t$ up to "
-        f"$t = {m['everywhere_to']}$. Beyond that it strays first in the gap between modes (worst: "
-        f"{worst['error']:.2f} at $x_t = {worst['x_t']:.2f}$, $t = {worst['t']}$), where the noisy value almost "
-        f"never is. Weighted by where $x_t$ actually lies, it stays within {m['near']:g} for {m['mass']:.0%} of "
-        f"them up to $t = {m['mass_to']}$. Nearer $T$ it strays everywhere: its guess $\\hat x_0 = (x_t - "
+        f"**Measured.** {first}{mass}Nearer $T$ it strays everywhere: its guess $\\hat x_0 = (x_t - "
         "\\sqrt{1-\\bar\\alpha_t}\\,\\hat\\varepsilon)/\\sqrt{\\bar\\alpha_t}$ divides a small error in the "
         "predicted noise by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it).")
 
@@ -252,8 +259,8 @@ st.markdown(
     "a squared error, and it learns an average, not a sample. Train it as a **GAN** and it chases "
     "modes, but often only some of them. **Diffusion** also only ever learns averages, yet its "
     "samples land on the modes, because it asks for the average many times, each time of a "
-    "narrower distribution. The same mechanism has a dark side: given too few training points, it "
-    "hands them back."
+    "narrower distribution. The same mechanism has a dark side, which the Regurgitation page "
+    "measures: given too few training points, or one point many times, it hands them back."
 )
 
 app_cache.training_worker()  # start the training process while the reader reads (the panels train live)
@@ -316,9 +323,5 @@ st.caption(
     "References. I. Goodfellow et al., Generative Adversarial Nets (2014). L. Metz, B. Poole, "
     "D. Pfau, J. Sohl-Dickstein, Unrolled Generative Adversarial Networks (2017). J. Ho, A. Jain, "
     "P. Abbeel, Denoising Diffusion Probabilistic Models (2020). S. Dieleman, Perspectives on "
-    "diffusion (blog, 2023), the view that diffusion models estimate expectations. G. Somepalli et al., Diffusion Art or Digital Forgery? (2023). N. Carlini et al., "
-    "Extracting Training Data from Diffusion Models (2023). T. Yoon et al., Diffusion Probabilistic "
-    "Models Generalize when They Fail to Memorize (2023). Z. Kadkhodaie et al., Generalization in "
-    "diffusion models arises from geometry-adaptive harmonic representations (2024). "
-    "A. Radford, L. Metz, S. Chintala, DCGAN (2016). G. Szekely, M. Rizzo, Energy statistics (2013)."
+    "diffusion (blog, 2023), the view that diffusion models estimate expectations. A. Radford, L. Metz, S. Chintala, DCGAN (2016). G. Szekely, M. Rizzo, Energy statistics (2013)."
 )

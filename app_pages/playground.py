@@ -18,7 +18,7 @@ import app_cache
 import app_common
 import app_training
 from app_cache.playground import cached as cache
-from diffusion_core import background, datasets, inputs, samplers, schedules, shipped
+from diffusion_core import background, datasets, inputs, metrics, samplers, schedules, shipped
 from diffusion_core.figures import loss_curve
 from diffusion_core.topics.playground import core as playground
 from diffusion_core.topics.playground import figures
@@ -204,16 +204,16 @@ def sampling_section(model: dict) -> None:
                       theme=None, key="pg_animation")
     with right:
         if quality is not None:
-            against = ("5,000 fresh jittered dino points (the project's yardstick; the bar for a good model, "
-                       "0.003, is measured with DDPM over all T steps)" if yardstick == "dino" else
+            against = (f"{metrics.DINO_REFERENCE_N:,} fresh jittered dino points (the project's yardstick)"
+                       if yardstick == "dino" else
                        f"the first {min(len(model['points']), playground.QUALITY_REFERENCE):,} training points, in "
                        "their standardised frame (the noise is measured with resampled training points)")
             app_common.ed_metric("Energy distance", quality.energy_distance, band, n)
             st.caption(f"Energy distance against {against}.")
             st.metric("Distance to nearest point", f"{quality.sample_to_data:.3f}",
                       help="Mean distance from a sample to its nearest training point, standardised frame. Small "
-                           "means on the data; near 0 with a small training set can mean copying (see Means and "
-                           "modes).")
+                           "means on the data; near 0 with a small training set can mean copying (see "
+                           "Regurgitation).")
         samples = frame.to_data(run.samples)
         # the files are made on the click (a callable), not on every run of the page
         st.download_button("Download samples (CSV)", functools.partial(playground.samples_csv, samples),

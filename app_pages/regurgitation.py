@@ -89,8 +89,10 @@ def repeated_section():
     st.markdown(
         f"**Measured.** With the point once in {pretrained.DUP_N}, {net[0]:.1%} of the network's samples land on it; "
         f"with {curve['copies'][-1]} copies, {net[-1]:.1%}. Fresh draws from the ring land there "
-        f"{curve['fresh_share'][0]:.2%} of the time. The network that generalises at {pretrained.DUP_N} distinct "
-        "points still hands back the one it saw often: what a model regurgitates is what is repeated in its data.")
+        f"{curve['fresh_share'][0]:.2%} of the time. A set of {pretrained.DUP_N} with k copies of the point has "
+        f"{pretrained.DUP_N} − k + 1 distinct points ({pretrained.DUP_N - curve['copies'][-1] + 1} at "
+        f"{curve['copies'][-1]} copies), and the network hands back the one it saw often: what a model "
+        "regurgitates is what is repeated in its data.")
 
 
 st.title("Regurgitation")

@@ -9,7 +9,7 @@ import streamlit as st
 import app_cache
 import app_common
 from app_cache.optimization import cached as cache
-from diffusion_core import datasets, metrics
+from diffusion_core import datasets, metrics, schedules
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.optimization import core, figures, views
 
@@ -23,15 +23,20 @@ def curves_text(story: dict, with_exact: bool) -> None:
     """What the curves show, from their numbers (views.curve_story)."""
     reach = ", ".join(f"{SAMPLER_LABELS[n].split(' ')[0]} at {b}" if b else f"{SAMPLER_LABELS[n].split(' ')[0]} never"
                       for n, b in story["reach"].items())
-    lines = [f"- *More compute, until the floor.* Each sampler's mean enters the grey band and stays there from: "
-             f"{reach} evaluations. Past that, more compute buys nothing this measurement can see."]
+    lines = [f"- *More compute, until the floor.* From these budgets on, each sampler's mean stays within two "
+             f"standard errors (its own and the floor's, combined) of what fresh data scores: {reach} evaluations. "
+             "Past that, more compute buys nothing this measurement can see."]
     if story["fail_at_1_and_2"]:
-        lines.append("- *One or two evaluations fail.* The first guess is made at $t = T$, where the network's "
-                     "$\\hat x_0$ divides a small error by a tiny $\\sqrt{\\bar\\alpha_T}$ (see Means and modes).")
+        lines.append("- *One or two evaluations fail.* One step returns the denoiser's guess at the largest noise "
+                     "level, and the second of two steps starts almost there. For a perfect denoiser that guess is the "
+                     "mean of the data" + (" (the dashed curves start near 1)" if with_exact else "") + "; the "
+                     "network does worse still: its $\\hat x_0$ divides a small error by a tiny "
+                     "$\\sqrt{\\bar\\alpha_T}$ (see Means and modes).")
     small = story["small"]
     for budget, s in small.items():
         best, nxt = SAMPLER_LABELS[s["best"]].split(" ")[0], SAMPLER_LABELS[s["next"]].split(" ")[0]
-        how = "clearly ahead of" if s["clear"] else "ahead of, but within two standard errors of,"
+        how = ("clearly ahead of" if s["clear"] else
+               "ahead of, but within two standard errors of (their groups compared pair by pair),")
         lines.append(f"- *At {budget} evaluations* {best} is best, {how} {nxt}.")
     lines.append("- Euler's curve is DDIM's: an Euler step on the probability-flow ODE is the DDIM update. Heun "
                  "spends two evaluations a step, so for the same budget it takes half as many steps.")
@@ -163,15 +168,17 @@ st.markdown(
     "estimated from finite samples, so it is noisy; the grey band shows how noisy."
 )
 compute_section()
+five = [float(v) for v in schedules.grid(schedules.shipped("cosine"), 5)[:-1]]
 st.markdown(
-    "**Why ODE samplers can need fewer steps.** DDPM's steps each add fresh noise that later steps must "
-    "remove; the **probability-flow ODE** (the deterministic path with the same marginals as DDPM, Song et al. "
-    "2021) has smooth paths (Score fields shows them), and a smooth path can be "
-    "followed with large steps by a higher-order solver. On a Gaussian with the exact score, the tests "
-    "measure it: doubling the steps halves Euler's error in the spread and cuts Heun's by more. An Euler step "
-    "on the ODE is exactly a DDIM step, which is why their curves coincide. On these small 2D sets that "
-    "advantage is below what the measurement can resolve at the budgets shown; it matters for images, whose "
-    "samplers are tuned to a few dozen evaluations (Karras et al. 2022)."
+    "**When ODE samplers need fewer steps, and when not.** DDPM's steps each add fresh noise that later steps must "
+    "remove. The **probability-flow ODE** (the deterministic path with the same marginals as DDPM in the limit of "
+    "many steps, Song et al. 2021) has smooth paths (Score fields shows them), and a smooth path can be followed "
+    "with long steps by a higher-order solver. On a Gaussian with the exact score the tests measure it at equal "
+    "*steps*: doubling them halves Euler's error in the spread and cuts Heun's by more. At equal *evaluations* the "
+    "curves above show the other side: on these sets DDPM does as well or better at a handful of evaluations. The "
+    "strided cosine grid is coarse at the top (at 5 steps it visits σ = "
+    + ", ".join(f"{v:,.3g}" for v in five) + ", then 0), and Heun, at two evaluations a step, gets only half the "
+    "levels. Image samplers use grids and solvers tuned for few evaluations (Karras et al. 2022)."
 )
 st.header("2. Sampling descends a distance to the data")
 app_common.noise_levels()
@@ -208,9 +215,9 @@ st.markdown(
     "spend that compute better. The steps are the same object seen three ways: a step towards the current "
     "posterior mean (Means and modes), a step along the score (Score fields, where Langevin's added noise is "
     "what DDPM keeps and DDIM drops), and here a step of gradient descent on a distance to the data that "
-    "sharpens as the noise falls. Deterministic samplers follow a smooth path, which is why a higher-order "
-    "solver or a momentum term can take fewer, longer steps; the Playground lets you try every sampler on a "
-    "model you train yourself."
+    "sharpens as the noise falls. Deterministic samplers follow a smooth path, which a higher-order solver or a "
+    "momentum term may follow with fewer, longer steps: on images that is how the few-step samplers win. Here the "
+    "measurements above decide it, budget by budget. The Playground lets you try every sampler on a model you train yourself."
 )
 c1, c2, c3 = st.columns(3)
 c1.page_link("app_pages/means_and_modes.py", label="Means and modes", icon=":material/arrow_forward:")

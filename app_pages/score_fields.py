@@ -81,7 +81,9 @@ def follow_section():
                    "the particles that ended in a mode. Choose a smaller step size.", icon=":material/warning:")
     if unsettled:
         st.info("Not every particle has reached a mode yet: " + ", ".join(unsettled) + " ended in one. More steps "
-                "or a larger step size let them arrive; the mode weights below count only those that did.",
+                "let them arrive. A larger step size does too, but it biases where Langevin without a correction "
+                "settles: the larger ε, the further its stationary distribution drifts from the target. The mode "
+                "weights below count only the particles that ended in a mode.",
                 icon=":material/hourglass_top:")
     for col, method in zip(st.columns(4, gap="small"), core.METHODS):
         with col:
@@ -128,15 +130,25 @@ def dino_section():
             app_common.ed_metric("Energy distance", run["ed"], view["band"], len(run["samples"]))
             st.metric("Distinct places (to 0.05)", f"{run['places']:,}")
     runs = view["runs"]
-    climbers = [runs["Gradient ascent"], runs["Adam"]]
+    climbers, ddpm = [runs["Gradient ascent"], runs["Adam"]], runs["DDPM"]
+    distances = (f"mean distance to the nearest point {climbers[0]['s2d']:.3f} and {climbers[1]['s2d']:.3f}, "
+                 f"DDPM's {ddpm['s2d']:.3f}")
+    if all(c["s2d"] < ddpm["s2d"] for c in climbers):
+        where = f"end nearer the data than DDPM's samples ({distances}), yet they pile onto"
+    elif all(c["s2d"] > ddpm["s2d"] for c in climbers):
+        where = (f"end farther from the data than DDPM's samples ({distances}): the density at this σ is the data "
+                 "blurred by the noise, and they pile onto")
+    else:
+        where = f"end about as near the data as DDPM's samples ({distances}), but pile onto"
+    crowded = not any(view["band"].within(c["ed"]) for c in climbers)
     st.markdown(
         f"**Measured.** After {view['steps']} steps on the network's score at σ = {view['sigma_used']:.3g}, gradient "
-        f"ascent's {len(runs['DDPM']['samples']):,} samples sit at {climbers[0]['places']} places and Adam's at "
-        f"{climbers[1]['places']}; DDPM's sit at {runs['DDPM']['places']}. The climbers end near the data (mean "
-        f"distance to the nearest point {climbers[0]['s2d']:.3f} and {climbers[1]['s2d']:.3f}, DDPM's "
-        f"{runs['DDPM']['s2d']:.3f}) but pile onto the peaks of the learned density, so their energy distance is "
-        + ("far above the noise" if not any(view["band"].within(c["ed"]) for c in climbers) else "close to the noise")
-        + f" ({climbers[0]['ed']:.3f} and {climbers[1]['ed']:.3f}). DDPM's step is the posterior mean plus fresh noise "
+        f"ascent's {len(ddpm['samples']):,} samples sit at {climbers[0]['places']} places and Adam's at "
+        f"{climbers[1]['places']}; DDPM's sit at {ddpm['places']}. The climbers {where} the peaks of the learned "
+        "density, so their energy distance is " + (f"above the noise (fresh dino points score up to {view['band'].top:.4f})" if crowded
+                                       else "within the noise")
+        + f" ({app_common.ed_text(climbers[0]['ed'], view['band'])} and "
+        f"{app_common.ed_text(climbers[1]['ed'], view['band'])}). DDPM's step is the posterior mean plus fresh noise "
         "(written out on The diffusion process): the noise is what keeps it spread over the whole dino.")
 
 

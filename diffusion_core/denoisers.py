@@ -20,7 +20,6 @@ import torch
 from . import schedules
 from .mixtures import GaussianMixture
 
-
 # ---------------------------------------------------------------- conversions (pure)
 
 def x0_from_eps(x: torch.Tensor, eps: torch.Tensor, sigma) -> torch.Tensor:

@@ -71,6 +71,8 @@ def walk(denoiser: Denoiser, x: torch.Tensor, sigmas, *, generator: torch.Genera
         raise ValueError("sigmas must fall strictly and end at 0")
     if heun and eta:
         raise ValueError("Heun's correction is for the deterministic sampler (eta = 0)")
+    if heun and gamma != 1:
+        raise ValueError("momentum (gamma != 1) is for the one-evaluation steps, not Heun's")
 
     def denoise(state, sigma):
         x0 = denoiser(state, sigma).double()

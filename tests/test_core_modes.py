@@ -16,7 +16,6 @@ from diffusion_core.topics.copies import core as copies
 from diffusion_core.topics.modes import core as modes
 from diffusion_core.topics.modes import generators
 
-
 # ---------------------------------------------------------------- generators
 
 def test_generator_shapes_and_samples_are_deterministic_in_the_seed():

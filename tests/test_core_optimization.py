@@ -2,13 +2,12 @@
 
 import pytest
 import torch
+from test_core_samplers import GAUSS
 
 from diffusion_core import datasets, samplers, schedules
 from diffusion_core.denoisers import MixtureDenoiser, NetDenoiser
 from diffusion_core.mixtures import EmpiricalSet
 from diffusion_core.topics.optimization import core as optimization
-
-from test_core_samplers import GAUSS
 
 COSINE, LINEAR = schedules.make("cosine", 1000), schedules.make("linear", 1000)
 

@@ -115,6 +115,8 @@ def test_unknown_sampler_lists_the_valid_names_and_bad_grids_are_refused():
         list(samplers.ddim(EXACT, torch.zeros(2, 2), [3.0, 1.0]))
     with pytest.raises(ValueError, match="fall"):
         list(samplers.ddim(EXACT, torch.zeros(2, 2), [1.0, 3.0, 0.0]))
+    with pytest.raises(ValueError, match="momentum"):
+        list(samplers.heun(EXACT, torch.zeros(2, 2), [3.0, 1.0, 0.0], gamma=2.0))
 
 
 def test_an_euler_step_on_the_probability_flow_ode_is_a_ddim_step():

@@ -13,7 +13,6 @@ import torch
 from .. import models, schedules
 from . import CONFIG_LIMITS, MAX_CHECKPOINT_BYTES, InputError, _check_bytes, _preview, _size
 
-
 # ---------------------------------------------------------------- checkpoints
 
 def _check_config(cfg: object) -> None:

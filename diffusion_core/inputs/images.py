@@ -11,7 +11,6 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from . import IMAGE_FORMATS, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE, InputError, _check_bytes
 
-
 # ---------------------------------------------------------------- images
 
 # What Pillow's decoders raise on damaged or hostile files.

@@ -11,9 +11,17 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from . import DRAWABLE_CHARS, MAX_ABS_VALUE, MAX_CSV_BYTES, MAX_CSV_ROWS, MAX_TEXT_CHARS, TEXT_FONT_SIZE, InputError
-from . import _check_bytes, _preview
-
+from . import (
+    DRAWABLE_CHARS,
+    MAX_ABS_VALUE,
+    MAX_CSV_BYTES,
+    MAX_CSV_ROWS,
+    MAX_TEXT_CHARS,
+    TEXT_FONT_SIZE,
+    InputError,
+    _check_bytes,
+    _preview,
+)
 
 # ---------------------------------------------------------------- point CSVs
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 
 from .. import datasets, training
+from ..models import EpsMLP, ModelConfig, load_checkpoint, save_checkpoint
 from ..topics.modes import generators
 from ..topics.spectra import convnet
-from ..models import EpsMLP, ModelConfig, load_checkpoint, save_checkpoint
 
 DIR = Path(__file__).parent
 

@@ -8,8 +8,18 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, DATA_GREY, array, finite_rows, layout, legend_line, points_trace,
-                       square_axes, vline)
+from ...figures import (
+    DATA_GREY,
+    OKABE_ITO,
+    SERIES,
+    array,
+    finite_rows,
+    layout,
+    legend_line,
+    points_trace,
+    square_axes,
+    vline,
+)
 
 
 def distance_histograms(series: Mapping[str, object], *, title: str, radius: float | None = None,

@@ -7,7 +7,7 @@ from typing import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, DATA_GREY, array, layout, legend_line, vline)
+from ...figures import DATA_GREY, OKABE_ITO, SERIES, array, layout, legend_line, vline
 
 
 def coverage_bars(shares, weights, off_mode: float, *, title: str, height: int = 300) -> go.Figure:

@@ -15,8 +15,7 @@ from ... import datasets, pretrained, samplers, schedules, shipped
 from ...denoisers import Denoiser, NetDenoiser
 from ...mixtures import three_modes_1d
 from . import generators
-from .core import PosteriorView, exact_denoiser_1d, mean_paths, mode_landings
-from .core import posterior_view, report, report_noise
+from .core import PosteriorView, exact_denoiser_1d, mean_paths, mode_landings, posterior_view, report, report_noise
 
 N_SAMPLES, DIFF_SAMPLER, DIFF_STEPS = 1000, "ddpm", 100  # each panel of the three generators
 MODEL_1D = "modes_1d"  # the shipped network trained on samples of the 1D mixture (cosine schedule)

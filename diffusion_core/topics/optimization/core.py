@@ -16,6 +16,7 @@ import torch
 
 from ... import metrics, samplers, schedules
 from ...denoisers import Denoiser
+from ...metrics import mean_and_error
 from ..modes.core import report, report_noise
 
 NFE_COUNTS = (1, 2, 5, 10, 20, 50, 100, 250)
@@ -46,17 +47,12 @@ class Curve:
     nfe: list[int]
     energy_distance: list[float]  # the mean over the groups
     stderr: list[float]  # the standard error of that mean
+    groups: list[list[float]]  # each group's value, per budget (the groups start from the same points everywhere)
 
 
 def group_eds(samples: torch.Tensor, dataset: str, groups: int = GROUPS, seed: int = 0) -> list[float]:
     """The energy distance of each of `groups` equal groups of the samples (rows in order)."""
     return [energy_distance(g, dataset, seed) for g in samples.chunk(groups)]
-
-
-def mean_and_error(values) -> tuple[float, float]:
-    """The mean of independent measurements and its standard error (0 for a single one)."""
-    v = torch.tensor(list(values), dtype=torch.float64)
-    return float(v.mean()), float(v.std() / math.sqrt(len(v))) if len(v) > 1 else 0.0
 
 
 def floor(dataset: str, n: int = CURVE_SAMPLES, groups: int = GROUPS) -> metrics.NoiseBand:
@@ -72,15 +68,16 @@ def quality_curve(denoiser: Denoiser, sampler: str, dataset: str, n: int = CURVE
     one that has none): one run of groups * n samples (the same start points at every budget), measured group by
     group."""
     sched = schedule or denoiser.schedule
-    nfes, eds, errs = [], [], []
+    nfes, eds, errs, values = [], [], [], []
     for budget in nfe_counts:
         steps = steps_for(sampler, budget)
         x = samplers.sample(denoiser, groups * n, schedules.grid(sched, steps), sampler=sampler, seed=seed)
-        mean, err = mean_and_error(group_eds(x, dataset, groups, seed))
+        values.append(group_eds(x, dataset, groups, seed))
+        mean, err = mean_and_error(values[-1])
         nfes.append(nfe_of(sampler, steps))
         eds.append(mean)
         errs.append(err)
-    return Curve(nfes, eds, errs)
+    return Curve(nfes, eds, errs, values)
 
 
 # ---------------------------------------------------------------- sampling as descent on a distance

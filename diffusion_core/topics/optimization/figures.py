@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import OKABE_ITO, SERIES, DATA_GREY, array, layout, legend_line, low_legend, vline
+from ...figures import DATA_GREY, OKABE_ITO, SERIES, array, layout, legend_line, low_legend, vline
 
 
 def _floor_shape(top: float, bottom: float) -> tuple[dict, dict]:

@@ -7,8 +7,17 @@ from typing import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import (OKABE_ITO, SERIES, DEFAULT_LIM, array, arrow_segments, data_trace, layout, points_trace,
-                       square_axes)
+from ...figures import (
+    DEFAULT_LIM,
+    OKABE_ITO,
+    SERIES,
+    array,
+    arrow_segments,
+    data_trace,
+    layout,
+    points_trace,
+    square_axes,
+)
 
 
 def drift_field(origins, drift, x_t=None, *, title: str, arrow_scale: float = 1.0,

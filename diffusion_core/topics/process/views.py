@@ -68,8 +68,11 @@ def ablation() -> dict:
     gentle schedule leaves at t = T."""
     pair = (pretrained.ABLATION, "ladder_fourier")
     runs = {name: [rung_of(shipped.denoiser(name), seed=s) for s in ABLATION_SEEDS] for name in pair}
-    return {name: {"ed": [r["ed"] for r in rs], "s2d": [r["s2d"] for r in rs]} for name, rs in runs.items()} | {
-        "alpha_bar_T": float(schedules.shipped("gentle").alpha_bar[-1]), "seeds": len(ABLATION_SEEDS)}
+    out = {name: {"ed": [r["ed"] for r in rs], "s2d": [r["s2d"] for r in rs]} for name, rs in runs.items()}
+    paired = {key: metrics.mean_and_error([g - b for g, b in zip(out[pair[0]][key], out[pair[1]][key])])
+              for key in ("ed", "s2d")}  # the same seed, so the same start points: compared pair by pair
+    return out | {"alpha_bar_T": float(schedules.shipped("gentle").alpha_bar[-1]), "seeds": len(ABLATION_SEEDS),
+                  "difference": paired}
 
 
 def linear_drowned(level: float = 0.01) -> dict:

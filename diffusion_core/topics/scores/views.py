@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from ... import datasets, metrics, schedules, shipped
-from ..modes.core import exact_denoiser_1d
 from ...mixtures import three_modes_1d
+from ..modes.core import exact_denoiser_1d
 from . import core
 
 FIELD_SET = "ring8"  # the field section: ring8's exact score against the shipped ring8 network

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import OKABE_ITO, SERIES, DATA_GREY, BLUES_RAMP, array, layout, legend_line, low_legend, vline
+from ...figures import BLUES_RAMP, DATA_GREY, OKABE_ITO, SERIES, array, layout, legend_line, low_legend, vline
 
 
 def image_panel(img, *, title: str, height: int = 330, zrange: tuple[float, float] | None = None) -> go.Figure:

@@ -15,7 +15,6 @@ from ... import inputs, pretrained, schedules
 from ...denoisers import NetDenoiser
 from . import core
 
-
 # ---------------------------------------------------------------- images and their spectra
 
 def photo(name: str) -> np.ndarray:
