@@ -178,7 +178,9 @@ def ladder_numbers() -> None:
     in_seeds = "every one" if worse == seeds else f"{worse}"
     if diff > 2 * err:
         verdict = (f"its energy distance is higher in {in_seeds} of them, by {diff:.4f} on average (two standard "
-                   f"errors of the seed-by-seed differences: {2 * err:.4f}): the overall shape is off")
+                   f"errors of the seed-by-seed differences: {2 * err:.4f}): the overall shape is slightly off. "
+                   "That is less than the noise of either value alone, and shows because each pair shares its "
+                   "start points and its reference draw of fresh dino points")
     elif diff < -2 * err:
         verdict = f"its energy distance is lower, by {-diff:.4f} on average (two standard errors: {2 * err:.4f})"
     else:

@@ -107,7 +107,7 @@ with right:
                  icon=":material/arrow_forward:")
     st.caption("Compute against quality for DDPM, DDIM, Euler and Heun, measured live with its noise, the exact "
                "score as the limit on the ring; DDIM as gradient descent on a smoothed distance to the "
-               "data, drawn as a landscape, and a momentum that buys quality at few steps.")
+               "data, drawn as a landscape, and whether a momentum term buys quality at few steps.")
     st.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
     st.caption("Your own points (a CSV, a typed word or a built-in set): train a diffusion model on them "
                "live, watch it sample, download the samples and the weights. Every setting is in the "

@@ -240,7 +240,7 @@ def landing_block() -> None:
     if any(v is None for v in shares.values()):
         return
     first = next(iter(shares.values()))
-    labels = [f"mode at {m:+.1f} (weight {w:.1f})" for m, w in zip(first["modes"], first["weights"])]
+    labels = [f"at {m:+.1f}<br>weight {w:.1f}" for m, w in zip(first["modes"], first["weights"])]
     left, right = st.columns([1.3, 1], gap="large")
     left.plotly_chart(mode_weights({k: v["shares"] for k, v in shares.items()}, first["weights"], labels=labels,
                                    title=f"Where {first['runs']:,} runs land"), theme=None, key="modes_landing")

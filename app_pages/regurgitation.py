@@ -79,7 +79,8 @@ def repeated_section():
     left.plotly_chart(figures.memorization_panel(run["network_samples"], run["train"], color=SERIES[0],
                                                  title=f"Trained network ({trained}), {copies} copies",
                                                  highlight=run["point"]), theme=None, key="copies_dup_samples")
-    right.plotly_chart(figures.repeated_share(curve, title="How often samples land on the repeated point"),
+    right.plotly_chart(figures.repeated_share(curve, title="How often samples land on the repeated point",
+                                              set_size=pretrained.DUP_N),
                        theme=None, key="copies_dup_curve")
     m1, m2, m3 = st.columns(3)
     m1.metric("On the point, trained network", f"{run['network_share']:.1%}")

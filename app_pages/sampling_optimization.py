@@ -35,9 +35,9 @@ def curves_text(story: dict, with_exact: bool) -> None:
     small = story["small"]
     for budget, s in small.items():
         best, nxt = SAMPLER_LABELS[s["best"]].split(" ")[0], SAMPLER_LABELS[s["next"]].split(" ")[0]
-        how = ("clearly ahead of" if s["clear"] else
-               "ahead of, but within two standard errors of (their groups compared pair by pair),")
-        lines.append(f"- *At {budget} evaluations* {best} is best, {how} {nxt}.")
+        lines.append(f"- *At {budget} evaluations* {best} is best, clearly ahead of {nxt}." if s["clear"] else
+                     f"- *At {budget} evaluations* {best} has the lowest mean, but {nxt} is within two standard errors "
+                     "of it (the groups compared pair by pair).")
     lines.append("- Euler's curve is DDIM's: an Euler step on the probability-flow ODE is the DDIM update. Heun "
                  "spends two evaluations a step, so for the same budget it takes half as many steps.")
     if with_exact:
@@ -81,7 +81,7 @@ def compute_section():
             x = cache.cloud(dataset, sampler, steps)
             nfe = core.nfe_of(sampler, steps)
             st.plotly_chart(samples_panel(x, data, title=f"{steps} steps ({nfe} evaluations)",
-                                          data_name="data", samples_name="samples", height=300),
+                                          data_name="data", samples_name="samples", height=340),
                             theme=None, key=f"opt_cloud_{steps}")
 
 
@@ -128,12 +128,12 @@ def descent_section():
 def momentum_block(steps: int, gamma: float) -> None:
     with st.spinner("Sampling at every momentum (about a second, once per step count)..."):
         scan = cache.momentum_scan(steps)
-    curve_col, plain_col, chosen_col = st.columns([4, 3, 3], gap="small")
-    curve_col.plotly_chart(figures.momentum_curve(
+    st.plotly_chart(figures.momentum_curve(
         core.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan["curves"].items()},
         {DESCENT_LABELS[k]: v for k, v in scan["errors"].items()}, chosen=gamma,
         title=f"Momentum against quality at {steps} steps"), theme=None, key="opt_momentum")
     data = app_cache.points(views.DESCENT_SET, None)
+    plain_col, chosen_col = st.columns(2, gap="large")
     for col, g, color, which in ((plain_col, 1.0, SERIES[0], "plain"), (chosen_col, gamma, SERIES[1], "chosen")):
         col.plotly_chart(samples_panel(cache.descent_cloud(steps, g), data, title=(
             f"Network, {steps} steps, " + ("plain DDIM" if g == 1 else f"γ = {g:g}")), data_name="dino points",
@@ -177,7 +177,7 @@ st.markdown(
     "*steps*: doubling them halves Euler's error in the spread and cuts Heun's by more. At equal *evaluations* the "
     "curves above show the other side: on these sets DDPM does as well or better at a handful of evaluations. The "
     "strided cosine grid is coarse at the top (at 5 steps it visits σ = "
-    + ", ".join(f"{v:,.3g}" for v in five) + ", then 0), and Heun, at two evaluations a step, gets only half the "
+    + ", ".join(f"{v:,.0f}" if v >= 100 else f"{v:.3g}" for v in five) + ", then 0), and Heun, at two evaluations a step, gets only half the "
     "levels. Image samplers use grids and solvers tuned for few evaluations (Karras et al. 2022)."
 )
 st.header("2. Sampling descends a distance to the data")

@@ -140,15 +140,17 @@ def dino_section():
                  "blurred by the noise, and they pile onto")
     else:
         where = f"end about as near the data as DDPM's samples ({distances}), but pile onto"
-    crowded = not any(view["band"].within(c["ed"]) for c in climbers)
+    inside = sum(view["band"].within(c["ed"]) for c in climbers)
+    noise = f"fresh dino points score up to {view['band'].top:.4f}"
     st.markdown(
         f"**Measured.** After {view['steps']} steps on the network's score at σ = {view['sigma_used']:.3g}, gradient "
         f"ascent's {len(ddpm['samples']):,} samples sit at {climbers[0]['places']} places and Adam's at "
         f"{climbers[1]['places']}; DDPM's sit at {ddpm['places']}. The climbers {where} the peaks of the learned "
-        "density, so their energy distance is " + (f"above the noise (fresh dino points score up to {view['band'].top:.4f})" if crowded
-                                       else "within the noise")
-        + f" ({app_common.ed_text(climbers[0]['ed'], view['band'])} and "
-        f"{app_common.ed_text(climbers[1]['ed'], view['band'])}). DDPM's step is the posterior mean plus fresh noise "
+        f"density, so their energy distance, {app_common.ed_text(climbers[0]['ed'], view['band'])} and "
+        f"{app_common.ed_text(climbers[1]['ed'], view['band'])}, is "
+        + (f"above the noise ({noise})." if not inside else f"above the noise for one of them only ({noise})."
+           if inside == 1 else "within the noise: at this σ their piles are too many to tell from the data.")
+        + " DDPM's step is the posterior mean plus fresh noise "
         "(written out on The diffusion process): the noise is what keeps it spread over the whole dino.")
 
 
@@ -164,7 +166,7 @@ def dsm_section():
     with left:
         lim = max(FIELD_LIM, float(np.abs(pic["x"]).max()) + 0.3)  # a very noisy point can land far out
         st.plotly_chart(figures.dsm_arrows(pic["points"], pic["x"], pic["to_clean"], pic["weights"], pic["mean_step"],
-                                         title=f"One noisy point at σ = {sigma:g}: every target and their average",
+                                         title=f"A noisy point at σ = {sigma:g}: its targets, their mean",
                                          lim=lim, height=540),
                         theme=None, key="dsm_picture")
     with right:

@@ -240,13 +240,14 @@ def run_section():
                                                  title="Spectrum of x̂₀ along the run"), theme=None, key="spec_run_psd")
     with r2:
         st.plotly_chart(figures.settling_plot(run["freqs"], {"exact Gaussian model (DDIM)": run["settled"]}, T=1000,
-                                              title="When each band settles (within 10% of its final power)"),
+                                              title=f"When each band settles (to {core.SETTLE_TOLERANCE:.0%})"),
                         theme=None, key="spec_settling")
     st.caption(f"The Gaussian model of the spectrum of {SOURCE_LABELS[name]} at {core.RUN_SIZE} pixels (slope "
                f"{run['slope']:.2f}), "
                f"{core.RUN_COUNT} images of {core.RUN_SIZE} pixels, DDIM in {core.RUN_STEPS} steps of the "
                "cosine schedule; the exact denoiser is the Wiener filter above, so no network is involved. Band "
-               "powers are averaged over the images.")
+               "powers are averaged over the images. A band settles at the step from which its power stays within "
+               f"{core.SETTLE_TOLERANCE:.0%} of its final power.")
 
     st.header("3. The same with a trained network")
     st.markdown(

@@ -367,7 +367,7 @@ def test_scores_renders(scores_page):
     assert titles[3:7] == ["Gradient ascent", "Adam", "Langevin", "Annealed Langevin"]
     assert titles[7] == "Where the particles end: share in each mode"
     assert titles[8:11] == ["Gradient ascent, dino network", "Adam, dino network", "DDPM, dino network"]
-    assert titles[11].startswith("One noisy point") and titles[12].startswith("Reverse SDE") \
+    assert titles[11].startswith("A noisy point") and titles[12].startswith("Reverse SDE") \
         and titles[13].startswith("Probability-flow ODE")
     assert_figures_labelled(at)
     places = [int(m.value.replace(",", "")) for m in at.metric if m.label.startswith("Distinct places")]

@@ -84,7 +84,7 @@ def _figures():
                                                  title="training"),
         "repeated_share": plots.repeated_share({"copies": [1, 5, 50], "network_share": [0, 0.1, 0.4],
                                                 "ideal_share": [0.005, 0.03, 0.25], "set_share": [0.005, 0.025, 0.25],
-                                                "fresh_share": [0.001] * 3}, title="repeated"),
+                                                "fresh_share": [0.001] * 3}, title="repeated", set_size=200),
         "descent_landscape": plots.descent_landscape(np.linspace(-2, 2, 5), RNG.random((3, 5, 5)), [2.0, 0.5, 0.0],
                                                      {"net": RNG.normal(size=(3, 4, 2)), "ideal": RNG.normal(size=(3, 4, 2))},
                                                      DATA, [1, 2, 3], title="landscape"),

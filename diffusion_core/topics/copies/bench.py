@@ -25,4 +25,4 @@ def run(repeats: int) -> dict:
             "memorization_dial": {n: bench.median_seconds(lambda: memo(n), repeats) for n in pretrained.MEMO_SIZES},
             "copies_dial": {k: bench.median_seconds(lambda: repeated(k), repeats) for k in pretrained.DUP_COPIES},
             "copies_curve_first_view": bench.median_seconds(
-                lambda: bench.figure(figures.repeated_share(views.repeated_curve(), title="t")), repeats)}
+                lambda: bench.figure(figures.repeated_share(views.repeated_curve(), title="t", set_size=pretrained.DUP_N)), repeats)}

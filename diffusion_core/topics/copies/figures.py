@@ -73,7 +73,8 @@ def memorization_panel(samples, train, *, title: str, color: str = SERIES[0], li
     return go.Figure(data=traces, layout=lay)
 
 
-def repeated_share(curve: Mapping[str, Sequence[float]], *, title: str, height: int = 380) -> go.Figure:
+def repeated_share(curve: Mapping[str, Sequence[float]], *, title: str, set_size: int,
+                   height: int = 460) -> go.Figure:
     """The share of samples landing on the repeated point against how many times it is in the set (log x):
     network, ideal denoiser, the point's share of the set (dashed), fresh data (dotted)."""
     k = array(curve["copies"])
@@ -85,6 +86,6 @@ def repeated_share(curve: Mapping[str, Sequence[float]], *, title: str, height: 
                "line": {"color": color, "width": 2.2, "dash": dash}, "marker": {"size": 6},
                "hovertemplate": "%{x} copies: %{y:.3f}<extra>" + name + "</extra>"} for name, y, color, dash in lines]
     return go.Figure(data=traces, layout=layout(
-        title, height, legend_y=-0.24, margin={"l": 60, "r": 20, "t": 60, "b": 90},
-        xaxis={"title": {"text": "copies of the point in the set of 200"}, "type": "log"},
-        yaxis={"title": {"text": "share of samples on the point"}, "range": [0, 1]}))
+        title, height, legend_y=-0.22, margin={"l": 60, "r": 20, "t": 60, "b": 110},
+        xaxis={"title": {"text": f"copies of the point in the set of {set_size}"}, "type": "log"},
+        yaxis={"title": {"text": "share on the point"}, "range": [0, 1]}))

@@ -214,7 +214,10 @@ def reverse_run(denoiser: Denoiser, schedule: schedules.Schedule, n: int, count:
     return ReverseRun(ts, stacked, run[-1].x.reshape(count, n, n), powers[0][0], torch.stack([p for _, p in powers]))
 
 
-def settling_steps(run: ReverseRun, tolerance: float = 0.1) -> torch.Tensor:
+SETTLE_TOLERANCE = 0.1  # a band has settled once its power stays within this share of its final power
+
+
+def settling_steps(run: ReverseRun, tolerance: float = SETTLE_TOLERANCE) -> torch.Tensor:
     """For each ring, the 1-based step from which x0_hat's power stays within `tolerance` of its final
     power: large for bands decided early (at high noise), small for those decided last; shape (K,)."""
     off = (run.band_power / run.band_power[-1:] - 1).abs() > tolerance  # (S, K); the last row is never off
