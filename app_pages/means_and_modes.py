@@ -243,7 +243,8 @@ def landing_block() -> None:
     labels = [f"at {m:+.1f}<br>weight {w:.1f}" for m, w in zip(first["modes"], first["weights"])]
     left, right = st.columns([1.3, 1], gap="large")
     left.plotly_chart(mode_weights({k: v["shares"] for k, v in shares.items()}, first["weights"], labels=labels,
-                                   title=f"Where {first['runs']:,} runs land"), theme=None, key="modes_landing")
+                                   title=f"Where {first['runs']:,} runs land", height=400, legend_y=-0.36),
+                      theme=None, key="modes_landing")
     gap = max(abs(s - w) for v in shares.values() for s, w in zip(v["shares"], v["weights"]))
     right.markdown(
         f"**Many runs.** A handful of runs cannot show proportions. Over {first['runs']:,} runs from fresh noise, "

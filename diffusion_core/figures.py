@@ -152,8 +152,9 @@ def low_legend(lay: dict, y: float = -0.3) -> dict:
 
 def mode_weights(shares: Mapping[str, Sequence[float]], truth: Sequence[float], *, title: str,
                  labels: Sequence[str] | None = None, colors: Mapping[str, str] | None = None,
-                 height: int = 340) -> go.Figure:
-    """Share of particles in each mode per method, as grouped bars, with the true weights as black ticks.
+                 height: int = 340, legend_y: float = -0.28) -> go.Figure:
+    """Share of particles in each mode per method, as grouped bars, with the true weights as black ticks
+    (`legend_y` lower for labels of two lines).
 
     `colors` maps a method to its colour (the same as its panel); by default SERIES in order."""
     t = array(truth)
@@ -165,7 +166,7 @@ def mode_weights(shares: Mapping[str, Sequence[float]], truth: Sequence[float], 
     traces.append({"type": "scatter", "x": names, "y": t, "mode": "markers", "name": "true weight",
                    "marker": {"symbol": "line-ew-open", "size": 40, "color": OKABE_ITO["black"],
                               "line": {"width": 3}}})
-    lay = layout(title, height, legend_y=-0.28, barmode="group", xaxis={"title": {"text": "mode"}},
+    lay = layout(title, height, legend_y=legend_y, barmode="group", xaxis={"title": {"text": "mode"}},
                  yaxis={"title": {"text": "share of particles"}, "range": [0, 1.05]},
-                 margin={"l": 60, "r": 20, "t": 60, "b": 80})
+                 margin={"l": 60, "r": 20, "t": 60, "b": 80 if legend_y > -0.3 else 120})
     return go.Figure(data=traces, layout=lay)

@@ -108,7 +108,8 @@ def momentum_curve(gammas, curves: Mapping[str, Sequence[float]], errors: Mappin
     return go.Figure(data=traces, layout=low_legend(layout(
         title, height, shapes=[vline(chosen, OKABE_ITO["black"], "dot")],
         xaxis={"title": {"text": "momentum γ (1 = plain DDIM)"}, "dtick": 0.25},
-        yaxis={"title": {"text": "energy distance to the data"}, "type": "log", "exponentformat": "power"}), -0.28))
+        yaxis={"title": {"text": "energy distance to the data"}, "type": "log", "exponentformat": "power",
+               "dtick": "D2"}), -0.28))
 
 
 def descent_landscape(axis, maps, sigmas, states: Mapping[str, object], points, steps_taken, *, title: str,
