@@ -6,14 +6,22 @@ Labels of data sets, schedules and samplers live with their registries in the co
 
 from __future__ import annotations
 
+import html
+import re
+import string
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
+from streamlit.logger import get_logger
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app_state import keep  # noqa: F401  (re-exported: every page keeps its controls through here)
+from diffusion_core import inputs
 
 T = TypeVar("T")
+LOG = get_logger(__name__)
 
 # What a page says when a shipped file is missing or unreadable (the pages never crash on it).
 MISSING_WEIGHTS = ("The shipped weights `{name}` could not be loaded ({err}). Remake them with "
@@ -28,6 +36,76 @@ def shipped(name: str, call: Callable[..., T], *args, **kwargs) -> T | None:
     except (FileNotFoundError, ValueError) as err:
         st.warning(MISSING_WEIGHTS.format(name=name, err=err))
         return None
+
+
+def plain(text: object, limit: int = 80) -> str:
+    """A reader's text (a word, a file name, a checkpoint's record) as plain characters: control, format and
+    bidirectional characters (category C, such as U+202E) removed, runs of white space made one space, at most
+    `limit` characters."""
+    kept = "".join(" " if c.isspace() else c for c in str(text)[:4 * limit]
+                   if c.isspace() or not unicodedata.category(c).startswith("C"))
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= limit else kept[:limit - 1] + "…"
+
+
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation})
+
+
+_WORD_JOINER = "\u2060"  # invisible, and no line break at it
+_AUTOLINKS = re.compile(r"(?i)(:)(//)|(www)(\.)|()(@)")  # what GFM turns into links even when escaped
+
+
+def md(text: object, limit: int = 80) -> str:
+    """A reader's text made safe to put inside markdown (st.markdown, captions, notices): `plain`, then every
+    ASCII punctuation character escaped with a backslash, so no emphasis, link, image, HTML or $maths$ forms.
+    GitHub-flavoured markdown also links bare addresses ("http://", "www.", e-mail) after escapes are read,
+    so an invisible word joiner goes inside each of those patterns."""
+    text = _AUTOLINKS.sub(lambda m: _WORD_JOINER.join(g for g in m.groups() if g is not None), plain(text, limit))
+    return text.translate(_MD_ESCAPES)
+
+
+def for_plot(text: object, limit: int = 80) -> str:
+    """A reader's text made safe for a plotly title or legend, which read a few HTML tags and entities:
+    `plain`, then HTML-escaped."""
+    return html.escape(plain(text, limit), quote=False)
+
+
+def refuse(err: Exception, kept: str, where=st, lead: str = "", icon: str = ":material/block:") -> None:
+    """Say, as plain text, why a reader's input was refused and what was kept (`kept`, a sentence).
+
+    An InputError's message is its sentence; any other error is a bug or an attack nobody foresaw: it is logged
+    on the server with its traceback, and the reader reads one generic sentence."""
+    if isinstance(err, inputs.InputError):
+        message = str(err)
+    else:
+        LOG.error("a reader's input raised an unexpected error", exc_info=err)
+        message = "That input could not be read."
+    where.warning(md(f"{lead}{message} {kept}", limit=600), icon=icon)
+
+
+def whole_number_in(lo: int, hi: int) -> Callable[[str], bool]:
+    """A check for a URL value: a plain whole number from lo to hi (no sign, exponent, inf or nan)."""
+    return lambda value: value.isascii() and value.isdigit() and len(value) <= 12 and lo <= int(value) <= hi
+
+
+def drop_bad_query_values(checks: dict[str, Callable[[str], bool]]) -> None:
+    """Forget every value in the page's address that fails its check, before the widgets bound to it are made,
+    so a shared link with `?seed=inf` falls back to the default rather than stopping the page.
+
+    Streamlit ignores a select value that is not offered, but seeds a bound number_input with int(value),
+    which raises OverflowError on "inf" (Streamlit 1.67). It seeds from the address as it was when the page
+    loaded, which st.query_params cannot change, so this reaches into the session's copy of it
+    (tests/test_pages.py checks that it still works)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    with ctx.session_state.query_params() as params:
+        initial = params._initial_query_params
+        for key, ok in checks.items():
+            values = initial.get(key)
+            if values is not None and not (len(values) == 1 and ok(str(values[0]))):
+                del initial[key]
+                params._query_params.pop(key, None)
 
 
 def noise_levels() -> None:

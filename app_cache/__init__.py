@@ -3,13 +3,19 @@
 Each topic has a module here (`app_cache/<topic>.py`) that binds the functions of its room in the core
 (`diffusion_core/topics/<topic>/views.py`) to bounded caches in one `bind` call; this module holds what
 every page shares. `st.cache_data` holds arrays (copied on each hit, so a page cannot corrupt the cache);
-`st.cache_resource` the objects shared as they are (the training line and process). Every cache is bounded
-by `max_entries`, so memory stays flat with many readers. Nothing here draws anything.
+Every cache is bounded by `max_entries`, so memory stays flat with many readers. A cache miss computes in the
+one view slot (`view_slot`), so however many readers ask for views nobody has computed yet, the server computes
+one at a time and keeps a core for the trainings. Nothing here draws anything.
+
+The training line and the training process are plain module singletons, not `st.cache_resource`: any client
+can ask Streamlit to clear its caches, and a cleared line would let every reader start a training at once.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -23,10 +29,23 @@ def data(max_entries: int):
     return st.cache_data(max_entries=max_entries, show_spinner=False)
 
 
+# One computation of a view at a time, server-wide (reentrant, so a computation may call another).
+view_slot = threading.RLock()
+
+
+def in_view_slot(fn):
+    """`fn`, run while holding the view slot (a cache miss waits for the computation ahead of it)."""
+    @functools.wraps(fn)
+    def slotted(*args, **kwargs):
+        with view_slot:
+            return fn(*args, **kwargs)
+    return slotted
+
+
 def bind(module, **bounds: int) -> SimpleNamespace:
-    """The functions of `module` named in `bounds`, each behind st.cache_data with that many entries: what a
-    page calls as `cached.<name>(...)`."""
-    return SimpleNamespace(**{name: data(n)(getattr(module, name)) for name, n in bounds.items()})
+    """The functions of `module` named in `bounds`, each behind st.cache_data with that many entries, computed
+    in the view slot on a miss: what a page calls as `cached.<name>(...)`."""
+    return SimpleNamespace(**{name: data(n)(in_view_slot(getattr(module, name))) for name, n in bounds.items()})
 
 
 def _seconds_from_env(name: str, default: float) -> float:
@@ -45,25 +64,37 @@ RETRAIN_SECONDS = _seconds_from_env("GD_RETRAIN_SECONDS", 10.0)
 CONV_SECONDS = _seconds_from_env("GD_CONV_SECONDS", 60.0)
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
+# The most tickets the training line holds (the one training and those waiting): with trainings of at most
+# a minute, a reader who joins the line waits at most about this many minutes. One ticket per session.
+MAX_LINE = 6
+_SINGLETONS: dict[str, object] = {}
+_SINGLETON_LOCK = threading.Lock()
+
+
 def training_line() -> turns.TurnQueue:
-    """The one process-wide line every live training waits in (first come, first served).
+    """The one process-wide line every live training (and every heavy sampling) waits in, first come, first
+    served, at most MAX_LINE long, one ticket per reader's session.
 
     One slot: there is one training process (`training_worker`), so a training keeps one core to
     itself and page runs keep the other (2 cores; README, Load).
     """
-    return turns.TurnQueue(slots=1)
+    with _SINGLETON_LOCK:
+        if "line" not in _SINGLETONS:
+            _SINGLETONS["line"] = turns.TurnQueue(slots=1, max_length=MAX_LINE)
+        return _SINGLETONS["line"]
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
 def training_worker() -> worker.Worker:
     """The child process live trainings run in, off the server's interpreter lock (diffusion_core.worker).
 
     Started at once, so that a page with a training button can have it ready before the first click.
     """
-    w = worker.Worker()
-    w.start()
-    return w
+    with _SINGLETON_LOCK:
+        if "worker" not in _SINGLETONS:
+            w = worker.Worker()
+            w.start()  # (a job restarts the child if it has died since)
+            _SINGLETONS["worker"] = w
+        return _SINGLETONS["worker"]
 
 
 @data(16)

@@ -31,9 +31,10 @@ URL = {"bind": "query-params"}
 
 
 def label_of(name: str, source: str | None) -> str:
-    """How a data label reads on the page: a built-in set by its title, anything else (a file name, a word,
-    a loaded checkpoint's record) as it is."""
-    return SET_LABELS.get(name, name) if source == "builtin" else name
+    """How a data label reads on the page, as plain text: a built-in set by its title, anything else (a file
+    name, a word, a loaded checkpoint's record) as the reader gave it, without control characters. It goes
+    into markdown through app_common.md and into plot titles through app_common.for_plot."""
+    return SET_LABELS.get(name, name) if source == "builtin" else app_common.plain(name, 60)
 
 
 def shipped_model() -> dict:
@@ -92,8 +93,8 @@ def chosen_data() -> None:
                                  help=f"Drawn in a built-in font; {playground.TEXT_POINTS:,} points are sampled "
                                       "from its dark pixels.")
             st.session_state.pg_data = cache.from_word(word)
-    except inputs.InputError as err:
-        st.warning(f"{err} The data below has not changed.", icon=":material/block:")
+    except Exception as err:  # noqa: BLE001 - any failure on a reader's input is one sentence; the data stays
+        app_common.refuse(err, "The data below has not changed.")
 
 
 def adopt_finished() -> None:
@@ -112,14 +113,16 @@ def adopt_finished() -> None:
                                      "label": data.label, "source": data.source, "settings": settings, "timed": True,
                                      "records": records, "steps": bg.last.step if bg.last else 0}
         st.session_state.pg_notice = ("success", f"Trained for {settings.seconds} s: "
-                                                 f"{records[-1][0] if records else 0:,} steps on {label_of(data.label, data.source)}."
-                                      + (f" It replaces the weights loaded from {replaced}." if replaced else ""))
+                                                 f"{records[-1][0] if records else 0:,} steps on "
+                                                 f"{app_common.md(label_of(data.label, data.source))}."
+                                      + (f" It replaces the weights loaded from {app_common.md(replaced)}." if replaced
+                                         else ""))
     elif bg.status == background.FAILED:
         st.session_state.pg_notice = ("warning", f"The training failed ({bg.error}); the previous model is kept.")
     elif bg.status == background.ABANDONED:
-        st.session_state.pg_notice = ("info", "The training left the line: it waited for the CPU while this page "
-                                              "was closed for a long time. Press Train again; the previous model is "
-                                              "kept.")
+        st.session_state.pg_notice = ("info", "The training was given up: this page was closed (or, while it waited "
+                                              "for the CPU, left unseen for 10 minutes). Press Train again; the "
+                                              "previous model is kept.")
     else:
         st.session_state.pg_notice = ("info", "The training was stopped; the previous model is kept.")
 
@@ -133,8 +136,9 @@ def training_progress() -> None:
     if not bg.active:
         st.rerun()  # the whole page: the new model's section appears
     if bg.status == background.WAITING:
-        st.info(f"Waiting for the CPU: {bg.ahead} live training{'s' * (bg.ahead != 1)} ahead of yours (each takes "
-                "up to a minute). Trainings run one at a time so each gets a full core.",
+        st.info(f"Waiting for the CPU: {bg.ahead} job{'s' * (bg.ahead != 1)} ahead of your training (about "
+                f"{bg.seconds_ahead:.0f} s at most). Trainings and large samplings run one at a time so each gets a "
+                "full core.",
                 icon=":material/hourglass_top:")
         return
     last = bg.last
@@ -151,8 +155,12 @@ def start_training(settings: playground.Settings, data: playground.TrainingData)
     """The Train button's callback: it runs before the page, so the page draws the button disabled at once."""
     if st.session_state.get("pg_training") is not None:
         return
-    st.session_state.pg_training = app_training.start_background(
-        playground.train_job, data.points, dataclasses.asdict(settings), data.jitter, seconds=settings.seconds)
+    try:
+        st.session_state.pg_training = app_training.start_background(
+            playground.train_job, data.points, dataclasses.asdict(settings), data.jitter, seconds=settings.seconds)
+    except app_training.Busy as busy:
+        st.session_state.pg_notice = ("warning", f"{busy} The previous model is kept.")
+        return
     st.session_state.pg_training_spec = (settings, data)
     st.session_state.pop("pg_notice", None)
 
@@ -171,12 +179,38 @@ def training_section(settings: playground.Settings) -> None:
             bg.stop()
         spec_settings, spec_data = st.session_state.pg_training_spec
         changed = spec_settings != settings or (spec_data.label, len(spec_data.points)) != (data.label, len(data.points))
-        c_note.caption(f"Training on {label_of(spec_data.label, spec_data.source)} with {playground.describe(spec_settings)}."
+        c_note.caption(f"Training on {app_common.md(label_of(spec_data.label, spec_data.source))} with {playground.describe(spec_settings)}."
                        + (" Your changes since apply to the next training." if changed else ""))
     notice = st.session_state.get("pg_notice")
     if notice is not None:
         getattr(st, notice[0])(notice[1])
     st.fragment(training_progress, run_every=0.5 if bg is not None else None)()
+
+
+def sample_within_budget(model: dict, yardstick: str, sampler: str, steps: int, n: int, seed: int):
+    """(run, quality, noise band) of the sampling the controls ask for, within the server's budget: at once
+    (cached) when it is light; when it is large, through the CPU line into the training process, under a progress
+    bar, stopping if the reader leaves or moves a control (the session keeps the last two); None, with a
+    sentence, when it is refused or fails."""
+    seconds = playground.sampling_seconds(model["net"].config, n, sampler, steps)
+    if seconds > playground.MAX_SAMPLING_SECONDS:
+        st.warning(f"{SAMPLER_LABELS[sampler]} with {steps:,} steps and {n:,} samples of this network would take "
+                   f"about {seconds:.0f} s of the server's CPU; the limit is {playground.MAX_SAMPLING_SECONDS:.0f} s. "
+                   "Choose fewer samples or steps.", icon=":material/block:")
+        return None
+    if seconds <= playground.LIGHT_SECONDS:
+        with st.spinner("Sampling..."):
+            return cache.run_view(model["id"], model["net"], model["points"], yardstick, sampler, steps, n, seed)
+    net = model["net"]
+    run = app_training.kept_job(
+        "pg_large_runs", (model["id"], sampler, steps, n, seed), playground.sample_job, dataclasses.asdict(net.config),
+        {k: v.detach().numpy() for k, v in net.state_dict().items()}, n, sampler, steps, seed, seconds=seconds,
+        what="sampling", progress_text=lambda r, s: f"sampling: {r.fraction:.0%} of the steps, {r.elapsed:.1f} s of "
+                                                    f"about {s:.0f} s")
+    if run is None:
+        return None
+    with st.spinner("Measuring the samples..."):
+        return (run, *cache.judge(model["id"], run.samples, model["points"], yardstick))
 
 
 def sampling_section(model: dict) -> None:
@@ -191,10 +225,11 @@ def sampling_section(model: dict) -> None:
     steps = c2.select_slider("Sampling steps", choices, value=50 if 50 in choices else T, key="steps", **URL)
     n = c3.selectbox("Samples", playground.SAMPLE_COUNTS, index=playground.SAMPLE_COUNTS.index(1000), key="n", **URL)
     seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
-    with st.spinner("Sampling..."):
-        yardstick = "dino" if (model.get("source"), model["label"]) == ("builtin", "dino") else "points"
-        run, quality, band = cache.run_view(model["id"], net, model["points"], yardstick, sampler, steps, n,
-                                            int(seed))
+    yardstick = "dino" if (model.get("source"), model["label"]) == ("builtin", "dino") else "points"
+    sampled = sample_within_budget(model, yardstick, sampler, steps, n, int(seed))
+    if sampled is None:
+        return
+    run, quality, band = sampled
     data = None if model["points"] is None else frame.to_data(model["points"][:5000])
     left, right = st.columns([3, 1], gap="medium")
     states = frame.to_data(run.states)
@@ -230,7 +265,8 @@ def sampling_section(model: dict) -> None:
                    "and scale).")
     if model["records"]:
         steps_, losses = zip(*model["records"])
-        st.plotly_chart(loss_curve(steps_, losses, title=f"Training loss of this model ({label_of(model['label'], model.get('source'))})"),
+        st.plotly_chart(loss_curve(steps_, losses, title=f"Training loss of this model "
+                                                        f"({app_common.for_plot(label_of(model['label'], model.get('source')))})"),
                         theme=None, key="pg_loss")
 
 
@@ -243,8 +279,8 @@ def load_weights() -> None:
     blob = upload.getvalue()
     try:
         net, frame, meta = playground.from_checkpoint(blob)
-    except inputs.InputError as err:
-        st.warning(f"{err} The model has not changed.", icon=":material/block:")
+    except Exception as err:  # noqa: BLE001 - any failure on a reader's file is one sentence; the model stays
+        app_common.refuse(err, "The model has not changed.")
         return
     st.session_state.pg_loaded = upload.file_id
     seconds = meta.get("seconds")
@@ -254,7 +290,7 @@ def load_weights() -> None:
         "label": str(meta.get("data", "a loaded checkpoint"))[:60], "source": "loaded", "loaded": upload.name,
         "settings": playground.settings_of(net.config, seconds if timed else playground.Settings.seconds),
         "timed": timed, "records": [], "steps": meta.get("training_steps", 0)}
-    st.success(f"Loaded {upload.name}: it is the model below.")
+    st.success(f"Loaded {app_common.md(upload.name)}: it is the model below.")
 
 st.title("Playground")
 st.markdown(
@@ -263,6 +299,8 @@ st.markdown(
     "budget too short to learn the detail, a few sampling steps against many. Every setting is in the page's "
     "address, so you can share a configuration as a link."
 )
+app_common.drop_bad_query_values({key: app_common.whole_number_in(0, playground.MAX_SEED)
+                                  for key in ("seed", "sample_seed")})
 st.session_state.setdefault("pg_data", cache.built_in("dino"))
 if "pg_model" not in st.session_state:
     try:
@@ -279,7 +317,7 @@ with left:
                "deviation), so the settings below mean the same on any data; samples come back in your units."
                + (f" The dino is trained on its 142 points with a jitter of {data.jitter:g} per batch, as the "
                   "shipped models are." if data.jitter else ""))
-right.plotly_chart(figures.points_preview(data.in_data_units(), title=f"Training data: {label_of(data.label, data.source)} "
+right.plotly_chart(figures.points_preview(data.in_data_units(), title=f"Training data: {app_common.for_plot(label_of(data.label, data.source))} "
                                         f"({len(data.points):,} points)", height=380), theme=None, key="pg_data_plot")
 
 st.header("2. Model and training")
@@ -299,5 +337,5 @@ else:
         st.caption(f"Until you train one, this is the project's shipped dino model: the default settings, trained "
                    f"for {model['steps']:,} steps rather than seconds. Train above to replace it with your own.")
     else:
-        st.caption(f"Model trained on {label_of(model['label'], model.get('source'))} ({described}).")
+        st.caption(f"Model trained on {app_common.md(label_of(model['label'], model.get('source')))} ({described}).")
     sampling_section(model)

@@ -10,7 +10,7 @@ import app_cache
 import app_common
 import app_training
 from app_cache.spectra import cached as cache
-from diffusion_core import inputs, pretrained, schedules
+from diffusion_core import pretrained, schedules
 from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.topics.spectra import core, figures, views
 
@@ -31,9 +31,9 @@ def chosen_image() -> tuple[np.ndarray, str]:
         if upload is not None:
             try:
                 return cache.uploaded_photo(upload.getvalue()), "your image"
-            except inputs.InputError as err:
-                st.warning(f"That file cannot be used: {err} The cameraman is shown instead.",
-                           icon=":material/image_not_supported:")
+            except Exception as err:  # noqa: BLE001 - any failure on a reader's file is one sentence
+                app_common.refuse(err, "The cameraman is shown instead.", lead="That file cannot be used: ",
+                                  icon=":material/image_not_supported:")
         else:
             st.info("Choose a file to see its spectrum; until then, the cameraman.", icon=":material/upload:")
         return cache.photo("camera"), SOURCE_LABELS["camera"]

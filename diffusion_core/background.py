@@ -6,9 +6,12 @@ thread of the server that waits for its turn in the CPU line (turns.TurnQueue), 
 training process (worker.Worker) and collects its records, while page runs come and go and read its
 progress. The thread holds no Streamlit object; the page polls it.
 
-A `Background` still waiting in line whose owner has not looked at it for `abandon_seconds` (the
-reader closed the tab, or has been on other pages that long) leaves the line with the status
-ABANDONED, so that it does not hold up the readers behind it. Once training, it runs to its end.
+A `Background` takes its ticket when it is made, so a refusal (the owner already has a training in
+line, or the line is full: turns.LineRefused) reaches the page at once. Its owner may also hand it
+`owner_alive`, a function telling whether the reader is still connected: once it has said no for
+`gone_seconds` (the reader closed the tab), the training leaves the line, or stops if it was already
+training, with the status ABANDONED. As a backstop, one still waiting whose owner has not looked at it
+for `abandon_seconds` (a reader on other pages that long) leaves the line too.
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ class Background:
 
     def __init__(self, line: TurnQueue, worker: Worker, job: Callable[..., Generator], *args,
                  seconds: float, abandon_seconds: float = 600.0, poll_seconds: float = 0.25,
-                 on_event: Callable[[str], None] | None = None, **kwargs):
+                 on_event: Callable[[str], None] | None = None, owner: object = None,
+                 owner_alive: Callable[[], bool] | None = None, gone_seconds: float = 5.0, **kwargs):
         self.seconds = seconds
         self.status = WAITING
         self.ahead = 0  # trainings before this one while it waits
+        self.seconds_ahead = 0.0  # the most they may take
         self.records: list = []  # every TrainRecord so far
         self.result: Any = None
         self.error: str | None = None
@@ -43,6 +48,8 @@ class Background:
         self._seen = time.monotonic()
         self._abandon, self._poll = abandon_seconds, poll_seconds
         self._on_event = on_event or (lambda _msg: None)
+        self._alive, self._gone_seconds, self._gone_since = owner_alive, gone_seconds, None
+        self._ticket = line.join(owner, seconds)  # raises turns.LineRefused before any thread starts
         self._thread = threading.Thread(target=self._run, name="background-training", daemon=True)
         self._thread.start()
 
@@ -83,39 +90,58 @@ class Background:
                 self.status = FAILED
                 self.error = self.error or "the training thread ended early"
 
+    def _owner_gone(self) -> bool:
+        """True once `owner_alive` has said no for `gone_seconds` in a row."""
+        if self._alive is None or self._alive():
+            self._gone_since = None
+            return False
+        now = time.monotonic()
+        self._gone_since = self._gone_since or now
+        return now - self._gone_since >= self._gone_seconds
+
     def _train(self) -> None:
-        with self._line.ticket() as ticket:
-            while not ticket.wait(self._poll):
-                self.ahead = max(1, ticket.ahead())
-                if self._stop.is_set():
-                    self.status = STOPPED
-                    return
-                if time.monotonic() - self._seen > self._abandon:
-                    self.status = ABANDONED
-                    return
-            self.ahead = 0
+        ticket = self._ticket
+        try:
+            self._wait_and_train(ticket)
+        finally:
+            ticket.leave()
+
+    def _wait_and_train(self, ticket) -> None:
+        while not ticket.wait(self._poll):
+            self.ahead = max(1, ticket.ahead())
+            self.seconds_ahead = ticket.seconds_ahead()
             if self._stop.is_set():
                 self.status = STOPPED
                 return
-            self.started_at = time.time()
-            self.status = TRAINING
-            self._on_event(f"background training started (ticket {ticket.number})")
-            records = self._worker.run(self._job, *self._args, seconds=self.seconds, **self._kwargs)
-            try:
-                while True:
-                    if self._stop.is_set():
-                        self.status = STOPPED
-                        return
-                    try:
-                        self.records.append(next(records))
-                    except StopIteration as done:
-                        self.result = done.value
-                        self.status = DONE
-                        return
-            except RuntimeError as e:  # the job raised, or the training process died
-                self.error = str(e)
-                self.status = FAILED
-            finally:
-                records.close()  # stops the job in the worker when this thread stops early
-                self._on_event(f"background training ended ({self.status}) after "
-                               f"{getattr(self.last, 'step', len(self.records))} steps")
+            if time.monotonic() - self._seen > self._abandon or self._owner_gone():
+                self.status = ABANDONED
+                return
+        self.ahead, self.seconds_ahead = 0, 0.0
+        if self._stop.is_set():
+            self.status = STOPPED
+            return
+        self.started_at = time.time()
+        self.status = TRAINING
+        self._on_event(f"background training started (ticket {ticket.number})")
+        records = self._worker.run(self._job, *self._args, seconds=self.seconds, **self._kwargs)
+        try:
+            while True:
+                if self._stop.is_set():
+                    self.status = STOPPED
+                    return
+                if self._owner_gone():
+                    self.status = ABANDONED
+                    return
+                try:
+                    self.records.append(next(records))
+                except StopIteration as done:
+                    self.result = done.value
+                    self.status = DONE
+                    return
+        except RuntimeError as e:  # the job raised, or the training process died
+            self.error = str(e)
+            self.status = FAILED
+        finally:
+            records.close()  # stops the job in the worker when this thread stops early
+            self._on_event(f"background training ended ({self.status}) after "
+                           f"{getattr(self.last, 'step', len(self.records))} steps")

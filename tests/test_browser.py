@@ -187,3 +187,45 @@ def test_playground_training_survives_moving_controls_and_ends_with_a_model(serv
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "playground_trained.png"), full_page=True)
     assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
+
+
+def test_a_hostile_link_and_file_name_are_shown_as_text(server, page, tmp_path):
+    """A shared link with markup in the word and an infinite seed, then weights whose file name is markdown:
+    the page draws, the title shows the characters, and the browser makes no image, link, bold or maths of
+    them (nor asks for the image)."""
+    from urllib.parse import quote
+
+    from diffusion_core import models
+    from diffusion_core.topics.playground import core as playground
+
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "127.0.0.9" in r.url else None)
+    errors = browser.watch_errors(page)
+    word = "<b>y</b> *i* $x$"
+    page.goto(server + f"/playground?seed=inf&sample_seed=1e999&data=Type+a+word&word={quote(word)}")
+    browser.wait_idle(page)
+    assert page.locator(browser.EXCEPTION).count() == 0
+    assert page.locator(".st-key-seed input").input_value() == "0"
+    page.wait_for_function("w => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.includes(w))",
+                           arg=f"the word '{word}'", timeout=30_000)
+    assert page.locator(".gtitle b").count() == 0
+    name = "![i](http:__127.0.0.9_i.png) $x$ _e_ [l](http:__127.0.0.9).pt"
+    blob = playground.checkpoint_bytes(models.EpsMLP(playground.Settings().model_config()), playground.Frame(),
+                                       {"data": "![i](http://127.0.0.9/i.png) <b>b</b> $y$"})
+    page.get_by_test_id("stExpander").get_by_text("Load weights saved earlier").click()
+    page.locator(".st-key-pg_weights input[type='file']").set_input_files(
+        {"name": name, "mimeType": "application/octet-stream", "buffer": blob})
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stAlert]')]"
+                           ".some(e => e.innerText.startsWith('Loaded '))", timeout=30_000)
+    browser.wait_idle(page)
+    alert = page.locator("[data-testid=stAlert]", has_text="Loaded ").first
+    def text(where) -> str:  # what the reader reads (the page puts invisible word joiners inside addresses)
+        return where.inner_text().replace("\u2060", "")
+
+    assert name[:-3] in text(alert)
+    caption = page.locator("[data-testid=stCaptionContainer]", has_text="Model trained on").first
+    assert "![i](http://127.0.0.9/i.png) <b>b</b> $y$" in text(caption)
+    for where in (alert, caption):
+        assert where.locator("img, a, b, em, .katex").count() == 0, where.inner_html()
+    assert not asked, asked
+    assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors

@@ -100,3 +100,44 @@ def test_an_unforeseen_error_ends_the_training_as_failed_not_active(worker):
     bg = background.Background(TurnQueue(), worker, ticking_job, 3, 0.0, seconds=1.0, on_event=broken_event)
     assert bg.join(30)
     assert bg.status == background.FAILED and "KeyError" in bg.error and not bg.active
+
+
+def test_a_waiting_training_whose_reader_has_gone_leaves_the_line_within_the_grace(worker):
+    line = TurnQueue()
+    holder = line.join()  # someone else trains
+    gone_at = []
+
+    def alive():
+        return not gone_at
+
+    bg = background.Background(line, worker, ticking_job, 3, 0.01, seconds=5.0, owner="reader",
+                               owner_alive=alive, gone_seconds=0.3, poll_seconds=0.02)
+    wait_for(lambda: bg.ahead == 1)
+    start = time.monotonic()
+    gone_at.append(start)  # the reader closes the tab
+    assert bg.join(10)
+    assert bg.status == background.ABANDONED and 0.3 <= time.monotonic() - start < 3
+    assert len(line) == 1, "the gone reader's ticket stayed in the line"
+    holder.leave()
+
+
+def test_a_training_whose_reader_has_gone_stops_and_frees_the_worker(worker):
+    line, gone = TurnQueue(), []
+    bg = background.Background(line, worker, ticking_job, 10_000, 0.01, seconds=60.0, owner="reader",
+                               owner_alive=lambda: not gone, gone_seconds=0.2, poll_seconds=0.02)
+    wait_for(lambda: len(bg.records) > 3)
+    gone.append(True)
+    assert bg.join(15), "a training whose reader left ran on"
+    assert bg.status == background.ABANDONED and len(bg.records) < 10_000 and len(line) == 0
+    assert list(worker.run(ticking_job, 2, 0.0, seconds=1.0)) == [0, 1], "the worker is not free for the next job"
+
+
+def test_a_reader_with_a_ticket_cannot_start_a_second_training(worker):
+    from diffusion_core.turns import LineRefused
+
+    line = TurnQueue(max_length=4)
+    first = background.Background(line, worker, ticking_job, 50, 0.01, seconds=5.0, owner="reader")
+    with pytest.raises(LineRefused):
+        background.Background(line, worker, ticking_job, 3, 0.01, seconds=5.0, owner="reader")
+    first.stop()
+    assert first.join(10) and len(line) == 0

@@ -73,3 +73,27 @@ def test_leave_is_idempotent_and_a_left_ticket_cannot_wait():
         t.wait(0)
     with pytest.raises(ValueError):
         TurnQueue(slots=0)
+
+
+def test_an_owner_holds_one_ticket_and_the_line_has_a_maximum_length():
+    from diffusion_core.turns import LineRefused
+
+    q = TurnQueue(slots=1, max_length=3)
+    first = q.join("reader-a", seconds=60)
+    with pytest.raises(LineRefused) as refused:
+        q.join("reader-a", seconds=10)
+    assert refused.value.reason == "owner" and refused.value.seconds == 60
+    q.join("reader-b", seconds=10)
+    third = q.join(None, seconds=20)  # no owner (a test, a tool): only the length counts
+    assert third.seconds_ahead() == 70 and first.seconds_ahead() == 0
+    with pytest.raises(LineRefused) as full:
+        q.join("reader-c", seconds=10)
+    assert full.value.reason == "full" and full.value.seconds == 90 and len(q) == 3
+    first.leave()
+    again = q.join("reader-a", seconds=5)  # its first ticket left, so the owner may join again
+    assert again.ahead() == 2 and len(q) == 3
+
+
+def test_the_line_refuses_a_maximum_below_its_slots():
+    with pytest.raises(ValueError):
+        TurnQueue(slots=2, max_length=1)

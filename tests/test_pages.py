@@ -8,6 +8,7 @@ found by their plotly spec, so a test can read titles and axis labels.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,11 @@ def charts(at: AppTest) -> list[str]:
 
 def metric_labels(at: AppTest) -> list[str]:
     return [m.label for m in at.metric]
+
+
+def shown(markdown: str) -> str:
+    """What a reader reads of markdown in which the page escaped a reader's text (app_common.md)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def assert_clean(at: AppTest) -> None:
@@ -514,7 +520,7 @@ def test_spectra_bad_uploads_give_one_message_and_the_page_keeps_working(name, d
     assert not at.exception and not at.warning
     at.get("file_uploader")[0].set_value((name, data, "image/png")).run()
     assert not at.exception and not at.error
-    assert len(at.warning) == 1 and needle in at.warning[0].value, [w.value for w in at.warning]
+    assert len(at.warning) == 1 and needle in shown(at.warning[0].value), [w.value for w in at.warning]
     assert len(charts(at)) == n_charts, "the rest of the page still draws"
 
 
@@ -630,7 +636,7 @@ def test_playground_starts_with_the_dino_and_the_shipped_model(playground_page):
     assert "DDIM, 50 steps, from noise to samples" in charts(at)
     assert metric_labels(at) == ["Energy distance", "Distance to nearest point"]
     assert len(at.get("download_button")) == 2
-    assert any("shipped dino model" in c.value for c in at.caption)
+    assert any("shipped dino model" in shown(c.value) for c in at.caption)
 
 
 def test_playground_a_shared_link_sets_every_setting_and_a_bad_value_is_ignored():
@@ -694,7 +700,7 @@ def test_playground_built_in_sets_and_words(playground_page):
                           ("é", "not in the font")):
         at.text_input(key="word").set_value(word).run()
         assert not at.exception
-        assert [w.value for w in at.warning] and message in at.warning[0].value, [w.value for w in at.warning]
+        assert [w.value for w in at.warning] and message in shown(at.warning[0].value), [w.value for w in at.warning]
         assert data_title(at) == "Training data: the word 'hello' (2,000 points)", "a bad word changed the data"
     at.text_input(key="word").set_value("GD").run()
     assert_clean(at)
@@ -722,7 +728,7 @@ def test_playground_a_bad_csv_gets_one_message_and_changes_nothing(playground_pa
     assert data_title(at) == "Training data: points.csv (50 points)"
     _csv_upload(at, "bad.csv", content)
     assert not at.exception
-    assert len(at.warning) == 1 and message in at.warning[0].value, [w.value for w in at.warning]
+    assert len(at.warning) == 1 and message in shown(at.warning[0].value), [w.value for w in at.warning]
     assert data_title(at) == "Training data: points.csv (50 points)", "a bad file changed the data"
     assert "DDIM, 50 steps, from noise to samples" in charts(at), "a bad file cost the model"
 
@@ -746,24 +752,24 @@ def test_playground_loading_weights_good_and_bad(playground_page):
     blob = playground.checkpoint_bytes(net, playground.Frame((5.0, 5.0), 2.0), {"data": "mine.csv"})
     weights = at.get("file_uploader")[-1]
     weights.set_value(("broken.pt", b"\x00garbage\xff" * 64, "application/octet-stream")).run()
-    assert not at.exception and len(at.warning) == 1 and "not a Grokking Diffusion checkpoint" in at.warning[0].value
-    assert any("shipped dino model" in c.value for c in at.caption), "a bad file replaced the model"
+    assert not at.exception and len(at.warning) == 1 and "not a Grokking Diffusion checkpoint" in shown(at.warning[0].value)
+    assert any("shipped dino model" in shown(c.value) for c in at.caption), "a bad file replaced the model"
     at.get("file_uploader")[-1].set_value(("mine.pt", blob, "application/octet-stream")).run()
     assert_clean(at)
-    assert any("Model trained on mine.csv (width 16, depth 1" in c.value for c in at.caption)
+    assert any("Model trained on mine.csv (width 16, depth 1" in shown(c.value) for c in at.caption)
     assert at.select_slider(key="steps").options[-1] == "50", "the step choices follow the loaded model's T"
     assert metric_labels(at) == [], "no training data is known for a loaded model"
     at.session_state["pg_model"] = {**at.session_state["pg_model"], "label": "a later training", "loaded": None}
     at.run()
-    assert any("Model trained on a later training" in c.value for c in at.caption)
+    assert any("Model trained on a later training" in shown(c.value) for c in at.caption)
     at.get("file_uploader")[-1].set_value(("mine.pt", blob, "application/octet-stream")).run()
-    assert any("Model trained on mine.csv" in c.value for c in at.caption), "the same file uploaded again must load"
-    assert not any(", 10 s," in c.value for c in at.caption), "a checkpoint without its training time shows none"
+    assert any("Model trained on mine.csv" in shown(c.value) for c in at.caption), "the same file uploaded again must load"
+    assert not any(", 10 s," in shown(c.value) for c in at.caption), "a checkpoint without its training time shows none"
     buf = io.BytesIO()
     models.save_checkpoint(models.EpsMLP(models.ModelConfig(hidden=100)), buf)
     at.get("file_uploader")[-1].set_value(("odd.pt", buf.getvalue(), "application/octet-stream")).run()
     assert_clean(at)
-    assert any("settings this page does not offer" in c.value for c in at.caption)
+    assert any("settings this page does not offer" in shown(c.value) for c in at.caption)
 
 
 def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_page):
@@ -785,16 +791,16 @@ def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_
     at.select_slider(key="width").set_value(128).run()  # a change in the middle of the training
     assert_clean(at)
     assert at.session_state["pg_training"] is training, "the rerun replaced or dropped the training"
-    assert any("Your changes since apply to the next training" in c.value for c in at.caption)
+    assert any("Your changes since apply to the next training" in shown(c.value) for c in at.caption)
     while "pg_training" in at.session_state:
         assert time.monotonic() < deadline, "the training never ended"
         time.sleep(0.5)
         at.run()
     assert_clean(at)
     assert len(training.records) > seen
-    assert [s.value for s in at.success] == [f"Trained for 5 s: {training.last.step:,} steps on Dino (Datasaurus)."]
+    assert [shown(s.value) for s in at.success] == [f"Trained for 5 s: {training.last.step:,} steps on Dino (Datasaurus)."]
     assert "Training loss of this model (Dino (Datasaurus))" in charts(at)
-    assert any("width 64, depth 3" in c.value for c in at.caption), "the model records the settings it trained with"
+    assert any("width 64, depth 3" in shown(c.value) for c in at.caption), "the model records the settings it trained with"
 
 
 
@@ -815,7 +821,7 @@ def test_playground_a_reader_waits_in_line_sees_it_and_can_stop(playground_page)
             assert time.monotonic() < deadline
             time.sleep(0.1)
         at.run()
-        assert any("Waiting for the CPU: 1 live training ahead of yours" in i.value for i in at.info)
+        assert any("Waiting for the CPU: 1 job ahead of your training" in i.value for i in at.info)
     finally:
         other.leave()
     while not training.records:
@@ -828,7 +834,7 @@ def test_playground_a_reader_waits_in_line_sees_it_and_can_stop(playground_page)
         at.run()
     assert_clean(at)
     assert any("The training was stopped; the previous model is kept." in i.value for i in at.info)
-    assert any("shipped dino model" in c.value for c in at.caption)
+    assert any("shipped dino model" in shown(c.value) for c in at.caption)
     assert len(app_cache.training_line()) == 0
 
 
@@ -893,16 +899,18 @@ def test_benches_call_what_the_pages_call():
 
 
 def test_app_only_routes():
-    """app.py holds a docstring, the import, st.set_page_config and st.navigation(...).run()."""
+    """app.py holds a docstring, the imports, the bounds on uploads a public server needs (app_hosting),
+    st.set_page_config and st.navigation(...).run()."""
     import ast
 
     body = ast.parse((ROOT / "app.py").read_text()).body
     calls = [ast.unparse(n.value) for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
     others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import))]
     assert not others
-    assert len(calls) == 2
-    assert calls[0].startswith("st.set_page_config(") and "layout='wide'" in calls[0]
-    assert calls[1].startswith("st.navigation(") and calls[1].endswith(".run()")
+    assert len(calls) == 3
+    assert calls[0] == "app_hosting.bound_uploads()"
+    assert calls[1].startswith("st.set_page_config(") and "layout='wide'" in calls[1]
+    assert calls[2].startswith("st.navigation(") and calls[2].endswith(".run()")
 
 
 def test_schedule_lengths_match_the_shipped_models():

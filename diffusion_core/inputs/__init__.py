@@ -19,16 +19,21 @@ MAX_CSV_ROWS = 100_000
 MAX_ABS_VALUE = 1e15  # larger coordinates are a unit mistake, and lose all precision in float32
 
 MAX_IMAGE_BYTES = 8 * 2**20
-MAX_IMAGE_PIXELS = 4096 * 4096  # width * height, checked before any pixel is decoded
+MAX_IMAGE_PIXELS = 4096 * 4096  # width * height (16.8 MP: 12 and 16 MP phone photos fit), checked before decoding
 MIN_IMAGE_SIDE = 32
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")  # Pillow opens nothing else (no EPS, no PDF)
 
 MAX_CHECKPOINT_BYTES = 2 * 2**20
-MAX_HIDDEN = 1024
-MAX_DEPTH = 8
-MAX_FOURIER_FEATURES = 1024
-MAX_T = 10_000
-MAX_FOURIER_SCALE = 1000.0  # beyond this the frequencies overflow float32 long before they mean anything
+MAX_CHECKPOINT_PICKLE_BYTES = 64 * 2**10  # the file's structure apart from the weights; a Playground model's is ~2 KB
+MAX_CHECKPOINT_ELEMENTS = MAX_CHECKPOINT_BYTES // 4  # float32 weights, every one of them stored in the file
+# The model settings a file may ask for are the Playground's own ranges (topics/playground/core.py: WIDTHS, DEPTHS,
+# fourier_features 0 or models.ModelConfig's 64, T_CHOICES, FOURIER_SCALES; written out, as inputs imports no topic):
+# the page trains and samples its largest model in seconds, and a file costs no more than that.
+MAX_HIDDEN = 256
+MAX_DEPTH = 6
+MAX_FOURIER_FEATURES = 64
+MAX_T = 1000
+MAX_FOURIER_SCALE = 32.0
 CONFIG_LIMITS = {"hidden": (1, MAX_HIDDEN), "depth": (1, MAX_DEPTH), "fourier_features": (0, MAX_FOURIER_FEATURES),
                  "T": (2, MAX_T), "fourier_scale": (0, MAX_FOURIER_SCALE)}  # inclusive ranges
 

@@ -148,17 +148,48 @@ def checkpoint_bytes(net: models.EpsMLP, frame: Frame, meta: dict | None = None)
     return buf.getvalue()
 
 
-def from_checkpoint(data: bytes) -> tuple[models.EpsMLP, Frame, dict]:
-    """An uploaded checkpoint (inputs.read_checkpoint checks it) and the frame its metadata records
-    (the canonical frame when it records none, as for the shipped models)."""
-    net, meta = inputs.read_checkpoint(data)
+MAX_LABEL_CHARS = 60  # of a loaded checkpoint's "data" (the label of the points it was trained on)
+MAX_TRAINING_STEPS = 10**9
+
+
+def _checkpoint_frame(meta: dict) -> Frame:
     centre, scale = meta.get("centre", (0.0, 0.0)), meta.get("scale", 1.0)
     ok = (isinstance(centre, (list, tuple)) and len(centre) == 2
           and all(isinstance(c, (int, float)) and math.isfinite(c) for c in centre)
           and isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0)
     if not ok:
         raise inputs.InputError("The checkpoint's frame (centre and scale) is damaged.")
-    return net, Frame((float(centre[0]), float(centre[1])), float(scale)), meta
+    return Frame((float(centre[0]), float(centre[1])), float(scale))
+
+
+def _checkpoint_meta(meta: dict) -> dict:
+    """The metadata the page shows, each entry kept only when well typed and bounded, else dropped: a file's
+    metadata may be anything the weights_only unpickler builds, so nothing here prints or compares an object
+    before its type is known to be a plain str, int or float."""
+    data, steps, seconds = meta.get("data"), meta.get("training_steps"), meta.get("seconds")
+    kept = {}
+    if type(data) is str:
+        kept["data"] = data[:MAX_LABEL_CHARS]
+    if type(steps) is int and 0 <= steps <= MAX_TRAINING_STEPS:
+        kept["training_steps"] = steps
+    if type(seconds) is int and abs(seconds) <= MAX_TRAINING_STEPS or type(seconds) is float and math.isfinite(seconds):
+        kept["seconds"] = seconds
+    return kept
+
+
+def from_checkpoint(data: bytes) -> tuple[models.EpsMLP, Frame, dict]:
+    """An uploaded checkpoint (inputs.read_checkpoint checks it), the frame its metadata records (the canonical
+    frame when it records none, as for the shipped models) and its metadata of use to the page: "data" (a text of
+    at most MAX_LABEL_CHARS), "training_steps" and "seconds", each only when the file has a sound one.
+
+    Every problem with the file raises InputError, an unexpected one too (its cause kept as __cause__)."""
+    net, meta = inputs.read_checkpoint(data)
+    try:
+        return net, _checkpoint_frame(meta), _checkpoint_meta(meta)
+    except inputs.InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever a crafted file leads to is one sentence for the page
+        raise inputs.InputError("The checkpoint's metadata could not be read; the file is damaged.") from e
 
 
 def settings_of(config: models.ModelConfig, seconds: int = Settings.seconds) -> Settings | None:
@@ -191,15 +222,73 @@ class Run:
 def sample_run(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int = 0,
                max_frames: int = MAX_FRAMES) -> Run:
     """Sample n points with `sampler` in `steps` steps (as samplers.sample), keeping a few states to animate."""
+    run = None
+    for run in _sampling(net, n, sampler, steps, seed, max_frames):
+        pass
+    return run
+
+
+def _sampling(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int, max_frames: int = MAX_FRAMES):
+    """`sample_run`, step by step: yields the fraction of steps done after each step, then the Run."""
     den = NetDenoiser(net)
     sigmas = schedules.grid(den.schedule, steps)
     S = len(sigmas) - 1
     keep = set(np.linspace(0, S, min(S, max_frames) + 1).round().astype(int).tolist())
     # only the frames shown: 1,000 states of 5,000 points would be 40 MB
-    frames = [step.vp.numpy() for k, step in enumerate(samplers.run(den, n, sigmas, sampler=sampler, seed=seed))
-              if k in keep]
+    frames = []
+    for k, step in enumerate(samplers.run(den, n, sigmas, sampler=sampler, seed=seed)):
+        if k in keep:
+            frames.append(step.vp.numpy())
+        yield k / S
     states = np.stack(frames)
-    return Run(states, [str(k) for k in sorted(keep)], states[-1])
+    yield Run(states, [str(k) for k in sorted(keep)], states[-1])
+
+
+# ---------------------------------------------------------------- what a sampling costs
+
+# Seconds one network evaluation of a batch of n points takes on the project's 2-core machine with one torch
+# thread: a + n (b P + c U), P the network's weights and U its units (hidden units, Fourier features, output).
+# Fitted to 30 timed runs (widths 16 to 256, depths 1 to 6, 250 to 5,000 points); every run within 35% of it.
+EVAL_SECONDS = (1.7e-4, 2.3e-11, 2.4e-9)
+LIGHT_SECONDS = 1.0  # a sampling estimated to take longer waits in the CPU line and runs in the training process
+MAX_SAMPLING_SECONDS = 60.0  # ... and one estimated to take longer than this is refused
+
+
+def sampling_seconds(config: models.ModelConfig, n: int, sampler: str, steps: int) -> float:
+    """What `sample_run` of a network of `config` is expected to take on the project's machine, in seconds."""
+    weights = ((config.dim + 2 * config.fourier_features + 1) * config.hidden + (config.depth - 1) * (config.hidden + 1)
+               * config.hidden + (config.hidden + 1) * config.dim)
+    units = config.hidden * config.depth + 2 * config.fourier_features + config.dim
+    calls = samplers.CALLS_PER_STEP[sampler] * steps - (sampler == "heun")
+    a, b, c = EVAL_SECONDS
+    return calls * (a + n * (b * weights + c * units))
+
+
+@dataclass(frozen=True)
+class SampleProgress:
+    """How far a sampling job has come (the worker streams these; the page shows them as a progress bar)."""
+
+    fraction: float
+    elapsed: float
+
+
+def sample_job(config: dict, state: dict, n: int, sampler: str, steps: int, seed: int, *, seconds: float):
+    """`sample_run` as a job for worker.Worker: the network rebuilt from its config (as a dict) and weights (numpy
+    arrays); yields a SampleProgress about ten times a second and returns the Run. `seconds` is its budget."""
+    import time
+
+    net = models.EpsMLP(models.ModelConfig(**config))
+    net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()})
+    net.eval()
+    start = last = time.perf_counter()
+    for item in _sampling(net, n, sampler, steps, seed):
+        if isinstance(item, Run):
+            return item
+        now = time.perf_counter()
+        if now - last >= 0.1:
+            last = now
+            yield SampleProgress(item, now - start)
+    raise RuntimeError("the sampling ended without a result")
 
 
 QUALITY_REFERENCE = 2000  # training points the samples are compared with (the first ones)
@@ -209,17 +298,24 @@ def run_view(model_id: str, _net: models.EpsMLP, _data: np.ndarray | None, yards
              n: int, seed: int) -> tuple[Run, metrics.Quality | None, metrics.NoiseBand | None]:
     """The sampling section: `sample_run` of the reader's model `model_id` (a fresh id for every trained or
     loaded model, which also fixes `_data`, the canonical points it was trained on, or None for a loaded
-    model), the samples' quality and the noise band of its energy distance: the project's dino yardstick when
-    `yardstick` is "dino", else against (at most QUALITY_REFERENCE of) the training points. (A leading
-    underscore tells a cache not to hash the argument: the model id stands for the network and its points.)"""
+    model), judged by `judge`. (A leading underscore tells a cache not to hash the argument: the model id
+    stands for the network and its points.)"""
     run = sample_run(_net, n, sampler, steps, seed)
-    samples = torch.as_tensor(run.samples)
+    return (run, *judge(model_id, run.samples, _data, yardstick))
+
+
+def judge(model_id: str, samples: np.ndarray, _data: np.ndarray | None,
+          yardstick: str) -> tuple[metrics.Quality | None, metrics.NoiseBand | None]:
+    """The samples' quality and the noise band of its energy distance: the project's dino yardstick when
+    `yardstick` is "dino", else against (at most QUALITY_REFERENCE of) the training points `_data` of model
+    `model_id`; (None, None) for a loaded model, which has no training points."""
     if _data is None:
-        return run, None, None
+        return None, None
+    n, x = len(samples), torch.as_tensor(samples)
     if yardstick == "dino":
-        return run, metrics.dino_quality(samples), metrics.dino_noise(n)
+        return metrics.dino_quality(x), metrics.dino_noise(n)
     reference = torch.as_tensor(_data[:QUALITY_REFERENCE])
-    return run, metrics.quality(samples, reference), metrics.resampled_noise(reference, n)
+    return metrics.quality(x, reference), metrics.resampled_noise(reference, n)
 
 
 def samples_csv(samples: np.ndarray) -> bytes:

@@ -1,0 +1,47 @@
+"""What a public instance needs beyond Streamlit's own settings (.streamlit/config.toml): bounded uploads.
+
+Streamlit keeps every uploaded file in memory until its session ends, under any file id the client makes up,
+so one session could hold any number of files (each up to server.maxUploadSize, 10 MB here); and Starlette
+spools a multipart body over 1 MB to a temporary file on disk. `bound_uploads` (called by app.py, once per
+process) keeps at most MAX_SESSION_FILES files per session (the newest; the pages have three uploaders),
+refuses a file that would take the server's uploads past MAX_UPLOAD_BYTES, and keeps a body up to the upload
+limit in memory, so nothing a reader sends is written to disk.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from starlette import formparsers
+from streamlit import config
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+MAX_SESSION_FILES = 4
+MAX_UPLOAD_BYTES = 160 * 2**20  # all sessions' uploads together
+
+_DONE = threading.Lock()
+_original_add_file = MemoryUploadedFileManager.add_file
+
+
+class UploadRefused(RuntimeError):
+    """The server holds as many uploaded bytes as it allows (the upload gets an HTTP error; the widget says so)."""
+
+
+def _bounded_add_file(self: MemoryUploadedFileManager, session_id: str, file) -> None:
+    with self._lock:
+        if self._total_bytes + len(file.data) > MAX_UPLOAD_BYTES:
+            raise UploadRefused(f"uploads on this server would exceed {MAX_UPLOAD_BYTES // 2**20} MB")
+    _original_add_file(self, session_id, file)
+    with self._lock:
+        kept = self.file_storage.get(session_id, {})
+        extra = list(kept)[:max(0, len(kept) - MAX_SESSION_FILES)]  # the oldest (dicts keep insertion order)
+    for file_id in extra:
+        self.remove_file(session_id, file_id)
+
+
+def bound_uploads() -> None:
+    """Bound uploads per session and server-wide, and keep upload bodies in memory (idempotent)."""
+    with _DONE:
+        MemoryUploadedFileManager.add_file = _bounded_add_file
+        limit = (config.get_option("server.maxUploadSize") + 1) * 2**20
+        formparsers.MultiPartParser.spool_max_size = max(formparsers.MultiPartParser.spool_max_size, limit)
