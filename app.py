@@ -1,10 +1,10 @@
-"""Grokking Diffusion: routes to the pages (and bounds uploads for a public server); nothing else lives here."""
+"""Grokking Diffusion: routes to the pages (and hardens Streamlit for a public server); nothing else lives here."""
 
 import streamlit as st
 
 import app_hosting
 
-app_hosting.bound_uploads()
+app_hosting.harden()
 
 st.set_page_config(layout="wide", page_title="Grokking Diffusion", page_icon="🦖")
 st.navigation([

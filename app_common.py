@@ -15,7 +15,6 @@ from typing import TypeVar
 
 import streamlit as st
 from streamlit.logger import get_logger
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app_state import keep  # noqa: F401  (re-exported: every page keeps its controls through here)
 from diffusion_core import inputs
@@ -81,31 +80,6 @@ def refuse(err: Exception, kept: str, where=st, lead: str = "", icon: str = ":ma
         LOG.error("a reader's input raised an unexpected error", exc_info=err)
         message = "That input could not be read."
     where.warning(md(f"{lead}{message} {kept}", limit=600), icon=icon)
-
-
-def whole_number_in(lo: int, hi: int) -> Callable[[str], bool]:
-    """A check for a URL value: a plain whole number from lo to hi (no sign, exponent, inf or nan)."""
-    return lambda value: value.isascii() and value.isdigit() and len(value) <= 12 and lo <= int(value) <= hi
-
-
-def drop_bad_query_values(checks: dict[str, Callable[[str], bool]]) -> None:
-    """Forget every value in the page's address that fails its check, before the widgets bound to it are made,
-    so a shared link with `?seed=inf` falls back to the default rather than stopping the page.
-
-    Streamlit ignores a select value that is not offered, but seeds a bound number_input with int(value),
-    which raises OverflowError on "inf" (Streamlit 1.67). It seeds from the address as it was when the page
-    loaded, which st.query_params cannot change, so this reaches into the session's copy of it
-    (tests/test_pages.py checks that it still works)."""
-    ctx = get_script_run_ctx()
-    if ctx is None:
-        return
-    with ctx.session_state.query_params() as params:
-        initial = params._initial_query_params
-        for key, ok in checks.items():
-            values = initial.get(key)
-            if values is not None and not (len(values) == 1 and ok(str(values[0]))):
-                del initial[key]
-                params._query_params.pop(key, None)
 
 
 def noise_levels() -> None:

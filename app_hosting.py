@@ -1,4 +1,5 @@
-"""What a public instance needs beyond Streamlit's own settings (.streamlit/config.toml): bounded uploads.
+"""What a public instance needs beyond Streamlit's own settings (.streamlit/config.toml): bounded uploads, and
+number boxes that a hostile value cannot break.
 
 Streamlit keeps every uploaded file in memory until its session ends, under any file id the client makes up,
 so one session could hold any number of files (each up to server.maxUploadSize, 10 MB here); and Starlette
@@ -6,6 +7,11 @@ spools a multipart body over 1 MB to a temporary file on disk. `bound_uploads` (
 process) keeps at most MAX_SESSION_FILES files per session (the newest; the pages have three uploaders),
 refuses a file that would take the server's uploads past MAX_UPLOAD_BYTES, and keeps a body up to the upload
 limit in memory, so nothing a reader sends is written to disk.
+
+Streamlit 1.67 turns the value of a whole-number st.number_input into an int with int(value), which raises
+OverflowError on an infinite value: a shared link with `?seed=inf`, or a client that sends an infinite widget
+value, stopped the page before any of its code ran. `guard_number_inputs` makes such a value fall back to the
+widget's default, as Streamlit already does for a value out of range.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import threading
 
 from starlette import formparsers
 from streamlit import config
+from streamlit.elements.widgets.number_input import NumberInputSerde
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 
 MAX_SESSION_FILES = 4
@@ -21,6 +28,7 @@ MAX_UPLOAD_BYTES = 160 * 2**20  # all sessions' uploads together
 
 _DONE = threading.Lock()
 _original_add_file = MemoryUploadedFileManager.add_file
+_original_deserialize = NumberInputSerde.deserialize
 
 
 class UploadRefused(RuntimeError):
@@ -45,3 +53,22 @@ def bound_uploads() -> None:
         MemoryUploadedFileManager.add_file = _bounded_add_file
         limit = (config.get_option("server.maxUploadSize") + 1) * 2**20
         formparsers.MultiPartParser.spool_max_size = max(formparsers.MultiPartParser.spool_max_size, limit)
+
+
+def _guarded_deserialize(self: NumberInputSerde, ui_value):
+    try:
+        return _original_deserialize(self, ui_value)
+    except (OverflowError, ValueError, TypeError):  # int(inf), int(nan), a value of the wrong type
+        return self.value
+
+
+def guard_number_inputs() -> None:
+    """Number boxes fall back to their default on a value that is not a finite number (idempotent)."""
+    with _DONE:
+        NumberInputSerde.deserialize = _guarded_deserialize
+
+
+def harden() -> None:
+    """Everything above, once per process (app.py calls it on every run; it is idempotent)."""
+    bound_uploads()
+    guard_number_inputs()

@@ -299,8 +299,6 @@ st.markdown(
     "budget too short to learn the detail, a few sampling steps against many. Every setting is in the page's "
     "address, so you can share a configuration as a link."
 )
-app_common.drop_bad_query_values({key: app_common.whole_number_in(0, playground.MAX_SEED)
-                                  for key in ("seed", "sample_seed")})
 st.session_state.setdefault("pg_data", cache.built_in("dino"))
 if "pg_model" not in st.session_state:
     try:

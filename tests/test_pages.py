@@ -899,7 +899,7 @@ def test_benches_call_what_the_pages_call():
 
 
 def test_app_only_routes():
-    """app.py holds a docstring, the imports, the bounds on uploads a public server needs (app_hosting),
+    """app.py holds a docstring, the imports, what a public server needs (app_hosting),
     st.set_page_config and st.navigation(...).run()."""
     import ast
 
@@ -908,7 +908,7 @@ def test_app_only_routes():
     others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import))]
     assert not others
     assert len(calls) == 3
-    assert calls[0] == "app_hosting.bound_uploads()"
+    assert calls[0] == "app_hosting.harden()"
     assert calls[1].startswith("st.set_page_config(") and "layout='wide'" in calls[1]
     assert calls[2].startswith("st.navigation(") and calls[2].endswith(".run()")
 

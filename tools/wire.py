@@ -10,11 +10,21 @@ messages on a browser page's own websocket.
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Common_pb2 import UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's double-submit cookie; an upload sends its value as X-Xsrftoken too
 
 
 class WireSession:
@@ -27,10 +37,21 @@ class WireSession:
         self.widgets: dict[str, str] = {}  # widget key -> widget id, from the last run's elements
         self.texts: list[str] = []  # text of the alerts (info, warning, error) the last run showed
         self.exceptions = 0  # exception elements seen over the whole session
+        self.session_id: str | None = None  # the server's id of this session (from its new_session message)
+        # called with every ForwardMsg received and its bytes (for instance to look for text a reader should not see)
+        self.on_message: Callable[[ForwardMsg, bytes], None] | None = None
+        self.elements: list = []  # every new element (proto) the last run drew
 
     async def open(self) -> float:
         self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None)
         return await self.run("")
+
+    async def connect(self, open_timeout: float = 60, ping_interval: float | None = None) -> None:
+        """Open the websocket without a first run (then `rerun` any page, as a shared link to it does). A busy
+        server may take a while to answer the handshake, hence the long `open_timeout` (seconds); and no keepalive
+        pings by default (`ping_interval`), so a client short of CPU does not drop its own connection."""
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
+                                           open_timeout=open_timeout, ping_interval=ping_interval)
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -38,23 +59,25 @@ class WireSession:
 
     async def run(self, page: str, triggers: tuple[str, ...] = ()) -> float:
         """Ask for a run of `page` (its url path) with the given button ids pressed; seconds to the answer."""
+        return await self.rerun(page, widgets=[self.trigger(widget_id) for widget_id in triggers])
+
+    async def rerun(self, page: str, query: str = "", widgets: Iterable[WidgetState] = ()) -> float:
+        """Ask for a run of `page` (its url path) with the address's query string `query` (as a shared link
+        carries it, without the "?") and the given widget states; seconds to the answer."""
         msg = BackMsg()
         state = msg.rerun_script
-        state.query_string = ""
+        state.query_string = query
         if page in self.pages:
             state.page_script_hash = self.pages[page]
         else:
             state.page_name = page
-        for widget_id in triggers:
-            w = state.widget_states.widgets.add()
-            w.id = widget_id
-            w.trigger_value = True
+        for w in widgets:
+            state.widget_states.widgets.append(w)
         start = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
-        self.widgets, self.texts = {}, []
+        self.widgets, self.texts, self.elements = {}, [], []
         while True:
-            fwd = ForwardMsg()
-            fwd.ParseFromString(await self.ws.recv())
+            fwd = await self._receive()
             kind = fwd.WhichOneof("type")
             if kind == "script_finished":
                 return time.perf_counter() - start
@@ -63,6 +86,70 @@ class WireSession:
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._element(fwd.delta.new_element)
 
+    async def _receive(self) -> ForwardMsg:
+        raw = await self.ws.recv()
+        fwd = ForwardMsg()
+        fwd.ParseFromString(raw)
+        if fwd.WhichOneof("type") == "new_session" and fwd.new_session.initialize.session_id:
+            self.session_id = fwd.new_session.initialize.session_id
+        if self.on_message is not None:
+            self.on_message(fwd, raw)
+        return fwd
+
+    # ---------------------------------------------------------------- widget states, raw messages, uploads
+
+    @staticmethod
+    def trigger(widget_id: str) -> WidgetState:
+        """The state of a pressed button."""
+        w = WidgetState(id=widget_id)
+        w.trigger_value = True
+        return w
+
+    def state(self, key: str, **value) -> WidgetState:
+        """The state of the widget with user key `key` (drawn by the last run), for example
+        `state("word", string_value="hi")` (text inputs, and radios and select boxes by their shown label),
+        `state("seed", double_value=3)`, `state("pg_train", trigger_value=True)`."""
+        if key not in self.widgets:
+            raise KeyError(f"no widget with key {key!r} on the page (have: {sorted(self.widgets)})")
+        return WidgetState(id=self.widgets[key], **value)
+
+    def files_state(self, key: str, files: Iterable[UploadedFileInfo]) -> WidgetState:
+        """The state of the file uploader with user key `key` holding `files` (see `upload`)."""
+        w = self.state(key)
+        w.file_uploader_state_value.uploaded_file_info.extend(files)
+        return w
+
+    async def send(self, msg: BackMsg) -> None:
+        """Send any BackMsg as it is (no answer awaited)."""
+        await self.ws.send(msg.SerializeToString())
+
+    async def upload(self, name: str, data: bytes, content_type: str = "application/octet-stream",
+                     timeout: float = 60) -> UploadedFileInfo:
+        """Upload a file as the browser's file uploader does: ask the server for a file URL (file_urls_request),
+        PUT the file there (`put_file`), and return its info for `files_state`. Raises RuntimeError if the PUT is
+        refused (its HTTP status in the message). Call it between runs, not during one."""
+        msg = BackMsg()
+        request = msg.file_urls_request
+        request.request_id, request.session_id = uuid.uuid4().hex, self.session_id or ""
+        request.file_names.append(name)
+        await self.send(msg)
+        while True:
+            fwd = await asyncio.wait_for(self._receive(), timeout)
+            if fwd.WhichOneof("type") == "file_urls_response" and fwd.file_urls_response.response_id == request.request_id:
+                urls = fwd.file_urls_response.file_urls[0]
+                break
+        status = await asyncio.to_thread(put_file, self.http_url, urls.upload_url, name, data, content_type)
+        if status != 204:
+            raise RuntimeError(f"the upload of {name!r} was refused with HTTP {status}")
+        info = UploadedFileInfo(name=name, size=len(data), file_id=urls.file_id)
+        info.file_urls.CopyFrom(urls)
+        return info
+
+    @property
+    def http_url(self) -> str:
+        """The server's address (http://host:port)."""
+        return self.url.replace("ws://", "http://").removesuffix("/_stcore/stream")
+
     async def click(self, page: str, key: str) -> float:
         """Press the button with widget key `key` on `page` (after a run that drew it)."""
         if key not in self.widgets:
@@ -70,6 +157,7 @@ class WireSession:
         return await self.run(page, (self.widgets[key],))
 
     def _element(self, element) -> None:
+        self.elements.append(element)
         kind = element.WhichOneof("type")
         if kind == "exception":
             self.exceptions += 1
@@ -79,6 +167,54 @@ class WireSession:
         widget_id = getattr(inner, "id", "") if inner is not None else ""
         if widget_id and "-" in widget_id:  # "$$ID-<hash>-<user key>"
             self.widgets[widget_id.rsplit("-", 1)[1]] = widget_id
+
+
+_xsrf_tokens: dict[str, str] = {}
+
+
+def xsrf_token(base_url: str) -> str:
+    """The XSRF cookie the server hands any visitor (on its health check, as on its pages), fetched once per server."""
+    if base_url not in _xsrf_tokens:
+        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=60) as r:  # a busy server is slow
+            cookies = [c.split(";", 1)[0].split("=", 1) for c in r.headers.get_all("Set-Cookie") or []]
+        _xsrf_tokens[base_url] = next((v.strip('"') for k, v in cookies if k == XSRF_COOKIE), "")
+    return _xsrf_tokens[base_url]
+
+
+def put_file(base_url: str, path: str, name: str, data: bytes, content_type: str = "application/octet-stream",
+             chunked: bool = False, timeout: float = 120) -> int:
+    """PUT `data` as the one file of a multipart form to `path` (/_stcore/upload_file/<session id>/<file id>), with
+    the XSRF cookie and header a browser sends; the HTTP status. `chunked` sends it without a Content-Length
+    (so the server can only bound it while reading); -1 if the connection closed without an answer. Blocking: call it
+    in a thread from asyncio code."""
+    boundary = uuid.uuid4().hex
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    body = b"".join([f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{quoted}\"\r\n"
+                     f"Content-Type: {content_type}\r\n\r\n".encode(), data, f"\r\n--{boundary}--\r\n".encode()])
+    token = xsrf_token(base_url)
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Origin": base_url}
+    if token:
+        headers |= {"Cookie": f"{XSRF_COOKIE}={token}", "X-Xsrftoken": token}
+    parts = urllib.parse.urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        try:
+            if chunked:
+                headers["Transfer-Encoding"] = "chunked"
+                chunks = (body[i:i + 2**20] for i in range(0, len(body), 2**20))
+                conn.request("PUT", path, body=chunks, headers=headers, encode_chunked=True)
+            else:
+                conn.request("PUT", path, body=body, headers=headers)
+        except ConnectionError:  # the server answered and closed before the whole body was sent: read its answer
+            pass
+        try:
+            response = conn.getresponse()
+            response.read()
+        except (ConnectionError, http.client.HTTPException):
+            return -1  # the connection was closed without an answer
+        return response.status
+    finally:
+        conn.close()
 
 
 class Wire:
