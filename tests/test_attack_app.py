@@ -53,6 +53,35 @@ def test_clearing_the_caches_keeps_the_one_line_and_the_one_training_process():
     assert worker.pid == pid
 
 
+def test_a_clients_clear_cache_message_clears_only_its_own_session():
+    """Streamlit clears every cache of the server for every reader on this message, which any client can send."""
+    from streamlit.runtime.app_session import AppSession
+
+    import app_hosting
+
+    app_hosting.harden()
+    calls = []
+
+    @st.cache_data(max_entries=1)
+    def view(x):
+        calls.append(x)
+        return x
+
+    class Session:
+        cleared = False
+
+        class _session_state:  # noqa: N801 - stands in for the session's state
+            @staticmethod
+            def clear():
+                Session.cleared = True
+
+    view(1)
+    AppSession._handle_clear_cache_request(Session())
+    view(1)
+    assert calls == [1], "the server's caches were cleared by a client"
+    assert Session.cleared, "the sender's own session state was not cleared"
+
+
 def test_the_training_process_leaves_no_zombie_when_it_dies():
     from diffusion_core import pretrained
     from diffusion_core.worker import Worker
