@@ -210,7 +210,7 @@ async def main_async(args) -> Report:
         stop = threading.Event()
         watcher = threading.Thread(target=watch_memory, args=(srv.process.pid, report, stop), daemon=True)
         watcher.start()
-        cpu0, wall0 = procs.treeprocs.cpu_seconds(srv.process.pid), time.perf_counter()
+        cpu0, wall0 = procs.treecpu_seconds(srv.process.pid), time.perf_counter()
         # The simulated readers' browsers (and Playwright's driver, started below) inherit a low CPU
         # priority: on one machine they would otherwise take the server's cores, which real readers'
         # browsers, on their own machines, do not. The server was started before, at normal priority.
@@ -223,7 +223,7 @@ async def main_async(args) -> Report:
         finally:
             stop.set()
             watcher.join()
-            report.cpu_s.update(server=procs.treeprocs.cpu_seconds(srv.process.pid) - cpu0, wall=time.perf_counter() - wall0)
+            report.cpu_s.update(server=procs.treecpu_seconds(srv.process.pid) - cpu0, wall=time.perf_counter() - wall0)
         report.server_trainings = _trainings_in_log(srv.output())
     return report
 
