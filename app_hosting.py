@@ -4,9 +4,12 @@ number boxes that a hostile value cannot break.
 Streamlit keeps every uploaded file in memory until its session ends, under any file id the client makes up,
 so one session could hold any number of files (each up to server.maxUploadSize, 10 MB here); and Starlette
 spools a multipart body over 1 MB to a temporary file on disk. `bound_uploads` (called by app.py, once per
-process) keeps at most MAX_SESSION_FILES files per session (the newest; the pages have three uploaders),
-refuses a file that would take the server's uploads past MAX_UPLOAD_BYTES, and keeps a body up to the upload
-limit in memory, so nothing a reader sends is written to disk.
+process) keeps at most MAX_SESSION_FILES files and MAX_SESSION_BYTES per session (the newest; the pages have
+three uploaders), refuses a file (HTTP 413) that would take the server's uploads past MAX_UPLOAD_BYTES, and
+keeps a body up to the upload limit in memory, so nothing a reader sends is written to disk.
+
+The patches take effect at the first script run in the process (app.py), so a server that has served no page
+yet runs without them; a client that could only reach a freshly started server before any reader is the gap.
 
 Streamlit 1.67 turns the value of a whole-number st.number_input into an int with int(value), which raises
 OverflowError on an infinite value: a shared link with `?seed=inf`, or a client that sends an infinite widget
@@ -24,33 +27,45 @@ from __future__ import annotations
 import threading
 
 from starlette import formparsers
+from starlette.exceptions import HTTPException
 from streamlit import config
 from streamlit.elements.widgets.number_input import NumberInputSerde
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 
 MAX_SESSION_FILES = 4
-MAX_UPLOAD_BYTES = 160 * 2**20  # all sessions' uploads together
+MAX_SESSION_BYTES = 24 * 2**20  # one session's uploads together (the three uploaders take at most 10 + 8 + 2 MB)
+MAX_UPLOAD_BYTES = 200 * 2**20  # all sessions' uploads together
 
 _DONE = threading.Lock()
-_original_add_file = MemoryUploadedFileManager.add_file
 _original_deserialize = NumberInputSerde.deserialize
 
 
-class UploadRefused(RuntimeError):
-    """The server holds as many uploaded bytes as it allows (the upload gets an HTTP error; the widget says so)."""
+class UploadRefused(HTTPException):
+    """The server or the session holds as many uploaded bytes as it allows: HTTP 413, which the widget shows."""
+
+    def __init__(self, detail: str):
+        super().__init__(status_code=413, detail=detail)
 
 
 def _bounded_add_file(self: MemoryUploadedFileManager, session_id: str, file) -> None:
-    with self._lock:
-        if self._total_bytes + len(file.data) > MAX_UPLOAD_BYTES:
-            raise UploadRefused(f"uploads on this server would exceed {MAX_UPLOAD_BYTES // 2**20} MB")
-    _original_add_file(self, session_id, file)
+    """Streamlit's add_file, with the session's oldest files dropped beyond MAX_SESSION_FILES and MAX_SESSION_BYTES,
+    and a file refused when the server already holds MAX_UPLOAD_BYTES, all under the manager's one lock."""
+    size = len(file.data)
     with self._lock:
         kept = self.file_storage.get(session_id, {})
-        extra = list(kept)[:max(0, len(kept) - MAX_SESSION_FILES)]  # the oldest (dicts keep insertion order)
-    for file_id in extra:
-        self.remove_file(session_id, file_id)
+        replaced = len(kept[file.file_id].data) if file.file_id in kept else 0
+        if self._total_bytes - replaced + size > MAX_UPLOAD_BYTES:
+            raise UploadRefused(f"uploads on this server would exceed {MAX_UPLOAD_BYTES // 2**20} MB")
+        kept = self.file_storage[session_id]
+        self._file_count += file.file_id not in kept
+        self._total_bytes += size - replaced
+        kept.pop(file.file_id, None)
+        kept[file.file_id] = file  # the newest last
+        while len(kept) > MAX_SESSION_FILES or sum(len(f.data) for f in kept.values()) > MAX_SESSION_BYTES:
+            oldest = kept.pop(next(iter(kept)))
+            self._total_bytes -= len(oldest.data)
+            self._file_count -= 1
 
 
 def bound_uploads() -> None:

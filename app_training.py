@@ -29,7 +29,8 @@ from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.training import TrainRecord
 
 POLL_SECONDS = 0.5  # how often a waiting reader's message is refreshed
-GONE_SECONDS = 5.0  # a background training whose reader's session has been closed this long leaves or stops
+GONE_SECONDS = 15.0  # a background training whose reader's session has been closed this long leaves or stops
+# (long enough for a phone that switches apps, or a short network drop, to reconnect)
 ABANDON_SECONDS = 600.0  # one still waiting whose reader has not drawn its page this long leaves the line
 LOG = get_logger(__name__)  # one line when a training starts and when it ends (the load test reads them)
 
@@ -56,7 +57,7 @@ def busy_message(refused: turns.LineRefused) -> str:
     """The sentence a refused reader reads."""
     if refused.reason == "owner":
         return ("You already have a job in the CPU line (a training or a large sampling, maybe on another page); "
-                "this one starts when that one is done. Try again then.")
+                "try again when it is done.")
     wait = max(10, 10 * math.ceil(refused.seconds / 10))
     return (f"The server is busy: {app_cache.MAX_LINE} jobs are already in the CPU line. Try again in about "
             f"{wait:.0f} s.")

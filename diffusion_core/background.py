@@ -50,8 +50,12 @@ class Background:
         self._on_event = on_event or (lambda _msg: None)
         self._alive, self._gone_seconds, self._gone_since = owner_alive, gone_seconds, None
         self._ticket = line.join(owner, seconds)  # raises turns.LineRefused before any thread starts
-        self._thread = threading.Thread(target=self._run, name="background-training", daemon=True)
-        self._thread.start()
+        try:
+            self._thread = threading.Thread(target=self._run, name="background-training", daemon=True)
+            self._thread.start()
+        except BaseException:  # no thread (say, too many threads): the ticket must not hold the line for ever
+            self._ticket.leave()
+            raise
 
     # -------------------------------------------------------------- what the page calls
 
@@ -87,8 +91,8 @@ class Background:
             self.status = FAILED
         finally:
             if self.status in ACTIVE:
-                self.status = FAILED
                 self.error = self.error or "the training thread ended early"
+                self.status = FAILED
 
     def _owner_gone(self) -> bool:
         """True once `owner_alive` has said no for `gone_seconds` in a row."""

@@ -9,6 +9,7 @@ tools/hostile.py drives a real server with all the attacks at once.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import time
@@ -308,6 +309,8 @@ def test_the_server_shows_readers_no_traceback_and_caps_uploads_at_the_largest_a
     assert config["client"]["showErrorDetails"] == "none"
     largest = max(inputs.MAX_CSV_BYTES, inputs.MAX_IMAGE_BYTES, inputs.MAX_CHECKPOINT_BYTES)
     assert config["server"]["maxUploadSize"] * 2**20 == largest
+    assert config["server"]["maxMessageSize"] <= 25, "a client could make the server read 200 MB per connection"
+    assert config["server"]["fileWatcherType"] == "none"
 
 
 # ---------------------------------------------------------------- uploads held by the server
@@ -325,12 +328,22 @@ def test_uploads_are_bounded_per_session_and_over_the_server(monkeypatch):
         manager.add_file("s1", UploadedFileRec(f"id{k}", f"f{k}", "text/csv", blob))
     kept = manager.get_files("s1", [f"id{k}" for k in range(10)])
     assert [f.file_id for f in kept] == ["id6", "id7", "id8", "id9"], "more than the newest four kept"
-    assert manager._total_bytes == 4 * len(blob)
-    monkeypatch.setattr(app_hosting, "MAX_UPLOAD_BYTES", 6 * 2**20)
-    manager.add_file("s2", UploadedFileRec("a", "a", "text/csv", blob))
-    manager.add_file("s2", UploadedFileRec("b", "b", "text/csv", blob))
-    with pytest.raises(app_hosting.UploadRefused):
+    assert manager._total_bytes == 4 * len(blob) and manager._file_count == 4
+    manager.add_file("s1", UploadedFileRec("id9", "f9", "text/csv", bytes(10)))  # the same id again replaces it
+    assert manager._total_bytes == 3 * len(blob) + 10 and manager._file_count == 4
+    big = bytes(10 * 2**20)
+    for k in range(3):  # three 10 MB files: over the session's 24 MB, so the oldest go
+        manager.add_file("s2", UploadedFileRec(f"b{k}", "b", "text/csv", big))
+    assert [f.file_id for f in manager.get_files("s2", ["b0", "b1", "b2"])] == ["b1", "b2"]
+    monkeypatch.setattr(app_hosting, "MAX_UPLOAD_BYTES", manager._total_bytes + len(blob))
+    manager.add_file("s3", UploadedFileRec("a", "a", "text/csv", blob))
+    with pytest.raises(app_hosting.UploadRefused) as refused:
         manager.add_file("s3", UploadedFileRec("c", "c", "text/csv", blob))
+    assert refused.value.status_code == 413
+    manager.remove_session_files("s1")
+    manager.remove_session_files("s2")
+    manager.remove_session_files("s3")
+    assert manager._total_bytes == 0 and manager._file_count == 0, "the manager's own accounting drifted"
     from starlette import formparsers
     assert formparsers.MultiPartParser.spool_max_size > 10 * 2**20, "an upload body could be spooled to disk"
 
@@ -355,3 +368,15 @@ def test_every_figure_title_on_the_playground_is_escaped_text():
     at.radio(key="data").set_value("word").run()
     at.text_input(key="word").set_value("<i>x</i>").run()
     assert all("<i>" not in fig["layout"]["title"]["text"] for fig in figures(at))
+
+
+def test_a_sampling_job_far_past_its_estimate_stops_itself(monkeypatch):
+    """On a server much slower than the estimate's, a job stops after twice its estimate plus 10 s."""
+    clock = iter(range(0, 10_000, 7))  # every reading of the clock 7 s later
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
+    net = models.EpsMLP(playground.Settings().model_config())
+    weights = {k: v.numpy() for k, v in net.state_dict().items()}
+    job = playground.sample_job(dataclasses.asdict(net.config), weights, 100, "ddim", 50, 0, seconds=2.0)
+    with pytest.raises(RuntimeError, match="more than twice its estimate of 2 s"):
+        for _ in job:
+            pass

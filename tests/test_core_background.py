@@ -141,3 +141,17 @@ def test_a_reader_with_a_ticket_cannot_start_a_second_training(worker):
         background.Background(line, worker, ticking_job, 3, 0.01, seconds=5.0, owner="reader")
     first.stop()
     assert first.join(10) and len(line) == 0
+
+
+def test_a_training_whose_thread_cannot_start_leaves_the_line(worker, monkeypatch):
+    import threading
+
+    line = TurnQueue()
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    with pytest.raises(RuntimeError, match="new thread"):
+        background.Background(line, worker, ticking_job, 3, 0.01, seconds=1.0, owner="reader")
+    assert len(line) == 0, "a training that never started kept its ticket"

@@ -274,7 +274,9 @@ class SampleProgress:
 
 def sample_job(config: dict, state: dict, n: int, sampler: str, steps: int, seed: int, *, seconds: float):
     """`sample_run` as a job for worker.Worker: the network rebuilt from its config (as a dict) and weights (numpy
-    arrays); yields a SampleProgress about ten times a second and returns the Run. `seconds` is its budget."""
+    arrays); yields a SampleProgress about ten times a second and returns the Run. `seconds` is its estimated
+    length: on a machine much slower than the estimate assumes it stops (RuntimeError) after twice that plus 10 s,
+    so a job never holds the line far past what it announced."""
     import time
 
     net = models.EpsMLP(models.ModelConfig(**config))
@@ -285,6 +287,9 @@ def sample_job(config: dict, state: dict, n: int, sampler: str, steps: int, seed
         if isinstance(item, Run):
             return item
         now = time.perf_counter()
+        if seconds > 0 and now - start > 2 * seconds + 10:
+            raise RuntimeError(f"the sampling was stopped after {now - start:.0f} s, more than twice its estimate of "
+                               f"{seconds:.0f} s (this server is slower than the one the estimate was made on)")
         if now - last >= 0.1:
             last = now
             yield SampleProgress(item, now - start)
