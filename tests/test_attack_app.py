@@ -71,7 +71,7 @@ def test_a_clients_clear_cache_message_clears_only_its_own_session():
     class Session:
         cleared = False
 
-        class _session_state:  # noqa: N801 - stands in for the session's state
+        class _session_state:  # stands in for the session's state
             @staticmethod
             def clear():
                 Session.cleared = True
@@ -118,8 +118,8 @@ def test_a_full_line_refuses_a_retraining_with_a_sentence_and_keeps_the_shipped_
     at.button(key="retrain_ladder_linear").click().run()
     assert not at.exception
     assert [w.value for w in at.warning] == [
-        f"The server is busy: {app_cache.MAX_LINE} jobs are already in the CPU line. Try again in about "
-        f"{60 * app_cache.MAX_LINE} s."]
+        (f"The server is busy: {app_cache.MAX_LINE} jobs are already in the CPU line. Try again in about "
+         f"{60 * app_cache.MAX_LINE} s.")]
     assert charts(at) == before, "a refused training changed the page"
     assert len(full_line) == app_cache.MAX_LINE
 
@@ -170,8 +170,8 @@ def test_a_sampling_beyond_the_budget_is_refused_with_a_sentence():
     estimate = playground.sampling_seconds(at.session_state["pg_model"]["net"].config, 5000, "heun", 1000)
     assert estimate > playground.MAX_SAMPLING_SECONDS
     assert [w.value for w in at.warning] == [
-        f"Heun with 1,000 steps and 5,000 samples of this network would take about {estimate:.0f} s of the "
-        f"server's CPU; the limit is {playground.MAX_SAMPLING_SECONDS:.0f} s. Choose fewer samples or steps."]
+        (f"Heun with 1,000 steps and 5,000 samples of this network would take about {estimate:.0f} s of the "
+         f"server's CPU; the limit is {playground.MAX_SAMPLING_SECONDS:.0f} s. Choose fewer samples or steps.")]
     assert not any(t.startswith("Heun") for t in charts(at)), "a refused sampling was drawn"
 
 

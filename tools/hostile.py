@@ -906,7 +906,7 @@ async def main_async(args) -> Run:
                 args.log.write_text(srv.output())
             pids = [pid for pid, _, _ in tree(srv.process.pid)]
             enter("stopped")
-    time.sleep(2)  # the server has been stopped: do any of its processes remain?
+    await asyncio.sleep(2)  # the server has been stopped: do any of its processes remain?
     for pid in pids:
         state, kind = _proc_info(pid)
         if state != "gone":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -258,7 +259,7 @@ def summarise(report: Report, args) -> tuple[dict, list[str]]:
     runs = report.server_trainings
     window = (runs[0][0], max(run[1] for run in runs)) if runs else (0.0, 0.0)
     during = [v for v in warm if v.overlaps(*window)]
-    overlaps = sum(b[0] < a[1] - 0.05 for a, b in zip(runs, runs[1:]))
+    overlaps = sum(b[0] < a[1] - 0.05 for a, b in itertools.pairwise(runs))
     summary = {
         "sessions": args.sessions, "trainings": args.trainers, "visits": len(report.visits),
         "first_load_s": {"browser": _spread([v.seconds for v in first]),
