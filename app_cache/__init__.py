@@ -29,7 +29,8 @@ def data(max_entries: int):
     return st.cache_data(max_entries=max_entries, show_spinner=False)
 
 
-# One computation of a view at a time, server-wide (reentrant, so a computation may call another).
+# One computation of a view at a time, server-wide. A bound function must not call another cached one: two
+# threads would take Streamlit's per-key lock and this slot in opposite orders (the core never imports app_cache).
 view_slot = threading.RLock()
 
 
