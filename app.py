@@ -1,10 +1,13 @@
-"""Grokking Diffusion: routes to the pages (and hardens Streamlit for a public server); nothing else lives here."""
+"""Grokking Diffusion: routes to the pages (and hardens Streamlit for a public server, and starts computing every
+page's default view in the background); nothing else lives here."""
 
 import streamlit as st
 
+import app_cache
 import app_hosting
 
 app_hosting.harden()
+app_cache.warm_up()
 
 st.set_page_config(layout="wide", page_title="Grokking Diffusion", page_icon="🦖")
 st.navigation([
@@ -13,6 +16,7 @@ st.navigation([
     st.Page("app_pages/means_and_modes.py", title="Means and modes"),
     st.Page("app_pages/regurgitation.py", title="Regurgitation"),
     st.Page("app_pages/score_fields.py", title="Score fields"),
+    st.Page("app_pages/where_the_loss_comes_from.py", title="Where the loss comes from"),
     st.Page("app_pages/spectral_bands.py", title="Spectral bands"),
     st.Page("app_pages/sampling_optimization.py", title="Sampling as optimization"),
     st.Page("app_pages/playground.py", title="Playground"),

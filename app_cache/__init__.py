@@ -9,17 +9,23 @@ one at a time and keeps a core for the trainings. Nothing here draws anything.
 
 The training line and the training process are plain module singletons, not `st.cache_resource`: any client
 can ask Streamlit to clear its caches, and a cleared line would let every reader start a training at once.
+
+`warm_up` computes every page's default view once when the server starts, in the background, so the first
+reader of a fresh server waits no longer than the hundredth.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import threading
+import time
 from types import SimpleNamespace
 
 import numpy as np
 import streamlit as st
+from streamlit.logger import get_logger
 
 from diffusion_core import datasets, shipped, turns, worker
 
@@ -105,3 +111,41 @@ def points(dataset: str, n: int | None = None, seed: int = 0) -> np.ndarray:
 
 
 info = data(24)(shipped.info)  # every shipped model: Means and modes alone shows 13
+
+
+# ---------------------------------------------------------------- every page's default view, before anyone asks
+
+# Home first (where readers land), then the pages whose first view costs most.
+WARM_ORDER = ("home", "optimization", "spectra", "process", "modes", "objective", "scores", "copies", "playground")
+LOG = get_logger(__name__)  # a line per page warmed (the server log shows when the defaults are ready)
+
+
+def warm_up() -> threading.Thread | None:
+    """Start computing every page's default view (each room's `warm()` in app_cache/<topic>.py) in a background
+    thread, once per server process; returns the thread, or None under AppTest (whose tests compute what they
+    render) or with GD_WARM=0. Each computation takes the view slot like any reader's, so a reader who asks for
+    something else waits for at most one of them."""
+    if os.environ.get("GD_WARM", "1") == "0" or st.config.get_option("global.appTest"):
+        return None
+    with _SINGLETON_LOCK:
+        if "warm" not in _SINGLETONS:
+            thread = threading.Thread(target=warm_all, name="gd-warm-up", daemon=True)
+            _SINGLETONS["warm"] = thread
+            thread.start()
+        return _SINGLETONS["warm"]
+
+
+def warm_all() -> dict[str, float]:
+    """Every room's `warm()` in WARM_ORDER; returns the seconds each took (a room that fails is logged and
+    skipped: its page computes its own view, as before)."""
+    seconds = {}
+    for room in WARM_ORDER:
+        start = time.perf_counter()
+        try:
+            importlib.import_module(f"app_cache.{room}").warm()
+        except Exception:  # a missing or damaged shipped file: the page says so when it is opened
+            LOG.exception("computing the default view of %s failed", room)
+            continue
+        seconds[room] = round(time.perf_counter() - start, 2)
+        LOG.info("default view of %s computed in %.2f s", room, seconds[room])
+    return seconds

@@ -1,7 +1,19 @@
 """The cached calls of "The diffusion process" (diffusion_core/topics/process/views.py), with their bounds."""
 
+from diffusion_core import pretrained
 from diffusion_core.topics.process import views
 
 from . import bind
 
 cached = bind(views, forward=256, schedule_curves=1, reverse_paths=32, rung=8, ablation=1, linear_drowned=1)
+
+
+def warm() -> None:
+    """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do)."""
+    cached.forward("dino", "linear", 99)
+    cached.linear_drowned()
+    cached.schedule_curves()
+    cached.reverse_paths("ddim", 100, 6, 0)
+    for name in (*pretrained.LADDER, pretrained.ABLATION):
+        cached.rung(name)
+    cached.ablation()

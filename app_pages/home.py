@@ -36,8 +36,15 @@ with left:
              r"\qquad \varepsilon \sim \mathcal{N}(0, I)")
     st.markdown(
         "where $\\bar\\alpha_t$ falls from 1 (all signal) to about 0 (all noise). "
-        "The model $\\varepsilon_\\theta(x_t, t)$ is trained to guess the noise that was added, "
-        "which is the same as guessing the clean point:"
+        "The model $\\varepsilon_\\theta(x_t, t)$ is trained to guess the noise that was added, by plain "
+        "squared error over random steps, data points and noise draws (Ho et al. 2020, eq. 14):"
+    )
+    st.latex(r"L_\text{simple} = \mathbb{E}_{t,\,x_0,\,\varepsilon}\,\big\|\varepsilon - "
+             r"\varepsilon_\theta(\sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\ t)\big\|^2")
+    st.markdown(
+        "A guess of the noise is also a guess of the clean point, by the same formula solved for $x_0$ (as "
+        "predictions they are interchangeable; as losses they weigh the noise levels differently, which "
+        "*Where the loss comes from* shows):"
     )
     st.latex(r"\hat x_0 = \frac{x_t - \sqrt{1 - \bar\alpha_t}\,\varepsilon_\theta(x_t, t)}"
              r"{\sqrt{\bar\alpha_t}}")
@@ -99,6 +106,10 @@ with left:
                "annealed Langevin on the same field, and why the noise matters; denoising score "
                "matching in one picture; SDE and ODE paths.")
 with right:
+    st.page_link("app_pages/where_the_loss_comes_from.py", label="Where the loss comes from",
+                 icon=":material/arrow_forward:")
+    st.caption("From the variational bound to \"predict the noise\"; ε, x₀, v and the score as weightings over "
+               "noise levels; shipped networks trained with each target and each draw of noise levels, measured.")
     st.page_link("app_pages/spectral_bands.py", label="Spectral bands", icon=":material/arrow_forward:")
     st.caption("Power spectra of photographs (yours too) and of noise; the frequency where they meet as "
                "t moves, under each schedule; the Wiener filter; a reverse run that settles coarse "

@@ -76,7 +76,8 @@ class NetDenoiser(Denoiser):
     c_in = 1 / sqrt(1 + sigma^2), which turns x back into the VP state x_t the network was trained on,
     and t(sigma) the (fractional) step whose noise level is sigma, interpolated in log sigma between the
     schedule's steps; on the schedule's own levels it is that step exactly. `net.config` names the
-    schedule and T.
+    schedule and T, and the target if the network predicts x0 (D is its output) or v (in the VP frame
+    x_t = alpha x0 + s eps with alpha = c_in and s = sigma c_in, x0 = alpha x_t - s v = c_in^2 x - sigma c_in v).
     """
 
     def __init__(self, net: torch.nn.Module):
@@ -106,8 +107,13 @@ class NetDenoiser(Denoiser):
             c_in = (1 + sigma.double().reshape(-1, 1) ** 2).rsqrt()
         else:
             c_in = 1 / math.sqrt(1 + float(sigma) ** 2)
-        eps = self.net((c_in * x).float(), self.step_of(sigma))
-        return x0_from_eps(x, eps.to(x.dtype), sigma)
+        out = self.net((c_in * x).float(), self.step_of(sigma)).to(x.dtype)
+        target = getattr(self.net.config, "target", "eps")
+        if target == "x0":
+            return out
+        if target == "v":
+            return c_in**2 * x - _column(sigma, x) * c_in * out
+        return x0_from_eps(x, out, sigma)
 
 
 class MixtureDenoiser(Denoiser):

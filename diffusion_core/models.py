@@ -1,7 +1,8 @@
 """Noise-predicting MLPs with Fourier features, and their checkpoints.
 
-The network predicts eps from the VP state x_t and the step t (Ho et al. 2020, eq. 14). Samplers never
-touch it directly: `denoisers.NetDenoiser` wraps it as x0_hat = D(x; sigma).
+The network predicts eps from the VP state x_t and the step t (Ho et al. 2020, eq. 14), or, when its config
+says so, x0 or the velocity v = sqrt(alpha_bar) eps - sqrt(1 - alpha_bar) x0 (Salimans and Ho 2022). Samplers
+never touch it directly: `denoisers.NetDenoiser` wraps it as x0_hat = D(x; sigma), whatever it predicts.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from torch import nn
 from . import schedules
 
 TIME_INPUTS = ("none", "linear", "fourier")
+TARGETS = ("eps", "x0", "v")  # what the network outputs and its loss regresses
 CHECKPOINT_FORMAT = 1
 
 
@@ -35,12 +37,15 @@ class ModelConfig:
     T: int = 1000
     seed: int = 0  # seeds the random Fourier frequencies
     dim: int = 2  # dimension of the data points (the 1D mixture of "Means and modes" uses 1)
+    target: str = "eps"  # eps | x0 | v: what the network predicts (TARGETS)
 
     def __post_init__(self):
         if self.time_input not in TIME_INPUTS:
             raise ValueError(f"unknown time input {self.time_input!r}; valid: {', '.join(TIME_INPUTS)}")
         if self.schedule not in schedules.NAMES:
             raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(schedules.NAMES)}")
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}; valid: {', '.join(TARGETS)}")
         if self.hidden < 1 or self.depth < 1 or self.fourier_features < 0 or self.T < 2 or self.dim < 1:
             raise ValueError("hidden, depth and dim must be >= 1, fourier_features >= 0, T >= 2")
 
@@ -101,7 +106,7 @@ class EpsMLP(nn.Module):
         return time_embedding(t, self.TIME_DIM)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """eps_hat for x of shape (N, dim) at 0-based step indices t, shape (N,) or (1,) for all."""
+        """eps_hat (or the config's target) for x of shape (N, dim) at 0-based steps t, shape (N,) or (1,) for all."""
         coords = [x]  # raw coordinates let the net extrapolate where Fourier features cannot
         if self.fourier is not None:
             coords.append(self.fourier(x))

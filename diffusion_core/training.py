@@ -26,7 +26,7 @@ class TrainRecord:
     step: int
     total: int | None  # the fixed step count, or None for a run bounded by time alone
     fraction: float  # share of the run done, by steps or by the time budget, whichever is further
-    loss: float  # smoothed training loss (MSE on eps)
+    loss: float  # smoothed training loss (MSE on the network's target, eps unless its config says otherwise)
     elapsed: float  # seconds since training started
     lr: float
 
@@ -121,10 +121,21 @@ def descend(opt: torch.optim.Optimizer, loss: torch.Tensor, lr: float | None = N
     return loss.item()
 
 
+def regression_target(target: str, x0: torch.Tensor, eps: torch.Tensor, alpha_bar: torch.Tensor) -> torch.Tensor:
+    """What a network predicting `target` regresses: eps, x0, or v = sqrt(ab) eps - sqrt(1 - ab) x0 (Salimans
+    and Ho 2022), with one alpha_bar per row; shape of x0."""
+    if target == "eps":
+        return eps
+    if target == "x0":
+        return x0
+    ab = alpha_bar.reshape(-1, 1).to(x0.dtype)
+    return ab.sqrt() * eps - (1 - ab).sqrt() * x0
+
+
 def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds: float | None = None,
           seed: int = 0, jitter: float = 0.0, config: TrainConfig = TrainConfig(),
-          snapshots: int = 0) -> Iterator[TrainRecord]:
-    """Denoising training, Ho et al. 2020 Algorithm 1: regress eps from (x_t, t) with MSE.
+          snapshots: int = 0, levels: torch.Tensor | None = None) -> Iterator[TrainRecord]:
+    """Denoising training, Ho et al. 2020 Algorithm 1: regress eps (or the config's target) from (x_t, t) with MSE.
 
     Give `steps` for a reproducible run (same seed and steps, same weights), `seconds` for a
     time budget (the learning rate then decays with the elapsed share of the budget, so a busy
@@ -132,13 +143,18 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     are drawn from `data` (N, d) with replacement, plus Gaussian `jitter`. Adam with warm-up and
     cosine decay; the network ends up holding an exponential moving average of its weights,
     also when the caller stops iterating early. With `snapshots`, the generator returns that many
-    (step, averaged weights) pairs taken along the way (`keeper`).
+    (step, averaged weights) pairs taken along the way (`keeper`). Steps t are drawn uniformly, or with the
+    probabilities `levels` (shape (T,)) when given; the network regresses `net.config.target` (eps when it has none).
     """
     budget = Budget(steps, seconds)
     check_data(data)
     g = torch.Generator().manual_seed(seed)
     schedule = schedules.make(net.config.schedule, net.config.T)
     alpha_bar = schedule.alpha_bar  # (T,)
+    target = getattr(net.config, "target", "eps")
+    if levels is not None and (levels.shape != (schedule.T,) or not torch.isfinite(levels).all()
+                               or (levels < 0).any() or levels.sum() <= 0):
+        raise ValueError(f"levels must be {schedule.T} finite non-negative probabilities, not all zero")
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     ema = copy.deepcopy(net).requires_grad_(False)
     ema_params, params = list(ema.parameters()), list(net.parameters())
@@ -146,10 +162,14 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     def step_fn(step: int, lr: float) -> float:
         idx = torch.randint(len(data), (config.batch_size,), generator=g)
         x0 = data[idx] + jitter * torch.randn(config.batch_size, data.shape[1], generator=g)  # (B, d)
-        t = torch.randint(schedule.T, (config.batch_size,), generator=g)  # (B,)
+        if levels is None:
+            t = torch.randint(schedule.T, (config.batch_size,), generator=g)  # (B,)
+        else:
+            t = torch.multinomial(levels, config.batch_size, replacement=True, generator=g)
         eps = torch.randn(x0.shape, generator=g)
         x_t = schedules.q_sample(x0, eps, alpha_bar[t])
-        loss = descend(opt, (net(x_t, t) - eps).pow(2).mean(), lr)
+        goal = regression_target(target, x0, eps, alpha_bar[t])
+        loss = descend(opt, (net(x_t, t) - goal).pow(2).mean(), lr)
         with torch.no_grad():
             torch._foreach_lerp_(ema_params, params, 1 - min(config.ema_decay, (1 + step) / (10 + step)))
         return loss

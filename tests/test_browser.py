@@ -28,6 +28,7 @@ CONTROLS = {
     "Means and modes": {"select": 1, "slider": 5},
     "Regurgitation": {"slider": 2},
     "Score fields": {"slider": 10},
+    "Where the loss comes from": {"radio": 3, "slider": 1},
     "Spectral bands": {"select": 2, "slider": 2, "upload": 1},
     "Sampling as optimization": {"select": 1, "radio": 1, "slider": 2},
     "Playground": {"radio": 2, "select": 3, "slider": 6, "checkbox": 1, "number box": 2,

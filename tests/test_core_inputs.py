@@ -362,6 +362,8 @@ def test_pickled_code_in_a_checkpoint_never_runs(tmp_path):
     ({"width": 3}, ["does not know", "'width'"]),
     ({"schedule": "wiggly"}, ["schedule must be one of", "cosine"]),
     ({"time_input": "clock"}, ["time input must be one of", "fourier"]),
+    ({"target": "score"}, ["prediction target must be one of", "eps, x0, v"]),
+    ({"target": 3}, ["target", "wrong type"]),
 ])
 def test_bad_or_huge_configs_are_refused_before_any_network_is_built(monkeypatch, config, needles):
     def never(*args, **kwargs):

@@ -20,6 +20,7 @@ HOME, PROCESS, MODES = "app_pages/home.py", "app_pages/diffusion_process.py", "a
 COPIES = "app_pages/regurgitation.py"
 SCORES, SPECTRA = "app_pages/score_fields.py", "app_pages/spectral_bands.py"
 OPTIMIZATION = "app_pages/sampling_optimization.py"
+LOSS = "app_pages/where_the_loss_comes_from.py"
 PLAYGROUND = "app_pages/playground.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
 
@@ -97,9 +98,10 @@ def test_home_renders(home):
     text = " ".join(m.value for m in home.markdown)
     assert "compute for quality" in text
     links = [link.label for link in home.get("page_link")]
-    assert links == ["The diffusion process", "Means and modes", "Regurgitation", "Score fields", "Spectral bands",
-                     "Sampling as optimization", "Playground"], links
+    assert links == ["The diffusion process", "Means and modes", "Regurgitation", "Score fields",
+                     "Where the loss comes from", "Spectral bands", "Sampling as optimization", "Playground"], links
     assert any("sqrt" in latex.value for latex in home.latex)
+    assert any("L_\\text{simple}" in latex.value for latex in home.latex)  # the loss, in one line
 
 
 def test_home_step_choices_and_scrubber_ends(home):
@@ -860,6 +862,83 @@ def _caches(path: Path) -> list[tuple[str, dict]]:
     return found
 
 
+@pytest.fixture(scope="module")
+def loss_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(LOSS).run()
+    return at
+
+
+def test_loss_renders(loss_page):
+    at = loss_page
+    assert_clean(at)
+    assert at.title[0].value == "Where the loss comes from"
+    titles = charts(at)
+    for expected in ("Each step's share of the loss, linear", "Weight each target puts on the ε error",
+                     "Where training draws its noise levels", "The weight the loss puts on each level",
+                     "Samples: ε (the noise), uniform", "How far x̂₀ is from the exact denoiser, per noise level",
+                     "Coarse shape, every setting", "Fine detail, every setting",
+                     "Where uniform steps put training, per schedule"):
+        assert any(t.startswith(expected) for t in titles), (expected, titles)
+    assert_figures_labelled(at)
+    assert metric_labels(at) == ["Coarse shape", "Detail (s2d)"]
+    latex = " ".join(x.value for x in at.latex)
+    assert "L_\\text{simple}" in latex and "D_\\mathrm{KL}" in latex and "e^{-\\lambda}" in latex
+    text = " ".join(m.value for m in at.markdown)
+    for needle in ("**Measured on this schedule.**", "**Measured, every setting.**", "Toward high noise",
+                   "the linear schedule spends"):
+        assert needle in text, needle
+    assert at.expander[0].label == "Step 3 in full"
+    refs = at.caption[-1].value
+    for cited in ("Ho", "Vincent", "Kingma, R. Gao", "Salimans", "Nichol", "Gretton"):
+        assert cited in refs, cited
+
+
+def test_loss_every_control_at_its_ends(loss_page):
+    at = loss_page
+    for name in ("linear", "cosine", "gentle"):
+        at.radio(key="loss_bound_schedule").set_value(name).run()
+        assert_clean(at)
+    at.radio(key="loss_bound_schedule").set_value("cosine").run()
+    cosine_text = " ".join(m.value for m in at.markdown)
+    assert "clipped at 0.999" in cosine_text  # the cosine bound's last step, explained
+    for target in ("eps", "x0", "v"):
+        at.radio(key="loss_target").set_value(target).run()
+        for shift in (-4.0, 4.0):
+            at.select_slider(key="loss_shift").set_value(shift).run()
+            assert_clean(at)
+            text = " ".join(m.value for m in at.markdown)
+            named = {"eps": "ε (the noise)", "x0": "x₀ (the clean point)", "v": "v (the velocity)"}[target]
+            assert f"**Measured, per level.** Against {named} with uniform steps" in text
+        at.radio(key="loss_draw").set_value("elbo").run()
+        assert_clean(at)
+        assert at.select_slider(key="loss_shift").disabled
+        assert any(t.startswith("Samples:") and t.endswith("∝ ELBO") for t in charts(at))
+        at.radio(key="loss_draw").set_value("shift").run()
+    at.select_slider(key="loss_shift").set_value(0.0).run()
+    at.radio(key="loss_target").set_value("eps").run()
+    assert_clean(at)
+
+
+def test_loss_train_live_and_go_back(monkeypatch):
+    import app_cache
+
+    monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.5)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(LOSS).run()
+    at.radio(key="loss_target").set_value("v").run()
+    at.button(key="loss_train").click().run()
+    assert_clean(at)
+    samples = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Samples:"))
+    assert any(tr["name"].startswith("samples (live,") for tr in samples["data"])
+    errors = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("How far"))
+    assert any(tr["name"].startswith("trained live") for tr in errors["data"])
+    at.button(key="loss_reset").click().run()
+    assert_clean(at)
+    samples = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Samples:"))
+    assert any(tr["name"].startswith("samples (shipped") for tr in samples["data"])
+
+
 def test_caches_live_only_in_app_cache_and_are_bounded():
     assert not _caches(ROOT / "app.py")
     for page in (ROOT / "app_pages").glob("*.py"):
@@ -881,7 +960,7 @@ def test_benches_call_what_the_pages_call():
     import importlib
 
     pages = {"home": "home", "process": "diffusion_process", "modes": "means_and_modes", "copies": "regurgitation",
-             "scores": "score_fields",
+             "scores": "score_fields", "objective": "where_the_loss_comes_from",
              "spectra": "spectral_bands", "optimization": "sampling_optimization", "playground": "playground"}
     for room, page in pages.items():
         cache = importlib.import_module(f"app_cache.{room}").cached
@@ -898,19 +977,58 @@ def test_benches_call_what_the_pages_call():
                 assert name in bench_calls, f"{page}: the bench never draws figures.{name}"
 
 
+def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
+    """app_cache.warm_all (what a fresh server runs in the background) computes exactly what each page's default
+    view asks for: afterwards, opening every page computes nothing (no call enters the view slot)."""
+    import threading
+
+    import streamlit as st
+
+    import app_cache
+
+    st.cache_data.clear()
+    assert set(app_cache.warm_all()) == set(app_cache.WARM_ORDER)
+    misses: list[str] = []
+    opened = [""]
+
+    class CountingSlot:
+        """The view slot, noting the page whenever a computation enters it (a cache miss)."""
+
+        def __init__(self):
+            self.lock = threading.RLock()
+
+        def __enter__(self):
+            misses.append(opened[0])
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc):
+            return self.lock.__exit__(*exc)
+
+    monkeypatch.setattr(app_cache, "view_slot", CountingSlot())
+    pages = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, PLAYGROUND]
+    for path in pages:
+        opened[0] = path
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        if path != HOME:
+            at.switch_page(path)
+        at.run()
+        assert_clean(at)
+    assert misses == [], misses
+
+
 def test_app_only_routes():
-    """app.py holds a docstring, the imports, what a public server needs (app_hosting),
-    st.set_page_config and st.navigation(...).run()."""
+    """app.py holds a docstring, the imports, what a public server needs (app_hosting, and the warm-up of every
+    page's default view), st.set_page_config and st.navigation(...).run()."""
     import ast
 
     body = ast.parse((ROOT / "app.py").read_text()).body
     calls = [ast.unparse(n.value) for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
     others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import))]
     assert not others
-    assert len(calls) == 3
-    assert calls[0] == "app_hosting.harden()"
-    assert calls[1].startswith("st.set_page_config(") and "layout='wide'" in calls[1]
-    assert calls[2].startswith("st.navigation(") and calls[2].endswith(".run()")
+    assert len(calls) == 4
+    assert calls[:2] == ["app_hosting.harden()", "app_cache.warm_up()"]
+    assert calls[2].startswith("st.set_page_config(") and "layout='wide'" in calls[2]
+    assert calls[3].startswith("st.navigation(") and calls[3].endswith(".run()")
 
 
 def test_schedule_lengths_match_the_shipped_models():

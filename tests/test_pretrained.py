@@ -247,3 +247,28 @@ def test_ddpm_is_best_at_a_handful_of_evaluations(dataset):
     story = views.curve_story(views.quality_curves(dataset))
     assert {budget: s["best"] for budget, s in story["small"].items()} == {5: "ddpm", 10: "ddpm"}, story["small"]
     assert story["small"][5]["clear"], "Process says DDPM is clearly ahead at 5 evaluations"
+
+
+@pytest.mark.parametrize("target", ["eps", "x0", "v"])
+def test_loss_models_carry_what_they_measure(target):
+    """The numbers each "Where the loss comes from" file stores (its page compares all 54 at once) are what the
+    same measurement gives now."""
+    for name in [n for n in pretrained.LOSS_MODELS if n.startswith(f"loss_{target}_")]:
+        net, meta = pretrained.load(name)
+        fresh = pretrained.measured_meta(net)
+        assert fresh["coarse"] == pytest.approx(meta["measured"]["coarse"], rel=1e-4, abs=1e-7), name
+        assert fresh["detail"] == pytest.approx(meta["measured"]["detail"], rel=1e-5), name
+        assert fresh["error"] == pytest.approx(meta["measured"]["error"], rel=1e-4), name
+
+
+@pytest.mark.parametrize("target", ["eps", "x0", "v"])
+def test_training_at_high_noise_buys_accuracy_there_and_pays_at_low_noise(target):
+    """Shifting the draw by -4 makes x0_hat closer to the exact denoiser at the noisiest level checked and further
+    at the cleanest than the same target's uniform draw, beyond two standard errors over three seeds, for every
+    target; +4 the other way round."""
+    from diffusion_core.topics.objective import views
+
+    noisy, clean = views.by_level(views.setting(target, -4.0)), views.by_level(views.setting(target, 4.0))
+    lo, hi = float(views.core.CURVE_LAMBDAS[0]), float(views.core.CURVE_LAMBDAS[-1])
+    assert lo in noisy["better"] and hi in noisy["worse"], noisy
+    assert hi in clean["better"] and lo in clean["worse"], clean

@@ -36,6 +36,7 @@ PAGES = [
     ("/means_and_modes", "Means and modes", "Means and modes"),
     ("/regurgitation", "Regurgitation", "Regurgitation"),
     ("/score_fields", "Score fields", "Score fields"),
+    ("/where_the_loss_comes_from", "Where the loss comes from", "Where the loss comes from"),
     ("/spectral_bands", "Spectral bands", "Spectral bands"),
     ("/sampling_optimization", "Sampling as optimization", "Sampling as optimization"),
     ("/playground", "Playground", "Playground"),

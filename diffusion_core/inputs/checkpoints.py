@@ -154,6 +154,8 @@ def _check_config(cfg: object) -> models.ModelConfig:
         raise InputError(f"The checkpoint's time input must be one of: {', '.join(models.TIME_INPUTS)}.")
     if merged["schedule"] not in schedules.NAMES:
         raise InputError(f"The checkpoint's schedule must be one of: {', '.join(schedules.NAMES)}.")
+    if merged["target"] not in models.TARGETS:
+        raise InputError(f"The checkpoint's prediction target must be one of: {', '.join(models.TARGETS)}.")
     return models.ModelConfig(**merged)
 
 

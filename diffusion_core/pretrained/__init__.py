@@ -13,9 +13,11 @@ from pathlib import Path
 
 import torch
 
-from .. import datasets, training
+from .. import datasets, schedules, training
+from ..denoisers import NetDenoiser
 from ..models import EpsMLP, ModelConfig, load_checkpoint, save_checkpoint
 from ..topics.modes import generators
+from ..topics.objective import core as objective
 from ..topics.spectra import convnet
 
 DIR = Path(__file__).parent
@@ -32,6 +34,7 @@ class Recipe:
     seed: int = 0
     n_points: int | None = None  # train on datasets.memorization_set(n_points) instead of the full set
     copies: int = 1  # with n_points: its first point repeated this many times (datasets.repeated_set)
+    noise: float | str = 0.0  # where training draws its steps: a log-SNR shift (0: uniform) or "elbo" (objective.levels)
 
 
 # "Means and modes": three generators per data set on the same budget (steps, batch, width, depth);
@@ -70,6 +73,37 @@ RECIPES: dict[str, Recipe] = {
     **{f"dup_{k}": Recipe(f"Diffusion on {DUP_N} ring-of-8 points, one of them {k} times", "ring8", ModelConfig(),
                           MEMO_STEPS, n_points=DUP_N, copies=k) for k in DUP_COPIES if k > 1},
 }
+# "Where the loss comes from": the reference dino network trained with each prediction target and each draw of noise
+# levels, several seeds each, on a short budget (where training spends its steps shows before every setting converges)
+LOSS_NOISES: tuple = (objective.ELBO, -4.0, -2.0, 0.0, 2.0, 4.0)
+LOSS_SEEDS = (0, 1, 2)
+LOSS_STEPS = 2000
+
+
+def loss_model(target: str, noise, seed: int = 0) -> str:
+    """The shipped model of "Where the loss comes from" for a target, a noise-level draw and a seed."""
+    token = noise if isinstance(noise, str) else f"shift{int(noise):+d}"
+    return f"loss_{target}_{token}_s{seed}"
+
+
+def _noise_title(noise) -> str:
+    return "steps drawn in proportion to the ELBO weights" if isinstance(noise, str) else (
+        "steps drawn uniformly" if noise == 0 else f"log-SNR of the draw shifted by {noise:+g}")
+
+
+RECIPES.update({
+    loss_model(target, noise, seed): Recipe(f"{target}-prediction, {_noise_title(noise)}", "dino",
+                                            ModelConfig(target=target, seed=seed), LOSS_STEPS, seed=seed, noise=noise)
+    for target in objective.TARGETS for noise in LOSS_NOISES for seed in LOSS_SEEDS})
+LOSS_MODELS = tuple(name for name in RECIPES if name.startswith("loss_"))
+
+
+def measured_meta(net: EpsMLP) -> dict:
+    """objective.measured of a network (sampling seed 0) as plain floats: what a "loss_" file stores in its meta."""
+    m = objective.measured(NetDenoiser(net))
+    return {"coarse": float(m["coarse"]), "detail": float(m["detail"]), "error": [float(e) for e in m["error"]]}
+
+
 LADDER = ("ladder_none", "ladder_linear", "ladder_embedding", "ladder_fourier", "ladder_cosine")
 ABLATION = "ladder_gentle"  # the Fourier-features rung on a schedule that never reaches pure noise
 
@@ -131,8 +165,12 @@ def trainer(name: str, *, steps: int | None = None, seconds: float | None = None
     data, jitter = _training_data(recipe)
     if steps is None and seconds is None:
         steps = recipe.steps
+    levels = None  # uniform steps, drawn as every other recipe draws them
+    if recipe.noise != 0:
+        schedule = schedules.make(recipe.config.schedule, recipe.config.T)
+        levels = torch.from_numpy(objective.levels(schedule, recipe.noise))
     return net, training.train(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter,
-                               snapshots=snapshots)
+                               snapshots=snapshots, levels=levels)
 
 
 def train_job(name: str, *, steps: int | None = None, seconds: float | None = None):
@@ -232,6 +270,8 @@ def remake(name: str, on_record=None) -> dict:
     recipe = RECIPES[name]
     meta = {"name": name, "title": recipe.title, "dataset": recipe.dataset, "steps": recipe.steps,
             "seed": recipe.seed, "seconds": round(time.perf_counter() - start, 2)}
+    if name in LOSS_MODELS:  # the page compares all of them at once: measured here, checked again by the tests
+        meta["measured"] = measured_meta(net)
     save_checkpoint(net, path(name), meta)
     return meta
 

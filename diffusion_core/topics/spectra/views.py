@@ -68,7 +68,7 @@ def schedule_bands(amplitude: float, slope: float) -> dict:
         sched = schedules.shipped(name)
         crossing = core.crossing_frequency(law, sched.alpha_bar)
         octaves = core.steps_per_octave(law, sched).numpy()
-        out[name] = {"t_frac": (np.arange(1, sched.T + 1) / sched.T), "crossing": crossing.numpy(),
+        out[name] = {"T": sched.T, "t_frac": (np.arange(1, sched.T + 1) / sched.T), "crossing": crossing.numpy(),
                      "octaves": octaves, "coarse": int(octaves[:2].sum()), "counted": int(octaves.sum()),
                      "drowned": int((crossing < core.OCTAVES[0]).sum())}  # every band under the noise
     return out
