@@ -40,7 +40,7 @@ with left:
         "squared error over random steps, data points and noise draws (Ho et al. 2020, eq. 14):"
     )
     st.latex(r"L_\text{simple} = \mathbb{E}_{t,\,x_0,\,\varepsilon}\,\big\|\varepsilon - "
-             r"\varepsilon_\theta(\sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\ t)\big\|^2")
+             r"\varepsilon_\theta(x_t, t)\big\|^2")
     st.markdown(
         "A guess of the noise is also a guess of the clean point, by the same formula solved for $x_0$ (as "
         "predictions they are interchangeable; as losses they weigh the noise levels differently, which "
@@ -56,7 +56,8 @@ with left:
         "*reverse diffusion*."
     )
     st.markdown(
-        "Scrub the slider on the right. At step 0 the blue states $x_t$ are pure noise and the "
+        "Drag the slider under the plot on the right (it moves through steps already computed, in your "
+        "browser). At step 0 the blue states $x_t$ are pure noise and the "
         f"first guess is worthless: with $\\bar\\alpha_T \\approx {alpha_bar_T}$ nothing of the "
         "data is left, and the sampler clips that guess to a box off the chart. A few steps "
         "later the orange-red guesses $\\hat x_0$ form a blob at the middle (the average "
@@ -74,9 +75,7 @@ with right:
         help="The same trained network, applied this many times (DDPM, Ho et al. 2020, strided).",
         **app_common.keep("home_steps", 100))
     run = cache.run(steps)
-    n_steps = len(run.guesses)
-    k = st.slider("Reverse step (0 = pure noise)", 0, n_steps, **app_common.keep(f"home_step_{n_steps}", n_steps))
-    st.plotly_chart(figures.reverse_step(run, k, app_cache.points("dino")), theme=None, key="home_dino")
+    st.plotly_chart(figures.reverse_run(run, app_cache.points("dino")), theme=None, key="home_dino")
     numbers = cache.numbers(steps)
     c1, c2 = st.columns(2)
     app_common.ed_metric("Energy distance to the dino", numbers["ed"], numbers["band"], numbers["n"], where=c1)

@@ -58,8 +58,8 @@ def bound_section():
             f"That last step is an artefact of the schedule's end: $\\beta_T$ is clipped at {b['beta_T']:.3g}, so the "
             f"step jumps from $\\lambda = {lo:.1f}$ to ${hi:.1f}$, and $\\tfrac12(\\mathrm{{SNR}}_{{T-1}}/"
             f"\\mathrm{{SNR}}_T - 1)$ is huge. An exact model's error there is tiny (at pure noise $\\varepsilon "
-            "\\approx x_T$), so the bound's value hardly notices; a training that drew steps in proportion to these weights would "
-            "spend almost every draw there (section 4 tries it)."
+            "\\approx x_T$), so the bound's value hardly notices; a training that drew steps in proportion to these "
+            f"weights would spend {b['last_share']:.0%} of its draws there (section 4 tries it)."
         )
 
 
@@ -99,9 +99,9 @@ def _controls() -> tuple[str, object]:
     shift = c_shift.select_slider("Log-SNR shift of the draw (− noisier, + cleaner)", SHIFTS,
                                   format_func=lambda s: f"{s:+g}" if s else "0 (uniform)",
                                   disabled=draw == "elbo", **keep("loss_shift", 0.0),
-                                  help="Every draw's λ is moved by this much: −4 multiplies the noise variance of "
-                                       "each quantile of the draw by about e⁴ ≈ 55 (Hoogeboom et al. 2023 shift "
-                                       "schedules this way for large images).")
+                                  help="Every draw's λ is moved by this much: −4 divides the SNR of each draw by "
+                                       "e⁴ ≈ 55; draws pushed past the schedule's ends are dropped (Hoogeboom et al. "
+                                       "2023 shift schedules this way for large images).")
     return target, (core.ELBO if draw == "elbo" else float(shift))
 
 
@@ -154,7 +154,7 @@ def _setting_view(target: str, noise, label: str) -> dict | None:
         m1, m2 = st.columns(2)
         m1.metric("Coarse shape", f"{shown['coarse']:.2e}",
                   help="MMD², the kernel discrepancy to the training distribution with a Gaussian kernel of width "
-                       "0.5: it sees the shape and not what is finer than 0.5. Lower is better; fresh data scores "
+                       "0.5: it sees the shape and weighs down what is finer than about 0.5. Lower is better; fresh data scores "
                        "about 0.")
         m2.metric("Detail (s2d)", f"{shown['detail']:.4f}",
                   help="Mean distance from a sample to its nearest of the 142 dino points. Lower is better; fresh "
@@ -172,8 +172,9 @@ def _setting_view(target: str, noise, label: str) -> dict | None:
                         theme=None, key="loss_error_levels")
         st.caption("Mean over 500 noised training points per level of ‖x̂₀ − E[x₀ | x]‖², the exact posterior mean "
                    "of the 142 jittered points; bars are two standard errors over the seeds. An ε-network's "
-                   "x̂₀ = x − σε̂ multiplies its error by σ (55 at λ = −8), which is why ε-prediction is far off at "
-                   "high noise; the samplers clip x̂₀ to a box there, this plot does not.")
+                   "x̂₀ = x − σε̂ multiplies its error by σ, so the squared error plotted here by σ² (about "
+                   "3,000 at λ = −8): that is why ε-prediction is far off at high noise. The samplers clip x̂₀ to a "
+                   "box there; this plot does not.")
     return view
 
 
@@ -220,7 +221,7 @@ def comparison_block(target: str, noise) -> None:
     if hc["better"] == 0:
         st.markdown(
             "So on the dino, spending more of training at high noise did **not** buy a better coarse shape. The "
-            "per-level plot shows why: the shifted run does get $\\hat x_0$ closer to the exact denoiser where it "
+            "per-level plot, at any negative shift, shows why: the shifted run does get $\\hat x_0$ closer to the exact denoiser where it "
             "trains more, but it pays at the low-noise end, and every sample passes through that end last. "
             "Shifting toward noise is reported to pay for large images (Hoogeboom et al. 2023; Esser et al. 2024), "
             "where many pixels carry each coarse feature, so it stays visible through much more noise; this page "
@@ -229,9 +230,9 @@ def comparison_block(target: str, noise) -> None:
     else:
         st.markdown("Here some shifts toward high noise did improve the coarse shape: the plots above say which, "
                     "and at what cost in detail.")
-    st.caption(f"Fresh data (the grey band) scores {comp['floor']['coarse'][0]:.1e} ± "
-               f"{comp['floor']['coarse'][1]:.1e} on the coarse measure and {comp['floor']['detail'][0]:.4f} on "
-               "detail. The seed-0 samples above are drawn live; the comparison reads the numbers each shipped file "
+    st.caption(f"Fresh data scores {comp['floor']['coarse'][0]:.1e} ± {comp['floor']['coarse'][1]:.1e} "
+               f"(mean ± one standard deviation over draws) on the coarse measure and {comp['floor']['detail'][0]:.4f} "
+               "on detail; the grey bands are the mean ± two standard deviations. The seed-0 samples above are drawn live; the comparison reads the numbers each shipped file "
                "carries, measured by the same code when it was made (the tests measure them again).")
 
 
@@ -251,8 +252,8 @@ def schedules_section():
         f"{cos['very_noisy']:.0%}; below SNR = 1 the shares are {lin['noisy']:.0%} and {cos['noisy']:.0%}. Above "
         f"$\\lambda = 4$ (nearly clean) they are {lin['clean']:.0%} and {cos['clean']:.0%}. The gentle schedule "
         f"never goes below $\\lambda = {float(gen['lambda'][-1]):.1f}$. So the cosine schedule (Nichol and Dhariwal "
-        "2021) moves training *away* from the noisiest levels, toward the middle; *Spectral bands* counts the same "
-        "thing in steps per octave, and section 4 measured what moving it further either way does on the dino."
+        "2021) moves training *away* from the noisiest levels, toward the middle and the clean end; "
+        "*Spectral bands* counts the same thing in steps per octave, and section 4 measured what moving it further either way does on the dino."
     )
 
 
@@ -260,8 +261,8 @@ def schedules_section():
 
 st.title("Where the loss comes from")
 st.markdown(
-    "Every network in this app was trained with one line, the squared error between the noise that was added "
-    "and the noise the network guesses (Ho et al. 2020, eq. 14):"
+    "The standard recipe, and every network on this app's other pages, trains with one line: the squared error "
+    "between the noise that was added and the noise the network guesses (Ho et al. 2020, eq. 14):"
 )
 st.latex(r"L_\text{simple} = \mathbb{E}_{t \sim \mathcal{U}\{1..T\},\,x_0,\,\varepsilon}\,\big\|\varepsilon - "
          r"\varepsilon_\theta(\sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\ t)\big\|^2")
@@ -296,8 +297,9 @@ st.latex(r"L_{t-1} = \underbrace{\frac{\beta_t}{2\alpha_t(1-\bar\alpha_{t-1})}}_
          r"\mathbb{E}\,\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2,\qquad w_1 = \frac{1}{2\alpha_1}")
 st.markdown(
     "4. **Drop the weights.** $L_T$ has no parameters. Setting every $w_t$ to the same value gives "
-    "$L_\\text{simple}$, which Ho et al. found trains better samples: it moves effort from the low-noise steps, "
-    "which the bound favours, to the noisier ones. The plot compares the two weightings step by step."
+    "$L_\\text{simple}$, which Ho et al. found trains better samples: on their linear schedule it moves effort "
+    "from the low-noise steps, which the bound favours there, to the noisier ones. The plot compares the two "
+    "weightings step by step; pick the cosine schedule to see where that story breaks."
 )
 with st.expander("Step 3 in full"):
     st.markdown(
@@ -330,19 +332,20 @@ st.page_link("app_pages/score_fields.py", label="Score fields: the learned score
 
 st.header("3. Prediction targets are weightings")
 st.markdown(
-    "Make $\\hat x_0$, $\\hat v$ and the score from the same $\\hat\\varepsilon$, with $x_t = \\alpha x_0 + s\\,"
-    "\\varepsilon$ ($\\alpha^2 = \\bar\\alpha$, $s^2 = 1 - \\bar\\alpha$). Then $x_0 - \\hat x_0 = -\\tfrac{s}{\\alpha}"
-    "(\\varepsilon - \\hat\\varepsilon)$, $v - \\hat v = (\\varepsilon - \\hat\\varepsilon)/\\alpha$ for $v = \\alpha"
-    "\\varepsilon - s x_0$ (Salimans and Ho 2022), and the score's error is $-(\\varepsilon - \\hat\\varepsilon)/s$. "
+    "Make $\\hat x_0$, $\\hat v$ and the score $\\hat s$ from the same $\\hat\\varepsilon$, with $x_t = a\\,x_0 + b\\,"
+    "\\varepsilon$ ($a^2 = \\bar\\alpha$, $b^2 = 1 - \\bar\\alpha$). Then $x_0 - \\hat x_0 = -\\tfrac{b}{a}"
+    "(\\varepsilon - \\hat\\varepsilon)$, $v - \\hat v = (\\varepsilon - \\hat\\varepsilon)/a$ for $v = a\\,"
+    "\\varepsilon - b\\,x_0$ (Salimans and Ho 2022), and the score's error is $-(\\varepsilon - \\hat\\varepsilon)/b$. "
     "So every target's squared error is the $\\varepsilon$ error times a weight that depends on the noise level "
     "alone:"
 )
 st.latex(r"\|x_0 - \hat x_0\|^2 = e^{-\lambda}\,\|\varepsilon - \hat\varepsilon\|^2,\quad "
          r"\|v - \hat v\|^2 = (1 + e^{-\lambda})\,\|\varepsilon - \hat\varepsilon\|^2,\quad "
-         r"\|s - \hat s\|^2 = (1 + e^{\lambda})\,\|\varepsilon - \hat\varepsilon\|^2")
+         r"\|\nabla_{x_t}\!\log p - \hat s\|^2 = (1 + e^{\lambda})\,\|\varepsilon - \hat\varepsilon\|^2")
 st.markdown(
-    "At each noise level every target has the same best answer, the posterior mean; what changes is how much each "
-    "level counts when one network has to serve them all. (What changes too is what the network outputs, which "
+    "At each noise level each target's best answer is its own posterior mean, and all of them give the same "
+    "$\\hat x_0 = \\mathbb{E}[x_0 \\mid x_t]$; what changes is how much each level counts when one network has to "
+    "serve them all. (What changes too is what the network outputs, which "
     "changes what it finds easy: the networks below each predict their own target, as practitioners train them.)"
 )
 targets_section()
@@ -354,7 +357,7 @@ st.markdown(
     f"{views.SEEDS[-1]}, {pretrained.LOSS_STEPS:,} steps each) of the same shape as the project's dino model; a "
     "button trains the chosen one live. The claim to test: spending more of training at "
     "high noise gets the big shapes right, at a cost in detail. Two numbers judge the samples: a **coarse-shape** "
-    "number (a kernel discrepancy that is blind to anything finer than 0.5, a low-pass view of the density) and a "
+    "number (a kernel discrepancy that weighs down anything finer than about 0.5: a low-pass view of the density) and a "
     "**detail** number (s2d, how close samples sit to the dino's 142 points). The error plot judges the network "
     "itself, level by level, against the exact denoiser of the training data."
 )

@@ -112,7 +112,7 @@ class NetDenoiser(Denoiser):
         if target == "x0":
             return out
         if target == "v":
-            return c_in**2 * x - _column(sigma, x) * c_in * out
+            return (c_in**2 * x - _column(sigma, x) * c_in * out).to(x.dtype)
         return x0_from_eps(x, out, sigma)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools import browser, exercise
+from tools import browser, exercise, wire
 
 SHOTS = browser.ROOT / "screenshots"
 RETRAIN_SECONDS = "1"  # the test server's live trainings last 1 s (GD_RETRAIN_SECONDS)
@@ -23,7 +23,7 @@ if not browser.Path(browser.CHROMIUM).exists():
 PAGES = browser.PAGES
 # The controls each page has, by kind: the exerciser must touch exactly these.
 CONTROLS = {
-    "Home": {"segmented control": 1, "slider": 1},
+    "Home": {"segmented control": 1},
     "The diffusion process": {"radio": 1, "select": 2, "slider": 4},
     "Means and modes": {"select": 1, "slider": 5},
     "Regurgitation": {"slider": 2},
@@ -138,6 +138,25 @@ def test_an_address_that_is_no_page_gets_a_notice_not_an_exception(server, page)
 
 def _slider_value(page, key: str) -> str:
     return page.locator(f".st-key-{key} input[type='range']").first.get_attribute("aria-valuetext")
+
+
+def test_home_scrubs_the_run_in_the_browser_without_a_rerun(server, page):
+    """Home's reverse steps are plotly frames: moving the figure's own slider changes the picture with no message
+    to the server."""
+    errors = browser.watch_errors(page)
+    sent = wire.Wire(page)
+    page.goto(server)
+    browser.wait_idle(page)
+    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('After all'))",
+                           timeout=30_000)
+    mark = sent.mark()
+    box = page.locator(".js-plotly-plot .slider-rail-rect").first.bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # the left end: step 0
+    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('Step 0 of'))",
+                           timeout=10_000)
+    page.wait_for_timeout(500)
+    assert sent.events[mark:] == [], "scrubbing sent a message to the server"
+    assert not errors, errors
 
 
 def test_playground_settings_live_in_the_address(server, page):

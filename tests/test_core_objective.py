@@ -163,6 +163,7 @@ def test_the_three_targets_reach_the_same_optimum_on_a_gaussian():
         for _ in training.train(net, data, steps=800, seed=1):
             pass
         den = NetDenoiser(net)
+        assert den(data[:5], torch.full((5,), 0.5, dtype=torch.float64)).dtype == torch.float32  # x's dtype back
         for sigma in (0.1, 0.3, 1.0, 3.0):
             x = m + math.sqrt(s * s + sigma**2) * torch.randn(2000, 2, generator=torch.Generator().manual_seed(2))
             exact = m + s * s / (s * s + sigma**2) * (x - m)

@@ -104,33 +104,26 @@ def test_home_renders(home):
     assert any("L_\\text{simple}" in latex.value for latex in home.latex)  # the loss, in one line
 
 
-def test_home_step_choices_and_scrubber_ends(home):
+def test_home_step_choices_and_the_run_scrubbed_in_the_browser(home):
+    """Each step count draws one figure holding every step of its run as a plotly frame, with the figure's own
+    slider over them (scrubbing needs no rerun): it opens on the samples, step 0 is pure noise."""
     assert len(home.button_group[0].options) == 3
+    assert not home.slider and not home.select_slider  # no Streamlit slider: the scrub is inside the figure
     for steps in (5, 20, 100):
         home.button_group[0].set_value(steps).run()
         assert_clean(home)
-        slider = home.slider[0]
-        assert slider.max == steps and slider.value == steps  # starts at the finished samples
-        for k in (slider.min, slider.max):
-            home.slider[0].set_value(k).run()
-            assert_clean(home)
-            (title,) = charts(home)
-            assert (f"Step 0 of {steps}" in title) if k == 0 else (f"After all {steps} steps" in title)
-            assert len(metric_labels(home)) == 2
-
-
-def test_home_scrub_does_not_recompute(home, monkeypatch):
-    """Scrubbing a precomputed trajectory must hit the cache, never the sampler."""
-    from diffusion_core import samplers
-
-    home.button_group[0].set_value(100).run()
-    calls = []
-    original = samplers.trajectory
-    monkeypatch.setattr(samplers, "trajectory", lambda *a, **k: calls.append(1) or original(*a, **k))
-    for k in (10, 50, 90):
-        home.slider[0].set_value(k).run()
-        assert_clean(home)
-    assert calls == []
+        (fig,) = figures(home)
+        assert fig["layout"]["title"]["text"].startswith(f"After all {steps} steps")
+        (slider,) = fig["layout"]["sliders"]
+        assert slider["active"] == steps and len(slider["steps"]) == steps + 1
+        frames = fig["frames"]
+        assert [f["name"] for f in frames] == [str(k) for k in range(steps + 1)]
+        assert frames[0]["layout"]["title"]["text"].startswith(f"Step 0 of {steps}")
+        first, last = frames[0]["data"], frames[-1]["data"]
+        assert len(values(first[0]["x"])) == len(values(first[1]["x"])) == 500  # states and guesses
+        assert len(values(last[1]["x"])) == 0 and last[0]["name"] == "x₀, the final samples"
+        assert max(abs(v) for v in values(first[0]["x"])) > 2.5  # pure noise, wider than the dino
+        assert len(metric_labels(home)) == 2
 
 
 # ---------------------------------------------------------------- the diffusion process

@@ -156,7 +156,8 @@ def mmd_to_mixture(samples: torch.Tensor, mixture: GaussianMixture, scale: float
     k(x, y) = exp(-|x - y|^2 / (2 scale^2)) (Gretton et al. 2012): unbiased over the samples, exact for the mixture.
 
     In Fourier terms it is the squared difference of the two characteristic functions weighted by a Gaussian of
-    width 1 / scale in frequency: a low-pass view that sees the coarse shape and not what is finer than `scale`.
+    width 1 / scale in frequency: a low-pass view that sees the coarse shape and weighs down what is finer than
+    about `scale` (a wavelength of 2 scale by e^-4.9).
     Convolving the kernel with component k's Gaussian gives (scale^2 / v)^(d/2) exp(-|x - m_k|^2 / (2 v)),
     v = scale^2 + s_k^2 (and s_j^2 + s_k^2 between two components).
     """
