@@ -1006,6 +1006,11 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
             at.switch_page(path)
         at.run()
         assert_clean(at)
+        if path == LOSS:  # every setting of its section 4 is computed too: its controls only redraw
+            at.radio(key="loss_target").set_value("v").run()
+            at.select_slider(key="loss_shift").set_value(-4.0).run()
+            at.radio(key="loss_draw").set_value("elbo").run()
+            assert_clean(at)
     assert misses == [], misses
 
 

@@ -16,8 +16,9 @@ import pytest
 import torch
 
 from diffusion_core import figures as shared
+from diffusion_core.shipped import Run
 
-ROOMS = ("home", "process", "modes", "copies", "scores", "spectra", "optimization", "playground")
+ROOMS = ("home", "process", "modes", "copies", "scores", "objective", "spectra", "optimization", "playground")
 MODULES = [shared] + [importlib.import_module(f"diffusion_core.topics.{room}.figures") for room in ROOMS]
 plots = SimpleNamespace(**{name: getattr(m, name) for m in MODULES for name in dir(m) if not name.startswith("_")})
 
@@ -33,7 +34,18 @@ def _figures():
               "cosine": (np.linspace(1, 0.0, 40), np.linspace(100, 0.0, 40))}
     return {
         "point_clouds": plots.point_clouds({"a": POINTS, "b": POINTS + 1}, title="clouds", data=DATA),
-        "denoising_step": plots.denoising_step(DATA, POINTS, POINTS * 0.5, title="step"),
+        "reverse_run": plots.reverse_run(Run(RNG.normal(size=(4, 30, 2)), RNG.normal(size=(3, 30, 2)),
+                                             np.array([80.0, 1.0, 0.1, 0.0]), [1000, 500, 1, 0]), DATA),
+        "elbo_weights": plots.elbo_weights(np.arange(1, 11), np.linspace(0.2, 0.01, 10), np.full(10, 0.1), title="elbo"),
+        "implied_weights": plots.implied_weights(np.linspace(-5, 5, 11), {"eps": np.ones(11), "x0": np.exp(-np.linspace(-5, 5, 11))},
+                                                 title="targets"),
+        "over_log_snr": plots.over_log_snr({"a": (np.linspace(-5, 5, 11), np.ones(11)), "b": (np.linspace(-5, 5, 11),
+                                                                                          np.arange(1, 12.0))},
+                                           title="draws", ytitle="density", log_y=True),
+        "error_by_level": plots.error_by_level(np.linspace(-8, 8, 5), {"a": (np.ones(5), np.full(5, 0.1)),
+                                                                      "b": (np.full(5, 2.0), np.zeros(5))}, title="levels"),
+        "across_settings": plots.across_settings(["a", "b"], {"eps": [(0.1, 0.01), (0.2, 0.02)], "v": [(0.3, 0.01), (0.1, 0.0)]},
+                                                 (0.05, 0.01), title="settings", ytitle="number", selected=("v", 1)),
         "drift_field": plots.drift_field(grid, -grid, POINTS, title="drift"),
         "schedule_curves": plots.schedule_curves(curves, title="schedules", marker=0.3),
         "trajectories": plots.trajectories(RNG.normal(size=(11, 4, 2)), title="paths", data=DATA),
@@ -94,7 +106,7 @@ def _figures():
     }
 
 
-SQUARE = {"point_clouds", "denoising_step", "drift_field", "trajectories", "samples_panel", "score_field",
+SQUARE = {"point_clouds", "reverse_run", "drift_field", "trajectories", "samples_panel", "score_field",
           "error_map", "dsm_arrows", "memorization_panel", "descent_landscape"}
 FITTED = {"animated_run", "points_preview"}  # equal aspect, ranges fitted to the points' shape
 
