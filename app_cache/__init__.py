@@ -10,8 +10,9 @@ one at a time and keeps a core for the trainings. Nothing here draws anything.
 The training line and the training process are plain module singletons, not `st.cache_resource`: any client
 can ask Streamlit to clear its caches, and a cleared line would let every reader start a training at once.
 
-`warm_up` computes every page's default view once when the server starts, in the background, so the first
-reader of a fresh server waits no longer than the hundredth.
+`warm_up` computes every page's default view once, in the background, from the first visit to a fresh server (Streamlit
+runs no app code before one): the first reader waits for the page they land on, and the pages they open next are
+ready.
 """
 
 from __future__ import annotations

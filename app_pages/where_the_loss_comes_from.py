@@ -4,6 +4,8 @@ over noise levels; what moving training's effort between noise levels does, meas
 Each section with controls is a fragment, so moving a control reruns only its own section.
 """
 
+import math
+
 import streamlit as st
 
 import app_cache
@@ -18,6 +20,8 @@ keep = app_common.keep
 TARGET_NAMES = {"eps": "ε (the noise)", "x0": "x₀ (the clean point)", "v": "v (the velocity)"}
 DRAW_NAMES = {"shift": "uniform over the steps, shifted in log-SNR", "elbo": "in proportion to the ELBO weights"}
 SHIFTS = tuple(nz for nz in views.NOISES if not isinstance(nz, str))
+SCALE, N_POINTS, SEED = core.COARSE_SCALE, len(datasets.DINO_POINTS), views.SEEDS[0]
+ALL_FILES = f"the {len(pretrained.LOSS_MODELS)} networks of this section (loss_*.pt)"
 
 
 def _levels(lams: list[float]) -> str:
@@ -138,13 +142,13 @@ def _live(target: str, noise) -> dict | None:
 
 
 def _setting_view(target: str, noise, label: str) -> dict | None:
-    view = app_common.shipped(pretrained.loss_model(target, noise, 0), cache.setting, target, noise)
+    view = app_common.shipped(ALL_FILES, cache.setting, target, noise)
     if view is None:
         return None
     live = _live(target, noise)
     shown = live or view
     who = (f"live, {live['steps']:,} steps in {live['seconds']:.0f} s" if live
-           else f"shipped, {view['steps']:,} steps, seed 0")
+           else f"shipped, {view['steps']:,} steps, seed {SEED}")
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         st.plotly_chart(samples_panel(shown["samples"], datasets.DINO_POINTS,
@@ -153,12 +157,14 @@ def _setting_view(target: str, noise, label: str) -> dict | None:
                         theme=None, key="loss_samples")
         m1, m2 = st.columns(2)
         m1.metric("Coarse shape", f"{shown['coarse']:.2e}",
-                  help="MMD², the kernel discrepancy to the training distribution with a Gaussian kernel of width "
-                       "0.5: it sees the shape and weighs down what is finer than about 0.5. Lower is better; fresh data scores "
-                       "about 0.")
+                  help=f"MMD², the kernel discrepancy to the training distribution with a Gaussian kernel of width "
+                       f"{SCALE:g}: it sees the shape and weighs down what is finer than about {SCALE:g}. Lower is "
+                       "better; fresh data scores about 0.")
         m2.metric("Detail (s2d)", f"{shown['detail']:.4f}",
-                  help="Mean distance from a sample to its nearest of the 142 dino points. Lower is better; fresh "
-                       "data (jittered by 0.01) scores 0.0125.")
+                  help=f"Mean distance from a sample to its nearest of the {N_POINTS} dino points. Lower is better; "
+                       f"fresh data (jittered by {datasets.DINO_JITTER:g}) scores about "
+                       f"{datasets.DINO_JITTER * math.sqrt(math.pi / 2):.4f} (the mean radius of a 2D Gaussian "
+                       "of that width).")
     with right:
         curves = {f"this setting, {len(views.SEEDS)} seeds": (view["seeds"]["error"], view["seeds"]["error_se"])}
         if noise != 0:
@@ -170,10 +176,11 @@ def _setting_view(target: str, noise, label: str) -> dict | None:
         st.plotly_chart(figures.error_by_level(view["lambdas"], curves,
                                                title="How far x̂₀ is from the exact denoiser, per noise level"),
                         theme=None, key="loss_error_levels")
-        st.caption("Mean over 500 noised training points per level of ‖x̂₀ − E[x₀ | x]‖², the exact posterior mean "
-                   "of the 142 jittered points; bars are two standard errors over the seeds. An ε-network's "
-                   "x̂₀ = x − σε̂ multiplies its error by σ, so the squared error plotted here by σ² (about "
-                   "3,000 at λ = −8): that is why ε-prediction is far off at high noise. The samplers clip x̂₀ to a "
+        lam0 = float(core.CURVE_LAMBDAS[0])
+        st.caption(f"Mean over {core.CURVE_POINTS} noised training points per level of ‖x̂₀ − E[x₀ | x]‖², the exact "
+                   f"posterior mean of the {N_POINTS} jittered points; bars are two standard errors over the seeds. An "
+                   "ε-network's x̂₀ = x − σε̂ multiplies its error by σ, so the squared error plotted here by σ² "
+                   f"(= e^(−λ): {math.exp(-lam0):,.0f} at λ = {lam0:g}): that is why ε-prediction is far off at high noise. The samplers clip x̂₀ to a "
                    "box there; this plot does not.")
     return view
 
@@ -197,10 +204,12 @@ def spend_section():
 
 
 def comparison_block(target: str, noise) -> None:
-    comp = cache.comparison()
+    comp = app_common.shipped(ALL_FILES, cache.comparison)
+    if comp is None:
+        return
     selected = (target, views.NOISES.index(noise))
     left, right = st.columns(2, gap="large")
-    for col, key, title, ytitle in ((left, "coarse", "Coarse shape, every setting", "MMD² at 0.5 (lower: better)"),
+    for col, key, title, ytitle in ((left, "coarse", "Coarse shape, every setting", f"MMD² at {SCALE:g} (lower: better)"),
                                     (right, "detail", "Fine detail, every setting", "s2d (lower: better)")):
         with col:
             st.plotly_chart(figures.across_settings(comp["ticks"], comp[key], comp["floor"][key], title=title,
@@ -212,7 +221,8 @@ def comparison_block(target: str, noise) -> None:
         f"**Measured, every setting.** Each of the {len(views.NOISES) * len(core.TARGETS)} settings was trained "
         f"with {len(views.SEEDS)} seeds for {pretrained.LOSS_STEPS:,} steps and sampled with DDPM in "
         f"{core.SAMPLE_STEPS} steps; a setting is called better or worse than the uniform draw of its own target "
-        "when the gap exceeds two standard errors.\n"
+        f"when the gap exceeds two standard errors (with {len(views.SEEDS)} seeds a loose test: read the plots "
+        "too).\n"
         f"- *Toward high noise* (shifts below 0, {hc['cases']} cases): coarse shape better in {hc['better']}, worse "
         f"in {hc['worse']}, not told apart in {hc['same']}; detail better in {hd['better']}, worse in {hd['worse']}.\n"
         f"- *Toward low noise* (shifts above 0, {lc['cases']} cases): coarse shape better in {lc['better']}, worse "
@@ -357,8 +367,9 @@ st.markdown(
     f"{views.SEEDS[-1]}, {pretrained.LOSS_STEPS:,} steps each) of the same shape as the project's dino model; a "
     "button trains the chosen one live. The claim to test: spending more of training at "
     "high noise gets the big shapes right, at a cost in detail. Two numbers judge the samples: a **coarse-shape** "
-    "number (a kernel discrepancy that weighs down anything finer than about 0.5: a low-pass view of the density) and a "
-    "**detail** number (s2d, how close samples sit to the dino's 142 points). The error plot judges the network "
+    f"number (a kernel discrepancy that weighs down anything finer than about {SCALE:g}: a low-pass view of the "
+    f"density) and a **detail** number (s2d, how close samples sit to the dino's {N_POINTS} points). The error plot "
+    "judges the network "
     "itself, level by level, against the exact denoiser of the training data."
 )
 spend_section()

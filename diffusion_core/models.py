@@ -123,7 +123,10 @@ class EpsMLP(nn.Module):
 
 def save_checkpoint(net: EpsMLP, path: str | Path, meta: dict | None = None) -> None:
     """Save config, weights and metadata as plain tensors and dicts (loadable with weights_only)."""
-    torch.save({"format": CHECKPOINT_FORMAT, "config": asdict(net.config),
+    config = asdict(net.config)
+    if config["target"] == "eps":  # the default: left out, so versions that predate targets still read the file
+        del config["target"]
+    torch.save({"format": CHECKPOINT_FORMAT, "config": config,
                 "state_dict": net.state_dict(), "meta": dict(meta or {})}, path)
 
 

@@ -15,7 +15,7 @@ import torch
 from . import metrics, pretrained, samplers, schedules
 from .denoisers import NetDenoiser
 
-KEEP = 96  # shipped networks held at once; there are 78 (54 of them "Where the loss comes from"'s, 80 KB each)
+KEEP = 96  # shipped networks held at once; there are 77 (54 of them "Where the loss comes from"'s, 80 KB each)
 
 
 @functools.lru_cache(maxsize=KEEP)

@@ -59,12 +59,14 @@ def test_bench_lists_one_topic_per_room_and_refuses_others():
     assert r.returncode == 0, r.stderr
     rooms = sorted(p.parent.name for p in (ROOT / "diffusion_core" / "topics").glob("*/bench.py"))
     assert r.stdout.split() == ["training", *rooms]
-    assert {"home", "process", "modes", "copies", "scores", "spectra", "optimization", "playground"} <= set(rooms)
+    assert {"home", "process", "modes", "copies", "scores", "objective", "spectra", "optimization",
+            "playground"} <= set(rooms)
     bad = cli("bench", "wiggles")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "invalid choice" in bad.stderr
 
 
-@pytest.mark.parametrize("topic, keys", [("home", ("steps_control", "scrub_slider")),
+@pytest.mark.parametrize("topic, keys", [("home", ("steps_control", "figure_bytes")),
+                                         ("objective", ("cold_first_view", "setting_controls")),
                                          ("process", ("forward_controls", "reverse_controls", "ladder_first_view")),
                                          ("copies", ("memorization_dial", "copies_dial", "copies_curve_first_view"))])
 def test_bench_topic_prints_one_json_object(topic, keys):

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser  # noqa: E402
 import wire  # noqa: E402
 
-SETTINGS = (("warm-up off", {"GD_WARM": "0"}), ("warm-up on", {}))
+SETTINGS = (("warm-up off", {"GD_WARM": "0"}), ("warm-up on", {"GD_WARM": "1"}))
 
 
 async def visits(url: str, read: float) -> tuple[dict[str, float], dict[str, float]]:

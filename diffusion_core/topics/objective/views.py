@@ -100,7 +100,10 @@ def schedule_densities() -> dict:
 def stored(name: str) -> dict:
     """The measurements a shipped "loss_" network's file carries (pretrained.measured_meta; the tests check them
     against a fresh measurement)."""
-    return shipped.info(name)["measured"]
+    measured = shipped.info(name).get("measured")
+    if not isinstance(measured, dict):
+        raise ValueError(f"{name} carries no measurements (remake it with `python -m diffusion_core pretrain`)")
+    return measured
 
 
 def _spread(values) -> tuple[float, float]:
