@@ -80,7 +80,7 @@ def targets_section():
         lam = view["steps_lambda"]
         st.plotly_chart(figures.over_log_snr(
             {f"{TARGET_NAMES[t]}, uniform steps": (lam, w) for t, w in view["effective"].items()},
-            title="… times the cosine schedule's draw of levels", ytitle="weight per unit λ (area 1, log)",
+            title="… times the cosine schedule's draw of levels", ytitle="weight per unit λ (area 1)",
             log_y=True), theme=None, key="loss_effective")
     st.markdown(
         f"**Read the left plot.** The same error in $\\hat\\varepsilon$ costs an $x_0$-predictor "
@@ -125,7 +125,7 @@ def _draw_plots(target: str, noise, label: str) -> None:
         if (target, noise) != views.BASELINE:
             weight["L_simple (ε, uniform steps)"] = (lam, d["baseline_effective"])
         st.plotly_chart(figures.over_log_snr(weight, title="The weight the loss puts on each level", log_y=True,
-                                             ytitle="weight per unit λ (area 1, log)"),
+                                             ytitle="weight per unit λ (area 1)"),
                         theme=None, key="loss_draw_weight")
     st.markdown(f"{d['noisy_share']:.0%} of this setting's draws are noisier than SNR = 1 ($\\lambda < 0$), against "
                 f"{d['uniform_noisy_share']:.0%} for uniform steps; {d['last_share']:.1%} land on the last step.")

@@ -132,7 +132,7 @@ def test_kernel_discrepancy_to_a_mixture_matches_monte_carlo():
     samples = 1.1 * mix.sample(400, g) + 0.2
     ref = mix.sample(40_000, g).double()
     x, ell2 = samples.double(), core.COARSE_SCALE**2
-    k = lambda a, b: torch.exp(-torch.cdist(a, b).pow(2) / (2 * ell2))  # noqa: E731
+    k = lambda a, b: torch.exp(-torch.cdist(a, b).pow(2) / (2 * ell2))
     k_xx = k(x, x)
     within = (k_xx.sum() - k_xx.diagonal().sum()) / (len(x) * (len(x) - 1))
     cross = k(x, ref).mean()

@@ -25,6 +25,13 @@ PLAYGROUND = "app_pages/playground.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
 
 
+def opened(page: str) -> AppTest:
+    """The app opened at `page` in one run, as a reader gets it by following a link to that page."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page(page).run()
+    return at
+
+
 def figures(at: AppTest) -> list[dict]:
     """The plotly figures on the page, in page order, as figure dicts."""
     return [json.loads(node.proto.spec) for node in at.get("plotly_chart")]
@@ -82,8 +89,7 @@ def home() -> AppTest:
 
 @pytest.fixture(scope="module")
 def process() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(PROCESS).run()
+    at = opened(PROCESS)
     return at
 
 
@@ -192,8 +198,7 @@ def test_process_retrain_one_rung_quickly(monkeypatch):
     import app_cache
 
     monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.5)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(PROCESS).run()
+    at = opened(PROCESS)
     at.button(key="retrain_ladder_none").click().run()
     assert_clean(at)
     live = [t for t in charts(at) if t.startswith("Live:")]
@@ -212,8 +217,7 @@ def test_process_retrain_one_rung_quickly(monkeypatch):
 
 @pytest.fixture(scope="module")
 def modes_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(MODES).run()
+    at = opened(MODES)
     return at
 
 
@@ -273,8 +277,7 @@ def test_modes_posterior_and_paths_sliders_at_both_ends(modes_page):
 
 @pytest.fixture(scope="module")
 def copies_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(COPIES).run()
+    at = opened(COPIES)
     return at
 
 
@@ -316,8 +319,7 @@ def test_copies_train_live_and_go_back(monkeypatch):
     import app_cache
 
     monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.5)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(COPIES).run()
+    at = opened(COPIES)
     for train, reset in (("copies_memo_train", "copies_memo_reset"), ("copies_dup_train", "copies_dup_reset")):
         at.button(key=train).click().run()
         assert_clean(at)
@@ -331,8 +333,7 @@ def test_modes_train_each_generator_live_and_go_back(monkeypatch):
     import app_cache
 
     monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.5)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(MODES).run()
+    at = opened(MODES)
     for kind in ("mse", "gan", "diffusion"):
         at.button(key=f"modes_train_{kind}").click().run()
         assert_clean(at)
@@ -354,8 +355,7 @@ def test_modes_train_each_generator_live_and_go_back(monkeypatch):
 
 @pytest.fixture(scope="module")
 def scores_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(SCORES).run()
+    at = opened(SCORES)
     return at
 
 
@@ -405,8 +405,7 @@ def test_scores_every_slider_at_both_ends(scores_page):
 
 
 def test_scores_a_step_size_that_blows_up_warns_and_keeps_the_plots():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(SCORES).run()
+    at = opened(SCORES)
     at.select_slider(key="score_step_size").set_value(0.5).run()
     assert not at.exception and not at.error
     assert len(at.warning) == 1 and "too large" in at.warning[0].value and "Gradient ascent" in at.warning[0].value
@@ -427,8 +426,7 @@ def test_scores_a_step_size_that_blows_up_warns_and_keeps_the_plots():
 
 @pytest.fixture(scope="module")
 def spectra_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(SPECTRA).run()
+    at = opened(SPECTRA)
     return at
 
 
@@ -508,8 +506,7 @@ def test_spectra_bad_uploads_give_one_message_and_the_page_keeps_working(name, d
         buf = io.BytesIO()
         Image.new("L", (200, 200), 128).save(buf, "PNG")
         data = buf.getvalue()
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(SPECTRA).run()
+    at = opened(SPECTRA)
     n_charts = len(charts(at))
     at.selectbox(key="spec_source").set_value("upload").run()
     assert not at.exception and not at.warning
@@ -523,8 +520,7 @@ def test_spectra_train_the_image_denoiser_live_and_go_back(monkeypatch):
     import app_cache
 
     monkeypatch.setattr(app_cache, "CONV_SECONDS", 0.5)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(SPECTRA).run()
+    at = opened(SPECTRA)
     assert any(t == "The network's x̂₀ spectra (shipped, 6,000 steps)" for t in charts(at))
     at.button(key="spec_conv_train").click().run()
     assert_clean(at)
@@ -548,8 +544,7 @@ def test_spectra_a_good_upload_is_analysed(mode):
            "I;16": lambda: Image.fromarray((noise * 65535).astype("uint16"))}[mode]()
     buf = io.BytesIO()
     img.save(buf, "PNG")
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(SPECTRA).run()
+    at = opened(SPECTRA)
     at.selectbox(key="spec_source").set_value("upload").run()
     at.get("file_uploader")[0].set_value(("noise.png", buf.getvalue(), "image/png")).run()
     assert not at.exception and not at.error and not at.warning
@@ -562,8 +557,7 @@ def test_spectra_a_good_upload_is_analysed(mode):
 # ---------------------------------------------------------------- sampling as optimization
 
 def test_optimization_renders_every_data_set_and_sampler():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(OPTIMIZATION).run()
+    at = opened(OPTIMIZATION)
     assert_clean(at)
     assert at.title[0].value == "Sampling as optimization"
     assert_figures_labelled(at)
@@ -592,8 +586,7 @@ def test_optimization_descent_section_at_the_slider_ends(steps, gamma):
     plotted ones."""
     import plotly.graph_objects as go
 
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(OPTIMIZATION).run()
+    at = opened(OPTIMIZATION)
     at.select_slider(key="opt_descent_steps").set_value(steps).run()
     at.select_slider(key="opt_gamma").set_value(gamma).run()
     assert_clean(at)
@@ -613,8 +606,7 @@ def test_optimization_descent_section_at_the_slider_ends(steps, gamma):
 
 @pytest.fixture
 def playground_page():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(PLAYGROUND).run()
+    at = opened(PLAYGROUND)
     return at
 
 
@@ -857,8 +849,7 @@ def _caches(path: Path) -> list[tuple[str, dict]]:
 
 @pytest.fixture(scope="module")
 def loss_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(LOSS).run()
+    at = opened(LOSS)
     return at
 
 
@@ -917,8 +908,7 @@ def test_loss_train_live_and_go_back(monkeypatch):
     import app_cache
 
     monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.5)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(LOSS).run()
+    at = opened(LOSS)
     at.radio(key="loss_target").set_value("v").run()
     at.button(key="loss_train").click().run()
     assert_clean(at)
@@ -1037,8 +1027,7 @@ def test_schedule_lengths_match_the_shipped_models():
 
 
 def test_controls_keep_their_values_across_a_visit_to_another_page():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(PROCESS).run()
+    at = opened(PROCESS)
     at.slider(key="fwd_frac").set_value(0.5).run()
     at.selectbox(key="fwd_dataset").set_value("ring8").run()
     at.slider(key="rev_particles").set_value(3).run()
@@ -1059,8 +1048,7 @@ def test_a_retrain_waits_for_its_turn_on_the_cpu(monkeypatch):
     import app_cache
 
     monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 0.3)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(PROCESS).run()
+    at = opened(PROCESS)
     line, worker = app_cache.training_line(), app_cache.training_worker()
     started, released = [], []
     original = worker.run

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import browser  # noqa: E402
-import wire  # noqa: E402
+import browser
+import wire
 
 SETTINGS = (("warm-up off", {"GD_WARM": "0"}), ("warm-up on", {"GD_WARM": "1"}))
 

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -69,14 +70,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streamlit.logger import set_log_level  # noqa: E402
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.Common_pb2 import StringArray, UploadedFileInfo  # noqa: E402
+from streamlit.logger import set_log_level
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Common_pb2 import StringArray, UploadedFileInfo
 
 set_log_level("error")  # app_cache's caches, made outside a server, would say so
-from app_cache import MAX_LINE  # noqa: E402  (the training line's most tickets)
-from tools import browser, loadtest, procs  # noqa: E402
-from tools.wire import WireSession, put_file  # noqa: E402
+from app_cache import MAX_LINE
+from tools import browser, loadtest, procs
+from tools.wire import WireSession, put_file
 
 MEMORY_LIMIT_MB = 1536
 P95_RATIO_LIMIT = 2.0
@@ -259,10 +260,8 @@ class Sessions:
         return w
 
     async def close(self, w: WireSession) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a connection the server already dropped has nothing left to close
             await w.close()
-        except Exception:  # noqa: BLE001 - a connection the server already closed
-            pass
 
 
 def headings(w: WireSession) -> list[str]:
@@ -760,7 +759,7 @@ async def _timed(attack: Attack, coro) -> None:
     start, t0 = time.perf_counter(), time.time()
     try:
         await asyncio.wait_for(coro, ATTACK_TIMEOUT_S)
-    except Exception as e:  # noqa: BLE001 - an attack that breaks is a failed attack, the others go on
+    except Exception as e:  # an attack that breaks is a failed attack, the others go on
         attack.passed = False
         if isinstance(e, TimeoutError) and time.perf_counter() - start >= ATTACK_TIMEOUT_S - 0.5:
             attack.notes.append(f"no answer within {ATTACK_TIMEOUT_S:.0f} s")

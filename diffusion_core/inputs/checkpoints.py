@@ -273,5 +273,5 @@ def read_checkpoint(data: bytes, *, max_bytes: int = MAX_CHECKPOINT_BYTES) -> tu
         return _read(data, max_bytes)
     except InputError:
         raise
-    except Exception as e:  # noqa: BLE001 - whatever a crafted file makes torch raise is one sentence
+    except Exception as e:  # whatever a crafted file makes torch raise is one sentence
         raise InputError(_DAMAGED) from e

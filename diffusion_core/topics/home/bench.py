@@ -16,5 +16,5 @@ def run(repeats: int) -> dict:
         bench.figure(figures.reverse_run(views.run(steps), data))
         views.numbers(steps)
 
-    return {"steps_control": {s: bench.median_seconds(lambda: steps_control(s), repeats) for s in views.STEP_CHOICES},
+    return {"steps_control": {s: bench.median_seconds(lambda s=s: steps_control(s), repeats) for s in views.STEP_CHOICES},
             "figure_bytes": {s: bench.figure(figures.reverse_run(views.run(s), data)) for s in views.STEP_CHOICES}}
