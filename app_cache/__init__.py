@@ -149,4 +149,5 @@ def warm_all() -> dict[str, float]:
             continue
         seconds[room] = round(time.perf_counter() - start, 2)
         LOG.info("default view of %s computed in %.2f s", room, seconds[room])
+    LOG.info("warm-up done: %d of %d pages in %.1f s", len(seconds), len(WARM_ORDER), sum(seconds.values()))
     return seconds

@@ -5,12 +5,12 @@ from diffusion_core.topics.process import views
 
 from . import bind
 
-cached = bind(views, forward=256, schedule_curves=1, reverse_paths=32, rung=8, ablation=1, linear_drowned=1)
+cached = bind(views, forward_run=32, schedule_curves=1, reverse_paths=32, rung=8, ablation=1, linear_drowned=1)
 
 
 def warm() -> None:
     """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do)."""
-    cached.forward("dino", "linear", 99)
+    cached.forward_run("dino", "linear")
     cached.linear_drowned()
     cached.schedule_curves()
     cached.reverse_paths("ddim", 100, 6, 0)

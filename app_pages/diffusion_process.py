@@ -18,51 +18,42 @@ from diffusion_core.topics.process import figures, views
 SAMPLERS = ("ddpm", "ddim")
 S2D_HELP = "s2d: the mean distance from a sample to its nearest of the 142 dino points (standardised units)."
 PATH_STEPS = (20, 100, 1000)
+FORWARD_SHOWN = 0.1  # the t / T the forward figure opens on
 keep = app_common.keep
 
 
 @st.fragment
 def forward_section():
-    """Data set, schedule and t controls; the noised points with the ideal drift; the schedule curves."""
-    c_set, c_sched, c_t = st.columns([1, 1, 2])
+    """Data set and schedule controls; the noised points with the ideal drift and the schedule curves at every
+    kept t / T, scrubbed in the browser by the figure's own slider."""
+    c_set, c_sched, _ = st.columns([1, 1, 2])
     dataset = c_set.selectbox("Data set", datasets.NAMES, format_func=datasets.LABELS.get,
                               **keep("fwd_dataset", "dino"))
     schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=schedules.LABELS.get,
                                       **keep("fwd_schedule", "linear"))
-    frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, step=0.01,
-                      help="0 is the clean data, 1 is the last step T.", **keep("fwd_frac", 0.1))
-    T = schedules.SHIPPED_T[schedule_name]
-    t = max(1, round(frac * T))  # the 1-based step shown; arrays are indexed by t - 1
-    view = cache.forward(dataset, schedule_name, t - 1)
+    run = cache.forward_run(dataset, schedule_name)
     drowned = cache.linear_drowned()
-
-    left, right = st.columns([1.1, 1], gap="large")
-    with left:
-        st.plotly_chart(figures.drift_field(view["origins"], view["drift"], view["x_t"],
-                                            title=f"x_t at t = {t} of {T}, with the ideal drift"),
-                        theme=None, key="fwd_field")
-    with right:
-        m1, m2, m3 = st.columns(3)
-        m1.metric(f"Step t (of T = {T})", f"{t}")
-        m2.metric("Signal kept ᾱ_t", f"{view['alpha_bar']:.3f}")
-        m3.metric("SNR(t)", f"{view['snr']:.3g}")
-        st.plotly_chart(figures.schedule_curves(cache.schedule_curves(), marker=t / T,
-                                                title="How fast each schedule destroys the signal"),
-                        theme=None, key="fwd_schedules")
-        st.markdown(
-            "**What to look for.** Early on ($\\mathrm{SNR} \\gg 1$) the arrows are short and point "
-            "to the nearest piece of data: the noisy point has barely left home. Late "
-            "($\\mathrm{SNR} \\ll 1$) they all point to the middle, because from pure noise the "
-            "best guess is the global mean. The **linear** schedule of Ho et al. (2020) spends its "
-            f"last {drowned['linear']['share']:.0%} of steps with less than 1% of the signal left; the **cosine** "
-            "schedule of Nichol and Dhariwal (2021) destroys it more evenly (its last "
-            f"{drowned['cosine']['share']:.0%}); "
-            f"the **gentle** one stops at $\\bar\\alpha_T = {schedules.GENTLE_ALPHA_BAR_T:g}$."
-        )
-    if schedule_name == "gentle" and frac >= 0.9:
+    st.plotly_chart(figures.forward_run(run, cache.schedule_curves(), active=views.FRACS.index(FORWARD_SHOWN)),
+                    theme=None, key="fwd_run")
+    st.caption(f"Drag the slider under the plot to move through the forward process in your browser: "
+               f"{len(views.FRACS)} steps, t / T from 0 to 1 in steps of {views.FRACS[1]:g} (t = 1 at 0). "
+               f"{views.FORWARD_N:,} noised points, each with its own fixed noise ε, so you can follow one "
+               f"drift into the noise; {views.ARROWS} of them carry the ideal drift.")
+    st.markdown(
+        "**What to look for.** Early on ($\\mathrm{SNR} \\gg 1$) the arrows are short and point "
+        "to the nearest piece of data: the noisy point has barely left home. Late "
+        "($\\mathrm{SNR} \\ll 1$) they all point to the middle, because from pure noise the "
+        "best guess is the global mean. The **linear** schedule of Ho et al. (2020) spends its "
+        f"last {drowned['linear']['share']:.0%} of steps with less than 1% of the signal left; the **cosine** "
+        "schedule of Nichol and Dhariwal (2021) destroys it more evenly (its last "
+        f"{drowned['cosine']['share']:.0%}); "
+        f"the **gentle** one stops at $\\bar\\alpha_T = {schedules.GENTLE_ALPHA_BAR_T:g}$."
+    )
+    if schedule_name == "gentle":
         st.info(f"With the gentle schedule even the last step keeps ᾱ_T = {schedules.GENTLE_ALPHA_BAR_T:.0%} "
-                "of the signal: the data is still visible at t = T. A sampler that starts from pure "
-                "noise N(0, I) starts from the wrong distribution; section 3 measures what that costs.")
+                "of the signal: move the slider to t / T = 1 and the data is still visible. A sampler that "
+                "starts from pure noise N(0, I) starts from the wrong distribution; section 3 measures what "
+                "that costs.")
 
 
 @st.fragment

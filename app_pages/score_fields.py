@@ -65,10 +65,6 @@ def follow_section():
                            **keep("score_noise", 1.0),
                            help="Multiplies the √(2ε) z term of both Langevin samplers.")
     run = cache.follow(int(steps), float(step_size), float(noise))
-    frames = run["frames"]
-    frame = st.select_slider("Step shown", frames, **keep(f"score_frame_{steps}", frames[-1]),
-                             help="Scrub through the run: every sampler moved the same 1,000 start points.")
-    i = frames.index(frame)
     data = app_cache.points(views.FOLLOW_SET, 2000)
     ends = run["ends"]
     troubles = [f"{m}: {e['run_away']:,} of 1,000 particles ran off to infinity (left out of the plots)"
@@ -85,12 +81,11 @@ def follow_section():
                 "settles: the larger ε, the further its stationary distribution drifts from the target. The mode "
                 "weights below count only the particles that ended in a mode.",
                 icon=":material/hourglass_top:")
-    for col, method in zip(st.columns(4, gap="small"), core.METHODS):
-        with col:
-            st.plotly_chart(samples_panel(run["states"][method][i], data, title=method, lim=FOLLOW_LIM,
-                                                color=METHOD_COLORS[method], data_name="data",
-                                                samples_name="particles", height=330, size=5),
-                            theme=None, key=f"score_panel_{method}")
+    st.plotly_chart(figures.follow_run(run["states"], run["frames"], data, colors=METHOD_COLORS, lim=FOLLOW_LIM),
+                    theme=None, key="score_follow_run")
+    st.caption(f"Drag the slider under the panels to scrub through the run in your browser: {len(run['frames'])} "
+               f"evenly spaced steps from 0 to {steps:,}, {figures.FOLLOW_SHOWN:,} of each sampler's 1,000 particles "
+               "drawn (all 1,000 start from the same points; the weights below count all of them).")
     truth = run["truth"]
     weights = {m: e["weights"] for m, e in run["ends"].items()}
     left, right = st.columns([1.3, 1], gap="large")

@@ -42,6 +42,11 @@ def chosen_image() -> tuple[np.ndarray, str]:
 
 # ---------------------------------------------------------------- 1 and 2: spectra and the rising tide
 
+def picture(img: np.ndarray, caption: str) -> None:
+    """A grey image as an image (a PNG, two screen pixels a pixel), on the page's fixed grey scale."""
+    st.image(figures.grey_png(img, zrange=ZRANGE, scale=2), caption=caption, output_format="PNG")
+
+
 @st.fragment
 def tide_section(img: np.ndarray, title: str):
     c_sched, c_t = st.columns([1, 2])
@@ -55,11 +60,9 @@ def tide_section(img: np.ndarray, title: str):
     ab = view["alpha_bar"]
     left, mid, right = st.columns([1, 1, 1.6], gap="medium")
     with left:
-        st.plotly_chart(figures.image_panel(img, title=f"{title[:1].upper() + title[1:]}, x₀", zrange=ZRANGE),
-                        theme=None, key="spec_clean")
+        picture(img, f"{title[:1].upper() + title[1:]}, x₀")
     with mid:
-        st.plotly_chart(figures.image_panel(view["x_t"], title=f"x_t at t = {t} of {T}", zrange=ZRANGE),
-                        theme=None, key="spec_noisy")
+        picture(view["x_t"], f"x_t at t = {t} of {T}")
     with right:
         f = spec["freqs"]
         st.plotly_chart(figures.spectra_plot(
@@ -155,8 +158,7 @@ def wiener_block(view: dict, freqs: np.ndarray, t: int) -> None:
     )
     w1, w2 = st.columns([1, 1.6], gap="large")
     with w1:
-        st.plotly_chart(figures.image_panel(view["x0_hat"], title="Wiener estimate x̂₀ from x_t", zrange=ZRANGE),
-                        theme=None, key="spec_wiener_image")
+        picture(view["x0_hat"], "Wiener estimate x̂₀ from x_t")
     with w2:
         st.plotly_chart(figures.response_curve(freqs, view["share"], title=f"Share of x_t that is signal, per band, "
                                                f"at t = {t}"), theme=None, key="spec_wiener_gain")
@@ -166,12 +168,12 @@ def wiener_block(view: dict, freqs: np.ndarray, t: int) -> None:
 
 # ---------------------------------------------------------------- 2: reverse runs, exact and learned
 
-def strip(run: dict, key: str) -> None:
-    """Six guesses x0_hat along a run, side by side."""
-    for col, img, step in zip(st.columns(len(run["steps"]), gap="small"), run["images"], run["steps"]):
-        with col:
-            st.plotly_chart(figures.image_panel(img, title=f"x̂₀ at t = {step}", height=230, zrange=ZRANGE),
-                            theme=None, key=f"{key}_{step}")
+def strip(run: dict) -> None:
+    """The guesses x0_hat along a run, side by side: images, not charts (one element, drawn at once)."""
+    st.image([figures.grey_png(img, zrange=ZRANGE, scale=2) for img in run["images"]],
+             caption=[f"x̂₀ at t = {step}" for step in run["steps"]], output_format="PNG")
+    st.caption(f"Grey scale from {ZRANGE[0]:g} (black) to {ZRANGE[1]:g} (white), as in every image on this page; "
+               f"each is {core.RUN_SIZE} x {core.RUN_SIZE} pixels, drawn at twice that size.")
 
 
 def _train_conv() -> None:
@@ -208,7 +210,7 @@ def learned_section():
         who = f"shipped, {cache.conv_info()['steps']:,} steps"
     else:
         run, who = live, f"live, {live['steps_trained']:,} steps in {live['seconds']:.0f} s"
-    strip(run, "spec_learned_strip")
+    strip(run)
     r1, r2 = st.columns(2, gap="large")
     with r1:
         st.plotly_chart(figures.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
@@ -239,7 +241,7 @@ def run_section():
     name = run_photo()
     st.slider("Noise seed", 0, 9, **keep("spec_seed", 0))
     run = exact_for_reader()
-    strip(run, "spec_strip")
+    strip(run)
     r1, r2 = st.columns(2, gap="large")
     with r1:
         st.plotly_chart(figures.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],

@@ -88,6 +88,26 @@ def points_trace(points, name: str, color: str, size: float = 4, opacity: float 
             "hovertemplate": "(%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"}
 
 
+def scrubbed(frames: Sequence[list[dict]], *, traces: Sequence[int], labels: Sequence[str], active: int,
+             prefix: str, y: float, titles: Sequence[str] | None = None) -> tuple[list[dict], dict]:
+    """Frames and a slider that shows them in the browser, with no round trip to the server: frame k (named
+    str(k)) replaces the traces at indices `traces` with `frames[k]` and, given `titles`, the figure's title
+    with titles[k]. The slider sits `y` plot heights under the plot, opens on frame `active` and says the shown
+    frame's label after `prefix`; with more than 12 frames its ticks carry no labels (they would overlap).
+    Returns (frames, slider) for `go.Figure(..., layout={..., "sliders": [slider]}, frames=frames)`."""
+    out = [{"name": str(k), "data": data, "traces": list(traces),
+            **({"layout": {"title": {"text": titles[k]}}} if titles is not None else {})}
+           for k, data in enumerate(frames)]
+    steps = [{"label": str(label), "method": "animate",
+              "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},  # titles, legend
+                                  "transition": {"duration": 0}}]} for k, label in enumerate(labels)]
+    slider = {"active": active, "steps": steps, "x": 0.02, "y": y, "len": 0.96, "xanchor": "left", "yanchor": "top",
+              "pad": {"t": 10}, "currentvalue": {"prefix": prefix, "font": {"size": 14, "color": FONT["color"]}}}
+    if len(steps) > 12:
+        slider |= {"ticklen": 0, "minorticklen": 0, "font": {"size": 1, "color": "rgba(0,0,0,0)"}}
+    return out, slider
+
+
 def point_clouds(series: Mapping[str, object], *, title: str, data=None, lim: float = DEFAULT_LIM,
                  height: int = 460, xlabel: str = "x₁", ylabel: str = "x₂") -> go.Figure:
     """Scatter of named (N, 2) point sets over the faint training data, equal aspect."""

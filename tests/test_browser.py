@@ -24,10 +24,10 @@ PAGES = browser.PAGES
 # The controls each page has, by kind: the exerciser must touch exactly these.
 CONTROLS = {
     "Home": {"segmented control": 1},
-    "The diffusion process": {"radio": 1, "select": 2, "slider": 4},
+    "The diffusion process": {"radio": 1, "select": 2, "slider": 3},
     "Means and modes": {"select": 1, "slider": 5},
     "Regurgitation": {"slider": 2},
-    "Score fields": {"slider": 10},
+    "Score fields": {"slider": 9},
     "Where the loss comes from": {"radio": 3, "slider": 1},
     "Spectral bands": {"select": 2, "slider": 2, "upload": 1},
     "Sampling as optimization": {"select": 1, "radio": 1, "slider": 2},
@@ -140,20 +140,29 @@ def _slider_value(page, key: str) -> str:
     return page.locator(f".st-key-{key} input[type='range']").first.get_attribute("aria-valuetext")
 
 
-def test_home_scrubs_the_run_in_the_browser_without_a_rerun(server, page):
-    """Home's reverse steps are plotly frames: moving the figure's own slider changes the picture with no message
-    to the server."""
+def _title_starts(prefix: str) -> str:
+    return f"() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith({prefix!r}))"
+
+
+@pytest.mark.parametrize("path, opens_on, first", [
+    ("/", "After all", "Step 0 of"),
+    ("/diffusion_process", "x_t at t = 100 of 1000", "x_t at t = 1 of 1000"),
+    ("/score_fields", "Step 500 of 500", "Step 0 of 500"),
+])
+def test_steps_already_computed_scrub_in_the_browser_without_a_rerun(server, page, path, opens_on, first):
+    """Home's reverse steps, the forward process's t / T and the samplers' steps on Score fields are plotly frames:
+    moving the figure's own slider changes the picture with no message to the server."""
     errors = browser.watch_errors(page)
     sent = wire.Wire(page)
-    page.goto(server)
+    page.goto(server + path)
     browser.wait_idle(page)
-    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('After all'))",
-                           timeout=30_000)
+    page.wait_for_function(_title_starts(opens_on), timeout=30_000)
     mark = sent.mark()
-    box = page.locator(".js-plotly-plot .slider-rail-rect").first.bounding_box()
-    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # the left end: step 0
-    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some(e => e.textContent.startsWith('Step 0 of'))",
-                           timeout=10_000)
+    rail = page.locator(".js-plotly-plot .slider-rail-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # the left end: the first frame
+    page.wait_for_function(_title_starts(first), timeout=10_000)
     page.wait_for_timeout(500)
     assert sent.events[mark:] == [], "scrubbing sent a message to the server"
     assert not errors, errors

@@ -54,6 +54,11 @@ def charts(at: AppTest) -> list[str]:
     return [fig["layout"]["title"]["text"] for fig in figures(at)]
 
 
+def captions(at: AppTest) -> list[str]:
+    """The captions of the images (st.image) on the page, in page order."""
+    return [c for img in at.get("image") for c in img.captions]
+
+
 def metric_labels(at: AppTest) -> list[str]:
     return [m.label for m in at.metric]
 
@@ -138,12 +143,10 @@ def test_process_renders(process):
     assert_clean(process)
     assert process.title[0].value == "The diffusion process"
     titles = charts(process)
-    assert len(titles) == 9  # drift field, schedules, trajectories, five ladder rungs and the gentle ablation
-    assert any("ideal drift" in t for t in titles)
-    assert any("schedule" in t for t in titles)
+    assert len(titles) == 8  # the forward run, trajectories, five ladder rungs and the gentle ablation
+    assert titles[0].startswith("x_t at t = 100 of 1000, with the ideal drift: signal kept ᾱ_t = ")
     assert sum(t.startswith("Shipped:") for t in titles) == 6
     labels = metric_labels(process)
-    assert labels[:3] == ["Step t (of T = 1000)", "Signal kept ᾱ_t", "SNR(t)"]
     assert labels.count("Energy distance") == 6 and labels.count("s2d") == 6
     assert [b.label for b in process.button] == ["Retrain live"] * 6
     text = " ".join(m.value for m in process.markdown)
@@ -155,27 +158,27 @@ def test_process_renders(process):
         assert ref in cited
 
 
-def test_process_forward_every_dataset_and_schedule_at_both_ends(process):
+def test_process_forward_every_dataset_and_schedule_at_every_step(process):
+    """The forward figure holds every t / T as a frame: t = 1 first, T last, each with its ᾱ_t from the schedule."""
     from diffusion_core import datasets, schedules
 
     assert len(process.selectbox(key="fwd_dataset").options) == len(datasets.NAMES)
     for dataset in datasets.NAMES:
-        process.selectbox(key="fwd_dataset").set_value(dataset)
-        for frac in (0.0, 1.0):
-            process.slider(key="fwd_frac").set_value(frac).run()
-            assert_clean(process)
-            assert any("ideal drift" in t for t in charts(process))
+        process.selectbox(key="fwd_dataset").set_value(dataset).run()
+        assert_clean(process)
+        assert figures(process)[0]["layout"]["title"]["text"].startswith("x_t at t = 100 of 1000, with the ideal drift")
     process.selectbox(key="fwd_dataset").set_value("dino")
     assert len(process.selectbox(key="fwd_schedule").options) == len(schedules.NAMES)
     for schedule in schedules.NAMES:
-        process.selectbox(key="fwd_schedule").set_value(schedule)
-        for frac in (0.0, 1.0):
-            process.slider(key="fwd_frac").set_value(frac).run()
-            assert_clean(process)
-            label, step = next((m.label, m.value) for m in process.metric if m.label.startswith("Step t"))
-            T = label.split("T = ")[1].rstrip(")")
-            assert step == ("1" if frac == 0.0 else T)
-    assert process.info, "the gentle schedule at t = T explains why the data is still visible"
+        process.selectbox(key="fwd_schedule").set_value(schedule).run()
+        assert_clean(process)
+        run = figures(process)[0]
+        T, ab = schedules.SHIPPED_T[schedule], schedules.shipped(schedule).alpha_bar
+        assert len(run["frames"]) == 51 and run["layout"]["sliders"][0]["steps"][-1]["label"] == "1.00"
+        first, last = (run["frames"][k]["layout"]["title"]["text"] for k in (0, -1))
+        assert first.startswith(f"x_t at t = 1 of {T},") and f"ᾱ_t = {float(ab[0]):.3f}," in first
+        assert last.startswith(f"x_t at t = {T} of {T},") and f"ᾱ_t = {float(ab[-1]):.3f}," in last
+    assert process.info, "the gentle schedule explains why the data is still visible at t = T"
 
 
 def test_process_reverse_every_sampler_steps_and_slider_end(process):
@@ -205,7 +208,7 @@ def test_process_retrain_one_rung_quickly(monkeypatch):
     assert len(live) == 1
     assert "retrained_ladder_none" in at.session_state
     assert any(m.delta and "vs shipped" in m.delta for m in at.metric)
-    at.slider(key="fwd_frac").set_value(0.5).run()  # an unrelated rerun keeps the live model
+    at.selectbox(key="fwd_schedule").set_value("cosine").run()  # an unrelated rerun keeps the live model
     assert_clean(at)
     assert len([t for t in charts(at) if t.startswith("Live:")]) == 1
     at.button(key="reset_ladder_none").click().run()
@@ -365,11 +368,13 @@ def test_scores_renders(scores_page):
     assert at.title[0].value == "Score fields"
     titles = charts(at)
     assert titles[:3] == ["Exact score, σ = 0.3", "The network's score, σ = 0.3", "Where the network is wrong"]
-    assert titles[3:7] == ["Gradient ascent", "Adam", "Langevin", "Annealed Langevin"]
-    assert titles[7] == "Where the particles end: share in each mode"
-    assert titles[8:11] == ["Gradient ascent, dino network", "Adam, dino network", "DDPM, dino network"]
-    assert titles[11].startswith("A noisy point") and titles[12].startswith("Reverse SDE") \
-        and titles[13].startswith("Probability-flow ODE")
+    assert titles[3].startswith("Step 500 of 500: 500 of each sampler's 1,000 particles")
+    assert [tr["name"] for tr in figures(at)[3]["data"][4:]] == [f"{m} particles" for m in
+                                                                  ("Gradient ascent", "Adam", "Langevin", "Annealed Langevin")]
+    assert titles[4] == "Where the particles end: share in each mode"
+    assert titles[5:8] == ["Gradient ascent, dino network", "Adam, dino network", "DDPM, dino network"]
+    assert titles[8].startswith("A noisy point") and titles[9].startswith("Reverse SDE") \
+        and titles[10].startswith("Probability-flow ODE")
     assert_figures_labelled(at)
     places = [int(m.value.replace(",", "")) for m in at.metric if m.label.startswith("Distinct places")]
     assert max(places[:2]) < 0.5 * places[2], "ascent and Adam collapse onto far fewer places than DDPM"
@@ -397,11 +402,11 @@ def test_scores_every_slider_at_both_ends(scores_page):
             assert_clean(at)
             if key == "score_steps" and value == slider.min:  # 10 steps: particles still on their way
                 assert any("Not every particle has reached a mode" in i.value for i in at.info)
-    frame_key = f"score_frame_{at.slider(key='score_steps').value}"  # the scrubber is keyed by the step count
-    frames = at.select_slider(key=frame_key)
-    for label in (frames.options[0], frames.options[-1]):
-        at.select_slider(key=frame_key).set_value(int(label)).run()
-        assert_clean(at)
+    at.slider(key="score_steps").set_value(500).run()
+    run = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Step 500 of 500"))
+    assert len(run["frames"]) == 51 and run["layout"]["sliders"][0]["steps"][-1]["label"] == "500"
+    assert [f["layout"]["title"]["text"].split(":")[0] for f in run["frames"][:2]] == ["Step 0 of 500", "Step 10 of 500"]
+    assert len(run["frames"][0]["data"]) == 4, "every sampler's particles move with the slider"
 
 
 def test_scores_a_step_size_that_blows_up_warns_and_keeps_the_plots():
@@ -409,10 +414,9 @@ def test_scores_a_step_size_that_blows_up_warns_and_keeps_the_plots():
     at.select_slider(key="score_step_size").set_value(0.5).run()
     assert not at.exception and not at.error
     assert len(at.warning) == 1 and "too large" in at.warning[0].value and "Gradient ascent" in at.warning[0].value
-    assert len(charts(at)) == 14
-    panels = {f["layout"]["title"]["text"]: f for f in figures(at)}
-    legend = [tr.get("name", "") for tr in panels["Gradient ascent"]["data"]]
-    assert any("diverged, not shown" in name for name in legend), legend
+    assert len(charts(at)) == 11
+    legend = [tr.get("name", "") for tr in figures(at)[3]["data"]]
+    assert any(name.startswith("Gradient ascent particles (") and "diverged, not shown" in name for name in legend), legend
     shown = {m.label: m.value for m in at.metric}
     assert shown["Annealed Langevin: largest error in a mode's weight"] == "no particle in a mode"
     at.select_slider(key="score_step_size").set_value(0.2).run()  # ascent bounces about without running away
@@ -458,6 +462,12 @@ def test_spectra_renders_with_every_photographs_slope(spectra_page):
     assert len(y) > 3
     assert all(a >= b for a, b in zip(y, y[1:])), "the exact run settles coarse bands first"
     assert {m.label for m in at.metric} == {"Fitted slope", "Signal kept ᾱ_t", "SNR = 1 at frequency"}
+    shown = captions(at)  # images as images: PNGs, not heat maps of a chart each
+    assert shown[:3] == ["Cameraman, x₀", "x_t at t = 300 of 1000", "Wiener estimate x̂₀ from x_t"], shown
+    strips = [c for c in shown if c.startswith("x̂₀ at t = ")]
+    assert len(strips) == 12 and strips[0] == "x̂₀ at t = 1000", strips  # six along the exact run, six the learned
+    assert all(img.proto.imgs[0].url.endswith(".png") for img in at.get("image"))
+    assert len(figures(at)) == 9
 
 
 def test_spectra_every_image_schedule_and_slider_end(spectra_page):
@@ -548,7 +558,7 @@ def test_spectra_a_good_upload_is_analysed(mode):
     at.selectbox(key="spec_source").set_value("upload").run()
     at.get("file_uploader")[0].set_value(("noise.png", buf.getvalue(), "image/png")).run()
     assert not at.exception and not at.error and not at.warning
-    assert any(t == "Your image, x₀" for t in charts(at))
+    assert "Your image, x₀" in captions(at)
     slope = float(next(m.value for m in at.metric if m.label == "Fitted slope"))
     assert -0.4 < slope < 0.4, "white noise has a flat spectrum"
     assert any("does not fall with frequency" in i.value for i in at.info)
@@ -1028,14 +1038,14 @@ def test_schedule_lengths_match_the_shipped_models():
 
 def test_controls_keep_their_values_across_a_visit_to_another_page():
     at = opened(PROCESS)
-    at.slider(key="fwd_frac").set_value(0.5).run()
+    at.selectbox(key="fwd_schedule").set_value("cosine").run()
     at.selectbox(key="fwd_dataset").set_value("ring8").run()
     at.slider(key="rev_particles").set_value(3).run()
     at.switch_page(HOME).run()
     assert_clean(at)
     at.switch_page(PROCESS).run()
     assert_clean(at)
-    assert at.slider(key="fwd_frac").value == 0.5
+    assert at.selectbox(key="fwd_schedule").value == "cosine"
     assert at.selectbox(key="fwd_dataset").value == "ring8"
     assert at.slider(key="rev_particles").value == 3
 

@@ -46,8 +46,10 @@ def _figures():
                                                                       "b": (np.full(5, 2.0), np.zeros(5))}, title="levels"),
         "across_settings": plots.across_settings(["a", "b"], {"eps": [(0.1, 0.01), (0.2, 0.02)], "v": [(0.3, 0.01), (0.1, 0.0)]},
                                                  (0.05, 0.01), title="settings", ytitle="number", selected=("v", 1)),
-        "drift_field": plots.drift_field(grid, -grid, POINTS, title="drift"),
-        "schedule_curves": plots.schedule_curves(curves, title="schedules", marker=0.3),
+        "forward_run": plots.forward_run({"frac": [0.0, 0.5, 1.0], "t": [1, 25, 50], "x_t": np.stack([POINTS] * 3),
+                                          "origins": np.stack([grid] * 3), "drift": np.stack([-grid] * 3),
+                                          "alpha_bar": [0.99, 0.5, 0.01], "snr": [99.0, 1.0, 0.01], "T": 50},
+                                         curves, active=1),
         "trajectories": plots.trajectories(RNG.normal(size=(11, 4, 2)), title="paths", data=DATA),
         "samples_panel": plots.samples_panel(torch.from_numpy(POINTS), DATA, title="samples"),
         "loss_curve": plots.loss_curve([1, 2, 3], [1.0, 0.5, 0.25], title="loss"),
@@ -66,7 +68,6 @@ def _figures():
         "density_paths": plots.density_paths(np.arange(10, 0, -1), np.linspace(-3, 3, 7), RNG.normal(size=(10, 7)),
                                              {"run": (np.arange(10, -1, -1), RNG.normal(size=(11, 2)))},
                                              title="paths", T=10),
-        "image_panel": plots.image_panel(RNG.normal(size=(8, 8)), title="image"),
         "spectra_plot": plots.spectra_plot({"signal": (np.linspace(0.01, 0.5, 20), np.linspace(100, 0.01, 20)),
                                             "fit": (np.linspace(0.01, 0.5, 20), np.linspace(90, 0.02, 20))},
                                            flat={"noise": 0.5}, marker=0.1, title="spectra"),
@@ -86,6 +87,8 @@ def _figures():
                                                RNG.random((5, 3)) + 0.5, title="distances"),
         "momentum_curve": plots.momentum_curve([1.0, 1.5, 2.0], {"net": [0.02, 0.01, 0.015], "ideal": [0.01, 0.0, 0.02]},
                                                {"net": [0.001] * 3, "ideal": [0.002] * 3}, chosen=1.5, title="momentum"),
+        "follow_run": plots.follow_run({"a": RNG.normal(size=(3, 40, 2)), "b": RNG.normal(size=(3, 40, 2))}, [0, 5, 10],
+                                       DATA, colors={"a": plots.SERIES[0], "b": plots.SERIES[1]}, lim=3),
         "animated_run": plots.animated_run(RNG.normal(size=(4, 30, 2)), ["0", "1", "2", "3"], DATA, title="run"),
         "points_preview": plots.points_preview(POINTS * [10, 1] + 50, title="preview"),
         "error_map_1d": plots.error_map_1d(np.arange(1, 101, 10), np.linspace(-2, 2, 5), RNG.random((5, 10)), near=0.2,
@@ -106,9 +109,9 @@ def _figures():
     }
 
 
-SQUARE = {"point_clouds", "reverse_run", "drift_field", "trajectories", "samples_panel", "score_field",
+SQUARE = {"point_clouds", "reverse_run", "forward_run", "trajectories", "samples_panel", "score_field",
           "error_map", "dsm_arrows", "memorization_panel", "descent_landscape"}
-FITTED = {"animated_run", "points_preview"}  # equal aspect, ranges fitted to the points' shape
+FITTED = {"animated_run", "points_preview", "follow_run"}  # equal aspect, ranges fitted to the points' shape
 
 
 @pytest.mark.parametrize("name", list(_figures()))
@@ -153,11 +156,31 @@ def test_non_finite_points_are_dropped_and_counted_in_the_legend():
 
 def test_drift_arrows_end_at_origin_plus_drift():
     origins, drift = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 0.0], [0.0, -2.0]])
-    arrows = plots.drift_field(origins, drift, title="x").data[-1]
-    xy = np.stack([np.array(arrows.x, dtype=float), np.array(arrows.y, dtype=float)], 1).reshape(-1, 7, 2)
+    arrows = plots.drift_traces(origins, drift)[-1]
+    xy = np.stack([np.array(arrows["x"], dtype=float), np.array(arrows["y"], dtype=float)], 1).reshape(-1, 7, 2)
     assert len(xy) == 2  # the zero-length arrow is left out
     np.testing.assert_allclose(xy[:, 0], origins[[0, 2]])
     np.testing.assert_allclose(xy[:, 1], origins[[0, 2]] + drift[[0, 2]])
+
+
+def test_the_forward_run_scrubs_the_points_the_arrows_and_the_schedule_marker_together():
+    curves = {"linear": (np.linspace(1, 0.01, 50), np.logspace(2, -2, 50))}
+    x_t = RNG.normal(size=(3, 40, 2))
+    run = {"frac": [0.0, 0.5, 1.0], "t": [1, 25, 50], "x_t": x_t, "origins": x_t[:, :5], "drift": -x_t[:, :5],
+           "alpha_bar": [0.99, 0.5, 0.01], "snr": [99.0, 1.0, 0.0101], "T": 50}
+    fig = plots.forward_run(run, curves, active=1)
+    assert len(fig.frames) == 3 and [s.label for s in fig.layout.sliders[0].steps] == ["0.00", "0.50", "1.00"]
+    assert fig.layout.sliders[0].active == 1 and fig.layout.title.text.startswith("x_t at t = 25 of 50")
+    assert "ᾱ_t = 0.500, SNR = 1" in fig.layout.title.text
+    last = fig.frames[2]
+    assert list(last.traces) == [2, 3, 4, 5] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
+    np.testing.assert_allclose(last.data[0].x, x_t[2, :, 0], rtol=1e-6)  # the points at t = 50
+    arrows = np.array(last.data[1].x, dtype=float).reshape(-1, 7)
+    np.testing.assert_allclose(arrows[:, 0], x_t[2, :5, 0], rtol=1e-6)  # from each point at t = 50 ...
+    np.testing.assert_allclose(arrows[:, 1], 0, atol=1e-6)  # ... along its drift -x_t, to the origin
+    assert list(last.data[2].x) == [1.0, 1.0] and last.data[2].yaxis == "y2"  # the marker at t / T = 1, both panels
+    assert list(last.data[3].x) == [1.0, 1.0] and last.data[3].yaxis == "y3"
+    assert list(fig.layout.yaxis3.range) == [-2.0, 2.0]  # log10 SNR of the curves, marker spanning it
 
 
 def test_posterior_bars_draw_the_means_where_they_are():
@@ -228,8 +251,40 @@ def test_the_animation_has_a_frame_per_state_and_ends_on_the_samples():
     assert fig.layout.sliders[0].active == 4 and fig.layout.sliders[0].currentvalue.prefix == "steps: "
 
 
+def test_the_samplers_run_scrubs_every_kept_step_in_every_panel():
+    states = {"a": RNG.normal(size=(4, 700, 2)), "b": RNG.normal(size=(4, 700, 2))}
+    states["b"][2, :3] = np.nan  # three particles of b ran away at the third kept step
+    fig = plots.follow_run(states, [0, 10, 20, 30], DATA, colors={"a": plots.SERIES[0], "b": plots.SERIES[1]}, lim=3)
+    shown = plots.FOLLOW_SHOWN
+    assert len(fig.frames) == 4 and [s.label for s in fig.layout.sliders[0].steps] == ["0", "10", "20", "30"]
+    assert fig.layout.sliders[0].active == 3 and fig.layout.title.text.startswith("Step 30 of 30")
+    for k in range(4):
+        frame = fig.frames[k]
+        assert list(frame.traces) == [2, 3] and frame.layout.title.text.startswith(f"Step {10 * k} of 30")
+        np.testing.assert_allclose(frame.data[0].x, states["a"][k, :shown, 0], rtol=1e-6)
+        assert frame.data[1].xaxis == "x2" and frame.data[1].yaxis == "y2"
+    assert len(fig.frames[2].data[1].x) == shown - 3 and "3 diverged" in fig.frames[2].data[1].name
+    np.testing.assert_allclose(fig.data[3].y, states["b"][-1, :shown, 1], rtol=1e-6)  # opens on the last step
+    for i in ("", "2"):  # every panel square, on the same range
+        assert fig.layout[f"yaxis{i}"].scaleanchor == f"x{i}" and list(fig.layout[f"xaxis{i}"].range) == [-3, 3]
+
+
 def test_a_long_thin_set_gets_a_box_of_its_shape_with_a_usable_short_side():
     thin = np.stack([np.linspace(0, 100, 50), np.linspace(0, 1, 50)], 1)
     fig = plots.points_preview(thin, title="word")
     xr, yr = fig.layout.xaxis.range, fig.layout.yaxis.range
     assert xr[0] < 0 and xr[1] > 100 and (yr[1] - yr[0]) >= 0.4 * (xr[1] - xr[0]) - 1e-9
+
+
+def test_a_grey_image_becomes_a_png_on_the_fixed_grey_scale_with_sharp_enlarged_pixels():
+    import io
+
+    from PIL import Image
+
+    img = np.array([[-2.5, 0.0, 2.5], [-9.0, 9.0, np.nan]])
+    png = plots.grey_png(img, zrange=(-2.5, 2.5), scale=3)
+    shown = np.asarray(Image.open(io.BytesIO(png)))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and shown.shape == (6, 9) and shown.dtype == np.uint8
+    expected = np.array([[0, 128, 255], [0, 255, 128]])  # black at the low end, white at the high, clipped; NaN grey
+    np.testing.assert_array_equal(shown[::3, ::3], expected)
+    np.testing.assert_array_equal(shown, np.kron(expected, np.ones((3, 3), int)))  # every pixel a 3 x 3 block

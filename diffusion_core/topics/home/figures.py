@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import SERIES, data_trace, layout, square_axes
+from ...figures import SERIES, data_trace, layout, scrubbed, square_axes
 from ...shipped import Run
 
 DINO_LIM = 2.8  # half-width of the view: the dino spans about [-1.4, 2.0] x [-2.0, 2.3]
@@ -40,17 +40,10 @@ def reverse_run(run: Run, data, *, height: int = 700) -> go.Figure:
             return [_cloud(run.states[k], STATE, SERIES[0]), _cloud(run.guesses[k], GUESS, SERIES[1])]
         return [_cloud(run.states[k], SAMPLES, SERIES[0]), _cloud(None, GUESS, SERIES[1])]
 
-    frames = [{"name": str(k), "data": moving(k), "traces": [1, 2], "layout": {"title": {"text": step_title(run, k)}}}
-              for k in range(n_steps + 1)]
-    steps = [{"label": str(k), "method": "animate",
-              "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},  # titles, legend
-                                  "transition": {"duration": 0}}]} for k in range(n_steps + 1)]
+    frames, slider = scrubbed([moving(k) for k in range(n_steps + 1)], traces=[1, 2], labels=range(n_steps + 1),
+                              active=n_steps, prefix="Reverse step (0 = pure noise): ", y=-0.21,
+                              titles=[step_title(run, k) for k in range(n_steps + 1)])
     lay = layout(step_title(run, n_steps), height, legend_y=-0.46, margin={"l": 60, "r": 20, "t": 60, "b": 220},
-                 **square_axes(DINO_LIM),
-                 sliders=[{"active": n_steps, "steps": steps, "x": 0.02, "y": -0.21, "len": 0.96, "xanchor": "left",
-                           "yanchor": "top", "pad": {"t": 10}, "ticklen": 0, "minorticklen": 0,
-                           "font": {"size": 1, "color": "rgba(0,0,0,0)"},  # no tick labels: up to 101 of them
-                           "currentvalue": {"prefix": "Reverse step (0 = pure noise): ",
-                                            "font": {"size": 14, "color": "#262730"}}}])
+                 **square_axes(DINO_LIM), sliders=[slider])
     # built without validation: 101 frames of typed arrays would cost 0.2 s of checks on every run of Home
     return go.Figure(data=[data_trace(data), *moving(n_steps)], layout=lay, frames=frames, _validate=False)

@@ -12,11 +12,8 @@ REPEATS = 3
 def run(repeats: int) -> dict:
     dino = datasets.load("dino").numpy()
 
-    def forward(dataset, schedule_name, frac):  # data set, schedule, t / T: the drift field and the curves
-        t = max(1, round(frac * schedules.SHIPPED_T[schedule_name]))
-        view = views.forward(dataset, schedule_name, t - 1)
-        bench.figure(figures.drift_field(view["origins"], view["drift"], view["x_t"], title="t"))
-        bench.figure(figures.schedule_curves(views.schedule_curves(), marker=frac, title="t"))
+    def forward(dataset, schedule_name):  # data set, schedule: the forward run at every t / T, and its figure
+        bench.figure(figures.forward_run(views.forward_run(dataset, schedule_name), views.schedule_curves(), active=5))
 
     def reverse(sampler, steps, n):  # sampler, steps, particles, seed: the paths
         bench.figure(figures.trajectories(views.reverse_paths(sampler, steps, n, 0), data=dino, title="t"))
@@ -25,8 +22,8 @@ def run(repeats: int) -> dict:
         bench.figure(samples_panel(views.rung(name)["samples"], dino, title="t"))
 
     return {
-        "forward_controls": max(bench.median_seconds(lambda: forward(d, s, f), repeats)
-                                for d in ("dino", "ring8", "checkerboard") for s in schedules.NAMES for f in (0.0, 1.0)),
+        "forward_controls": max(bench.median_seconds(lambda: forward(d, s), repeats)
+                                for d in ("dino", "ring8", "checkerboard") for s in schedules.NAMES),
         "reverse_controls": {f"{s}, {n} steps": bench.median_seconds(lambda: reverse(s, n, 12), repeats)
                              for s in ("ddpm", "ddim") for n in (20, 100, 1000)},
         "ladder_first_view": {name: bench.median_seconds(lambda: rung(name), repeats)

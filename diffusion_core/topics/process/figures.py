@@ -16,59 +16,79 @@ from ...figures import (
     data_trace,
     layout,
     points_trace,
+    scrubbed,
     square_axes,
 )
 
 
-def drift_field(origins, drift, x_t=None, *, title: str, arrow_scale: float = 1.0,
-                lim: float = DEFAULT_LIM, height: int = 540) -> go.Figure:
-    """Arrows from `origins` along `drift` (e.g. E[x0 | x_t] - x_t), over the noisy points x_t."""
+def drift_traces(origins, drift, x_t=None, *, arrow_scale: float = 1.0) -> list[dict]:
+    """The noisy points x_t (blue) and arrows from `origins` along `drift` (e.g. E[x0 | x_t] - x_t, vermillion)."""
     g, v = array(origins).reshape(-1, 2), array(drift).reshape(-1, 2) * arrow_scale
     ok = np.isfinite(g).all(1) & np.isfinite(v).all(1)
-    traces = [] if x_t is None else [points_trace(x_t, "x_t, the noised data", OKABE_ITO["blue"], 4, 0.4)]
+    traces = [] if x_t is None else [points_trace(np.asarray(x_t, np.float32), "x_t, the noised data",
+                                                  OKABE_ITO["blue"], 4, 0.4)]
     ax, ay = arrow_segments(g[ok], v[ok])
     label = "drift E[x₀ | x_t] − x_t" + ("" if arrow_scale == 1 else f" (length × {arrow_scale:.2g})")
-    traces.append({"type": "scatter", "x": ax, "y": ay, "mode": "lines", "name": label, "hoverinfo": "skip",
-                   "line": {"color": OKABE_ITO["vermillion"], "width": 1.4}})
-    return go.Figure(data=traces, layout=layout(title, height, **square_axes(lim)))
+    traces.append({"type": "scatter", "x": ax.astype(np.float32), "y": ay.astype(np.float32), "mode": "lines",
+                   "name": label, "hoverinfo": "skip", "line": {"color": OKABE_ITO["vermillion"], "width": 1.4}})
+    return traces
 
 
-def schedule_curves(curves: Mapping[str, tuple], *, title: str, marker: float | None = None,
-                    height: int = 380) -> go.Figure:
-    """alpha_bar(t) and log10 SNR(t) against t / T for named schedules, side by side.
-
-    `curves` maps a schedule name to (alpha_bar, snr) arrays over its steps; `marker` draws a
-    dotted vertical line at that t / T on both panels.
-    """
+def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: float = DEFAULT_LIM,
+                height: int = 640) -> go.Figure:
+    """The forward process at every kept step as one figure, scrubbed in the browser by its own slider: on the
+    left x_t with the ideal drift; on the right every schedule's ᾱ(t) and log₁₀ SNR(t) against t / T (the curves
+    of `curves`, {name: (alpha_bar, snr)}), a dotted line at the step shown. `run` is `views.forward_run`'s
+    dict: "frac", "t", "x_t", "origins", "drift", "alpha_bar", "snr", "T". Opens on frame `active`."""
     traces = []
+    log_snr_range = [np.inf, -np.inf]
     for i, (name, (alpha_bar, snr)) in enumerate(curves.items()):
-        ab, sn = array(alpha_bar), array(snr)
+        ab, sn = array(alpha_bar), np.log10(np.clip(array(snr), 1e-12, None))
         frac = np.arange(1, len(ab) + 1) / len(ab)
         line = {"color": SERIES[i % len(SERIES)], "width": 2.5, "dash": ("solid", "dash", "dot", "dashdot")[i % 4]}
         common = {"type": "scatter", "mode": "lines", "name": name, "legendgroup": name, "line": line}
-        traces.append({**common, "x": frac, "y": ab,
+        traces.append({**common, "x": frac, "y": ab, "xaxis": "x2", "yaxis": "y2",
                        "hovertemplate": "t/T = %{x:.2f}<br>ᾱ = %{y:.3f}<extra>" + name + "</extra>"})
-        traces.append({**common, "x": frac, "y": np.log10(np.clip(sn, 1e-12, None)), "showlegend": False,
-                       "xaxis": "x2", "yaxis": "y2",
+        traces.append({**common, "x": frac, "y": sn, "showlegend": False, "xaxis": "x3", "yaxis": "y3",
                        "hovertemplate": "t/T = %{x:.2f}<br>log₁₀ SNR = %{y:.2f}<extra>" + name + "</extra>"})
-    xlabel = {"text": "t / T (0 = clean)"}
-    # SNR = 1 (log10 SNR = 0): above it signal dominates, below it noise does
-    shapes = [{"type": "line", "xref": "x2", "yref": "y2", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
-               "line": {"color": "#BBBBBB", "width": 1}}]
-    if marker is not None:
-        shapes += [{"type": "line", "xref": ax, "yref": f"{ay} domain", "x0": marker, "x1": marker,
-                    "y0": 0, "y1": 1, "line": {"color": "#555555", "width": 1.2, "dash": "dot"}}
-                   for ax, ay in (("x", "y"), ("x2", "y2"))]
-    panel_titles = [{"text": text, "xref": "paper", "yref": "paper", "x": x, "y": 1.0, "xanchor": "center",
-                     "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
-                    for text, x in (("signal kept ᾱ(t)", 0.21), ("signal-to-noise ratio", 0.79))]
-    lay = layout(title, height, legend_y=-0.24, shapes=shapes, annotations=panel_titles,
-                 margin={"l": 60, "r": 20, "t": 80, "b": 60},
-                 xaxis={"title": xlabel, "range": [0, 1], "domain": [0, 0.42]},
-                 yaxis={"title": {"text": "ᾱ(t)"}, "range": [0, 1.03]},
-                 xaxis2={"title": xlabel, "range": [0, 1], "domain": [0.58, 1], "anchor": "y2"},
-                 yaxis2={"title": {"text": "log₁₀ SNR(t)"}, "anchor": "x2"})
-    return go.Figure(data=traces, layout=lay)
+        log_snr_range = [min(log_snr_range[0], float(sn.min())), max(log_snr_range[1], float(sn.max()))]
+    n_static = len(traces)
+    marker_line = {"color": OKABE_ITO["black"], "width": 1.2, "dash": "dot"}
+
+    def moving(k: int) -> list[dict]:
+        f = float(run["frac"][k])
+        markers = [{"type": "scatter", "mode": "lines", "x": [f, f], "y": ys, "xaxis": xa, "yaxis": ya,
+                    "name": "the step shown", "legendgroup": "shown", "showlegend": xa == "x2", "line": marker_line,
+                    "hoverinfo": "skip"}
+                   for xa, ya, ys in (("x2", "y2", [0, 1.03]), ("x3", "y3", log_snr_range))]
+        return drift_traces(run["origins"][k], run["drift"][k], run["x_t"][k]) + markers
+
+    def title(k: int) -> str:
+        return (f"x_t at t = {run['t'][k]} of {run['T']}, with the ideal drift: signal kept ᾱ_t = "
+                f"{run['alpha_bar'][k]:.3f}, SNR = {run['snr'][k]:.3g}")
+
+    n = len(run["t"])
+    frames, slider = scrubbed([moving(k) for k in range(n)], traces=range(n_static, n_static + 4),
+                              labels=[f"{f:.2f}" for f in run["frac"]], active=active,
+                              prefix="How far into the forward process, t / T: ", y=-0.17,
+                              titles=[title(k) for k in range(n)])
+    square = square_axes(lim)
+    panel = {"text": "", "xref": "paper", "yref": "paper", "x": 0.81, "xanchor": "center", "yanchor": "bottom",
+             "showarrow": False, "font": {"size": 14}}
+    lay = layout(title(active), height, legend_y=-0.4, margin={"l": 60, "r": 20, "t": 60, "b": 210},
+                 sliders=[slider],
+                 xaxis={**square["xaxis"], "domain": [0, 0.5]}, yaxis={**square["yaxis"], "domain": [0, 1]},
+                 xaxis2={"title": {"text": "t / T"}, "range": [0, 1], "domain": [0.62, 1], "anchor": "y2"},
+                 yaxis2={"title": {"text": "ᾱ(t)"}, "range": [0, 1.03], "domain": [0.64, 0.95], "anchor": "x2"},
+                 xaxis3={"title": {"text": "t / T (0 = clean)"}, "range": [0, 1], "domain": [0.62, 1], "anchor": "y3"},
+                 yaxis3={"title": {"text": "log₁₀ SNR(t)"}, "range": log_snr_range, "domain": [0, 0.33],
+                         "anchor": "x3"},
+                 shapes=[{"type": "line", "xref": "x3", "yref": "y3", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
+                          "line": {"color": "#BBBBBB", "width": 1}}],  # SNR = 1: signal above, noise below
+                 annotations=[{**panel, "text": "signal kept ᾱ(t), every schedule", "y": 0.96},
+                              {**panel, "text": "signal-to-noise ratio", "y": 0.34}])
+    # built without validation: 51 frames of typed arrays
+    return go.Figure(data=traces + moving(active), layout=lay, frames=frames, _validate=False)
 
 
 def trajectories(paths, *, title: str, data=None, lim: float = DEFAULT_LIM,

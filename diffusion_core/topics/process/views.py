@@ -46,6 +46,20 @@ def forward(dataset: str, schedule_name: str, t: int, n: int = FORWARD_N, seed: 
             "snr": float(sched.snr[t]), "T": sched.T}
 
 
+FRACS = tuple(k / 50 for k in range(51))  # the t / T the forward figure can show: 0, 0.02, ..., 1
+
+
+def forward_run(dataset: str, schedule_name: str) -> dict:
+    """`forward` at every t / T of FRACS (t = max(1, round(frac T))), stacked for the figure's frames: "frac",
+    "t" (1-based), "x_t" (F, n, 2), "origins" and "drift" (F, ARROWS, 2) in float32, "alpha_bar", "snr", "T"."""
+    T = schedules.SHIPPED_T[schedule_name]
+    steps = [max(1, round(f * T)) for f in FRACS]
+    views = [forward(dataset, schedule_name, t - 1) for t in steps]
+    stack = lambda key: np.stack([v[key] for v in views]).astype(np.float32)  # noqa: E731
+    return {"frac": list(FRACS), "t": steps, "x_t": stack("x_t"), "origins": stack("origins"), "drift": stack("drift"),
+            "alpha_bar": [v["alpha_bar"] for v in views], "snr": [v["snr"] for v in views], "T": T}
+
+
 def rung(name: str) -> dict:
     """One rung of the ablation ladder from its shipped weights: samples, energy distance, s2d and the model."""
     return rung_of(shipped.denoiser(name), shipped.info(name))

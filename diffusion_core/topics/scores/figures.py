@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import OKABE_ITO, array, arrow_segments, data_trace, finite_rows, layout, square_axes
+from ...figures import (
+    OKABE_ITO,
+    array,
+    arrow_segments,
+    data_trace,
+    finite_rows,
+    layout,
+    points_trace,
+    scrubbed,
+    square_axes,
+)
 
 
 def _heatmap(axis, z, *, name: str, colorscale: str = "Greys", zmin=None, zmax=None,
@@ -103,3 +113,52 @@ def density_paths(steps, grid, log_density, paths: Mapping[str, object], *, titl
                  xaxis={"title": {"text": "step t (noise → data)"}, "range": [T, 0]},
                  yaxis={"title": {"text": "x_t"}, "range": [float(gx[0]), float(gx[-1])]})
     return go.Figure(data=traces, layout=lay)
+
+
+FOLLOW_SHOWN = 500  # particles drawn per sampler in the scrubbed run (of its 1,000): 51 frames stay under 1 MB
+
+
+def follow_run(states: Mapping[str, object], frames: Sequence[int], data, *, colors: Mapping[str, str],
+               lim: float, height: int = 500) -> go.Figure:
+    """Every sampler's particles side by side (one square panel each) over the faint data, at every kept step
+    of the run, with a slider under the panels that moves through the steps in the browser. `states` maps a
+    sampler to its (len(frames), N, 2) positions; the first FOLLOW_SHOWN particles of each are drawn. Opens on
+    the last step."""
+    names = list(states)
+    n, gap = len(names), 0.03
+    width = (1 - gap * (n - 1)) / n
+    axes, notes, base = {}, [], []
+    for i, name in enumerate(names):
+        sfx = "" if i == 0 else str(i + 1)
+        lo = i * (width + gap)
+        axes[f"xaxis{sfx}"] = {"domain": [lo, lo + width], "range": [-lim, lim], "zeroline": False,
+                               "constrain": "domain", "title": {"text": "x₁"}}
+        axes[f"yaxis{sfx}"] = {"range": [-lim, lim], "zeroline": False, "scaleanchor": f"x{sfx}", "scaleratio": 1,
+                               "constrain": "domain", "title": {"text": "x₂"}}
+        notes.append({"text": name, "xref": f"x{sfx} domain", "yref": f"y{sfx} domain", "x": 0.5, "y": 1.0,
+                      "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 15}})
+        base.append({**data_trace(data, "data"), "xaxis": f"x{sfx}", "yaxis": f"y{sfx}", "legendgroup": "data",
+                     "showlegend": i == 0})
+    shown = {name: array(s)[:, :FOLLOW_SHOWN] for name, s in states.items()}
+    total = array(next(iter(states.values()))).shape[1]
+
+    def moving(k: int) -> list[dict]:
+        out = []
+        for i, name in enumerate(names):
+            trace = points_trace(shown[name][k].astype(np.float32), f"{name} particles", colors[name], 4, 0.6)
+            sfx = "" if i == 0 else str(i + 1)
+            out.append({**trace, "xaxis": f"x{sfx}", "yaxis": f"y{sfx}", "showlegend": True})
+        return out
+
+    def title(k: int) -> str:
+        return (f"Step {frames[k]:,} of {frames[-1]:,}: {min(FOLLOW_SHOWN, total):,} of each sampler's "
+                f"{total:,} particles")
+
+    last = len(frames) - 1
+    moving_frames, slider = scrubbed([moving(k) for k in range(len(frames))], traces=range(n, 2 * n),
+                                     labels=[f"{s:,}" for s in frames], active=last, prefix="Step shown: ", y=-0.25,
+                                     titles=[title(k) for k in range(len(frames))])
+    lay = layout(title(last), height, legend_y=-0.58, margin={"l": 55, "r": 10, "t": 80, "b": 170}, annotations=notes,
+                 sliders=[slider], **axes)
+    # built without validation: 51 frames of typed arrays
+    return go.Figure(data=base + moving(last), layout=lay, frames=moving_frames, _validate=False)

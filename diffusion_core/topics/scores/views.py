@@ -15,6 +15,7 @@ from . import core
 
 FIELD_SET = "ring8"  # the field section: ring8's exact score against the shipped ring8 network
 FOLLOW_SET = "two_gaussians"  # the dynamics section: the 1/5 : 4/5 mixture
+FOLLOW_FRAMES = 51  # steps of the run kept for scrubbing in the browser (evenly spaced, the first and the last)
 DSM_POINTS = 64  # clean points in the denoising-score-matching picture
 SETTLED = 0.9  # a sampler whose particles end in a mode less often than this has not settled
 SIGMA_MAX, SIGMA_MIN = 3.0, 0.1  # annealed Langevin's ladder; the other samplers run at its smallest level
@@ -41,7 +42,7 @@ def follow(steps: int, step_size: float, noise_scale: float) -> dict:
     """`core.follow` on the two Gaussians: frames, states per method (float32), and where each ended."""
     mix = datasets.mixture(FOLLOW_SET)
     run = core.follow(mix, steps=steps, step_size=step_size, noise_scale=noise_scale, sigma_max=SIGMA_MAX,
-                      sigma_min=SIGMA_MIN)
+                      sigma_min=SIGMA_MIN, max_frames=FOLLOW_FRAMES)
     ends = {}
     for method, x in run.final.items():
         cov = metrics.mode_coverage(x, mix)

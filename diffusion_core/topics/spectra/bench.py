@@ -26,15 +26,15 @@ def run(repeats: int) -> dict:
         spec = views.spectrum(img)
         view = views.tide(img, name, max(1, round(frac * schedules.SHIPPED_T[name])) - 1)
         for panel in (img, view["x_t"], view["x0_hat"]):
-            bench.figure(figures.image_panel(panel, title="t"))
+            figures.grey_png(panel, zrange=(-2.5, 2.5), scale=2)
         f, ab = spec["freqs"], view["alpha_bar"]
         bench.figure(figures.spectra_plot({"s": (f, ab * spec["power"]), "fit": (f, ab * spec["fit"])},
                                           flat={"n": 1 - ab}, marker=view["crossing"], title="t"))
         bench.figure(figures.response_curve(f, view["share"], title="t"))
 
     def run_strip(r):
-        for img, step in zip(r["images"], r["steps"]):
-            bench.figure(figures.image_panel(img, title="t", height=230))
+        for img in r["images"]:
+            figures.grey_png(img, zrange=(-2.5, 2.5), scale=2)
         bench.figure(figures.rapsd_over_steps(r["freqs"], r["powers"], r["steps"], title="t"))
         bench.figure(figures.settling_plot(r["freqs"], {"s": r["settled"]}, T=1000, title="t"))
 

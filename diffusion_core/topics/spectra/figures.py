@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import math
 from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from ...figures import BLUES_RAMP, DATA_GREY, OKABE_ITO, SERIES, array, layout, legend_line, low_legend, vline
 
 
-def image_panel(img, *, title: str, height: int = 330, zrange: tuple[float, float] | None = None) -> go.Figure:
-    """A grey image as a heat map, pixel (0, 0) at the top left, square pixels."""
-    a = array(img)
-    lo, hi = zrange if zrange is not None else (float(np.percentile(a, 1)), float(np.percentile(a, 99)))
-    trace = {"type": "heatmap", "z": a, "colorscale": "Greys", "reversescale": True, "zmin": lo, "zmax": hi,
-             "showscale": False, "name": "pixels", "hovertemplate": "(%{x}, %{y}): %{z:.2f}<extra></extra>"}
-    lay = layout(title, height, title_size=14, margin={"l": 45, "r": 10, "t": 45, "b": 40},
-                 xaxis={"title": {"text": "x (pixels)"}, "constrain": "domain", "showgrid": False},
-                 yaxis={"title": {"text": "y (pixels)"}, "autorange": "reversed", "scaleanchor": "x",
-                        "scaleratio": 1, "constrain": "domain", "showgrid": False})
-    return go.Figure(data=[trace], layout=lay)
+def grey_png(img, *, zrange: tuple[float, float], scale: int = 3) -> bytes:
+    """A grey image as PNG bytes for the browser to show as an image (not a heat map of a cell per pixel): values
+    from zrange[0] (black) to zrange[1] (white), clipped; each pixel a scale x scale block, so a small image is
+    shown enlarged with sharp pixels rather than smoothed. Non-finite pixels are drawn mid-grey."""
+    a = np.nan_to_num(array(img).astype(np.float64), nan=sum(zrange) / 2, posinf=zrange[1], neginf=zrange[0])
+    grey = np.clip((a - zrange[0]) / (zrange[1] - zrange[0]), 0, 1)
+    pixels = np.round(grey * 255).astype(np.uint8).repeat(scale, 0).repeat(scale, 1)
+    out = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(out, format="PNG")
+    return out.getvalue()
 
 
 def loglog(title: str, height: int, ylabel: str, **extra) -> dict:

@@ -1,0 +1,248 @@
+"""The reader's wait, measured in Chromium: every page's warm load and every control, beside a bare floor page.
+
+    python tools/browserbench.py [--only PAGE ...] [--repeats N] [--json FILE]
+
+Starts the app (its warm-up on, and waits until the warm-up is done) and a floor page (tools/floor_app.py: a
+bare slider in a fragment that redraws one plotly chart of 1,000 points) in the same run. Then, in one headless
+Chromium:
+- each page is opened once untimed, then loaded --repeats times (default 3): the load is the time from
+  navigation to the last change to the page once the script is idle and nothing has changed for 0.6 s (every
+  chart drawn). Beside it, the floor page loaded with as many plotly charts and images as the page shows;
+- every slider is moved one step each way (a key press on its thumb), every radio and segmented control to its
+  next option and back, --repeats times: the time from the key press or click to the last change to the page,
+  measured the same way. Beside them, the floor's slider (10 moves each way).
+Prints one table per page (medians, seconds; the megabytes a load receives) and the ratios the issue sets as bars (a control within 1.5 times
+the floor, the median control within the floor; a load within 1.5 times its floor). Timings stay out of the
+test suite: they are noisy. Needs Playwright and Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import browser
+
+QUIET_MS = 600  # nothing changed on the page for this long: the answer is complete
+FLOOR_MOVES = 10
+# Records, in the page, the time of the last change to the document and of the last key press or click.
+TIMER = """
+(() => {
+  const s = window.__bench = {last: performance.now(), input: 0};
+  new MutationObserver(() => { s.last = performance.now(); })
+    .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  for (const kind of ['keydown', 'pointerdown']) {
+    document.addEventListener(kind, () => { s.input = performance.now(); s.last = s.input; }, true);
+  }
+})();
+"""
+SLIDER = "[data-testid='stSlider']"
+CHOICES = (("radio", "[data-testid='stRadio']", "[data-testid='stRadioOption']"),
+           ("segmented", "[data-testid='stButtonGroup']", "button"))
+
+
+def settled(page, timeout_s: float = 120) -> float:
+    """Wait until the script is idle and the page has not changed for QUIET_MS; the time (ms since the
+    navigation began) of the last change."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        idle, quiet, last = page.evaluate(
+            f"""() => [!!document.querySelector("{browser.IDLE}"),
+                       performance.now() - window.__bench.last, window.__bench.last]""")
+        if idle and quiet >= QUIET_MS:
+            return last
+        page.wait_for_timeout(50)
+    raise TimeoutError(f"the page did not settle within {timeout_s:.0f} s")
+
+
+class Received:
+    """Bytes the page receives from the server: websocket messages (the page's elements, figures included) and
+    media files (images)."""
+
+    def __init__(self, page):
+        self.bytes = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        page.on("response", self._response)
+
+    def _frame(self, payload) -> None:
+        self.bytes += len(payload)
+
+    def _response(self, response) -> None:
+        if "/media/" in response.url:
+            self.bytes += int(response.headers.get("content-length", 0))
+
+
+def load(page, url: str) -> float:
+    """Seconds from navigation to the last change of a settled page."""
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=120_000)
+    return settled(page) / 1000
+
+
+def answer(page, act) -> float:
+    """Seconds from the input `act` makes to the last change of the page it brings."""
+    act()
+    last = settled(page)
+    return (last - page.evaluate("window.__bench.input")) / 1000
+
+
+def counts(page) -> dict[str, int]:
+    return {"charts": page.locator("[data-testid='stPlotlyChart']").count(),
+            "images": page.locator("[data-testid='stImage']").count()}
+
+
+def slider_value(page, i: int) -> str:
+    return page.locator(SLIDER).nth(i).locator("input[type='range']").first.get_attribute("aria-valuetext") or ""
+
+
+def nudge(page, i: int, key: str) -> tuple[float, bool]:
+    """Press `key` on slider i's thumb; (seconds, whether the value moved)."""
+    before = slider_value(page, i)
+    thumb = page.locator(SLIDER).nth(i).locator("input[type='range']").first
+    thumb.scroll_into_view_if_needed()
+    thumb.focus()
+    seconds = answer(page, lambda: thumb.press(key))
+    return seconds, slider_value(page, i) != before
+
+
+def slider_times(page, repeats: int) -> dict[str, list[float]]:
+    """Every slider one step each way, `repeats` times; label -> seconds of every move."""
+    out: dict[str, list[float]] = {}
+    i = 0
+    while i < page.locator(SLIDER).count():
+        label = page.locator(SLIDER).nth(i).locator("[data-testid='stWidgetLabel']").inner_text().strip()
+        times: list[float] = []
+        for _ in range(repeats):
+            seconds, moved = nudge(page, i, "ArrowRight")
+            keys = ("ArrowLeft",) if moved else ("ArrowLeft", "ArrowRight")  # at its end: go down, then back up
+            if moved:
+                times.append(seconds)
+            for key in keys:
+                seconds, moved = nudge(page, i, key)
+                if moved:
+                    times.append(seconds)
+        out[f"slider: {label}"] = times
+        i += 1
+    return out
+
+
+def choice_times(page, repeats: int) -> dict[str, list[float]]:
+    """Every radio and segmented control to its next option and back, `repeats` times."""
+    out: dict[str, list[float]] = {}
+    for kind, group, option in CHOICES:
+        for i in range(page.locator(group).count()):
+            box = page.locator(group).nth(i)
+            label = box.locator("[data-testid='stWidgetLabel']").inner_text().strip() or f"{kind} {i}"
+            options = box.locator(option)
+            if options.count() < 2:
+                continue
+            chosen = [k for k in range(options.count()) if _is_chosen(options.nth(k), kind)]
+            here = chosen[0] if chosen else 0
+            there = (here + 1) % options.count()
+            times = []
+            for _ in range(repeats):
+                for k in (there, here):
+                    target = page.locator(group).nth(i).locator(option).nth(k)
+                    target.scroll_into_view_if_needed()
+                    times.append(answer(page, target.click))
+            out[f"{kind}: {label}"] = times
+    return out
+
+
+def _is_chosen(option, kind: str) -> bool:
+    if kind == "radio":
+        return option.locator("input").first.is_checked()
+    return (option.get_attribute("aria-checked") or option.get_attribute("aria-pressed")) == "true" or \
+        "Active" in (option.get_attribute("data-testid") or "")
+
+
+def floor_times(page, url: str, shapes: set[tuple[int, int]], repeats: int) -> dict:
+    """The floor page: its slider FLOOR_MOVES times each way, and its load for every (charts, images) shape."""
+    load(page, url)
+    moves = []
+    for _ in range(FLOOR_MOVES):
+        for key in ("ArrowRight", "ArrowLeft"):
+            moves.append(nudge(page, 0, key)[0])
+    loads = {}
+    for charts, images in sorted(shapes):
+        shape_url = f"{url}/?charts={max(charts, 1)}&images={images}"
+        load(page, shape_url)  # untimed: the first visit of this shape
+        loads[(charts, images)] = [load(page, shape_url) for _ in range(repeats)]
+    return {"moves": moves, "loads": loads}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="page titles or paths to measure (default: every page)")
+    parser.add_argument("--repeats", type=int, default=3, help="loads per page and moves each way per control")
+    parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    args = parser.parse_args()
+    pages = [p for p in browser.PAGES if not args.only or p[2] in args.only or p[0].strip("/") in args.only]
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {"pages": {}}
+    with browser.server() as app, browser.server(script="tools/floor_app.py") as floor, sync_playwright() as pw:
+        chromium = browser.launch(pw)
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(TIMER)
+        page = context.new_page()
+        errors = browser.watch_errors(page)
+        received = Received(page)
+        load(page, app.url)  # the first session starts the warm-up of every page's default view
+        started = time.time()
+        while "warm-up done" not in app.output() and time.time() - started < 300:
+            time.sleep(1)
+        print(f"warm-up done {time.time() - started:.0f} s after the first visit", file=sys.stderr)
+        for path, _, title in pages:
+            url = app.url + path
+            load(page, url)  # untimed: the first visit
+            received.bytes = 0
+            loads = [load(page, url) for _ in range(args.repeats)]
+            shape = counts(page) | {"megabytes": received.bytes / args.repeats / 1e6}
+            controls = slider_times(page, args.repeats) | choice_times(page, args.repeats)
+            results["pages"][title] = {"loads": loads, **shape, "controls": controls}
+            print(f"{title}: measured", file=sys.stderr)
+        shapes = {(r["charts"], r["images"]) for r in results["pages"].values()}
+        results["floor"] = floor_times(page, floor.url, shapes, args.repeats)
+        chromium.close()
+    report(results)
+    if errors:
+        print("\nerrors in the browser: " + "; ".join(errors[:5]))
+    if args.json:
+        floor_loads = {f"{c} charts, {i} images": v for (c, i), v in results["floor"]["loads"].items()}
+        args.json.write_text(json.dumps(results | {"floor": results["floor"] | {"loads": floor_loads}}, indent=1))
+
+
+def report(results: dict) -> None:
+    med = statistics.median
+    floor = med(results["floor"]["moves"])
+    print(f"Floor: a bare slider in a fragment redrawing one chart of 1,000 points: median {floor:.2f} s a move "
+          f"(range {min(results['floor']['moves']):.2f} to {max(results['floor']['moves']):.2f}, "
+          f"{len(results['floor']['moves'])} moves)\n")
+    every = []
+    for title, r in results["pages"].items():
+        floor_load = med(results["floor"]["loads"][(r["charts"], r["images"])])
+        page_load = med(r["loads"])
+        print(f"{title}: load {page_load:.2f} s ({r['megabytes']:.1f} MB); floor with {r['charts']} charts and "
+              f"{r['images']} images {floor_load:.2f} s; ratio {page_load / floor_load:.2f}")
+        for label, times in r["controls"].items():
+            if not times:
+                print(f"    {label:70.70s} did not move")
+                continue
+            every.append(med(times))
+            print(f"    {label:70.70s} median {med(times):5.2f} s  max {max(times):5.2f} s  "
+                  f"ratio {med(times) / floor:4.2f}")
+    if every:
+        print(f"\nEvery control: median {med(every):.2f} s (floor {floor:.2f} s); worst {max(every):.2f} s "
+              f"= {max(every) / floor:.2f} x the floor; {sum(t > 1.5 * floor for t in every)} of {len(every)} "
+              f"over 1.5 x the floor")
+
+
+if __name__ == "__main__":
+    main()
