@@ -3,11 +3,14 @@
 Streamlit forgets the state of every widget that a run does not draw, so leaving a page would
 reset its controls. A kept widget also copies its value to a second, plain session key (which
 Streamlit never clears) whenever the reader changes it, and starts from that copy when its page
-is drawn again. Defaults go through here too, not through the widget's own value argument, so
-Streamlit never sees a widget with both a default and a value set from session state.
+is drawn again. Every kept widget is also bound to the address (its key is the query parameter), so a
+reader can send a link to a figure.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -18,8 +21,20 @@ def _save(key: str) -> None:
     st.session_state[_PREFIX + key] = st.session_state[key]
 
 
-def keep(key: str, default) -> dict:
-    """Keyword arguments (key, on_change, args) for a widget whose value must outlive the page."""
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(_PREFIX + key, default)
-    return {"key": key, "on_change": _save, "args": (key,)}
+def keep(key: str, default, *, index_in: Sequence | None = None, arg: str = "value",
+         format_func: Callable[[Any], str] | None = None) -> dict:
+    """Keyword arguments for a widget whose value must outlive the page and be shared by a link: its key, the
+    callback that saves its value, `bind="query-params"`, its default (as `arg`, "value" by default; with
+    `index_in`, the options of a selectbox or radio, as `index`) and the given format_func.
+
+    The widget is bound to the query parameter `key`: the address holds every control's value that differs from
+    its default, and a link sets them; a value the widget does not offer falls back to the default, without an
+    error. The default goes to the widget itself (Streamlit leaves a value equal to a widget's declared default
+    out of the address, so the declared default must be the real one); the value saved when the reader left the
+    page comes back through session state, unless a link names one (the duplicate-default warning is off in
+    .streamlit/config.toml for that)."""
+    if key not in st.session_state and _PREFIX + key in st.session_state and key not in st.query_params:
+        st.session_state[key] = st.session_state[_PREFIX + key]
+    out = {"key": key, "on_change": _save, "args": (key,), "bind": "query-params"}
+    out |= {"index": list(index_in).index(default)} if index_in is not None else {arg: default}
+    return out if format_func is None else out | {"format_func": format_func}

@@ -27,10 +27,11 @@ def forward_section():
     """Data set and schedule controls; the noised points with the ideal drift and the schedule curves at every
     kept t / T, scrubbed in the browser by the figure's own slider."""
     c_set, c_sched, _ = st.columns([1, 1, 2])
-    dataset = c_set.selectbox("Data set", datasets.NAMES, format_func=datasets.LABELS.get,
-                              **keep("fwd_dataset", "dino"))
-    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=schedules.LABELS.get,
-                                      **keep("fwd_schedule", "linear"))
+    dataset = c_set.selectbox("Data set", datasets.NAMES, **keep("fwd_dataset", "dino", index_in=datasets.NAMES,
+                                                                          format_func=datasets.LABELS.get))
+    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES,
+                                      **keep("fwd_schedule", "linear", index_in=schedules.NAMES,
+                                             format_func=schedules.LABELS.get))
     run = cache.forward_run(dataset, schedule_name)
     drowned = cache.linear_drowned()
     st.plotly_chart(figures.forward_run(run, cache.schedule_curves(), active=views.FRACS.index(FORWARD_SHOWN)),
@@ -60,8 +61,8 @@ def forward_section():
 def reverse_section():
     """Sampler, steps, particles and seed controls; the particle paths of the shipped dino model."""
     c_s, c_n, c_k, c_seed = st.columns(4)
-    sampler = c_s.radio("Sampler", SAMPLERS, format_func=samplers.LABELS.get, horizontal=True,
-                        **keep("rev_sampler", "ddim"))
+    sampler = c_s.radio("Sampler", SAMPLERS, horizontal=True,
+                        **keep("rev_sampler", "ddim", index_in=SAMPLERS, format_func=samplers.LABELS.get))
     path_steps = c_n.select_slider("Denoising steps", PATH_STEPS, **keep("rev_steps", 100))
     n_particles = c_k.slider("Particles", 1, 12, **keep("rev_particles", 6))
     seed = c_seed.slider("Noise seed", 0, 9, **keep("rev_seed", 0))

@@ -73,7 +73,7 @@ with right:
     steps = st.segmented_control(
         "Model applications (denoising steps)", views.STEP_CHOICES, required=True,
         help="The same trained network, applied this many times (DDPM, Ho et al. 2020, strided).",
-        **app_common.keep("home_steps", 100))
+        **app_common.keep("home_steps", 100, arg="default"))
     run = cache.run(steps)
     st.plotly_chart(figures.reverse_run(run, app_cache.points("dino")), theme=None, key="home_dino")
     numbers = cache.numbers(steps)

@@ -46,32 +46,36 @@ def _train_live(kind: str, dataset: str) -> None:
     st.session_state[_live_key(kind, dataset)] = {"snapshots": snaps, "seconds": record.elapsed}
 
 
-def _shipped(kind: str, dataset: str, position: int | None) -> tuple[int, object]:
-    """The steps and samples of the snapshot the slider picks, from the shipped weights."""
+def _shipped(kind: str, dataset: str) -> tuple[int, object]:
+    """The steps and samples at the end of training of a shipped MSE generator or diffusion model."""
     if kind == "diffusion":  # the diffusion recipe of each compared set has the set's name
         return app_cache.info(dataset)["steps"], cache.diffusion_samples(dataset)
     name = f"{kind}_{dataset}"
     steps = cache.generator_steps(name)
-    index = views.snapshot_index(position, len(steps))
-    return steps[index], cache.generator_samples(name, index)
+    return steps[-1], cache.generator_samples(name, len(steps) - 1)
 
 
-def generator_panel(kind: str, dataset: str, data, position: int | None) -> None:
-    """Samples over the data, energy distance and coverage bars for one generator, shipped or live."""
-    st.markdown(f"##### {KIND_TITLES[kind]}")
-    panel = st.container()
-    live = app_training.live_or_shipped(
+def _live_or_shipped(kind: str, dataset: str):
+    """The Train live / Back to shipped buttons under a panel; the live result, or None for the shipped model."""
+    return app_training.live_or_shipped(
         _live_key(kind, dataset), lambda: _train_live(kind, dataset), label="Train live",
         button_key=f"modes_train_{kind}", reset_key=f"modes_reset_{kind}",
         help=f"Train this generator from scratch for {app_cache.RETRAIN_SECONDS:.0f} s on this server.")
+
+
+def generator_panel(kind: str, dataset: str, data) -> None:
+    """Samples over the data, energy distance and coverage bars for the MSE generator or diffusion, shipped or live."""
+    st.markdown(f"##### {KIND_TITLES[kind]}")
+    panel = st.container()
+    live = _live_or_shipped(kind, dataset)
     with panel:
         if live is None:
-            shown = app_common.shipped(f"{kind}_{dataset}", _shipped, kind, dataset, position)
+            shown = app_common.shipped(f"{kind}_{dataset}", _shipped, kind, dataset)
             if shown is None:
                 return
             (step, samples), title = shown, f"Shipped: after {shown[0]:,} steps"
         else:
-            step, samples = live["snapshots"][views.snapshot_index(position, len(live["snapshots"]))]
+            step, samples = live["snapshots"][-1]
             title = f"Live: after {step:,} steps ({live['seconds']:.0f} s)"
         st.plotly_chart(samples_panel(samples, data, title=title, data_name="data", lim=2.6, color=KIND_COLORS[kind],
                                       samples_name="samples", height=360), theme=None, key=f"modes_samples_{kind}")
@@ -87,19 +91,51 @@ def generator_panel(kind: str, dataset: str, data, position: int | None) -> None
                             theme=None, key=f"modes_cov_{kind}")
 
 
+def gan_panel(dataset: str, data) -> None:
+    """The GAN at every kept snapshot of its training, shipped or live, in one figure scrubbed in the browser: its
+    samples, their energy distance and (on a mixture) the share near each mode."""
+    st.markdown(f"##### {KIND_TITLES['gan']}")
+    panel = st.container()
+    live = _live_or_shipped("gan", dataset)
+    with panel:
+        if live is None:
+            run = app_common.shipped(f"gan_{dataset}", cache.generator_run, f"gan_{dataset}", dataset, SEED)
+            if run is None:
+                return
+            who = "Shipped"
+        else:
+            steps, samples = zip(*live["snapshots"])
+            run = {"steps": list(steps), "samples": list(samples),
+                   "reports": [cache.panel_report(x, dataset, SEED) for x in samples]}
+            who = f"Live ({live['seconds']:.0f} s)"
+        reports, steps = run["reports"], run["steps"]
+        covered = reports[0]["coverage"] is not None
+        notes = [f"Energy distance to the data: {app_common.ed_text(r['ed'], r['band'])}"
+                 + (f"; modes hit: {r['coverage']['modes_hit']} of {len(r['coverage']['weights'])}" if covered else "")
+                 for r in reports]
+        st.plotly_chart(figures.snapshots_run(
+            steps, run["samples"], data, titles=[f"{who}: after {s:,} steps" for s in steps], notes=notes,
+            coverage=[r["coverage"] for r in reports] if covered else None, color=KIND_COLORS["gan"],
+            active=len(steps) - 1), theme=None, key="modes_gan_run")
+        st.caption(f"Drag the slider under the plot to see the GAN at each of the {len(steps)} snapshots kept during "
+                   "its training, in your browser. The energy distance is explained under the other panels' "
+                   "ⓘ; " + ("a sample is near a mode within three of its standard deviations." if covered else
+                            "the dino is not a mixture of separate modes, so there is nothing to count."))
+
+
 @st.fragment
 def generators_section():
-    c_set, c_gan = st.columns([1, 2])
-    dataset = c_set.selectbox("Data set", pretrained.COMPARED, format_func=SET_LABELS.get,
-                              **keep("modes_dataset", "ring8"))
-    position = c_gan.slider("GAN: how far into its training (snapshot)", 1, generators.SNAPSHOTS,
-                            help=f"The GAN's weights were saved {generators.SNAPSHOTS} times during training; pick "
-                                 "one to see its samples then. The other two panels show the end of training.",
-                            **keep("modes_gan_snapshot", generators.SNAPSHOTS))
+    c_set, _ = st.columns([1, 2])
+    dataset = c_set.selectbox("Data set", pretrained.COMPARED,
+                              **keep("modes_dataset", "ring8", index_in=pretrained.COMPARED,
+                                     format_func=SET_LABELS.get))
     data = app_cache.points(dataset, 2000 if dataset != "dino" else None)
     for col, kind in zip(st.columns(3, gap="medium"), ("mse", "gan", "diffusion")):
         with col:
-            generator_panel(kind, dataset, data, position if kind == "gan" else None)
+            if kind == "gan":
+                gan_panel(dataset, data)
+            else:
+                generator_panel(kind, dataset, data)
     b = app_common.shipped(dataset, cache.budget, dataset)
     if b is None:
         return

@@ -23,7 +23,7 @@ keep = app_common.keep
 @st.fragment
 def memorization_section():
     n_train = st.select_slider("Training points N", pretrained.MEMO_SIZES,
-                               format_func=lambda n: f"{n:,}", **keep("copies_memo_n", 10))
+                               **keep("copies_memo_n", 10, format_func=lambda n: f"{n:,}"))
     key = f"copies_memo_live_{n_train}"
     live = app_training.live_or_shipped(
         key, lambda: app_training.retrain(f"memo_{n_train}", key, lambda den: views.live_memorization(den, n_train)),

@@ -54,7 +54,8 @@ keep = app_common.keep
 @st.fragment
 def compute_section():
     c_set, c_sampler = st.columns([1, 2])
-    dataset = c_set.selectbox("Data set", tuple(SET_LABELS), format_func=SET_LABELS.get, **keep("opt_dataset", "dino"))
+    dataset = c_set.selectbox("Data set", tuple(SET_LABELS),
+                              **keep("opt_dataset", "dino", index_in=tuple(SET_LABELS), format_func=SET_LABELS.get))
     with st.spinner("Sampling every budget with every sampler (a few seconds, once per data set)..."):
         curves = app_common.shipped(dataset, cache.quality_curves, dataset)
     if curves is None:
@@ -73,8 +74,8 @@ def compute_section():
                "drawn at its bottom." + (" Dashed: the same samplers with the exact denoiser of the mixture, the "
                                           "limit of a perfect network." if exact is not None else ""))
     curves_text(cache.curve_story(curves), exact is not None)
-    sampler = c_sampler.radio("Sampler for the clouds below", core.SAMPLERS, format_func=SAMPLER_LABELS.get,
-                              horizontal=True, **keep("opt_sampler", "ddim"))
+    sampler = c_sampler.radio("Sampler for the clouds below", core.SAMPLERS, horizontal=True,
+                              **keep("opt_sampler", "ddim", index_in=core.SAMPLERS, format_func=SAMPLER_LABELS.get))
     data = app_cache.points(dataset, None if dataset == "dino" else 2000)
     for col, steps in zip(st.columns(len(CLOUD_STEPS), gap="small"), CLOUD_STEPS):
         with col:
@@ -91,8 +92,9 @@ def descent_section():
     steps = c_steps.select_slider("Sampling steps", DESCENT_STEPS, **keep("opt_descent_steps", 10),
                                   help="Steps of the descent from pure noise to a sample (one network evaluation each).")
     gamma = c_gamma.select_slider(
-        "Momentum γ", core.MOMENTA, format_func=lambda g: f"{g:g}" + (" (DDIM)" if g == 1 else ""),
-        **keep("opt_gamma", core.PAPER_GAMMA),
+        "Momentum γ", core.MOMENTA,
+        **keep("opt_gamma", core.PAPER_GAMMA,
+               format_func=lambda g: f"{g:g}" + (" (DDIM)" if g == 1 else "")),
         help="Each step moves along γ times the current direction minus γ − 1 times the previous one. "
              "γ = 1 is plain gradient descent, which is DDIM; Permenter and Yuan use γ = 2.")
     land = cache.landscape(steps, gamma)

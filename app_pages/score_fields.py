@@ -16,6 +16,7 @@ SIGMAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
 STEP_SIZES = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 ODE_STEPS = (5, 10, 20, 50, 100, 250)
 FIELD_LIM, FOLLOW_LIM = 2.6, 3.0
+DINO_SIGMAS = (0.05, 0.1, 0.2, 0.5)
 METHOD_COLORS = dict(zip(core.METHODS, SERIES))
 keep = app_common.keep
 
@@ -110,7 +111,7 @@ def follow_section():
 @st.fragment
 def dino_section():
     """Ascent and Adam on the shipped dino network's own score, beside DDPM with the same network."""
-    sigma = st.select_slider("Noise level σ of the score that ascent and Adam climb", (0.05, 0.1, 0.2, 0.5),
+    sigma = st.select_slider("Noise level σ of the score that ascent and Adam climb", DINO_SIGMAS,
                              **keep("score_dino_sigma", 0.1))
     view = app_common.shipped("dino", cache.dino_followers, float(sigma))
     if view is None:

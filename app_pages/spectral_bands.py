@@ -22,7 +22,8 @@ keep = app_common.keep
 
 def chosen_image() -> tuple[np.ndarray, str]:
     """The image the reader picked (a shipped photograph or a valid upload), prepared, and its title."""
-    source = st.selectbox("Image", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, **keep("spec_source", "camera"))
+    source = st.selectbox("Image", list(SOURCE_LABELS),
+                          **keep("spec_source", "camera", index_in=list(SOURCE_LABELS), format_func=SOURCE_LABELS.get))
     if source == UPLOAD:
         upload = st.file_uploader(f"An image of your own (PNG, JPEG, GIF, BMP, WebP or TIFF; at least "
                                   f"{core.MIN_SIDE} pixels a side, up to 8 MB)", type=None, key="spec_upload",
@@ -50,8 +51,9 @@ def picture(img: np.ndarray, caption: str) -> None:
 @st.fragment
 def tide_section(img: np.ndarray, title: str):
     c_sched, c_t = st.columns([1, 2])
-    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES, format_func=schedules.LABELS.get,
-                                      **keep("spec_schedule", "cosine"))
+    schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES,
+                                      **keep("spec_schedule", "cosine", index_in=schedules.NAMES,
+                                             format_func=schedules.LABELS.get))
     frac = c_t.slider("How far into the forward process, t / T", 0.0, 1.0, step=0.01, **keep("spec_frac", 0.3))
     T = schedules.SHIPPED_T[schedule_name]
     t = max(1, round(frac * T))

@@ -43,8 +43,9 @@ def _levels(lams: list[float]) -> str:
 
 @st.fragment
 def bound_section():
-    name = st.radio("Schedule", views.SCHEDULES, format_func=lambda n: schedules.LABELS[n], horizontal=True,
-                    **keep("loss_bound_schedule", "linear"))
+    name = st.radio("Schedule", views.SCHEDULES, horizontal=True,
+                    **keep("loss_bound_schedule", "linear", index_in=views.SCHEDULES,
+                           format_func=lambda n: schedules.LABELS[n]))
     b = cache.bound(name)
     st.plotly_chart(figures.elbo_weights(b["t"], b["elbo"], b["uniform"],
                                          title=f"Each step's share of the loss, {schedules.LABELS[name]}, T = {b['T']:,}"),
@@ -96,13 +97,14 @@ def targets_section():
 
 def _controls() -> tuple[str, object]:
     c_target, c_draw, c_shift = st.columns([1.2, 1.3, 1.5])
-    target = c_target.radio("Prediction target", core.TARGETS, format_func=TARGET_NAMES.get,
-                            **keep("loss_target", "eps"))
-    draw = c_draw.radio("Training draws its steps", tuple(DRAW_NAMES), format_func=DRAW_NAMES.get,
-                        **keep("loss_draw", "shift"))
+    target = c_target.radio("Prediction target", core.TARGETS,
+                            **keep("loss_target", "eps", index_in=core.TARGETS, format_func=TARGET_NAMES.get))
+    draw = c_draw.radio("Training draws its steps", tuple(DRAW_NAMES),
+                        **keep("loss_draw", "shift", index_in=tuple(DRAW_NAMES), format_func=DRAW_NAMES.get))
     shift = c_shift.select_slider("Log-SNR shift of the draw (− noisier, + cleaner)", SHIFTS,
-                                  format_func=lambda s: f"{s:+g}" if s else "0 (uniform)",
-                                  disabled=draw == "elbo", **keep("loss_shift", 0.0),
+                                  disabled=draw == "elbo",
+                                  **keep("loss_shift", 0.0,
+                                         format_func=lambda s: f"{s:+g}" if s else "0 (uniform)"),
                                   help="Every draw's λ is moved by this much: −4 divides the SNR of each draw by "
                                        "e⁴ ≈ 55; draws pushed past the schedule's ends are dropped (Hoogeboom et al. "
                                        "2023 shift schedules this way for large images).")

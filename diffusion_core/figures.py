@@ -89,14 +89,20 @@ def points_trace(points, name: str, color: str, size: float = 4, opacity: float 
 
 
 def scrubbed(frames: Sequence[list[dict]], *, traces: Sequence[int], labels: Sequence[str], active: int,
-             prefix: str, y: float, titles: Sequence[str] | None = None) -> tuple[list[dict], dict]:
+             prefix: str, y: float, titles: Sequence[str] | None = None,
+             layouts: Sequence[dict] | None = None) -> tuple[list[dict], dict]:
     """Frames and a slider that shows them in the browser, with no round trip to the server: frame k (named
-    str(k)) replaces the traces at indices `traces` with `frames[k]` and, given `titles`, the figure's title
-    with titles[k]. The slider sits `y` plot heights under the plot, opens on frame `active` and says the shown
-    frame's label after `prefix`; with more than 12 frames its ticks carry no labels (they would overlap).
+    str(k)) replaces the traces at indices `traces` with `frames[k]`, given `titles` the figure's title with
+    titles[k], and given `layouts` the layout keys of layouts[k] (say its annotations). The slider sits `y` plot
+    heights under the plot, opens on frame `active` and says the shown frame's label after `prefix`; with more
+    than 12 frames its ticks carry no labels (they would overlap).
     Returns (frames, slider) for `go.Figure(..., layout={..., "sliders": [slider]}, frames=frames)`."""
+    def frame_layout(k: int) -> dict:
+        return ({} if layouts is None else dict(layouts[k])) | (
+            {} if titles is None else {"title": {"text": titles[k]}})
+
     out = [{"name": str(k), "data": data, "traces": list(traces),
-            **({"layout": {"title": {"text": titles[k]}}} if titles is not None else {})}
+            **({"layout": frame_layout(k)} if titles is not None or layouts is not None else {})}
            for k, data in enumerate(frames)]
     steps = [{"label": str(label), "method": "animate",
               "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},  # titles, legend

@@ -25,7 +25,7 @@ PAGES = browser.PAGES
 CONTROLS = {
     "Home": {"segmented control": 1},
     "The diffusion process": {"radio": 1, "select": 2, "slider": 3},
-    "Means and modes": {"select": 1, "slider": 5},
+    "Means and modes": {"select": 1, "slider": 4},
     "Regurgitation": {"slider": 2},
     "Score fields": {"slider": 9},
     "Where the loss comes from": {"radio": 3, "slider": 1},
@@ -148,9 +148,11 @@ def _title_starts(prefix: str) -> str:
     ("/", "After all", "Step 0 of"),
     ("/diffusion_process", "x_t at t = 100 of 1000", "x_t at t = 1 of 1000"),
     ("/score_fields", "Step 500 of 500", "Step 0 of 500"),
+    ("/means_and_modes", "Shipped: after 3,000 steps", "Shipped: after 250 steps"),
 ])
 def test_steps_already_computed_scrub_in_the_browser_without_a_rerun(server, page, path, opens_on, first):
-    """Home's reverse steps, the forward process's t / T and the samplers' steps on Score fields are plotly frames:
+    """Home's reverse steps, the forward process's t / T, the samplers' steps on Score fields and the GAN's snapshots
+    on Means and modes are plotly frames:
     moving the figure's own slider changes the picture with no message to the server."""
     errors = browser.watch_errors(page)
     sent = wire.Wire(page)
@@ -166,6 +168,30 @@ def test_steps_already_computed_scrub_in_the_browser_without_a_rerun(server, pag
     page.wait_for_timeout(500)
     assert sent.events[mark:] == [], "scrubbing sent a message to the server"
     assert not errors, errors
+
+
+def test_every_page_can_be_shared_by_its_address(server, page):
+    """A link sets a page's controls (Score fields at σ = 0.1, the ladder with DDPM at 20 steps), including a
+    value that is the widget's first option; moving a control writes it into the address."""
+    errors = browser.watch_errors(page)
+    page.goto(server + "/score_fields?score_sigma=0.02&ode_steps=5&ode_runs=3")
+    browser.wait_idle(page)
+    assert [_slider_value(page, k) for k in ("score_sigma", "ode_steps", "ode_runs")] == ["0.02", "5", "3"]
+    page.goto(server + "/diffusion_process?rev_sampler=DDPM&rev_steps=20")
+    browser.wait_idle(page)
+    assert _slider_value(page, "rev_steps") == "20"
+    assert page.locator(".st-key-rev_sampler input[type='radio']").first.is_checked(), "DDPM, the first option"
+    thumb = page.locator(".st-key-rev_seed input[type='range']").first
+    thumb.focus()
+    thumb.press("End")
+    browser.wait_rerun(page)
+    page.wait_for_function("() => location.search.includes('rev_seed=9')", timeout=10_000)
+    assert "rev_steps=20" in page.url and "rev_sampler=DDPM" in page.url, page.url
+    page.goto(server + "/where_the_loss_comes_from?loss_shift=-4&loss_target=nonsense")
+    browser.wait_idle(page)
+    assert _slider_value(page, "loss_shift") == "-4", "a link to a negative shift"
+    assert page.locator(".st-key-loss_target input[type='radio']").first.is_checked(), "nonsense: the default, ε"
+    assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
 
 
 def test_playground_settings_live_in_the_address(server, page):

@@ -85,9 +85,9 @@ def test_bench_modes_prints_a_time_for_every_control():
     r = cli("bench-modes", "--repeats", "1")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    for key in ("posterior_slider", "gan_snapshot_slider", "paths_runs_or_seed_slider"):
+    for key in ("posterior_slider", "paths_runs_or_seed_slider"):
         assert out[key] > 0
-    assert set(out["data_set_select"]) == set(pretrained.COMPARED)
+    assert set(out["data_set_select"]) == set(pretrained.COMPARED) == set(out["gan_run_figure"])
     assert out["training_first_view"] > 0 and out["error_map_and_landings_first_view"] > 0
 
 
@@ -95,7 +95,7 @@ def test_bench_scores_prints_a_time_for_every_control():
     r = cli("bench-scores", "--repeats", "1")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    for key in ("sigma_slider", "scrub_1000_particles_200_steps", "dsm_sliders", "ode_sliders"):
+    for key in ("sigma_slider", "run_figure_500_steps", "dsm_sliders", "ode_sliders"):
         assert out[key] > 0
     assert set(out["dynamics_run_uncached"]) == {"200", "500", "1000"}
 

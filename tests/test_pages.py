@@ -229,16 +229,20 @@ def test_modes_renders(modes_page):
     assert_clean(at)
     assert at.title[0].value == "Means and modes"
     titles = charts(at)
-    assert titles[0::2][:3] == ["Shipped: after 3,000 steps"] * 3
-    assert titles[1] == "Modes hit: 0 of 8" and titles[5] == "Modes hit: 8 of 8"
-    assert titles[3].startswith("Modes hit: ") and titles[3] != "Modes hit: 8 of 8"
-    assert titles[6] == "Ring of 8 Gaussians over training"
-    assert titles[7].startswith("Where could x_t") and titles[8] == "How far the network's guess is from the exact mean"
-    assert titles[9:11] == ["Guided by the exact posterior mean", "Guided by the trained network"]
-    assert titles[11] == "Where 3,000 runs land"
+    assert [titles[k] for k in (0, 2, 3)] == ["Shipped: after 3,000 steps"] * 3  # MSE, the GAN's run, diffusion
+    assert titles[1] == "Modes hit: 0 of 8" and titles[4] == "Modes hit: 8 of 8"
+    gan = figures(at)[2]
+    assert len(gan["frames"]) == 12 and gan["frames"][0]["layout"]["title"]["text"] == "Shipped: after 250 steps"
+    notes = [f["layout"]["annotations"][0]["text"] for f in gan["frames"]]
+    assert all(n.startswith("Energy distance to the data: ") and "; modes hit: " in n for n in notes)
+    assert notes[-1] != "Energy distance to the data: about 0 (within noise); modes hit: 8 of 8", "the GAN collapses"
+    assert titles[5] == "Ring of 8 Gaussians over training"
+    assert titles[6].startswith("Where could x_t") and titles[7] == "How far the network's guess is from the exact mean"
+    assert titles[8:10] == ["Guided by the exact posterior mean", "Guided by the trained network"]
+    assert titles[10] == "Where 3,000 runs land"
     assert_figures_labelled(at)
     labels = metric_labels(at)
-    assert labels.count("Energy distance to the data") == 3
+    assert labels.count("Energy distance to the data") == 2
     text = " ".join(m.value for m in at.markdown)
     assert "more training made it worse" in text, "the shipped ring GAN's ED rises over training (measured)"
     assert "99% of them up to" in text and "Many runs" in text
@@ -249,21 +253,25 @@ def test_modes_renders(modes_page):
         assert cited in refs
 
 
-def test_modes_every_data_set_and_the_gan_slider_at_both_ends(modes_page):
+def test_modes_every_data_set_with_every_gan_snapshot(modes_page):
+    """Every compared set draws; the GAN's figure holds every snapshot, each with its own measured numbers."""
     from diffusion_core import pretrained
+    from diffusion_core.topics.modes import views
 
     at = modes_page
     assert len(at.selectbox(key="modes_dataset").options) == len(pretrained.COMPARED)
     for dataset in pretrained.COMPARED:
         at.selectbox(key="modes_dataset").set_value(dataset).run()
         assert_clean(at)
-        for value in (1, 12):
-            at.slider(key="modes_gan_snapshot").set_value(value).run()
-            assert_clean(at)
         n_bars = sum(t.startswith("Modes hit") for t in charts(at))
-        assert n_bars == (0 if dataset == "dino" else 3), (dataset, charts(at))
-    at.slider(key="modes_gan_snapshot").set_value(1).run()
-    assert charts(at)[1] == "Shipped: after 500 steps"  # the dino GAN: 6,000 steps, 12 snapshots
+        assert n_bars == (0 if dataset == "dino" else 2), (dataset, charts(at))
+        gan = next(f for f in figures(at) if f.get("frames"))
+        steps = views.generator_steps(f"gan_{dataset}")
+        assert [f["layout"]["title"]["text"] for f in gan["frames"]] == [f"Shipped: after {s:,} steps" for s in steps]
+        assert ("xaxis2" in gan["layout"]) == (dataset != "dino"), "bars of the share near each mode on a mixture"
+    assert charts(at)[1] == "Shipped: after 6,000 steps"  # the dino GAN at the end of its 6,000 steps
+    assert next(f for f in figures(at) if f.get("frames"))["frames"][0]["layout"]["title"]["text"] == \
+        "Shipped: after 500 steps"  # its first of 12 snapshots
 
 
 def test_modes_posterior_and_paths_sliders_at_both_ends(modes_page):
@@ -341,17 +349,16 @@ def test_modes_train_each_generator_live_and_go_back(monkeypatch):
         at.button(key=f"modes_train_{kind}").click().run()
         assert_clean(at)
         assert f"modes_live_{kind}_ring8" in at.session_state
-    assert sum(t.startswith("Live: ") for t in charts(at)) == 3
-    final_gan = charts(at)[2]  # MSE samples, its bars, GAN samples, ...
-    at.slider(key="modes_gan_snapshot").set_value(1).run()  # the live GAN has its own snapshots
-    assert_clean(at)
-    assert sum(t.startswith("Live: ") for t in charts(at)) == 3
+    assert sum(t.startswith("Live") for t in charts(at)) == 3
+    gan = figures(at)[2]  # MSE samples, its bars, the GAN's run, ...
+    titles = [f["layout"]["title"]["text"] for f in gan["frames"]]  # the live GAN's own snapshots
+    assert all(t.startswith("Live (") for t in titles) and gan["layout"]["title"]["text"] == titles[-1]
     step = lambda title: int(title.split("after ")[1].split(" steps")[0].replace(",", ""))  # noqa: E731
-    assert 0 < step(charts(at)[2]) < step(final_gan), (charts(at)[2], final_gan)
+    assert 0 < step(titles[0]) < step(titles[-1]), titles
     for key in ("modes_reset_mse", "modes_reset_gan", "modes_reset_diffusion"):
         at.button(key=key).click().run()
         assert_clean(at)
-    assert not any(t.startswith("Live: ") for t in charts(at))
+    assert not any(t.startswith("Live") for t in charts(at))
 
 
 # ---------------------------------------------------------------- score fields
@@ -1072,3 +1079,67 @@ def test_a_retrain_waits_for_its_turn_on_the_cpu(monkeypatch):
     assert started[0] >= released[0], "the training started before the one ahead of it left the line"
     assert len([t for t in charts(at) if t.startswith("Live:")]) == 1
     assert len(line) == 0, "the finished training left its ticket in the line"
+
+
+# ---------------------------------------------------------------- every figure can be shared: controls in the address
+
+CONTROL_TYPES = {"slider", "select_slider", "selectbox", "radio", "button_group", "checkbox", "toggle", "multiselect",
+                 "number_input", "text_input"}
+
+
+def controls(at: AppTest) -> list:
+    """Every control on the page (widgets a reader sets; not buttons or uploaders), in page order."""
+    out = []
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            if child.type in CONTROL_TYPES:
+                out.append(child)
+            walk(child)
+
+    walk(at.main)
+    return out
+
+
+def _another_value(widget) -> str:
+    """A value the widget offers other than its current one, as the address writes it."""
+    if widget.type in ("slider",):
+        low, high = widget.proto.min, widget.proto.max
+        value = widget.value
+        target = low if value != low else high
+        return f"{int(target)}" if float(target).is_integer() and widget.proto.data_type in (0, 1) else f"{target:g}"
+    options = list(widget.options)
+    current = widget.format_func(widget.value) if hasattr(widget, "format_func") else None
+    return next(o for o in options if o != current)  # the first other: a link naming the widget's first option
+
+
+SHARED = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION]
+
+
+@pytest.mark.parametrize("page", SHARED)
+def test_every_control_is_bound_to_the_address(page):
+    """A link carries every control of every page (bind="query-params", the key as the parameter): a link with a
+    value for each sets them all, and a link of nonsense falls back to the defaults without an error."""
+    at = opened(page)
+    assert_clean(at)
+    found = controls(at)
+    assert found, "a page without controls"
+    unbound = [(c.type, c.label) for c in found if not c.proto.query_param_key]
+    assert not unbound, f"controls not in the address: {unbound}"
+    defaults = {c.proto.query_param_key: c.value for c in found}
+    link = {c.proto.query_param_key: _another_value(c) for c in found if not c.disabled}
+    shared = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in link.items():
+        shared.query_params[key] = value
+    shared.switch_page(page).run()
+    assert not shared.exception and not shared.error, "a warning is fine: a step size too large warns"
+    got = {c.proto.query_param_key: c for c in controls(shared)}
+    for key, value in link.items():
+        assert key in got, f"{key} is not drawn from the link {link}"
+        assert got[key].value != defaults[key], f"{key}={value} did not set the control ({got[key].value!r})"
+    nonsense = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key in defaults:
+        nonsense.query_params[key] = "nonsense\u202e"
+    nonsense.switch_page(page).run()
+    assert_clean(nonsense)
+    assert {c.proto.query_param_key: c.value for c in controls(nonsense)} == defaults

@@ -89,6 +89,13 @@ def _figures():
                                                {"net": [0.001] * 3, "ideal": [0.002] * 3}, chosen=1.5, title="momentum"),
         "follow_run": plots.follow_run({"a": RNG.normal(size=(3, 40, 2)), "b": RNG.normal(size=(3, 40, 2))}, [0, 5, 10],
                                        DATA, colors={"a": plots.SERIES[0], "b": plots.SERIES[1]}, lim=3),
+        "snapshots_run": plots.snapshots_run([10, 20], [POINTS, POINTS + 1], DATA, titles=["after 10", "after 20"],
+                                             notes=["ED 0.1", "ED 0.2"], color=plots.SERIES[3], active=1,
+                                             coverage=[{"shares": np.full(8, 0.1), "weights": np.full(8, 0.125),
+                                                        "off_mode": 0.2}] * 2),
+        "snapshots_run_dino": plots.snapshots_run([10, 20], [POINTS, POINTS + 1], DATA, titles=["a", "b"],
+                                                  notes=["ED 0.1", "ED 0.2"], coverage=None, color=plots.SERIES[3],
+                                                  active=0),
         "animated_run": plots.animated_run(RNG.normal(size=(4, 30, 2)), ["0", "1", "2", "3"], DATA, title="run"),
         "points_preview": plots.points_preview(POINTS * [10, 1] + 50, title="preview"),
         "error_map_1d": plots.error_map_1d(np.arange(1, 101, 10), np.linspace(-2, 2, 5), RNG.random((5, 10)), near=0.2,
@@ -109,7 +116,7 @@ def _figures():
     }
 
 
-SQUARE = {"point_clouds", "reverse_run", "forward_run", "trajectories", "samples_panel", "score_field",
+SQUARE = {"point_clouds", "reverse_run", "forward_run", "snapshots_run", "snapshots_run_dino", "trajectories", "samples_panel", "score_field",
           "error_map", "dsm_arrows", "memorization_panel", "descent_landscape"}
 FITTED = {"animated_run", "points_preview", "follow_run"}  # equal aspect, ranges fitted to the points' shape
 
@@ -267,6 +274,22 @@ def test_the_samplers_run_scrubs_every_kept_step_in_every_panel():
     np.testing.assert_allclose(fig.data[3].y, states["b"][-1, :shown, 1], rtol=1e-6)  # opens on the last step
     for i in ("", "2"):  # every panel square, on the same range
         assert fig.layout[f"yaxis{i}"].scaleanchor == f"x{i}" and list(fig.layout[f"xaxis{i}"].range) == [-3, 3]
+
+
+def test_the_gan_snapshots_move_the_samples_the_bars_and_the_numbers_together():
+    samples = [RNG.normal(size=(50, 2)) for _ in range(3)]
+    coverage = [{"shares": np.full(8, 0.1 * k), "weights": np.full(8, 0.125), "off_mode": 0.05 * k} for k in range(3)]
+    fig = plots.snapshots_run([100, 200, 300], samples, DATA, titles=["t0", "t1", "t2"], notes=["n0", "n1", "n2"],
+                              coverage=coverage, color=plots.SERIES[3], active=2)
+    assert fig.layout.title.text == "t2" and fig.layout.annotations[0].text == "n2"
+    assert [s.label for s in fig.layout.sliders[0].steps] == ["100", "200", "300"]
+    assert [t.name for t in fig.data[:2]] == ["data", "true weight"]  # static: drawn once
+    for k, frame in enumerate(fig.frames):
+        assert list(frame.traces) == [2, 3] and frame.layout.title.text == f"t{k}"
+        assert frame.layout.annotations[0].text == f"n{k}"
+        np.testing.assert_allclose(frame.data[0].x, samples[k][:, 0], rtol=1e-6)
+        np.testing.assert_allclose(frame.data[1].y, [0.1 * k] * 8 + [0.05 * k])  # each mode's share, then "none"
+    assert fig.layout.yaxis2.range[1] >= 0.2 * 1.05 - 1e-9, "the bars' axis holds the tallest share of any snapshot"
 
 
 def test_a_long_thin_set_gets_a_box_of_its_shape_with_a_usable_short_side():

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import DATA_GREY, OKABE_ITO, SERIES, array, layout, legend_line, vline
+from ...figures import (
+    DATA_GREY,
+    OKABE_ITO,
+    SERIES,
+    array,
+    data_trace,
+    layout,
+    legend_line,
+    points_trace,
+    scrubbed,
+    square_axes,
+    vline,
+)
 
 
 def coverage_bars(shares, weights, off_mode: float, *, title: str, height: int = 300) -> go.Figure:
@@ -25,6 +37,55 @@ def coverage_bars(shares, weights, off_mode: float, *, title: str, height: int =
                  xaxis={"title": {"text": "mode (within 3 std of it)"}, "type": "category", "tickangle": 0},
                  yaxis={"title": {"text": "share"}, "range": [0, max(1.05 * max(sh.max(), w.max(), off_mode), 0.05)]})
     return go.Figure(data=traces, layout=lay)
+
+
+def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequence[str], notes: Sequence[str],
+                  coverage: Sequence[Mapping] | None, color: str, active: int, lim: float = 2.6) -> go.Figure:
+    """A generator's samples at each kept snapshot of its training over the faint data, scrubbed in the browser by
+    the figure's own slider; with `coverage` (one {"shares", "weights", "off_mode"} per snapshot, as
+    `coverage_bars` takes) the share of samples near each mode under them, against the true weights. `titles[k]`
+    and `notes[k]` (a line under the samples: say the energy distance) go with snapshot k. Opens on `active`."""
+    bars = coverage is not None
+    top = [0.5, 1.0] if bars else [0.12, 1.0]
+    square = square_axes(lim)
+    axes = {"xaxis": {**square["xaxis"], "anchor": "y"}, "yaxis": {**square["yaxis"], "domain": top, "anchor": "x"}}
+    static = [] if data is None else [data_trace(data, "data")]
+    if bars:
+        weights = array(coverage[0]["weights"])
+        labels = [f"{k + 1}" for k in range(len(weights))] + ["none"]
+        static.append({"type": "bar", "x": labels[:-1], "y": weights, "name": "true weight", "xaxis": "x2",
+                       "yaxis": "y2", "marker": {"color": "rgba(0,0,0,0)",
+                                                 "line": {"color": OKABE_ITO["vermillion"], "width": 2}},
+                       "hovertemplate": "%{x}: %{y:.3f}<extra>true weight</extra>"})
+        peak = max(max(float(array(c["shares"]).max()), float(c["off_mode"])) for c in coverage)
+        axes |= {"xaxis2": {"title": {"text": "mode (within 3 std of it)"}, "type": "category", "anchor": "y2"},
+                 "yaxis2": {"title": {"text": "share"}, "domain": [0, 0.27], "anchor": "x2",
+                            "range": [0, max(1.05 * max(peak, float(weights.max())), 0.05)]}}
+
+    def moving(k: int) -> list[dict]:
+        out = [points_trace(np.asarray(samples[k], np.float32), "samples", color, size=3.5, opacity=0.55)]
+        if bars:
+            c = coverage[k]
+            out.append({"type": "bar", "x": labels, "y": [*map(float, c["shares"]), float(c["off_mode"])],
+                        "name": "share of samples near each mode", "xaxis": "x2", "yaxis": "y2",
+                        "marker": {"color": OKABE_ITO["blue"]},
+                        "hovertemplate": "%{x}: %{y:.3f}<extra>share of samples</extra>"})
+        return out
+
+    def note(k: int) -> dict:
+        return {"annotations": [{"text": notes[k], "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
+                                 "y": 0.36 if bars else 0.0, "yanchor": "bottom" if bars else "top",
+                                 "showarrow": False, "font": {"size": 14}}]}
+
+    n = len(steps)
+    frames, slider = scrubbed([moving(k) for k in range(n)], traces=range(len(static), len(static) + len(moving(0))),
+                              labels=[f"{s:,}" for s in steps], active=active, prefix="Snapshot after steps: ",
+                              y=-0.08 if bars else -0.16, titles=titles, layouts=[note(k) for k in range(n)])
+    lay = layout(titles[active], 760 if bars else 520, title_size=15, legend_y=-0.24 if bars else -0.42,
+                 barmode="overlay", bargap=0.25, margin={"l": 55, "r": 10, "t": 50, "b": 140},
+                 sliders=[slider], **axes, **note(active))
+    # built without validation: one frame per snapshot, typed arrays
+    return go.Figure(data=static + moving(active), layout=lay, frames=frames, _validate=False)
 
 
 def posterior_bars(grid, prob, *, mean: float, title: str, prior=None, learned_mean: float | None = None,

@@ -6,7 +6,6 @@ The page calls these through its cache (app_cache/modes.py); `bench.py` times th
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import torch
@@ -51,11 +50,12 @@ def generator_samples(name: str, snapshot: int, n: int = N_SAMPLES, seed: int = 
     return generators.build(config, snaps[snapshot]).sample(n, seed=seed).numpy()
 
 
-def snapshot_index(position: int | None, count: int) -> int:
-    """The snapshot a slider position (1 to generators.SNAPSHOTS) picks among `count`; None is the last."""
-    if position is None:
-        return count - 1
-    return min(count - 1, max(0, math.ceil(position / generators.SNAPSHOTS * count) - 1))
+def generator_run(name: str, dataset: str, seed: int = 0) -> dict:
+    """Every kept snapshot of a shipped generator, for the figure that scrubs through them: "steps", N_SAMPLES
+    "samples" of each (float32) and each one's `panel_report`."""
+    steps = generator_steps(name)
+    samples = [generator_samples(name, k, seed=seed).astype(np.float32) for k in range(len(steps))]
+    return {"steps": steps, "samples": samples, "reports": [panel_report(x, dataset, seed) for x in samples]}
 
 
 def diffusion_samples(dataset: str, n: int = N_SAMPLES, seed: int = 0) -> np.ndarray:
