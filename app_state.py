@@ -1,10 +1,11 @@
-"""Widget values that survive a visit to another page.
+"""Widget values that survive a visit to another page, and travel in a link.
 
-Streamlit forgets the state of every widget that a run does not draw, so leaving a page would
-reset its controls. A kept widget also copies its value to a second, plain session key (which
-Streamlit never clears) whenever the reader changes it, and starts from that copy when its page
-is drawn again. Every kept widget is also bound to the address (its key is the query parameter), so a
-reader can send a link to a figure.
+Every kept widget is bound to the address (its key is the query parameter), so a reader can send a link to a
+figure. Streamlit forgets the state of an unbound widget that a run does not draw; Streamlit 1.67 keeps a bound
+widget's value while its page is away and writes it back into the address on return, so the second copy kept
+here (a plain session key Streamlit never clears, written whenever the reader changes the widget, read when its
+page is drawn again without a value) is a fallback for a Streamlit that does not. A test switches pages and
+checks both the values and the address.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import app_common
 from app_cache.scores import cached as cache
 from diffusion_core.figures import OKABE_ITO, SERIES, mode_weights, samples_panel
 from diffusion_core.topics.scores import core, figures, views
+from diffusion_core.topics.scores.figures import FOLLOW_SHOWN
 
 SIGMAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
 STEP_SIZES = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
@@ -68,7 +69,8 @@ def follow_section():
     run = cache.follow(int(steps), float(step_size), float(noise))
     data = app_cache.points(views.FOLLOW_SET, 2000)
     ends = run["ends"]
-    troubles = [f"{m}: {e['run_away']:,} of 1,000 particles ran off to infinity (left out of the plots)"
+    n = next(iter(run["states"].values())).shape[1]  # particles per sampler
+    troubles = [f"{m}: {e['run_away']:,} of {n:,} particles ran off to infinity (left out of the plots)"
                 if e["status"] == "ran away" else
                 f"{m}: only {e['landed']:.0%} of the particles ended in a mode; the others overshoot back and forth"
                 for m, e in ends.items() if e["status"] in ("ran away", "overshoots")]
@@ -85,8 +87,9 @@ def follow_section():
     st.plotly_chart(figures.follow_run(run["states"], run["frames"], data, colors=METHOD_COLORS, lim=FOLLOW_LIM),
                     theme=None, key="score_follow_run")
     st.caption(f"Drag the slider under the panels to scrub through the run in your browser: {len(run['frames'])} "
-               f"evenly spaced steps from 0 to {steps:,}, {figures.FOLLOW_SHOWN:,} of each sampler's 1,000 particles "
-               "drawn (all 1,000 start from the same points; the weights below count all of them).")
+               f"evenly spaced steps from 0 to {steps:,}, {min(FOLLOW_SHOWN, n):,} of each sampler's {n:,} "
+               f"particles drawn (all {n:,} start from the same points; the warnings and the weights below count all "
+               "of them, the legend only those drawn).")
     truth = run["truth"]
     weights = {m: e["weights"] for m, e in run["ends"].items()}
     left, right = st.columns([1.3, 1], gap="large")

@@ -71,7 +71,7 @@ def square_axes(lim: float, xlabel: str = "x₁", ylabel: str = "x₂") -> dict:
 
 def data_trace(data, name: str = "training data") -> dict:
     """The data a model was trained on, faint grey markers under everything else."""
-    d = finite_rows(data)
+    d = finite_rows(data).astype(np.float32)
     return {"type": "scatter", "x": d[:, 0], "y": d[:, 1], "mode": "markers", "name": name,
             "marker": {"color": DATA_GREY, "size": 5, "opacity": 0.35}, "hoverinfo": "skip"}
 
@@ -83,6 +83,7 @@ def points_trace(points, name: str, color: str, size: float = 4, opacity: float 
     extra = {}
     if dropped:  # said in the legend, and the legend shown even for a lone trace
         name, extra = f"{name} ({dropped:,} diverged, not shown)", {"showlegend": True}
+    p = p.astype(np.float32)  # typed arrays of half the bytes: a point cloud is drawn, not computed on
     return {**extra, "type": "scatter", "x": p[:, 0], "y": p[:, 1], "mode": "markers", "name": name,
             "marker": {"color": color, "size": size, "opacity": opacity},
             "hovertemplate": "(%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"}
@@ -95,7 +96,7 @@ def scrubbed(frames: Sequence[list[dict]], *, traces: Sequence[int], labels: Seq
     str(k)) replaces the traces at indices `traces` with `frames[k]`, given `titles` the figure's title with
     titles[k], and given `layouts` the layout keys of layouts[k] (say its annotations). The slider sits `y` plot
     heights under the plot, opens on frame `active` and says the shown frame's label after `prefix`; with more
-    than 12 frames its ticks carry no labels (they would overlap).
+    than 8 frames its ticks carry no labels (they would overlap).
     Returns (frames, slider) for `go.Figure(..., layout={..., "sliders": [slider]}, frames=frames)`."""
     def frame_layout(k: int) -> dict:
         return ({} if layouts is None else dict(layouts[k])) | (
@@ -109,7 +110,7 @@ def scrubbed(frames: Sequence[list[dict]], *, traces: Sequence[int], labels: Seq
                                   "transition": {"duration": 0}}]} for k, label in enumerate(labels)]
     slider = {"active": active, "steps": steps, "x": 0.02, "y": y, "len": 0.96, "xanchor": "left", "yanchor": "top",
               "pad": {"t": 10}, "currentvalue": {"prefix": prefix, "font": {"size": 14, "color": FONT["color"]}}}
-    if len(steps) > 12:
+    if len(steps) > 8:
         slider |= {"ticklen": 0, "minorticklen": 0, "font": {"size": 1, "color": "rgba(0,0,0,0)"}}
     return out, slider
 

@@ -235,7 +235,8 @@ def test_modes_renders(modes_page):
     assert len(gan["frames"]) == 12 and gan["frames"][0]["layout"]["title"]["text"] == "Shipped: after 250 steps"
     notes = [f["layout"]["annotations"][0]["text"] for f in gan["frames"]]
     assert all(n.startswith("Energy distance to the data: ") and "; modes hit: " in n for n in notes)
-    assert notes[-1] != "Energy distance to the data: about 0 (within noise); modes hit: 8 of 8", "the GAN collapses"
+    hit = [int(n.split("modes hit: ")[1].split(" of ")[0]) for n in notes]
+    assert hit[0] == 8 and hit[-1] < 8, f"the shipped ring GAN covers every mode early and loses some later: {hit}"
     assert titles[5] == "Ring of 8 Gaussians over training"
     assert titles[6].startswith("Where could x_t") and titles[7] == "How far the network's guess is from the exact mean"
     assert titles[8:10] == ["Guided by the exact posterior mean", "Guided by the trained network"]
@@ -1143,3 +1144,19 @@ def test_every_control_is_bound_to_the_address(page):
     nonsense.switch_page(page).run()
     assert_clean(nonsense)
     assert {c.proto.query_param_key: c.value for c in controls(nonsense)} == defaults
+
+
+def test_a_linked_value_survives_a_visit_to_another_page_and_stays_in_the_address():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["fwd_schedule"] = "cosine (Nichol & Dhariwal 2021)"
+    at.query_params["rev_steps"] = "20"  # the first option of its select slider
+    at.switch_page(PROCESS).run()
+    assert (at.selectbox(key="fwd_schedule").value, at.select_slider(key="rev_steps").value) == ("cosine", 20)
+    at.slider(key="rev_seed").set_value(4).run()
+    at.switch_page(HOME).run()
+    at.switch_page(PROCESS).run()
+    assert_clean(at)
+    assert (at.selectbox(key="fwd_schedule").value, at.select_slider(key="rev_steps").value) == ("cosine", 20)
+    assert at.slider(key="rev_seed").value == 4
+    assert {k: at.query_params[k] for k in ("fwd_schedule", "rev_steps", "rev_seed")} == {
+        "fwd_schedule": "cosine (Nichol & Dhariwal 2021)", "rev_steps": "20", "rev_seed": "4"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -116,9 +117,9 @@ def _figures():
     }
 
 
-SQUARE = {"point_clouds", "reverse_run", "forward_run", "snapshots_run", "snapshots_run_dino", "trajectories", "samples_panel", "score_field",
+SQUARE = {"point_clouds", "reverse_run", "forward_run", "snapshots_run", "snapshots_run_dino", "follow_run", "trajectories", "samples_panel", "score_field",
           "error_map", "dsm_arrows", "memorization_panel", "descent_landscape"}
-FITTED = {"animated_run", "points_preview", "follow_run"}  # equal aspect, ranges fitted to the points' shape
+FITTED = {"animated_run", "points_preview"}  # equal aspect, ranges fitted to the points' shape
 
 
 @pytest.mark.parametrize("name", list(_figures()))
@@ -168,6 +169,13 @@ def test_drift_arrows_end_at_origin_plus_drift():
     assert len(xy) == 2  # the zero-length arrow is left out
     np.testing.assert_allclose(xy[:, 0], origins[[0, 2]])
     np.testing.assert_allclose(xy[:, 1], origins[[0, 2]] + drift[[0, 2]])
+
+
+def test_scrubbed_figures_send_float32_typed_arrays():
+    """The frames are what makes a scrubbed figure big: points go to the browser as float32 typed arrays."""
+    for name in ("forward_run", "follow_run", "snapshots_run", "reverse_run"):
+        frame = json.loads(_figures()[name].to_json())["frames"][0]["data"][0]  # what Streamlit sends
+        assert frame["x"]["dtype"] == "f4" and frame["y"]["dtype"] == "f4", name
 
 
 def test_the_forward_run_scrubs_the_points_the_arrows_and_the_schedule_marker_together():

@@ -8,8 +8,8 @@ Chromium:
 - each page is opened once untimed, then loaded --repeats times (default 3): the load is the time from
   navigation to the last change to the page once the script is idle and nothing has changed for 0.6 s (every
   chart drawn). Beside it, the floor page loaded with as many plotly charts and images as the page shows;
-- every slider is moved one step each way (a key press on its thumb), every radio and segmented control to its
-  next option and back, --repeats times: the time from the key press or click to the last change to the page,
+- every slider is moved one step each way (a key press on its thumb), every radio, segmented control and
+  selectbox to its next option and back, --repeats times: the time from the key press or click to the last change to the page,
   measured the same way. Beside them, the floor's slider (10 moves each way).
 Prints one table per page (medians, seconds; the megabytes a load receives) and the ratios the issue sets as bars (a control within 1.5 times
 the floor, the median control within the floor; a load within 1.5 times its floor). Timings stay out of the
@@ -25,9 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import browser
+from tools import browser, exercise  # noqa: E402 - after the path to the project
 
 QUIET_MS = 600  # nothing changed on the page for this long: the answer is complete
 FLOOR_MOVES = 10
@@ -155,6 +155,26 @@ def choice_times(page, repeats: int) -> dict[str, list[float]]:
     return out
 
 
+def select_times(page, repeats: int) -> dict[str, list[float]]:
+    """Every selectbox to its next option and back, `repeats` times: from the click on the option."""
+    out: dict[str, list[float]] = {}
+    boxes = "[data-testid='stSelectbox']"
+    for i in range(page.locator(boxes).count()):
+        label = page.locator(boxes).nth(i).locator("[data-testid='stWidgetLabel']").inner_text().strip()
+        times = []
+        for _ in range(repeats):
+            for step in ("next", "back"):
+                exercise._open_select(page, i)
+                options = page.get_by_role("option")
+                shown = page.locator(f"{boxes} input").nth(i).input_value()
+                texts = [t.strip() for t in options.all_inner_texts()]
+                here = texts.index(shown) if shown in texts else 0
+                target = options.nth((here + 1) % len(texts) if step == "next" else (here - 1) % len(texts))
+                times.append(answer(page, target.click))
+        out[f"select: {label}"] = times
+    return out
+
+
 def _is_chosen(option, kind: str) -> bool:
     if kind == "radio":
         return option.locator("input").first.is_checked()
@@ -205,7 +225,8 @@ def main() -> None:
             received.bytes = 0
             loads = [load(page, url) for _ in range(args.repeats)]
             shape = counts(page) | {"megabytes": received.bytes / args.repeats / 1e6}
-            controls = slider_times(page, args.repeats) | choice_times(page, args.repeats)
+            controls = slider_times(page, args.repeats) | choice_times(page, args.repeats) | \
+                select_times(page, args.repeats)
             results["pages"][title] = {"loads": loads, **shape, "controls": controls}
             print(f"{title}: measured", file=sys.stderr)
         shapes = {(r["charts"], r["images"]) for r in results["pages"].values()}

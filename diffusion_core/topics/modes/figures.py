@@ -63,7 +63,7 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
                             "range": [0, max(1.05 * max(peak, float(weights.max())), 0.05)]}}
 
     def moving(k: int) -> list[dict]:
-        out = [points_trace(np.asarray(samples[k], np.float32), "samples", color, size=3.5, opacity=0.55)]
+        out = [points_trace(samples[k], "samples", color, size=3.5, opacity=0.55)]
         if bars:
             c = coverage[k]
             out.append({"type": "bar", "x": labels, "y": [*map(float, c["shares"]), float(c["off_mode"])],

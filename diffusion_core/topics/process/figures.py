@@ -25,8 +25,7 @@ def drift_traces(origins, drift, x_t=None, *, arrow_scale: float = 1.0) -> list[
     """The noisy points x_t (blue) and arrows from `origins` along `drift` (e.g. E[x0 | x_t] - x_t, vermillion)."""
     g, v = array(origins).reshape(-1, 2), array(drift).reshape(-1, 2) * arrow_scale
     ok = np.isfinite(g).all(1) & np.isfinite(v).all(1)
-    traces = [] if x_t is None else [points_trace(np.asarray(x_t, np.float32), "x_t, the noised data",
-                                                  OKABE_ITO["blue"], 4, 0.4)]
+    traces = [] if x_t is None else [points_trace(x_t, "x_t, the noised data", OKABE_ITO["blue"], 4, 0.4)]
     ax, ay = arrow_segments(g[ok], v[ok])
     label = "drift E[x₀ | x_t] − x_t" + ("" if arrow_scale == 1 else f" (length × {arrow_scale:.2g})")
     traces.append({"type": "scatter", "x": ax.astype(np.float32), "y": ay.astype(np.float32), "mode": "lines",
@@ -56,7 +55,7 @@ def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: 
     marker_line = {"color": OKABE_ITO["black"], "width": 1.2, "dash": "dot"}
 
     def moving(k: int) -> list[dict]:
-        f = float(run["frac"][k])
+        f = run["t"][k] / run["T"]  # the step shown (t = 1 at the slider's 0)
         markers = [{"type": "scatter", "mode": "lines", "x": [f, f], "y": ys, "xaxis": xa, "yaxis": ya,
                     "name": "the step shown", "legendgroup": "shown", "showlegend": xa == "x2", "line": marker_line,
                     "hoverinfo": "skip"}
