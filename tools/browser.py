@@ -67,15 +67,17 @@ class Server:
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str] | None = None, timeout: float = 60, script: str = "app.py") -> Iterator[Server]:
-    """`streamlit run SCRIPT` (the app by default) headless on a free loopback port, yielded once healthy."""
+def server(env: dict[str, str] | None = None, timeout: float = 60, script: str = "app.py",
+           cwd: Path = ROOT) -> Iterator[Server]:
+    """`streamlit run SCRIPT` (the app by default) in `cwd` (this project by default) headless on a free loopback
+    port, yielded once healthy."""
     port = free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})), stdout=log, stderr=subprocess.STDOUT)
+        cwd=cwd, env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while True:

@@ -8,9 +8,12 @@ Chromium:
 - each page is opened once untimed, then loaded --repeats times (default 3): the load is the time from
   navigation to the last change to the page once the script is idle and nothing has changed for 0.6 s (every
   chart drawn). Beside it, the floor page loaded with as many plotly charts and images as the page shows;
-- every slider is moved one step each way (a key press on its thumb), every radio, segmented control and
-  selectbox to its next option and back, --repeats times: the time from the key press or click to the last change to the page,
+- every figure's own slider (plotly frames, scrubbed in the browser) is clicked at a quarter and three quarters
+  of its rail; every slider is moved one step each way (a key press on its thumb), every radio, segmented
+  control and selectbox to its next option and back; all --repeats times: the time from the key press or click to the last change to the page,
   measured the same way. Beside them, the floor's slider (10 moves each way).
+With --compare DIR, another checkout of the app (say `git worktree add /tmp/before HEAD~3`) is started too and
+measured in the same run, page by page, and its medians are printed beside ("was").
 Prints one table per page (medians, seconds; the megabytes a load receives) and the ratios the issue sets as bars (a control within 1.5 times
 the floor, the median control within the floor; a load within 1.5 times its floor). Timings stay out of the
 test suite: they are noisy. Needs Playwright and Debian's Chromium.
@@ -19,6 +22,7 @@ test suite: they are noisy. Needs Playwright and Debian's Chromium.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -175,6 +179,26 @@ def select_times(page, repeats: int) -> dict[str, list[float]]:
     return out
 
 
+def scrub_times(page, repeats: int) -> dict[str, list[float]]:
+    """Every figure's own slider (plotly frames, no rerun): a click at a quarter and at three quarters of its rail,
+    `repeats` times, from the click to the last change of the page."""
+    out: dict[str, list[float]] = {}
+    rails = page.locator(".js-plotly-plot .slider-rail-rect")
+    for j in range(rails.count()):
+        rails.nth(j).scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        title = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-rect")).nth(j) \
+            .locator(".gtitle").first.inner_text()
+        times = []
+        for _ in range(repeats):
+            for at in (0.25, 0.75):
+                box = rails.nth(j).bounding_box()
+                x, y = box["x"] + at * box["width"], box["y"] + box["height"] / 2
+                times.append(answer(page, lambda x=x, y=y: page.mouse.click(x, y)))
+        out[f"figure slider: {title[:50]}"] = times
+    return out
+
+
 def _is_chosen(option, kind: str) -> bool:
     if kind == "radio":
         return option.locator("input").first.is_checked()
@@ -197,50 +221,72 @@ def floor_times(page, url: str, shapes: set[tuple[int, int]], repeats: int) -> d
     return {"moves": moves, "loads": loads}
 
 
+def measure_page(page, url: str, args, received: Received) -> dict:
+    """One page of one server: its loads, what they receive, its charts and images, and every control."""
+    load(page, url)  # untimed: the first visit
+    received.bytes = 0
+    loads = [load(page, url) for _ in range(args.repeats)]
+    shape = counts(page) | {"megabytes": received.bytes / args.repeats / 1e6}
+    controls = scrub_times(page, args.repeats)
+    if not args.scrub_only:
+        controls |= slider_times(page, args.repeats) | choice_times(page, args.repeats) | \
+            select_times(page, args.repeats)
+    return {"loads": loads, **shape, "controls": controls}
+
+
+def warmed(page, app: browser.Server, wait: float) -> None:
+    """Open the app once (the first session starts the warm-up of every page's default view) and wait until its
+    log says the warm-up is done, or `wait` seconds (a version that does not log it)."""
+    load(page, app.url)
+    started = time.time()
+    while "warm-up done" not in app.output() and time.time() - started < wait:
+        time.sleep(1)
+    print(f"warm-up: waited {time.time() - started:.0f} s", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="page titles or paths to measure (default: every page)")
     parser.add_argument("--repeats", type=int, default=3, help="loads per page and moves each way per control")
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    parser.add_argument("--scrub-only", action="store_true", help="time only the figures' own sliders")
+    parser.add_argument("--compare", type=Path, help="another checkout of the app (say the version before a change), "
+                                                     "measured in the same run, page by page, beside this one")
     args = parser.parse_args()
     pages = [p for p in browser.PAGES if not args.only or p[2] in args.only or p[0].strip("/") in args.only]
     from playwright.sync_api import sync_playwright
 
-    results: dict = {"pages": {}}
-    with browser.server() as app, browser.server(script="tools/floor_app.py") as floor, sync_playwright() as pw:
+    versions = {"this": browser.ROOT} | ({"compared": args.compare.resolve()} if args.compare else {})
+    results: dict = {label: {} for label in versions}
+    with contextlib.ExitStack() as stack, sync_playwright() as pw:
+        apps = {label: stack.enter_context(browser.server(cwd=root)) for label, root in versions.items()}
+        floor = stack.enter_context(browser.server(script="tools/floor_app.py"))
         chromium = browser.launch(pw)
         context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         context.add_init_script(TIMER)
         page = context.new_page()
         errors = browser.watch_errors(page)
         received = Received(page)
-        load(page, app.url)  # the first session starts the warm-up of every page's default view
-        started = time.time()
-        while "warm-up done" not in app.output() and time.time() - started < 300:
-            time.sleep(1)
-        print(f"warm-up done {time.time() - started:.0f} s after the first visit", file=sys.stderr)
+        for app in apps.values():
+            warmed(page, app, wait=300 if args.compare is None else 120)
         for path, _, title in pages:
-            url = app.url + path
-            load(page, url)  # untimed: the first visit
-            received.bytes = 0
-            loads = [load(page, url) for _ in range(args.repeats)]
-            shape = counts(page) | {"megabytes": received.bytes / args.repeats / 1e6}
-            controls = slider_times(page, args.repeats) | choice_times(page, args.repeats) | \
-                select_times(page, args.repeats)
-            results["pages"][title] = {"loads": loads, **shape, "controls": controls}
+            for label, app in apps.items():
+                results[label][title] = measure_page(page, app.url + path, args, received)
             print(f"{title}: measured", file=sys.stderr)
-        shapes = {(r["charts"], r["images"]) for r in results["pages"].values()}
-        results["floor"] = floor_times(page, floor.url, shapes, args.repeats)
+        shapes = {(r["charts"], r["images"]) for pages_of in results.values() for r in pages_of.values()}
+        floor_result = floor_times(page, floor.url, shapes, args.repeats)
         chromium.close()
-    report(results)
+    report({"pages": results["this"], "floor": floor_result}, results.get("compared"))
     if errors:
         print("\nerrors in the browser: " + "; ".join(errors[:5]))
     if args.json:
-        floor_loads = {f"{c} charts, {i} images": v for (c, i), v in results["floor"]["loads"].items()}
-        args.json.write_text(json.dumps(results | {"floor": results["floor"] | {"loads": floor_loads}}, indent=1))
+        floor_loads = {f"{c} charts, {i} images": v for (c, i), v in floor_result["loads"].items()}
+        args.json.write_text(json.dumps({"pages": results["this"], "compared": results.get("compared"),
+                                         "floor": floor_result | {"loads": floor_loads}}, indent=1))
 
 
-def report(results: dict) -> None:
+def report(results: dict, compared: dict | None = None) -> None:
+    """Medians per page and control, with the bars' ratios; with `compared`, its median first ("was")."""
     med = statistics.median
     floor = med(results["floor"]["moves"])
     print(f"Floor: a bare slider in a fragment redrawing one chart of 1,000 points: median {floor:.2f} s a move "
@@ -250,19 +296,26 @@ def report(results: dict) -> None:
     for title, r in results["pages"].items():
         floor_load = med(results["floor"]["loads"][(r["charts"], r["images"])])
         page_load = med(r["loads"])
-        print(f"{title}: load {page_load:.2f} s ({r['megabytes']:.1f} MB); floor with {r['charts']} charts and "
-              f"{r['images']} images {floor_load:.2f} s; ratio {page_load / floor_load:.2f}")
-        for label, times in r["controls"].items():
+        was = compared.get(title) if compared else None
+        before = f" (was {med(was['loads']):.2f} s, {was['megabytes']:.1f} MB)" if was else ""
+        print(f"{title}: load {page_load:.2f} s, {r['megabytes']:.1f} MB{before}; floor with {r['charts']} charts "
+              f"and {r['images']} images {floor_load:.2f} s; ratio {page_load / floor_load:.2f}")
+        labels = list(r["controls"]) + [k for k in (was or {}).get("controls", {}) if k not in r["controls"]]
+        for label in labels:
+            times = r["controls"].get(label)
+            old = (was or {}).get("controls", {}).get(label)
+            prior = f"  was {med(old):5.2f} s" if old else ("  (gone)" if was and times is None else "")
             if not times:
-                print(f"    {label:70.70s} did not move")
+                print(f"    {label:66.66s} {'did not move' if times == [] else 'not on this version'}{prior}")
                 continue
-            every.append(med(times))
-            print(f"    {label:70.70s} median {med(times):5.2f} s  max {max(times):5.2f} s  "
-                  f"ratio {med(times) / floor:4.2f}")
+            if not label.startswith("figure slider"):
+                every.append(med(times))
+            print(f"    {label:66.66s} median {med(times):5.2f} s  max {max(times):5.2f} s  "
+                  f"ratio {med(times) / floor:4.2f}{prior}")
     if every:
-        print(f"\nEvery control: median {med(every):.2f} s (floor {floor:.2f} s); worst {max(every):.2f} s "
-              f"= {max(every) / floor:.2f} x the floor; {sum(t > 1.5 * floor for t in every)} of {len(every)} "
-              f"over 1.5 x the floor")
+        print(f"\nEvery control that asks the server: median {med(every):.2f} s (floor {floor:.2f} s); worst "
+              f"{max(every):.2f} s = {max(every) / floor:.2f} x the floor; {sum(t > 1.5 * floor for t in every)} of "
+              f"{len(every)} over 1.5 x the floor")
 
 
 if __name__ == "__main__":
