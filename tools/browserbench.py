@@ -188,7 +188,7 @@ def scrub_times(page, repeats: int) -> dict[str, list[float]]:
         rails.nth(j).scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         title = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-rect")).nth(j) \
-            .locator(".gtitle").first.inner_text()
+            .locator(".gtitle").first.text_content() or f"figure {j}"
         times = []
         for _ in range(repeats):
             for at in (0.25, 0.75):
