@@ -111,7 +111,7 @@ def gan_panel(dataset: str, data) -> None:
         reports, steps = run["reports"], run["steps"]
         covered = reports[0]["coverage"] is not None
         notes = [f"Energy distance to the data: {app_common.ed_text(r['ed'], r['band'])}"
-                 + (f"; modes hit: {r['coverage']['modes_hit']} of {len(r['coverage']['weights'])}" if covered else "")
+                 + (f"<br>Modes hit: {r['coverage']['modes_hit']} of {len(r['coverage']['weights'])}" if covered else "")
                  for r in reports]
         st.plotly_chart(figures.snapshots_run(
             steps, run["samples"], data, titles=[f"{who}: after {s:,} steps" for s in steps], notes=notes,

@@ -234,8 +234,8 @@ def test_modes_renders(modes_page):
     gan = figures(at)[2]
     assert len(gan["frames"]) == 12 and gan["frames"][0]["layout"]["title"]["text"] == "Shipped: after 250 steps"
     notes = [f["layout"]["annotations"][0]["text"] for f in gan["frames"]]
-    assert all(n.startswith("Energy distance to the data: ") and "; modes hit: " in n for n in notes)
-    hit = [int(n.split("modes hit: ")[1].split(" of ")[0]) for n in notes]
+    assert all(n.startswith("Energy distance to the data: ") and "<br>Modes hit: " in n for n in notes)
+    hit = [int(n.split("Modes hit: ")[1].split(" of ")[0]) for n in notes]
     assert hit[0] == 8 and hit[-1] < 8, f"the shipped ring GAN covers every mode early and loses some later: {hit}"
     assert titles[5] == "Ring of 8 Gaussians over training"
     assert titles[6].startswith("Where could x_t") and titles[7] == "How far the network's guess is from the exact mean"

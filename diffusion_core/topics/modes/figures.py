@@ -46,7 +46,7 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
     `coverage_bars` takes) the share of samples near each mode under them, against the true weights. `titles[k]`
     and `notes[k]` (a line under the samples: say the energy distance) go with snapshot k. Opens on `active`."""
     bars = coverage is not None
-    top = [0.5, 1.0] if bars else [0.12, 1.0]
+    top = [0.58, 1.0] if bars else [0.12, 1.0]
     square = square_axes(lim)
     axes = {"xaxis": {**square["xaxis"], "anchor": "y"}, "yaxis": {**square["yaxis"], "domain": top, "anchor": "x"}}
     static = [] if data is None else [data_trace(data, "data")]
@@ -59,7 +59,7 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
                        "hovertemplate": "%{x}: %{y:.3f}<extra>true weight</extra>"})
         peak = max(max(float(array(c["shares"]).max()), float(c["off_mode"])) for c in coverage)
         axes |= {"xaxis2": {"title": {"text": "mode (within 3 std of it)"}, "type": "category", "anchor": "y2"},
-                 "yaxis2": {"title": {"text": "share"}, "domain": [0, 0.27], "anchor": "x2",
+                 "yaxis2": {"title": {"text": "share"}, "domain": [0.06, 0.3], "anchor": "x2",
                             "range": [0, max(1.05 * max(peak, float(weights.max())), 0.05)]}}
 
     def moving(k: int) -> list[dict]:
@@ -74,15 +74,15 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
 
     def note(k: int) -> dict:
         return {"annotations": [{"text": notes[k], "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
-                                 "y": 0.36 if bars else 0.0, "yanchor": "bottom" if bars else "top",
+                                 "y": 0.46 if bars else 0.0, "yanchor": "top",
                                  "showarrow": False, "font": {"size": 14}}]}
 
     n = len(steps)
     frames, slider = scrubbed([moving(k) for k in range(n)], traces=range(len(static), len(static) + len(moving(0))),
                               labels=[f"{s:,}" for s in steps], active=active, prefix="Snapshot after steps: ",
-                              y=-0.08 if bars else -0.16, titles=titles, layouts=[note(k) for k in range(n)])
-    lay = layout(titles[active], 760 if bars else 520, title_size=15, legend_y=-0.24 if bars else -0.42,
-                 barmode="overlay", bargap=0.25, margin={"l": 55, "r": 10, "t": 50, "b": 140},
+                              y=-0.1 if bars else -0.2, titles=titles, layouts=[note(k) for k in range(n)])
+    lay = layout(titles[active], 840 if bars else 560, title_size=15, legend_y=-0.25 if bars else -0.46,
+                 barmode="overlay", bargap=0.25, margin={"l": 55, "r": 10, "t": 50, "b": 200 if bars else 150},
                  sliders=[slider], **axes, **note(active))
     # built without validation: one frame per snapshot, typed arrays
     return go.Figure(data=static + moving(active), layout=lay, frames=frames, _validate=False)
