@@ -95,6 +95,9 @@ def test_every_control_on_every_page(server, page, path, heading, title):
     assert page.get_by_role("heading", name=heading).first.is_visible()
     assert page.locator(browser.EXCEPTION).count() == 0
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)  # plotly's bundle loads after the script ends
+    sliders = CONTROLS[title].get("slider", 0)  # on a loaded CI machine a page's lower sections can lag its first chart
+    page.wait_for_function(f"() => document.querySelectorAll(\"[data-testid='stSlider']\").length >= {sliders}",
+                           timeout=30_000)
     touched = exercise.exercise(page)
     TOUCHED[title] = touched
     assert not touched.problems, touched.problems

@@ -74,4 +74,4 @@ def test_the_build_context_holds_the_app_and_leaves_out_the_rest(tmp_path):
               "print(len(at.get('plotly_chart')))\n")
     out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert int(out.stdout.split()[-1]) == 9  # drift, schedules, paths, five rungs and the gentle ablation
+    assert int(out.stdout.split()[-1]) == 8  # the forward run, paths, five rungs and the gentle ablation
