@@ -19,5 +19,6 @@ st.navigation([
     st.Page("app_pages/where_the_loss_comes_from.py", title="Where the loss comes from"),
     st.Page("app_pages/spectral_bands.py", title="Spectral bands"),
     st.Page("app_pages/sampling_optimization.py", title="Sampling as optimization"),
+    st.Page("app_pages/flow_matching.py", title="Flow matching"),
     st.Page("app_pages/playground.py", title="Playground"),
 ], position="sidebar").run()

@@ -25,7 +25,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import app_cache
 from diffusion_core import background, pretrained, turns
-from diffusion_core.denoisers import NetDenoiser
+from diffusion_core.denoisers import Denoiser
 from diffusion_core.training import TrainRecord
 
 POLL_SECONDS = 0.5  # how often a waiting reader's message is refreshed
@@ -144,13 +144,14 @@ def kept_job(store: str, key, job: Callable[..., Generator], *args, seconds: flo
     return result
 
 
-def retrain(name: str, key: str, result_of: Callable[[NetDenoiser], dict]) -> None:
-    """Train the shipped recipe `name` from scratch for app_cache.RETRAIN_SECONDS (after waiting for the CPU) and
-    keep `result_of(its denoiser)`, with the training's steps and seconds, in st.session_state[key]."""
+def retrain(name: str, key: str, result_of: Callable[[Denoiser], dict]) -> None:
+    """Train the shipped recipe `name` again for app_cache.RETRAIN_SECONDS (after waiting for the CPU): from scratch,
+    or for a reflow recipe from its flow model's weights on fresh pairs; keep `result_of(its denoiser)`, with the
+    training's steps and seconds, in st.session_state[key]."""
     record, state = run(pretrained.train_job, name, seconds=app_cache.RETRAIN_SECONDS)
     if record is None:
         raise RuntimeError("the training made no step")
-    result = result_of(NetDenoiser(pretrained.net_from_job(name, state)))
+    result = result_of(pretrained.denoiser_of(name, pretrained.net_from_job(name, state)))
     st.session_state[key] = {**result, "steps": record.step, "seconds": record.elapsed}
 
 

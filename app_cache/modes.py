@@ -1,5 +1,6 @@
 """The cached calls of "Means and modes" (diffusion_core/topics/modes/views.py), with their bounds."""
 
+from diffusion_core import pretrained
 from diffusion_core.topics.modes import views
 
 from . import bind
@@ -10,11 +11,12 @@ cached = bind(views, panel_report=128, generator_steps=8, generator_samples=64, 
 
 def warm() -> None:
     """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do)."""
-    steps = cached.generator_steps("mse_ring8")
-    cached.panel_report(cached.generator_samples("mse_ring8", len(steps) - 1), "ring8", 0)
-    cached.generator_run("gan_ring8", "ring8", 0)
-    cached.panel_report(cached.diffusion_samples("ring8"), "ring8", 0)
-    cached.budget("ring8")
+    for dataset in pretrained.COMPARED:  # the default (ring8) first; the others so the data set select only redraws
+        steps = cached.generator_steps(f"mse_{dataset}")
+        cached.panel_report(cached.generator_samples(f"mse_{dataset}", len(steps) - 1), dataset, 0)
+        cached.generator_run(f"gan_{dataset}", dataset, 0)
+        cached.panel_report(cached.diffusion_samples(dataset), dataset, 0)
+        cached.budget(dataset)
     cached.training_curves("ring8")
     cached.posterior(0.3, 699)
     cached.mean_error_map()

@@ -118,6 +118,10 @@ with right:
     st.caption("Compute against quality for DDPM, DDIM, Euler and Heun, measured live with its noise, the exact "
                "score as the limit on the ring; DDIM as gradient descent on a smoothed distance to the "
                "data, drawn as a landscape, and whether a momentum term buys quality at few steps.")
+    st.page_link("app_pages/flow_matching.py", label="Flow matching", icon=":material/arrow_forward:")
+    st.caption("The same network trained with the flow-matching loss: the same regression under another weighting; "
+               "straight training paths and the curved ones sampling follows; DDIM as Euler on the flow; few-step "
+               "quality, and reflow straightening the paths.")
     st.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
     st.caption("Your own points (a CSV, a typed word or a built-in set): train a diffusion model on them "
                "live, watch it sample, download the samples and the weights. Every setting is in the "

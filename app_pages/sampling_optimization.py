@@ -13,10 +13,9 @@ from diffusion_core import datasets, metrics, schedules
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.optimization import core, figures, views
 
-SET_LABELS = {name: datasets.LABELS[name] for name in ("dino", "ring8")}
+SET_LABELS = {name: datasets.LABELS[name] for name in views.DATASETS}
 SAMPLER_LABELS = {"ddpm": "DDPM (SDE)", "ddim": "DDIM", "euler": "Euler (ODE)", "heun": "Heun (ODE)"}
-CLOUD_STEPS = (5, 10, 20, 100)
-DESCENT_STEPS = (5, 10, 20, 50, 100)
+CLOUD_STEPS, DESCENT_STEPS = views.CLOUD_STEPS, views.DESCENT_STEPS
 
 
 def curves_text(story: dict, with_exact: bool) -> None:

@@ -13,11 +13,8 @@ from diffusion_core.figures import OKABE_ITO, SERIES, mode_weights, samples_pane
 from diffusion_core.topics.scores import core, figures, views
 from diffusion_core.topics.scores.figures import FOLLOW_SHOWN
 
-SIGMAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
-STEP_SIZES = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
-ODE_STEPS = (5, 10, 20, 50, 100, 250)
+SIGMAS, STEP_SIZES, ODE_STEPS, DINO_SIGMAS = views.SIGMAS, views.STEP_SIZES, views.ODE_STEPS, views.DINO_SIGMAS
 FIELD_LIM, FOLLOW_LIM = 2.6, 3.0
-DINO_SIGMAS = (0.05, 0.1, 0.2, 0.5)
 METHOD_COLORS = dict(zip(core.METHODS, SERIES))
 keep = app_common.keep
 
@@ -59,14 +56,14 @@ def field_section():
 @st.fragment
 def follow_section():
     c_step, c_n, c_noise = st.columns(3)
-    step_size = c_step.select_slider("Step size", STEP_SIZES, **keep("score_step_size", 0.005),
+    step_size = c_step.select_slider("Step size", STEP_SIZES, **keep("score_step_size", views.FOLLOW_DEFAULT[1]),
                                      help="ε in x ← x + ε s(x) (+ noise); Adam's learning rate; annealed Langevin "
                                           "scales it by σᵢ² / σ_min² at each level (Song and Ermon 2019).")
-    steps = c_n.slider("Steps", 10, 1000, step=10, **keep("score_steps", 500))
+    steps = c_n.slider("Steps", 10, 1000, step=10, **keep("score_steps", views.FOLLOW_DEFAULT[0]))
     noise = c_noise.slider("Noise scale (0: none, 1: the right amount)", 0.0, 1.0, step=0.05,
-                           **keep("score_noise", 1.0),
+                           **keep("score_noise", views.FOLLOW_DEFAULT[2]),
                            help="Multiplies the √(2ε) z term of both Langevin samplers.")
-    run = cache.follow(int(steps), float(step_size), float(noise))
+    run = cache.follow(int(steps), float(step_size), round(float(noise), 2))  # 0.35, as warmed, not 0.35000000000000003
     data = app_cache.points(views.FOLLOW_SET, 2000)
     ends = run["ends"]
     n = next(iter(run["states"].values())).shape[1]  # particles per sampler
@@ -191,8 +188,8 @@ def dsm_section():
 @st.fragment
 def ode_section():
     c_steps, c_runs = st.columns(2)
-    steps = c_steps.select_slider("Steps", ODE_STEPS, **keep("ode_steps", 20))
-    runs = c_runs.slider("Runs", 1, 12, **keep("ode_runs", 8))
+    steps = c_steps.select_slider("Steps", ODE_STEPS, **keep("ode_steps", views.ODE_DEFAULT[0]))
+    runs = c_runs.slider("Runs", 1, 12, **keep("ode_runs", views.ODE_DEFAULT[1]))
     out = cache.ode_sde(int(steps), int(runs))
     for col, name, who in zip(st.columns(2, gap="large"), ("ddpm", "ddim"),
                               ("Reverse SDE (DDPM)", "Probability-flow ODE (DDIM)")):

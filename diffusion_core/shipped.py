@@ -14,14 +14,15 @@ import torch
 
 from . import metrics, pretrained, samplers, schedules
 from .denoisers import NetDenoiser
+from .topics.flow.core import FlowDenoiser
 
 KEEP = 96  # shipped networks held at once; there are 77 (54 of them "Where the loss comes from"'s, 80 KB each)
 
 
 @functools.lru_cache(maxsize=KEEP)
-def denoiser(name: str) -> NetDenoiser:
-    """The shipped network `name` (pretrained.RECIPES), loaded once, as a denoiser."""
-    return NetDenoiser(pretrained.load(name)[0])
+def denoiser(name: str) -> NetDenoiser | FlowDenoiser:
+    """The shipped network `name` (pretrained.RECIPES), loaded once, as a denoiser (a velocity network's too)."""
+    return pretrained.denoiser_of(name, pretrained.load(name)[0])
 
 
 def info(name: str) -> dict:

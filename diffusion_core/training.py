@@ -146,7 +146,6 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     (step, averaged weights) pairs taken along the way (`keeper`). Steps t are drawn uniformly, or with the
     probabilities `levels` (shape (T,)) when given; the network regresses `net.config.target` (eps when it has none).
     """
-    budget = Budget(steps, seconds)
     check_data(data)
     g = torch.Generator().manual_seed(seed)
     schedule = schedules.make(net.config.schedule, net.config.T)
@@ -155,9 +154,8 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     if levels is not None and (levels.shape != (schedule.T,) or not torch.isfinite(levels).all()
                                or (levels < 0).any() or levels.sum() <= 0):
         raise ValueError(f"levels must be {schedule.T} finite non-negative probabilities, not all zero")
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    ema = copy.deepcopy(net).requires_grad_(False)
-    ema_params, params = list(ema.parameters()), list(net.parameters())
+    opt, ema, average = averaged_adam(net, config)
+    budget = Budget(steps, seconds)  # the clock starts here: a process's first optimiser imports for seconds
 
     def step_fn(step: int, lr: float) -> float:
         idx = torch.randint(len(data), (config.batch_size,), generator=g)
@@ -170,10 +168,31 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
         x_t = schedules.q_sample(x0, eps, alpha_bar[t])
         goal = regression_target(target, x0, eps, alpha_bar[t])
         loss = descend(opt, (net(x_t, t) - goal).pow(2).mean(), lr)
-        with torch.no_grad():
-            torch._foreach_lerp_(ema_params, params, 1 - min(config.ema_decay, (1 + step) / (10 + step)))
+        average(step)
         return loss
 
+    return (yield from averaged_run(net, ema, step_fn, budget, config, snapshots))
+
+
+def averaged_adam(net: torch.nn.Module, config: TrainConfig) -> tuple[torch.optim.Optimizer, torch.nn.Module,
+                                                                      Callable[[int], None]]:
+    """Adam on `net`'s weights, a copy of `net` that holds the exponential moving average of them, and
+    `average(step)`, which folds the weights after `step` into the copy (a shorter memory early on)."""
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    ema = copy.deepcopy(net).requires_grad_(False)
+    ema_params, params = list(ema.parameters()), list(net.parameters())
+
+    def average(step: int) -> None:
+        with torch.no_grad():
+            torch._foreach_lerp_(ema_params, params, 1 - min(config.ema_decay, (1 + step) / (10 + step)))
+
+    return opt, ema, average
+
+
+def averaged_run(net: torch.nn.Module, ema: torch.nn.Module, step_fn: Callable[[int, float], float], budget: Budget,
+                 config: TrainConfig, snapshots: int = 0) -> Iterator[TrainRecord]:
+    """`loop` over `step_fn` with the config's learning rates; `net` ends up holding the averaged weights `ema`
+    (also when the caller stops early). Returns `snapshots` (step, averaged weights) pairs (`keeper`)."""
     on_step, kept = keeper(snapshots, ema.state_dict) if snapshots else (None, [])
     net.train()
     try:

@@ -20,6 +20,7 @@ HOME, PROCESS, MODES = "app_pages/home.py", "app_pages/diffusion_process.py", "a
 COPIES = "app_pages/regurgitation.py"
 SCORES, SPECTRA = "app_pages/score_fields.py", "app_pages/spectral_bands.py"
 OPTIMIZATION = "app_pages/sampling_optimization.py"
+FLOW = "app_pages/flow_matching.py"
 LOSS = "app_pages/where_the_loss_comes_from.py"
 PLAYGROUND = "app_pages/playground.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
@@ -598,6 +599,67 @@ def test_optimization_renders_every_data_set_and_sampler():
             assert sum(t.endswith("evaluations)") for t in charts(at)) == 4
 
 
+def test_flow_renders_its_five_sections_from_the_shipped_models():
+    """Every chart is labelled; the t figure is scrubbed in the browser (20 frames, opening at t = 0.5); the text's
+    numbers are the plotted ones: DDIM and Euler agree to float32 rounding, reflow's paths are straighter."""
+    at = opened(FLOW)
+    assert_clean(at)
+    assert at.title[0].value == "Flow matching: the same model on a straight path"
+    assert_figures_labelled(at)
+    figs = figures(at)
+    assert len(figs) == 7
+    paths = next(f for f in figs if f["layout"]["title"]["text"].startswith("Paths from noise"))
+    assert len(paths["frames"]) == 20 and paths["layout"]["sliders"][0]["active"] == 10
+    assert paths["layout"]["title"]["text"].endswith("at t = 0.50")
+    quality = next(f for f in figs if f["layout"]["title"]["text"].startswith("Compute against quality"))
+    names = [tr["name"] for tr in quality["data"]]
+    assert names[0].startswith("noise floor") and names[1:] == ["ε-model, DDIM", "flow model, Euler",
+                                                               "flow model, Heun", "reflowed flow model, Euler"]
+    heun = quality["data"][3]
+    assert values(heun["x"]) == [1, 3, 7, 15, 31, 63], "Heun's budgets: two evaluations a step, one on the last"
+    text = " ".join(m.value for m in at.markdown)
+    gap = float(re.search(r"visit the same states to within ([0-9.e+-]+) ", text).group(1))
+    assert gap < 1e-6
+    before, after = (float(v) for v in re.search(r"length over chord goes from ([0-9.]+) to ([0-9.]+)", text).groups())
+    assert after < 1.1 < 1.5 < before
+    assert "t = 0 is data and $t = 1$ is noise" in text.replace("$t = 0$", "t = 0")
+    assert [m.label for m in at.metric] == ["Path length over its chord", "Straightness S (0: straight)",
+                                            "Transport cost E|x₁ − x₀|²"]
+
+
+def test_flow_reflow_live_and_back(monkeypatch):
+    """Reflow trained live (a short run, through the training line): the section shows the live model, its steps and
+    seconds, and its measured straightness; then back to the shipped one."""
+    import app_cache
+
+    monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 1.0)
+    at = opened(FLOW)
+    at.button(key="flow_reflow_live").click().run()
+    assert_clean(at)
+    live = at.session_state["flow_live_reflow"]
+    assert live["steps"] > 0 and 0 < live["ratio"] < live["ratio"] + 1
+    title = next(t for t in charts(at) if t.startswith("The same noise draws"))
+    assert "live reflow (" in title and f"{live['steps']:,} steps" in title
+    assert at.metric[0].value == f"{live['ratio']:.3f}"
+    at.button(key="flow_reflow_reset").click().run()
+    assert_clean(at)
+    assert any(t.endswith("shipped reflow (3,000 steps)") for t in charts(at))
+
+
+@pytest.mark.parametrize("steps", [1, 2, 64])
+def test_flow_grid_steps_at_every_end(steps):
+    """The step count of section 3 at its ends (and 2): the grids, three clouds, the sentence for that count."""
+    at = opened(FLOW)
+    at.select_slider(key="flow_grid_steps").set_value(steps).run()
+    assert_clean(at)
+    titles = charts(at)
+    assert f"Where {steps} steps are spent, in flow time" in titles
+    grids = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(f"Where {steps} steps"))
+    assert [len(values(tr["x"])) for tr in grids["data"]] == [steps + 1, steps + 1]
+    text = " ".join(m.value for m in at.markdown)
+    assert ("With one step" in text) == (steps == 1) and "they are one sampler" in text
+
+
 @pytest.mark.parametrize("steps, gamma", [(5, 1.0), (100, 3.0), (10, 2.0)])
 def test_optimization_descent_section_at_the_slider_ends(steps, gamma):
     """Section 2: both distance panels, the momentum curve and the clouds redraw; the text's figures are the
@@ -962,7 +1024,8 @@ def test_benches_call_what_the_pages_call():
 
     pages = {"home": "home", "process": "diffusion_process", "modes": "means_and_modes", "copies": "regurgitation",
              "scores": "score_fields", "objective": "where_the_loss_comes_from",
-             "spectra": "spectral_bands", "optimization": "sampling_optimization", "playground": "playground"}
+             "spectra": "spectral_bands", "optimization": "sampling_optimization", "flow": "flow_matching",
+             "playground": "playground"}
     for room, page in pages.items():
         cache = importlib.import_module(f"app_cache.{room}").cached
         page_tree = ast.parse((ROOT / "app_pages" / f"{page}.py").read_text())
@@ -1006,7 +1069,7 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
             return self.lock.__exit__(*exc)
 
     monkeypatch.setattr(app_cache, "view_slot", CountingSlot())
-    pages = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, PLAYGROUND]
+    pages = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, FLOW, PLAYGROUND]
     for path in pages:
         opened[0] = path
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -1019,7 +1082,31 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
             at.select_slider(key="loss_shift").set_value(-4.0).run()
             at.radio(key="loss_draw").set_value("elbo").run()
             assert_clean(at)
+        for key, values in _precomputed().get(path, {}).items():  # each control through every value it offers
+            widget = next(c for c in controls(at) if c.key == key)
+            default = widget.value
+            for value in values:
+                next(c for c in controls(at) if c.key == key).set_value(value).run()
+                assert not at.exception and not at.error, (key, value)  # a step size too large warns
+            next(c for c in controls(at) if c.key == key).set_value(default).run()
     assert misses == [], misses
+
+
+def _precomputed() -> dict:
+    """The controls whose every value the warm-up computes (with the other controls of their section at their
+    defaults), per page: moving one of them from a page's default view only redraws."""
+    from diffusion_core import pretrained
+    from diffusion_core.topics.flow import views as flow
+    from diffusion_core.topics.optimization import core as opt_core
+    from diffusion_core.topics.optimization import views as opt
+    from diffusion_core.topics.scores import views as sc
+
+    return {OPTIMIZATION: {"opt_dataset": opt.DATASETS, "opt_sampler": opt_core.SAMPLERS,
+                           "opt_descent_steps": opt.DESCENT_STEPS, "opt_gamma": opt_core.MOMENTA},
+            SCORES: {"score_sigma": sc.SIGMAS, "score_step_size": sc.STEP_SIZES, "score_noise": sc.NOISE_SCALES,
+                     "score_dino_sigma": sc.DINO_SIGMAS, "dsm_sigma": sc.SIGMAS[:-1], "dsm_seed": range(10),
+                     "ode_steps": sc.ODE_STEPS, "ode_runs": range(1, 13)},
+            MODES: {"modes_dataset": pretrained.COMPARED}, FLOW: {"flow_grid_steps": flow.NFE}}
 
 
 def test_app_only_routes():
@@ -1114,7 +1201,7 @@ def _another_value(widget) -> str:
     return next(o for o in options if o != current)  # the first other: a link naming the widget's first option
 
 
-SHARED = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION]
+SHARED = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, FLOW]
 
 
 @pytest.mark.parametrize("page", SHARED)

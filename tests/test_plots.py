@@ -19,7 +19,8 @@ import torch
 from diffusion_core import figures as shared
 from diffusion_core.shipped import Run
 
-ROOMS = ("home", "process", "modes", "copies", "scores", "objective", "spectra", "optimization", "playground")
+ROOMS = ("home", "process", "modes", "copies", "scores", "objective", "spectra", "optimization", "flow",
+         "playground")
 MODULES = [shared] + [importlib.import_module(f"diffusion_core.topics.{room}.figures") for room in ROOMS]
 plots = SimpleNamespace(**{name: getattr(m, name) for m in MODULES for name in dir(m) if not name.startswith("_")})
 

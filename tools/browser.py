@@ -39,6 +39,7 @@ PAGES = [
     ("/where_the_loss_comes_from", "Where the loss comes from", "Where the loss comes from"),
     ("/spectral_bands", "Spectral bands", "Spectral bands"),
     ("/sampling_optimization", "Sampling as optimization", "Sampling as optimization"),
+    ("/flow_matching", "Flow matching: the same model on a straight path", "Flow matching"),
     ("/playground", "Playground", "Playground"),
 ]
 

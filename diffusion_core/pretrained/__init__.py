@@ -16,6 +16,7 @@ import torch
 from .. import datasets, schedules, training
 from ..denoisers import NetDenoiser
 from ..models import EpsMLP, ModelConfig, load_checkpoint, save_checkpoint
+from ..topics.flow import core as flow
 from ..topics.modes import generators
 from ..topics.objective import core as objective
 from ..topics.spectra import convnet
@@ -35,6 +36,8 @@ class Recipe:
     n_points: int | None = None  # train on datasets.memorization_set(n_points) instead of the full set
     copies: int = 1  # with n_points: its first point repeated this many times (datasets.repeated_set)
     noise: float | str = 0.0  # where training draws its steps: a log-SNR shift (0: uniform) or "elbo" (objective.levels)
+    objective: str = "diffusion"  # "diffusion" (eps, x0 or v by the config's target), "flow" or "reflow" (topics/flow)
+    parent: str | None = None  # reflow: the flow model whose (noise, sample) pairs it trains on, from its weights
 
 
 # "Means and modes": three generators per data set on the same budget (steps, batch, width, depth);
@@ -104,6 +107,16 @@ def measured_meta(net: EpsMLP) -> dict:
     return {"coarse": float(m["coarse"]), "detail": float(m["detail"]), "error": [float(e) for e in m["error"]]}
 
 
+# "Flow matching": the reference dino network trained with the flow-matching loss on the same budget, and reflowed
+# (trained again, from its weights, on REFLOW_PAIRS (noise, sample) pairs of its own ODE)
+FLOW_SETS = ("dino",)
+REFLOW_STEPS, REFLOW_PAIRS, REFLOW_ODE_STEPS = 3000, 4096, 100
+for _name in FLOW_SETS:
+    RECIPES[f"flow_{_name}"] = Recipe("Flow matching", _name, ModelConfig(), DINO_STEPS, objective="flow")
+    RECIPES[f"reflow_{_name}"] = Recipe("Flow matching, reflowed once", _name, ModelConfig(), REFLOW_STEPS,
+                                        objective="reflow", parent=f"flow_{_name}")
+
+
 LADDER = ("ladder_none", "ladder_linear", "ladder_embedding", "ladder_fourier", "ladder_cosine")
 ABLATION = "ladder_gentle"  # the Fourier-features rung on a schedule that never reaches pure noise
 
@@ -165,12 +178,27 @@ def trainer(name: str, *, steps: int | None = None, seconds: float | None = None
     data, jitter = _training_data(recipe)
     if steps is None and seconds is None:
         steps = recipe.steps
+    if recipe.objective == "flow":
+        return net, flow.train_flow(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter)
+    if recipe.objective == "reflow":
+        parent, _ = load(recipe.parent)
+        noise, samples = reflow_pairs(flow.FlowDenoiser(parent))
+        net.load_state_dict(parent.state_dict())
+        return net, flow.train_flow(net, samples, noise=noise, steps=steps, seconds=seconds, seed=recipe.seed)
     levels = None  # uniform steps, drawn as every other recipe draws them
     if recipe.noise != 0:
         schedule = schedules.make(recipe.config.schedule, recipe.config.T)
         levels = torch.from_numpy(objective.levels(schedule, recipe.noise))
     return net, training.train(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter,
                                snapshots=snapshots, levels=levels)
+
+
+def reflow_pairs(model: flow.FlowDenoiser, n: int = REFLOW_PAIRS, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """(noise, sample) pairs of a flow model's own ODE (REFLOW_ODE_STEPS Euler steps from t = 1 to 0), float32:
+    what reflow trains on (Liu et al. 2023, Algorithm 1). Seed 1, apart from the pages' seed-0 runs."""
+    noise = flow.start_noise(n, seed)
+    end = flow.integrate(model.velocity, noise, flow.uniform_times(REFLOW_ODE_STEPS))[-1]
+    return noise.float(), end.float()
 
 
 def train_job(name: str, *, steps: int | None = None, seconds: float | None = None):
@@ -223,6 +251,11 @@ def generator_job(name: str, *, steps: int | None = None, seconds: float | None 
 def snapshots_from_job(result) -> list[generators.Snapshot]:
     """`generator_job`'s return value as Snapshots of torch tensors."""
     return [generators.Snapshot(step, {k: torch.from_numpy(v) for k, v in state.items()}) for step, state in result]
+
+
+def denoiser_of(name: str, net: EpsMLP) -> NetDenoiser | flow.FlowDenoiser:
+    """A network of recipe `name` as a denoiser: NetDenoiser for a diffusion recipe, FlowDenoiser for a flow one."""
+    return NetDenoiser(net) if RECIPES[name].objective == "diffusion" else flow.FlowDenoiser(net)
 
 
 def net_from_job(name: str, state: dict) -> EpsMLP:

@@ -101,11 +101,11 @@ def train_mse(gen: Generator, data: torch.Tensor, *, steps: int | None = None, s
 
     Adam with the same warm-up and cosine decay as the diffusion model.
     """
-    budget = training.Budget(steps, seconds)
     training.check_data(data)
     g = torch.Generator().manual_seed(seed)
     z_all = torch.randn(len(data), gen.config.noise_dim, generator=g)  # (N, noise_dim), fixed pairs
     opt = torch.optim.Adam(gen.parameters(), lr=config.lr)
+    budget = training.Budget(steps, seconds)  # the clock starts here: a process's first optimiser imports for seconds
     schedule = training.TrainConfig(lr=config.lr)
 
     def step_fn(step: int, lr: float) -> float:
@@ -148,12 +148,12 @@ def train_gan(gen: Generator, data: torch.Tensor, *, steps: int | None = None, s
     Returns (as the generator's value) exactly `snapshots` Snapshots, taken as the run passes each
     of `snapshots` evenly spaced shares of its budget, the last one at its end.
     """
-    budget = training.Budget(steps, seconds)
     training.check_data(data)
     g = torch.Generator().manual_seed(seed)
     disc = Discriminator(gen.config)
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
+    budget = training.Budget(steps, seconds)  # the clock starts once the optimisers are built (see train_mse)
     on_step, kept = training.keeper(snapshots, gen.state_dict)
 
     def step_fn(step: int, rate: float) -> float:

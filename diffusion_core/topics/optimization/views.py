@@ -17,6 +17,9 @@ from . import core
 
 DESCENT_SET = "dino"  # section 2 measures distances to the 142 points the dino model trains on
 TRACED = 5  # runs drawn in the distance panels
+DATASETS = ("dino", "ring8")  # what the page offers: its data sets, the step counts of its clouds and of its descent
+CLOUD_STEPS = (5, 10, 20, 100)
+DESCENT_STEPS = (5, 10, 20, 50, 100)
 
 
 def quality_curves(dataset: str) -> dict:

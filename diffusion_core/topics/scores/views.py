@@ -18,6 +18,15 @@ FOLLOW_SET = "two_gaussians"  # the dynamics section: the 1/5 : 4/5 mixture
 FOLLOW_FRAMES = 51  # steps of the run kept for scrubbing in the browser (evenly spaced, the first and the last)
 DSM_POINTS = 64  # clean points in the denoising-score-matching picture
 SETTLED = 0.9  # a sampler whose particles end in a mode less often than this has not settled
+# What the page's controls offer: noise levels of the field (and, but the last, of the DSM picture), the
+# followers' step sizes and noise scales, the ODE/SDE step counts, the dino section's noise levels.
+SIGMAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
+STEP_SIZES = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+NOISE_SCALES = tuple(round(0.05 * k, 2) for k in range(21))
+ODE_STEPS = (5, 10, 20, 50, 100, 250)
+DINO_SIGMAS = (0.05, 0.1, 0.2, 0.5)
+FOLLOW_DEFAULT = (500, 0.005, 1.0)  # the followers' steps, step size and noise scale a first visitor sees
+ODE_DEFAULT = (20, 8)  # the ODE/SDE section's steps and runs
 SIGMA_MAX, SIGMA_MIN = 3.0, 0.1  # annealed Langevin's ladder; the other samplers run at its smallest level
 
 
