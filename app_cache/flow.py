@@ -4,16 +4,19 @@ from diffusion_core.topics.flow import views
 
 from . import bind
 
-cached = bind(views, loss_weights=1, paths=1, grids=len(views.NFE), few_steps=1, reflow=1)
+n_sets = len(views.DATASETS)
+cached = bind(views, loss_weights=1, paths=n_sets, grids=n_sets * len(views.NFE), few_steps=n_sets, reflow=n_sets)
 
 
 def warm() -> None:
     """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do),
-    then every step count of its grid section (about 2 s in all), so that control only redraws."""
+    then the other data set and every step count of the grid section (about 8 s in all), so the controls only
+    redraw."""
     cached.loss_weights()
-    cached.paths()
-    cached.grids(views.GRID_DEFAULT)
-    cached.few_steps()
-    cached.reflow()
-    for steps in views.NFE:
-        cached.grids(steps)
+    for dataset in views.DATASETS:  # the default first
+        cached.paths(dataset)
+        cached.grids(dataset, views.GRID_DEFAULT)
+        cached.few_steps(dataset)
+        cached.reflow(dataset)
+        for steps in views.NFE:
+            cached.grids(dataset, steps)

@@ -11,15 +11,21 @@ import app_cache
 import app_common
 import app_training
 from app_cache.flow import cached as cache
-from diffusion_core import pretrained
+from diffusion_core import datasets, pretrained
 from diffusion_core.topics.flow import figures, views
 from diffusion_core.topics.flow.figures import ARROW_CAP
 from diffusion_core.topics.optimization import figures as optimization_figures
 
 keep = app_common.keep
-LIVE_KEY = "flow_live_reflow"  # the session's live reflow result
+LIVE_KEY = "flow_live_reflow"  # the session's live reflow result, one per data set (the key and its name)
+SET_LABELS = {name: datasets.LABELS[name] for name in views.DATASETS}
 CURVE_LABELS = {"eps_ddim": "ε-model, DDIM", "flow_euler": "flow model, Euler", "flow_heun": "flow model, Heun",
                 "reflow_euler": "reflowed flow model, Euler"}
+
+
+def data_of(dataset: str):
+    """The data drawn under the sample clouds: the dino's 142 points, 2,000 points of the ring."""
+    return app_cache.points(dataset, None if dataset == "dino" else 2000)
 
 
 def pm(value: tuple[float, float]) -> str:
@@ -36,7 +42,13 @@ st.title("Flow matching: the same model on a straight path")
 st.markdown(
     "Stable Diffusion 3 and Flux are trained with **flow matching** (rectified flow) rather than to predict the noise. "
     "Is that a different kind of model? Here the network of the rest of the app (the dino MLP: Fourier features, "
-    "three hidden layers of 64) is trained both ways on the same 142 points, for the same 6,000 steps, and compared.")
+    "three hidden layers of 64) is trained both ways on the same data, for the same number of steps, and compared.")
+c_set, _ = st.columns([1, 2])
+dataset = c_set.selectbox("Data set", views.DATASETS, help="Every section below is computed for this data set.",
+                          **keep("flow_dataset", views.DATASET, index_in=views.DATASETS, format_func=SET_LABELS.get))
+names = views.models(dataset)
+st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same network "
+           f"trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching loss.")
 
 # ---------------------------------------------------------------- 1. two losses
 
@@ -85,17 +97,20 @@ st.markdown(
     "Each training example is a straight line from a noise draw to a data point, walked at the constant speed "
     "$\\varepsilon - x_0$. But the network sees only $x_t$, not the pair it came from, and many straight lines pass "
     "near every point: the regression learns their average direction, $v(x, t) = \\mathbb{E}[\\varepsilon - x_0 "
-    "\\mid x_t = x]$. For the 142 points that average is exact (their ideal denoiser, as on [Score fields]"
-    "(/score_fields)). Sampling follows it backwards, $dx/dt = v(x, t)$ from $t = 1$ to $0$, and that path bends: "
+    f"\\mid x_t = x]$. For {views.IDEAL[dataset]} that average can be computed exactly (from the ideal denoiser, as "
+    "on [Score fields](/score_fields)). Sampling follows it backwards, $dx/dt = v(x, t)$ from $t = 1$ to $0$, and "
+    "that path bends: "
     "at $t = 1$ every path heads for the data's mean ($v = x - \\mathbb{E}[x_0]$), and only later turns to the "
-    "part of the dino nearest it. Drag $t$ under the figure: the arrows are the move $-v\\,\\Delta t$ over a tenth "
+    "part of the data nearest it. Drag $t$ under the figure: the arrows are the move $-v\\,\\Delta t$ over a tenth "
     "of the run, and the dots are where each path is.")
-paths = app_common.shipped(views.MODELS["flow"], cache.paths)
+paths = app_common.shipped(names["flow"], cache.paths, dataset)
 if paths is not None:
-    st.plotly_chart(figures.paths_run(paths, active=views.FRAME_TIMES.index(0.5)), theme=None, key="flow_paths")
+    st.plotly_chart(figures.paths_run(paths, active=views.FRAME_TIMES.index(0.5),
+                                      ideal_name=f"Ideal velocity field ({views.IDEAL[dataset]})"),
+                    theme=None, key="flow_paths")
     ratio = paths["ratio"]
     st.caption(
-        f"{views.PAIRS} noise draws (seed 0), each paired at random with one of the 142 points for the straight "
+        f"{views.PAIRS} noise draws (seed 0), each paired at random with a data point for the straight "
         f"paths; the ODE paths start from the same draws and take {views.PATH_STEPS} Euler steps. The drawn ideal "
         f"paths are on average {ratio['ideal_paths']:.2f} times as long as the straight line between their ends, the "
         f"network's {ratio['learned_paths']:.2f} times. Arrows longer than {ARROW_CAP:g} are drawn at that "
@@ -106,10 +121,10 @@ if paths is not None:
 
 
 @st.fragment
-def grids_section():
+def grids_section(dataset: str):
     steps = st.select_slider("Steps", views.NFE, **keep("flow_grid_steps", views.GRID_DEFAULT),
                              help="Steps of each sampler, one network evaluation each.")
-    g = cache.grids(int(steps))
+    g = cache.grids(dataset, int(steps))
     below = {k: float((g[k][:-1] < 0.5).mean()) for k in ("ddim_times", "even_times")}
     st.plotly_chart(figures.time_grids({"DDIM (cosine schedule, strided)": g["ddim_times"],
                                         "Euler, even steps in t": g["even_times"]},
@@ -117,8 +132,8 @@ def grids_section():
                     theme=None, key="flow_grids")
     st.plotly_chart(figures.cloud_row(
         [(f"DDIM<br>{pm(g['ed_ddim'])}", g["ddim"]), ("Euler on DDIM's grid<br>(the same states)", g["euler_ddim"]),
-         (f"Euler on even steps<br>{pm(g['ed_even'])}", g["euler_even"])], app_cache.points(views.DATASET),
-        title=f"The ideal denoiser of the 142 points, {steps} steps from the same noise (energy distance)"),
+         (f"Euler on even steps<br>{pm(g['ed_even'])}", g["euler_even"])], data_of(dataset),
+        title=f"The ideal denoiser of {views.IDEAL[dataset]}, {steps} steps from the same noise (energy distance)"),
         theme=None, key="flow_grid_samples")
     same = f"DDIM and Euler over DDIM's grid visit the same states to within {g['gap']:.1e} (the float32 rounding " \
            "of the denoiser): they are one sampler."
@@ -149,7 +164,7 @@ st.markdown(
     "one Euler step of the flow's ODE (Gao et al. 2024). So on the same grid of noise levels DDIM and Euler are "
     "one sampler; what differs between a diffusion model's sampler and a flow model's is where each spends its "
     "steps. Below, with the ideal denoiser (no training error), on DDIM's grid and on even steps in $t$.")
-grids_section()
+grids_section(dataset)
 
 # ---------------------------------------------------------------- 4. few steps
 
@@ -197,14 +212,15 @@ st.header("4. Few steps: quality against compute")
 st.markdown(
     "The same measurement as [Sampling as optimization](/sampling_optimization): the energy distance of the samples "
     "to the data against the network evaluations spent on each, from the same noise draws for every model.")
-few = app_common.shipped(views.MODELS["reflow"], cache.few_steps)
+few = app_common.shipped(names["reflow"], cache.few_steps, dataset)
 if few is not None:
     st.plotly_chart(optimization_figures.quality_vs_compute(
         {CURVE_LABELS[k]: c for k, c in few["curves"].items()}, floor=few["floor"],
-        title="Compute against quality on the dino: ε-model, flow model, reflowed"), theme=None, key="flow_quality")
+        title=f"Compute against quality, {SET_LABELS[dataset]}: ε-model, flow model, reflowed"), theme=None,
+        key="flow_quality")
     st.caption("Each point: 3 groups of 400 samples from the same start points at every budget; the line joins the "
                "groups' mean energy distance and the bars span two standard errors. The grey band is what 3 groups "
-               "of fresh dino points score, up to two standard errors above their mean. DDIM walks the ε-model's "
+               "of fresh data score, up to two standard errors above their mean. DDIM walks the ε-model's "
                "cosine schedule (strided); the flow models take even steps in t. Heun spends two evaluations a "
                "step, one on the last.")
     few_steps_text(few)
@@ -212,12 +228,14 @@ if few is not None:
 # ---------------------------------------------------------------- 5. reflow
 
 @st.fragment
-def reflow_section():
-    ref = app_common.shipped(views.MODELS["reflow"], cache.reflow)
+def reflow_section(dataset: str):
+    names = views.models(dataset)
+    live_key = f"{LIVE_KEY}_{dataset}"
+    ref = app_common.shipped(names["reflow"], cache.reflow, dataset)
     if ref is None:
         return
     live = app_training.live_or_shipped(
-        LIVE_KEY, lambda: app_training.retrain(views.MODELS["reflow"], LIVE_KEY, views.reflowed),
+        live_key, lambda: app_training.retrain(names["reflow"], live_key, lambda model: views.reflowed(model, dataset)),
         label=f"Reflow live ({app_cache.RETRAIN_SECONDS:.0f} s)", button_key="flow_reflow_live",
         reset_key="flow_reflow_reset",
         help=f"Draw {pretrained.REFLOW_PAIRS:,} fresh (noise, sample) pairs from the flow model and train on them "
@@ -230,14 +248,16 @@ def reflow_section():
                     theme=None, key="flow_reflow_paths")
     c1, c2, c3 = st.columns(3)
     c1.metric("Path length over its chord", f"{after['ratio']:.3f}", f"before: {before['ratio']:.2f}",
-              delta_color="off", delta_arrow="off", help="The mean over paths of the length of the path divided by the distance "
-                                      "between its ends; 1 for a straight path.")
+              delta_color="off", delta_arrow="off",
+              help="The mean over paths of the length of the path divided by the distance between its ends; 1 for a "
+                   "straight path.")
     c2.metric("Straightness S (0: straight)", f"{after['deviation']:.4f}", f"before: {before['deviation']:.3f}",
               delta_color="off", delta_arrow="off",
               help="Liu et al.'s S: the mean over t and paths of |(x₀ − x₁) − dx/dt|², the squared gap between each "
                    "step's velocity and the straight line's.")
     c3.metric("Transport cost E|x₁ − x₀|²", f"{after['cost']:.3f}", f"before: {before['cost']:.3f}",
-              delta_color="off", delta_arrow="off", help="The mean squared distance between each path's noise end and its data end.")
+              delta_color="off", delta_arrow="off",
+              help="The mean squared distance between each path's noise end and its data end.")
     clouds = [(f"{name}, {steps} step{'s' if steps > 1 else ''}<br>{pm(model['few'][steps]['ed'])}",
                model["few"][steps]["samples"])
               for name, model in (("Flow model", before), ("Reflowed", after)) for steps in (1, 2)]
@@ -270,5 +290,5 @@ st.markdown(
     "to a sample, and train again on those (noise, sample) pairs instead of random ones. The pairs are joined by the "
     "old model's ODE paths, which never cross, so far fewer of the new straight training paths cross; the average "
     "the new model learns bends less, and its paths come out nearly straight.")
-reflow_section()
+reflow_section(dataset)
 app_cache.training_worker()  # start the training process while the reader reads (reflow trains live)

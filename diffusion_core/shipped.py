@@ -16,7 +16,7 @@ from . import metrics, pretrained, samplers, schedules
 from .denoisers import NetDenoiser
 from .topics.flow.core import FlowDenoiser
 
-KEEP = 96  # shipped networks held at once; there are 77 (54 of them "Where the loss comes from"'s, 80 KB each)
+KEEP = 96  # shipped networks held at once; there are 79 (54 of them "Where the loss comes from"'s, 80 KB each)
 
 
 @functools.lru_cache(maxsize=KEEP)

@@ -31,7 +31,7 @@ CONTROLS = {
     "Where the loss comes from": {"radio": 3, "slider": 1},
     "Spectral bands": {"select": 2, "slider": 2, "upload": 1},
     "Sampling as optimization": {"select": 1, "radio": 1, "slider": 2},
-    "Flow matching": {"slider": 1},
+    "Flow matching": {"select": 1, "slider": 1, "button": 2},
     "Playground": {"radio": 2, "select": 3, "slider": 6, "checkbox": 1, "number box": 2,
                    "upload": 2, "download": 2},
 }

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from diffusion_core import datasets, samplers, schedules, shipped
+from diffusion_core import datasets, pretrained, samplers, schedules, shipped
 from diffusion_core.denoisers import MixtureDenoiser
 from diffusion_core.mixtures import EmpiricalSet, GaussianMixture
 from diffusion_core.models import EpsMLP, ModelConfig
@@ -157,17 +157,19 @@ def test_reflow_pairs_train_on_a_fixed_coupling():
         next(flow.train_flow(EpsMLP(ModelConfig()), torch.zeros(10, 2), noise=torch.zeros(5, 2), steps=1))
 
 
-def test_the_shipped_reflowed_model_has_straighter_paths_and_better_single_steps():
+@pytest.mark.parametrize("dataset", pretrained.FLOW_SETS)
+def test_the_shipped_reflowed_model_has_straighter_paths_and_better_single_steps(dataset):
     """The shipped weights: reflow makes the ODE's paths measurably straighter (Liu et al.'s S and the length
     over chord) and one Euler step lands near the data, where the flow model's one step is a blur."""
     from diffusion_core.topics.optimization import core as optimization
 
+    names = (f"flow_{dataset}", f"reflow_{dataset}")
     runs = {name: flow.integrate(shipped.denoiser(name).velocity, flow.start_noise(400, 0), flow.uniform_times(64))
-            for name in ("flow_dino", "reflow_dino")}
-    before, after = (flow.straightness(runs[name]) for name in ("flow_dino", "reflow_dino"))
+            for name in names}
+    before, after = (flow.straightness(runs[name]) for name in names)
     assert after.deviation < before.deviation / 10
     assert after.ratio < 1.1 < 1.5 < before.ratio
     one = {name: flow.integrate(shipped.denoiser(name).velocity, flow.start_noise(1200, 0), flow.uniform_times(1))[-1]
            for name in runs}
-    ed = {name: sum(optimization.group_eds(x.float(), "dino")) / 3 for name, x in one.items()}
-    assert ed["reflow_dino"] < ed["flow_dino"] / 10
+    ed = {name: sum(optimization.group_eds(x.float(), dataset)) / 3 for name, x in one.items()}
+    assert ed[names[1]] < ed[names[0]] / 10

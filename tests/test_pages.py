@@ -636,7 +636,7 @@ def test_flow_reflow_live_and_back(monkeypatch):
     at = opened(FLOW)
     at.button(key="flow_reflow_live").click().run()
     assert_clean(at)
-    live = at.session_state["flow_live_reflow"]
+    live = at.session_state["flow_live_reflow_dino"]
     assert live["steps"] > 0 and 0 < live["ratio"] < live["ratio"] + 1
     title = next(t for t in charts(at) if t.startswith("The same noise draws"))
     assert "live reflow (" in title and f"{live['steps']:,} steps" in title
@@ -646,10 +646,17 @@ def test_flow_reflow_live_and_back(monkeypatch):
     assert any(t.endswith("shipped reflow (3,000 steps)") for t in charts(at))
 
 
-@pytest.mark.parametrize("steps", [1, 2, 64])
-def test_flow_grid_steps_at_every_end(steps):
-    """The step count of section 3 at its ends (and 2): the grids, three clouds, the sentence for that count."""
+@pytest.mark.parametrize("dataset, steps", [("dino", 1), ("dino", 2), ("dino", 64), ("ring8", 1), ("ring8", 64)])
+def test_flow_grid_steps_at_every_end(dataset, steps):
+    """Both data sets, the step count of section 3 at its ends (and 2): the grids, three clouds, the sentence for that
+    count; on the ring every section names the ring and its exact mixture."""
     at = opened(FLOW)
+    at.selectbox(key="flow_dataset").set_value(dataset).run()
+    assert_clean(at)
+    if dataset == "ring8":
+        assert any("Ring of 8 Gaussians" in t for t in charts(at))
+        paths = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Paths from noise"))
+        assert "Ideal velocity field (the mixture of 8 Gaussians)" in [a["text"] for a in paths["layout"]["annotations"]]
     at.select_slider(key="flow_grid_steps").set_value(steps).run()
     assert_clean(at)
     titles = charts(at)
@@ -1106,7 +1113,8 @@ def _precomputed() -> dict:
             SCORES: {"score_sigma": sc.SIGMAS, "score_step_size": sc.STEP_SIZES, "score_noise": sc.NOISE_SCALES,
                      "score_dino_sigma": sc.DINO_SIGMAS, "dsm_sigma": sc.SIGMAS[:-1], "dsm_seed": range(10),
                      "ode_steps": sc.ODE_STEPS, "ode_runs": range(1, 13)},
-            MODES: {"modes_dataset": pretrained.COMPARED}, FLOW: {"flow_grid_steps": flow.NFE}}
+            MODES: {"modes_dataset": pretrained.COMPARED},
+            FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE}}
 
 
 def test_app_only_routes():

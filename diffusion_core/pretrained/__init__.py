@@ -109,10 +109,10 @@ def measured_meta(net: EpsMLP) -> dict:
 
 # "Flow matching": the reference dino network trained with the flow-matching loss on the same budget, and reflowed
 # (trained again, from its weights, on REFLOW_PAIRS (noise, sample) pairs of its own ODE)
-FLOW_SETS = ("dino",)
+FLOW_SETS = ("dino", "ring8")
 REFLOW_STEPS, REFLOW_PAIRS, REFLOW_ODE_STEPS = 3000, 4096, 100
-for _name in FLOW_SETS:
-    RECIPES[f"flow_{_name}"] = Recipe("Flow matching", _name, ModelConfig(), DINO_STEPS, objective="flow")
+for _name in FLOW_SETS:  # the same steps as the set's eps-model (RECIPES[_name])
+    RECIPES[f"flow_{_name}"] = Recipe("Flow matching", _name, ModelConfig(), COMPARE_STEPS[_name], objective="flow")
     RECIPES[f"reflow_{_name}"] = Recipe("Flow matching, reflowed once", _name, ModelConfig(), REFLOW_STEPS,
                                         objective="reflow", parent=f"flow_{_name}")
 

@@ -72,7 +72,7 @@ def _markers(points: np.ndarray, axes: tuple[str, str], name: str, legend: bool)
             "hovertemplate": "(%{x:.2f}, %{y:.2f})<extra>" + name + "</extra>"}
 
 
-def paths_run(view: Mapping, *, active: int, lim: float = 3.0, height: int = 600) -> go.Figure:
+def paths_run(view: Mapping, *, active: int, ideal_name: str, lim: float = 3.0, height: int = 600) -> go.Figure:
     """Three panels over the data, scrubbed over t in the browser: the straight training paths (noise to a data
     point), the ideal field's ODE paths from the same noise with the field at t, and the flow network's. Each
     frame moves the markers (where each path is at t) and redraws both fields at t."""
@@ -84,7 +84,7 @@ def paths_run(view: Mapping, *, active: int, lim: float = 3.0, height: int = 600
     for i, (paths, name) in enumerate(zip((straight, view["ideal_paths"], view["learned_paths"]), names)):
         x, y = _lines(paths)
         xa, ya = axes[i]
-        static.append({**data_trace(view["points"], "dino (data)"), "xaxis": xa, "yaxis": ya, "showlegend": i == 0})
+        static.append({**data_trace(view["points"], "data"), "xaxis": xa, "yaxis": ya, "showlegend": i == 0})
         static.append({"type": "scatter", "mode": "lines", "x": x, "y": y, "xaxis": xa, "yaxis": ya, "name": name,
                        "line": {"color": PATH_BLUE if i == 0 else PATH_PURPLE, "width": 1.4 if i == 0 else 2.2},
                        "opacity": 0.7 if i == 0 else 0.95,
@@ -112,7 +112,7 @@ def paths_run(view: Mapping, *, active: int, lim: float = 3.0, height: int = 600
         lay[sy] = {**square["yaxis"], "domain": [0.0, 0.88], "anchor": axes[i][0], "scaleanchor": axes[i][0]}
     notes = [{"text": text, "xref": "paper", "yref": "paper", "x": x, "y": 0.93, "xanchor": "center",
               "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
-             for text, x in (("Training: straight paths", 0.14), ("Ideal velocity field (142 points)", 0.5),
+             for text, x in (("Training: straight paths", 0.14), (ideal_name, 0.5),
                              ("Flow network", 0.86))]
     return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.42, margin={"l": 50, "r": 20, "t": 60, "b": 150}, annotations=notes,
@@ -145,7 +145,7 @@ def cloud_row(clouds: Sequence[tuple[str, object]], data, *, title: str, lim: fl
     square = square_axes(lim)
     for i, (name, samples) in enumerate(clouds):
         xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
-        traces.append({**data_trace(data, "dino (data)"), "xaxis": xa, "yaxis": ya, "showlegend": i == 0})
+        traces.append({**data_trace(data, "data"), "xaxis": xa, "yaxis": ya, "showlegend": i == 0})
         traces.append({**points_trace(samples, "samples", SERIES[0], size=3.5, opacity=0.55), "xaxis": xa,
                        "yaxis": ya, "showlegend": i == 0})
         lo = i * (width + gap)
@@ -169,7 +169,7 @@ def path_pairs(before, after, data, *, title: str, lim: float = 3.0, height: int
         traces += [{"type": "scatter", "mode": "markers", "x": start[:, 0], "y": start[:, 1], "xaxis": xa,
                     "yaxis": ya, "name": "noise draw (t = 1)", "showlegend": i == 0,
                     "marker": {"color": "#FFFFFF", "size": 7, "line": {"color": "#000000", "width": 1.2}}},
-                   {**data_trace(data, "dino (data)"), "xaxis": xa, "yaxis": ya, "showlegend": i == 0},
+                   {**data_trace(data, "data"), "xaxis": xa, "yaxis": ya, "showlegend": i == 0},
                    {"type": "scatter", "mode": "lines", "x": x, "y": y, "xaxis": xa, "yaxis": ya, "name": name,
                     "line": {"color": (PATH_BLUE, PATH_ORANGE)[i], "width": 1.4}, "hoverinfo": "skip"},
                    {"type": "scatter", "mode": "markers", "x": end[:, 0], "y": end[:, 1], "xaxis": xa, "yaxis": ya,

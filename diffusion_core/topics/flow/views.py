@@ -16,8 +16,10 @@ from ..objective import core as objective
 from ..optimization import core as optimization
 from . import core
 
-DATASET = "dino"
-MODELS = {"eps": DATASET, "flow": f"flow_{DATASET}", "reflow": f"reflow_{DATASET}"}  # shipped names
+DATASETS = pretrained.FLOW_SETS  # the page's data sets: the dino (142 points) and the ring of 8 Gaussians
+DATASET = DATASETS[0]  # the default
+# the ideal denoiser each data set is compared with: the points' own for the dino, the exact mixture's for the ring
+IDEAL = {"dino": "the 142 points", "ring8": "the mixture of 8 Gaussians"}
 PAIRS = 24  # (noise, data) pairs whose paths are drawn
 PATH_STEPS = 64  # Euler steps of every drawn ODE path (and of the straightness measure)
 FRAME_TIMES = tuple(round(1 - 0.05 * k, 2) for k in range(20))  # t of the scrubbed field: 1, 0.95, ..., 0.05
@@ -28,13 +30,19 @@ STRAIGHT_N = 400  # paths in the straightness measure
 LAMBDA_RANGE = (-10.0, 10.0)  # the log-SNRs over which the loss weights are drawn and scaled
 
 
-def _points() -> torch.Tensor:
-    return datasets.load(DATASET)
+def models(dataset: str) -> dict[str, str]:
+    """The shipped names of the eps-model, the flow model and the reflowed one of a data set."""
+    return {"eps": dataset, "flow": f"flow_{dataset}", "reflow": f"reflow_{dataset}"}
 
 
-def _ideal() -> MixtureDenoiser:
-    """The ideal denoiser of the 142 points: E[x0 | x] under the points themselves."""
-    return MixtureDenoiser(EmpiricalSet(_points()))
+def _points(dataset: str) -> torch.Tensor:
+    """The data drawn under the plots: the dino's 142 points, 2,000 points of a mixture."""
+    return datasets.load(dataset) if dataset == "dino" else datasets.load(dataset, 2000)
+
+
+def _ideal(dataset: str) -> MixtureDenoiser:
+    """The ideal denoiser E[x0 | x]: under the dino's 142 points themselves, or the ring's exact mixture."""
+    return MixtureDenoiser(EmpiricalSet(_points(dataset)) if dataset == "dino" else datasets.mixture(dataset))
 
 
 def loss_weights() -> dict:
@@ -67,14 +75,15 @@ def _field_at(field, t: float) -> np.ndarray:
     return field(grid, t).float().numpy()
 
 
-def paths() -> dict:
+def paths(dataset: str) -> dict:
     """PAIRS noise draws (seed 0) and data points drawn at random: their straight training paths; the ODE paths from
-    the same noise of the ideal velocity field (the 142 points' ideal denoiser) and of the flow network; and, at each
-    of FRAME_TIMES, both fields on a FIELD_CELLS^2 grid and where each path is."""
+    the same noise of the ideal velocity field (`_ideal`) and of the flow network; and, at each of FRAME_TIMES, both
+    fields on a FIELD_CELLS^2 grid."""
     noise = core.start_noise(PAIRS, 0)
-    pick = torch.randint(len(_points()), (PAIRS,), generator=torch.Generator().manual_seed(0))
-    data = _points()[pick].double()
-    ideal, learned = core.velocity_of(_ideal()), shipped.denoiser(MODELS["flow"]).velocity
+    points = _points(dataset)
+    pick = torch.randint(len(points), (PAIRS,), generator=torch.Generator().manual_seed(0))
+    data = points[pick].double()
+    ideal, learned = core.velocity_of(_ideal(dataset)), shipped.denoiser(models(dataset)["flow"]).velocity
     times = core.uniform_times(PATH_STEPS).numpy()
     axis = np.linspace(-FIELD_LIM, FIELD_LIM, FIELD_CELLS)
     runs = {"ideal_paths": _ode_paths(ideal, noise), "learned_paths": _ode_paths(learned, noise)}
@@ -82,10 +91,10 @@ def paths() -> dict:
             "ratio": {k: core.straightness(torch.from_numpy(v).double()).ratio for k, v in runs.items()},
             "frame_times": list(FRAME_TIMES), "grid": np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2),
             "ideal_field": [_field_at(ideal, t) for t in FRAME_TIMES],
-            "learned_field": [_field_at(learned, t) for t in FRAME_TIMES], "points": _points().numpy()}
+            "learned_field": [_field_at(learned, t) for t in FRAME_TIMES], "points": points.numpy()}
 
 
-def grids(steps: int) -> dict:
+def grids(dataset: str, steps: int) -> dict:
     """DDIM's noise levels (the cosine schedule, strided to `steps`) as flow times, beside `steps` even flow times;
     and, with the ideal denoiser from the same 1,200 noise draws: DDIM on its grid, Euler on the flow over DDIM's
     grid (the same states, to float64 rounding: the largest gap between them, in the flow frame) and Euler over the
@@ -94,7 +103,7 @@ def grids(steps: int) -> dict:
     cosine = schedules.shipped("cosine")
     sigmas = schedules.grid(cosine, steps)
     ddim_times, even = core.times_of_sigmas(sigmas), core.uniform_times(steps)
-    den = _ideal()
+    den = _ideal(dataset)
     field = core.velocity_of(den)
     start = core.start_noise(n, 0)  # every run's first state (DDIM's first level is t = 0.99995: noise, as at t = 1)
     ddim = [s.x.double() / (1 + s.sigma) for s in samplers.ddim(den, start * (1 + float(sigmas[0])), sigmas,
@@ -102,22 +111,22 @@ def grids(steps: int) -> dict:
     euler_ddim = core.integrate(field, start, ddim_times)
     euler_even = core.integrate(field, start, even)
     gap = max(float((a - b).abs().max()) for a, b in zip(ddim, euler_ddim))
-    ed = lambda x: optimization.mean_and_error(optimization.group_eds(x.float(), DATASET))  # noqa: E731
-    floor = optimization.floor(DATASET)
+    ed = lambda x: optimization.mean_and_error(optimization.group_eds(x.float(), dataset))  # noqa: E731
+    floor = optimization.floor(dataset)
     return {"ddim_times": ddim_times.numpy(), "even_times": even.numpy(), "gap": gap,
             "ddim": ddim[-1].float().numpy(), "euler_ddim": euler_ddim[-1].float().numpy(),
             "euler_even": euler_even[-1].float().numpy(), "ed_ddim": ed(ddim[-1]), "ed_even": ed(euler_even[-1]),
             "floor": (floor.mean, floor.std)}
 
 
-def _curve(run) -> tuple[list[int], list[float], list[float], list[list[float]]]:
+def _curve(run, dataset: str) -> tuple[list[int], list[float], list[float], list[list[float]]]:
     """(nfe, mean energy distance, its standard error, the groups) over NFE for `run(nfe) -> samples`."""
     nfes, means, errs, groups = [], [], [], []
     for nfe in NFE:
         used, x = run(nfe)
         if nfes and used == nfes[-1]:  # Heun spends 2 a step but 1 on the last: a budget of 2 buys what 1 does
             continue
-        values = optimization.group_eds(x.float(), DATASET)
+        values = optimization.group_eds(x.float(), dataset)
         mean, err = optimization.mean_and_error(values)
         nfes.append(used)
         means.append(mean)
@@ -126,13 +135,13 @@ def _curve(run) -> tuple[list[int], list[float], list[float], list[list[float]]]
     return nfes, means, errs, groups
 
 
-def few_steps() -> dict:
+def few_steps(dataset: str) -> dict:
     """Energy distance against network evaluations (NFE) for the eps-model with DDIM (cosine grid), the flow model
     with Euler and with Heun (even grids), and the reflowed model with Euler, each from the same 1,200 noise draws
     measured as 3 groups of 400; and the floor."""
     n = optimization.GROUPS * optimization.CURVE_SAMPLES
-    eps = shipped.denoiser(MODELS["eps"])
-    flow, reflow = shipped.denoiser(MODELS["flow"]), shipped.denoiser(MODELS["reflow"])
+    names = models(dataset)
+    eps, flow, reflow = (shipped.denoiser(names[k]) for k in ("eps", "flow", "reflow"))
     cosine = schedules.shipped("cosine")
     start = core.start_noise(n, 0)
 
@@ -147,14 +156,14 @@ def few_steps() -> dict:
         return core.evaluations(steps, True), core.integrate(flow.velocity, start, core.uniform_times(steps),
                                                              heun=True)[-1]
 
-    curves = {"eps_ddim": _curve(ddim), "flow_euler": _curve(euler(flow)), "flow_heun": _curve(heun),
-              "reflow_euler": _curve(euler(reflow))}
-    floor = optimization.floor(DATASET)
+    curves = {"eps_ddim": _curve(ddim, dataset), "flow_euler": _curve(euler(flow), dataset),
+              "flow_heun": _curve(heun, dataset), "reflow_euler": _curve(euler(reflow), dataset)}
+    floor = optimization.floor(dataset)
     return {"curves": {k: v[:3] for k, v in curves.items()}, "groups": {k: v[3] for k, v in curves.items()},
             "floor": (floor.mean, floor.std), "sigma_max": float(cosine.sigma[-1])}
 
 
-def reflowed(model: core.FlowDenoiser) -> dict:
+def reflowed(model: core.FlowDenoiser, dataset: str) -> dict:
     """A flow model's ODE paths of PAIRS noise draws, how straight STRAIGHT_N of its paths are (core.straightness),
     and its samples of 1 and 2 Euler steps (1,200 of them, seed 0) with their energy distance, and that of 64 steps."""
     many = core.start_noise(optimization.GROUPS * optimization.CURVE_SAMPLES, 0)
@@ -163,21 +172,22 @@ def reflowed(model: core.FlowDenoiser) -> dict:
     few = {}
     for steps in (1, 2, NFE[-1]):
         x = core.integrate(model.velocity, many, core.uniform_times(steps))[-1].float()
-        few[steps] = {"samples": x.numpy(), "ed": optimization.mean_and_error(optimization.group_eds(x, DATASET))}
+        few[steps] = {"samples": x.numpy(), "ed": optimization.mean_and_error(optimization.group_eds(x, dataset))}
     return {"paths": _ode_paths(model.velocity, core.start_noise(PAIRS, 0)), "ratio": s.ratio,
             "deviation": s.deviation, "cost": s.cost, "few": few}
 
 
-def reflow() -> dict:
+def reflow(dataset: str) -> dict:
     """`reflowed` of the flow model and of the shipped reflowed one; the energy distance of the teacher's samples
     (the flow model's ODE in as many steps as the reflow pairs took), and the floor."""
-    out = {key: reflowed(shipped.denoiser(MODELS[key])) for key in ("flow", "reflow")}
+    names = models(dataset)
+    out = {key: reflowed(shipped.denoiser(names[key]), dataset) for key in ("flow", "reflow")}
     many = core.start_noise(optimization.GROUPS * optimization.CURVE_SAMPLES, 0)
-    teacher = core.integrate(shipped.denoiser(MODELS["flow"]).velocity, many,
+    teacher = core.integrate(shipped.denoiser(names["flow"]).velocity, many,
                              core.uniform_times(pretrained.REFLOW_ODE_STEPS))[-1].float()
-    floor = optimization.floor(DATASET)
-    return {**out, "floor": (floor.mean, floor.std), "points": _points().numpy(), "pairs": PAIRS,
+    floor = optimization.floor(dataset)
+    return {**out, "floor": (floor.mean, floor.std), "points": _points(dataset).numpy(), "pairs": PAIRS,
             "straight_n": STRAIGHT_N,
-            "teacher_ed": optimization.mean_and_error(optimization.group_eds(teacher, DATASET)),
+            "teacher_ed": optimization.mean_and_error(optimization.group_eds(teacher, dataset)),
             "teacher_steps": pretrained.REFLOW_ODE_STEPS, "reflow_pairs": pretrained.REFLOW_PAIRS,
             "reflow_steps": pretrained.REFLOW_STEPS}
