@@ -12,7 +12,7 @@ can ask Streamlit to clear its caches, and a cleared line would let every reader
 
 `warm_up` computes every page's default view once, in the background, from the first visit to a fresh server (Streamlit
 runs no app code before one): the first reader waits for the page they land on, and the pages they open next are
-ready.
+ready. Then it computes the other values of the controls that would compute (each room's `warm_more`).
 """
 
 from __future__ import annotations
@@ -137,17 +137,23 @@ def warm_up() -> threading.Thread | None:
 
 
 def warm_all() -> dict[str, float]:
-    """Every room's `warm()` in WARM_ORDER; returns the seconds each took (a room that fails is logged and
-    skipped: its page computes its own view, as before)."""
-    seconds = {}
-    for room in WARM_ORDER:
-        start = time.perf_counter()
-        try:
-            importlib.import_module(f"app_cache.{room}").warm()
-        except Exception:  # a missing or damaged shipped file: the page says so when it is opened
-            LOG.exception("computing the default view of %s failed", room)
-            continue
-        seconds[room] = round(time.perf_counter() - start, 2)
-        LOG.info("default view of %s computed in %.2f s", room, seconds[room])
+    """Every room's `warm()` in WARM_ORDER (its page's default view), then every room's `warm_more()` where it has
+    one (the other values its controls offer), so that every default is ready before any extra; returns the seconds
+    each room took in all (a room that fails is logged and skipped: its page computes its own views, as before)."""
+    seconds: dict[str, float] = {}
+    for phase, what in (("warm", "default view"), ("warm_more", "other settings")):
+        for room in WARM_ORDER:
+            module = importlib.import_module(f"app_cache.{room}")
+            if not hasattr(module, phase) or (phase == "warm_more" and room not in seconds):
+                continue
+            start = time.perf_counter()
+            try:
+                getattr(module, phase)()
+            except Exception:  # a missing or damaged shipped file: the page says so when it is opened
+                LOG.exception("computing the %s of %s failed", what, room)
+                continue
+            took = time.perf_counter() - start
+            seconds[room] = round(seconds.get(room, 0.0) + took, 2)
+            LOG.info("%s of %s computed in %.2f s", what, room, took)
     LOG.info("warm-up done: %d of %d pages in %.1f s", len(seconds), len(WARM_ORDER), sum(seconds.values()))
     return seconds

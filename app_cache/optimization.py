@@ -9,9 +9,7 @@ cached = bind(views, quality_curves=4, cloud=32, descent_traces=48, momentum_sca
 
 
 def warm() -> None:
-    """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do),
-    then every other value its controls offer (about 20 s on this machine, in the background), so that moving a
-    control only redraws: both data sets with every sampler, every step count at every momentum."""
+    """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do)."""
     cached.curve_story(cached.quality_curves("dino"))
     for steps in views.CLOUD_STEPS:
         cached.cloud("dino", "ddim", steps)
@@ -20,6 +18,12 @@ def warm() -> None:
     cached.momentum_scan(10)
     for gamma in (1.0, 2.0):
         cached.descent_cloud(10, gamma)
+
+
+def warm_more() -> None:
+    """Every other value the page's controls offer (about 20 s on this machine, in the background, after every page's
+    default view), so that moving a control only redraws: both data sets with every sampler, every step count at
+    every momentum."""
     for dataset in views.DATASETS:
         cached.curve_story(cached.quality_curves(dataset))
         for sampler in core.SAMPLERS:

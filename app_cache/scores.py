@@ -8,16 +8,20 @@ cached = bind(views, field=16, follow=36, dsm=96, ode_sde=24, dino_followers=4)
 
 
 def warm() -> None:
-    """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do),
-    then every value of each control with the others of its section at their defaults (about 25 s on this machine,
-    in the background; the followers' 30 runs hold about 50 MB), so that moving one control from the default view
-    only redraws. The followers' steps slider (100 values, 0.6 s each at 500 steps) is left to compute."""
-    steps, step_size, noise = views.FOLLOW_DEFAULT
+    """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do)."""
     cached.field(0.3)
-    cached.follow(steps, step_size, noise)
+    cached.follow(*views.FOLLOW_DEFAULT)
     cached.dino_followers(0.1)
     cached.dsm(0.5, 1)
     cached.ode_sde(*views.ODE_DEFAULT)
+
+
+def warm_more() -> None:
+    """Every value of each control with the others of its section at their defaults (about 25 s on this machine, in
+    the background, after every page's default view; the followers' 30 runs hold about 50 MB), so that moving one
+    control from the default view only redraws. The followers' steps slider (100 values, 0.6 s each at 500 steps) is
+    left to compute."""
+    steps, step_size, noise = views.FOLLOW_DEFAULT
     for sigma in views.SIGMAS:
         cached.field(sigma)
     for sigma in views.SIGMAS[:-1]:

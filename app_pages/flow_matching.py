@@ -81,7 +81,9 @@ st.markdown(
     "2023; Gao et al. 2024). [Where the loss comes from](/where_the_loss_comes_from) puts every prediction target on "
     "this axis; per unit of log-SNR $\\lambda = -2\\log\\sigma$, uniform $t$ with the weight $(1+\\sigma)^2$ comes to "
     f"$\\sigma / 2 = e^{{-\\lambda/2}}/2$. Over the range drawn, the flow loss puts {share['flow']:.0%} of its "
-    f"weight on levels noisier than SNR = 1 ($\\lambda < 0$), the ε-model {share['eps']:.0%}.")
+    f"weight on the ε-error at levels noisier than SNR = 1 ($\\lambda < 0$), the ε-model {share['eps']:.0%}. (In "
+    "its own terms the flow loss weighs every t alike; the ε-error it multiplies by $(1+\\sigma)^2$ is small where "
+    "the noise is large.)")
 st.plotly_chart(figures.loss_weights(weights["lambda"], {
     "ε-model: steps of the cosine schedule drawn uniformly": weights["eps"],
     "flow matching: t drawn uniformly, weight (1 + σ)²": weights["flow"]},

@@ -111,7 +111,8 @@ def test_home_renders(home):
     assert "compute for quality" in text
     links = [link.label for link in home.get("page_link")]
     assert links == ["The diffusion process", "Means and modes", "Regurgitation", "Score fields",
-                     "Where the loss comes from", "Spectral bands", "Sampling as optimization", "Playground"], links
+                     "Where the loss comes from", "Spectral bands", "Sampling as optimization", "Flow matching",
+                     "Playground"], links
     assert any("sqrt" in latex.value for latex in home.latex)
     assert any("L_\\text{simple}" in latex.value for latex in home.latex)  # the loss, in one line
 
@@ -1046,6 +1047,36 @@ def test_benches_call_what_the_pages_call():
                 assert wrapped.__name__ in bench_calls, f"{page}: the bench never calls {wrapped.__name__}"
             elif owner == "figures":
                 assert name in bench_calls, f"{page}: the bench never draws figures.{name}"
+
+
+def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkeypatch):
+    """warm_all runs every room's warm() (its page's default view) in WARM_ORDER before any room's warm_more(), so a
+    reader who lands on a page during the warm-up never waits behind another page's extra settings; a room that fails
+    is skipped, and its extras with it."""
+    import importlib
+    from types import SimpleNamespace
+
+    import app_cache
+
+    calls = []
+
+    def fail():
+        raise FileNotFoundError("no weights")
+
+    def room(name):
+        if name == "app_cache.spectra":
+            return SimpleNamespace(warm=fail, warm_more=lambda: calls.append(("more", name)))
+        out = SimpleNamespace(warm=lambda: calls.append(("warm", name)))
+        if name in ("app_cache.optimization", "app_cache.scores"):
+            out.warm_more = lambda: calls.append(("more", name))
+        return out
+
+    monkeypatch.setattr(importlib, "import_module", room)
+    seconds = app_cache.warm_all()
+    rooms = [r for r in app_cache.WARM_ORDER if r != "spectra"]
+    assert set(seconds) == set(rooms)
+    assert calls == [("warm", f"app_cache.{r}") for r in rooms] + [("more", "app_cache.optimization"),
+                                                                   ("more", "app_cache.scores")]
 
 
 def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
