@@ -148,10 +148,12 @@ def grids_section(dataset: str):
         f"At {steps} steps, {same} The even grid starts its last step from t = {g['even_times'][-2]:.3g}, DDIM's "
         f"from t = {g['ddim_times'][-2]:.3g}; {below['ddim_times']:.0%} of DDIM's steps start below t = 0.5, "
         f"against {below['even_times']:.0%} of the even grid's. " + (
-            f"Their samples' energy distances differ by more than their errors ({pm(g['ed_ddim'])} against "
+            f"Their samples' energy distances differ by more than two combined standard errors ({pm(g['ed_ddim'])} "
+            "against "
             f"{pm(g['ed_even'])}), and where the steps go is the only difference between the two runs."
             if apart(g["ed_ddim"], g["ed_even"]) else
-            f"Their energy distances agree within their errors ({pm(g['ed_ddim'])} against {pm(g['ed_even'])}): at "
+            f"Their energy distances agree within two combined standard errors ({pm(g['ed_ddim'])} against "
+            f"{pm(g['ed_even'])}): at "
             "this step count, where the steps go makes no difference this measurement can see."))
 
 
@@ -184,11 +186,11 @@ def few_steps_text(view: dict) -> None:
         f"{CURVE_LABELS[best_one]}.\n"
         f"- The ε-model's single DDIM step lands on $\\hat x_0 = x - \\sigma\\hat\\varepsilon$ from the top of the "
         f"cosine schedule, $\\sigma \\approx {latex_int(view['sigma_max'])}$, where any error in "
-        "$\\hat\\varepsilon$ is multiplied by $\\sigma$; the flow model's one Euler step is $x - \\hat v(x, 1)$, "
-        "with no such factor.\n"
-        f"- At {curves['eps_ddim'][0][-1]} evaluations: "
-        f"{'; '.join(f'{CURVE_LABELS[k]}: {pm(v)}' for k, v in last.items())}. The grey band (fresh data) reaches "
-        f"up to {top:.4f}. " + inside_text([CURVE_LABELS[k] for k, v in last.items() if within(v, floor)],
+        "$\\hat\\varepsilon$ is multiplied by $\\sigma$ (the app's samplers clip that guess to ±4, so it lands in "
+        "that box); the flow model's one Euler step is $x - \\hat v(x, 1)$, with no such factor.\n"
+        f"- At the largest budget: "
+        f"{'; '.join(f'{CURVE_LABELS[k]} ({curves[k][0][-1]} evaluations): {pm(v)}' for k, v in last.items())}. "
+        f"The grey band (fresh data's mean plus two standard errors) reaches up to {top:.4f}. " + inside_text([CURVE_LABELS[k] for k, v in last.items() if within(v, floor)],
                                              len(last)))
 
 
@@ -204,10 +206,11 @@ def within(value: tuple[float, float], floor: tuple[float, float]) -> bool:
 
 def inside_text(names: list[str], total: int) -> str:
     if len(names) == total:
-        return "All of them are within the noise of fresh data: at this sample size they cannot be told apart."
+        return ("All of them are within two combined standard errors of fresh data's mean: at this sample size they "
+                "cannot be told apart from it.")
     if not names:
-        return "None of them is within the noise of fresh data yet."
-    return f"Within the noise of fresh data: {', '.join(names)}."
+        return "None of them is within two combined standard errors of fresh data's mean yet."
+    return f"Within two combined standard errors of fresh data's mean: {', '.join(names)}."
 
 
 st.header("4. Few steps: quality against compute")
@@ -240,7 +243,7 @@ def reflow_section(dataset: str):
         live_key, lambda: app_training.retrain(names["reflow"], live_key, lambda model: views.reflowed(model, dataset)),
         label=f"Reflow live ({app_cache.RETRAIN_SECONDS:.0f} s)", button_key="flow_reflow_live",
         reset_key="flow_reflow_reset",
-        help=f"Draw {pretrained.REFLOW_PAIRS:,} fresh (noise, sample) pairs from the flow model and train on them "
+        help=f"Draw {pretrained.REFLOW_PAIRS:,} (noise, sample) pairs from the flow model and train on them "
              f"for {app_cache.RETRAIN_SECONDS:.0f} s from its weights, on this server.")
     before, after = ref["flow"], live if live is not None else ref["reflow"]
     who = (f"live reflow ({live['steps']:,} steps in {live['seconds']:.0f} s)" if live is not None else
@@ -255,8 +258,8 @@ def reflow_section(dataset: str):
                    "straight path.")
     c2.metric("Straightness S (0: straight)", f"{after['deviation']:.4f}", f"before: {before['deviation']:.3f}",
               delta_color="off", delta_arrow="off",
-              help="Liu et al.'s S: the mean over t and paths of |(x₀ − x₁) − dx/dt|², the squared gap between each "
-                   "step's velocity and the straight line's.")
+              help="Liu et al.'s S: the mean over t and paths of |(x₁ − x₀) − dx/dt|², the squared gap between each "
+                   "step's velocity and the straight line's (x₁ the noise end, x₀ the data end, t running from 1 to 0).")
     c3.metric("Transport cost E|x₁ − x₀|²", f"{after['cost']:.3f}", f"before: {before['cost']:.3f}",
               delta_color="off", delta_arrow="off",
               help="The mean squared distance between each path's noise end and its data end.")
@@ -267,8 +270,9 @@ def reflow_section(dataset: str):
                                       height=370), theme=None, key="flow_reflow_samples")
     many, teacher = views.NFE[-1], ref["teacher_ed"]
     end = after["few"][many]["ed"]
-    verdict = ("within their errors" if not apart(teacher, end) else
-               "worse, beyond their errors" if end[0] > teacher[0] else "better, beyond their errors")
+    verdict = ("within two combined standard errors" if not apart(teacher, end) else
+               "worse, beyond two combined standard errors" if end[0] > teacher[0] else
+               "better, beyond two combined standard errors")
     straighter = after["deviation"] < before["deviation"]
     st.markdown(
         f"Measured on {ref['straight_n']} paths of {views.PATH_STEPS} steps, the length over chord goes from "

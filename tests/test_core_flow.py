@@ -134,7 +134,45 @@ def test_straightness_of_known_paths():
     assert s.ratio == pytest.approx(1.0) and s.cost == pytest.approx(25.0) and s.deviation == pytest.approx(0, abs=1e-12)
     angle = torch.linspace(0, math.pi, 2001, dtype=torch.float64)
     half_circle = torch.stack([angle.cos(), angle.sin()], dim=1)[:, None, :]
-    assert flow.straightness(half_circle).ratio == pytest.approx(math.pi / 2, rel=1e-4)
+    arc = flow.straightness(half_circle)
+    assert arc.ratio == pytest.approx(math.pi / 2, rel=1e-4)
+    # at constant speed the velocity is pi (-sin, cos) against a chord of (-2, 0): S = 4 - 8 + pi^2
+    assert arc.deviation == pytest.approx(math.pi**2 - 4, rel=1e-4)
+    assert flow.straightness(half_circle.flip(0)).deviation == pytest.approx(arc.deviation)  # either direction
+
+
+def test_the_loss_weights_per_unit_log_snr_against_monte_carlo():
+    """views.loss_weights against draws: t uniform weighted by (1 + sigma)^2, and uniform steps of the cosine
+    schedule, each binned over lambda = -2 log sigma and scaled like the page's curves over the same range."""
+    from diffusion_core.topics.flow import views
+    from diffusion_core.topics.objective import core as objective
+
+    w = views.loss_weights()
+    low, high = views.LAMBDA_RANGE
+    edges = torch.linspace(low, high, 21, dtype=torch.float64)
+    centres = ((edges[1:] + edges[:-1]) / 2).numpy()
+    t = torch.rand(2_000_000, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    sigma = t / (1 - t)
+    lam = -2 * sigma.log()
+    keep = (lam > low) & (lam < high)
+    flow_hist = torch.histogram(lam[keep], bins=edges, weight=(1 + sigma[keep]) ** 2).hist
+    cosine = schedules.shipped("cosine")
+    steps = torch.randint(cosine.T, (2_000_000,), generator=torch.Generator().manual_seed(10))
+    lam_eps = torch.from_numpy(objective.log_snr(cosine))[steps]
+    eps_hist = torch.histogram(lam_eps[(lam_eps > low) & (lam_eps < high)], bins=edges).hist
+    width = float(edges[1] - edges[0])
+    import numpy as np
+
+    expected = (flow_hist / flow_hist.sum() / width).numpy()  # a smooth density: bin by bin
+    assert np.allclose(np.interp(centres, w["lambda"], w["flow"]), expected, rtol=0.05, atol=2e-4)
+    # the schedule's steps are discrete (few per bin at the ends): compare the cumulative shares instead
+    step = w["lambda"][1] - w["lambda"][0]
+    for hist, curve in ((flow_hist, w["flow"]), (eps_hist, w["eps"])):
+        empirical = np.concatenate([[0.0], (hist.cumsum(0) / hist.sum()).numpy()])
+        cumulative = np.concatenate([[0.0], np.cumsum((curve[1:] + curve[:-1]) / 2 * step)])  # trapezoids
+        model = np.interp(edges.numpy(), w["lambda"], cumulative / cumulative[-1])
+        assert np.abs(model - empirical).max() < 0.01, (model, empirical)
+    assert w["noisy_share"]["flow"] > 0.95 and 0.4 < w["noisy_share"]["eps"] < 0.6
 
 
 def test_train_flow_learns_the_velocity_of_a_gaussian():

@@ -166,7 +166,8 @@ def start_noise(n: int, seed: int, dim: int = 2) -> torch.Tensor:
 class Straightness:
     ratio: float  # the mean over paths of (length of the path) / (distance between its ends); 1 for a straight path
     cost: float  # the transport cost of the coupling: the mean of |x_1 - x_0|^2 over paths (noise end, data end)
-    deviation: float  # Liu et al.'s S(Z): the mean over t and paths of |(x_0 - x_1) - dx/dt|^2, 0 for straight paths
+    deviation: float  # Liu et al.'s S(Z): the mean over t and paths of |(x_1 - x_0) - dx/dt|^2 (x_1 the noise end,
+    # x_0 the data end, t from 1 to 0), 0 for straight paths
 
 
 def straightness(states: torch.Tensor) -> Straightness:
