@@ -1052,7 +1052,7 @@ def test_benches_call_what_the_pages_call():
 def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkeypatch):
     """warm_all runs every room's warm() (its page's default view) in WARM_ORDER before any room's warm_more(), so a
     reader who lands on a page during the warm-up never waits behind another page's extra settings; a room that fails
-    is skipped, and its extras with it."""
+    (or cannot be imported) is skipped, and its extras with it."""
     import importlib
     from types import SimpleNamespace
 
@@ -1064,6 +1064,8 @@ def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkey
         raise FileNotFoundError("no weights")
 
     def room(name):
+        if name == "app_cache.copies":
+            raise ImportError("a room that cannot even be imported")
         if name == "app_cache.spectra":
             return SimpleNamespace(warm=fail, warm_more=lambda: calls.append(("more", name)))
         out = SimpleNamespace(warm=lambda: calls.append(("warm", name)))
@@ -1073,7 +1075,7 @@ def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkey
 
     monkeypatch.setattr(importlib, "import_module", room)
     seconds = app_cache.warm_all()
-    rooms = [r for r in app_cache.WARM_ORDER if r != "spectra"]
+    rooms = [r for r in app_cache.WARM_ORDER if r not in ("spectra", "copies")]
     assert set(seconds) == set(rooms)
     assert calls == [("warm", f"app_cache.{r}") for r in rooms] + [("more", "app_cache.optimization"),
                                                                    ("more", "app_cache.scores")]
