@@ -622,7 +622,7 @@ def test_flow_renders_its_five_sections_from_the_shipped_models():
     gap = float(re.search(r"visit the same states to within ([0-9.e+-]+) ", text).group(1))
     assert gap < 1e-6
     before, after = (float(v) for v in re.search(r"length over chord goes from ([0-9.]+) to ([0-9.]+)", text).groups())
-    assert after < 1.1 < 1.5 < before
+    assert after < 1.1 and before > 1.5
     assert "t = 0 is data and $t = 1$ is noise" in text.replace("$t = 0$", "t = 0")
     assert [m.label for m in at.metric] == ["Path length over its chord", "Straightness S (0: straight)",
                                             "Transport cost E|x₁ − x₀|²"]
@@ -638,7 +638,7 @@ def test_flow_reflow_live_and_back(monkeypatch):
     at.button(key="flow_reflow_live").click().run()
     assert_clean(at)
     live = at.session_state["flow_live_reflow_dino"]
-    assert live["steps"] > 0 and 0 < live["ratio"] < live["ratio"] + 1
+    assert live["steps"] > 0 and live["ratio"] >= 1 and live["deviation"] >= 0  # a path is never shorter than its chord
     title = next(t for t in charts(at) if t.startswith("The same noise draws"))
     assert "live reflow (" in title and f"{live['steps']:,} steps" in title
     assert at.metric[0].value == f"{live['ratio']:.3f}"

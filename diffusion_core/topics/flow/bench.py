@@ -36,8 +36,8 @@ def run(repeats: int) -> dict:
            "few_steps": {}, "floor": {}, "ddim_euler_largest_gap": {}, "straightness": {}}
     for dataset in views.DATASETS:
         few, ref = first_view(dataset)
-        out["first_view_seconds"][dataset] = bench.median_seconds(lambda: first_view(dataset), repeats)
-        out["grid_steps_seconds"][dataset] = {s: bench.median_seconds(lambda: grids(dataset, s), repeats)
+        out["first_view_seconds"][dataset] = bench.median_seconds(lambda d=dataset: first_view(d), repeats)
+        out["grid_steps_seconds"][dataset] = {s: bench.median_seconds(lambda d=dataset, n=s: grids(d, n), repeats)
                                               for s in views.NFE}
         out["ddim_euler_largest_gap"][dataset] = max(views.grids(dataset, s)["gap"] for s in views.NFE)
         out["few_steps"][dataset] = {name: {"nfe": c[0], "energy_distance": [round(v, 5) for v in c[1]],
