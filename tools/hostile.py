@@ -492,7 +492,8 @@ async def attack_png(s: Sessions, a: Attack, png: bytes) -> None:
             await w.rerun(SPECTRAL, widgets=[w.state("spec_source", string_value="Your own image (upload)")])
             file = await w.upload("big.png", png, "image/png")
             seconds = await w.rerun(SPECTRAL, widgets=[w.files_state("spec_upload", [file])])
-            drew = "spec_clean" in w.widgets and kinds(w).count("plotly_chart") >= 3
+            # the image and its noised version as images, the spectra as the tide section's chart
+            drew = "spec_spectra" in w.widgets and kinds(w).count("imgs") >= 2
             said = [plain(t) for t in w.texts if "Choose a file" not in t]
             ok = w.exceptions == 0 and (drew or bool(said))
             what = ("the image's spectrum" if drew and not said else "; ".join(said) or "nothing drawn")
