@@ -76,6 +76,7 @@ from streamlit.proto.Common_pb2 import StringArray, UploadedFileInfo
 
 set_log_level("error")  # app_cache's caches, made outside a server, would say so
 from app_cache import MAX_LINE
+from app_training import GONE_SECONDS
 from tools import browser, loadtest, procs
 from tools.wire import WireSession, put_file
 
@@ -541,7 +542,7 @@ async def attack_trainers(s: Sessions, a: Attack, has_ticket: asyncio.Event, oth
     texts = [f"{type(r).__name__}: {r}" if isinstance(r, BaseException) else r for r in results]
     with_ticket = texts.count("accepted")
     busy = sum("The server is busy" in t for t in texts)
-    await asyncio.sleep(8)  # their sessions have been closed for GONE_SECONDS (5 s) and more
+    await asyncio.sleep(GONE_SECONDS + 3)  # their sessions have been closed for longer than the README's grace
     try:
         await asyncio.wait_for(others_gone.wait(), 90)
         await asyncio.sleep(6)
