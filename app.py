@@ -20,5 +20,6 @@ st.navigation([
     st.Page("app_pages/spectral_bands.py", title="Spectral bands"),
     st.Page("app_pages/sampling_optimization.py", title="Sampling as optimization"),
     st.Page("app_pages/flow_matching.py", title="Flow matching"),
+    st.Page("app_pages/guidance.py", title="Guidance"),
     st.Page("app_pages/playground.py", title="Playground"),
 ], position="sidebar").run()

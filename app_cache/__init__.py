@@ -117,7 +117,8 @@ info = data(24)(shipped.info)  # every shipped model: Means and modes alone show
 # ---------------------------------------------------------------- every page's default view, before anyone asks
 
 # Home first (where readers land), then the pages whose first view costs most.
-WARM_ORDER = ("home", "optimization", "spectra", "process", "modes", "objective", "scores", "copies", "flow", "playground")
+WARM_ORDER = ("home", "optimization", "spectra", "process", "modes", "objective", "scores", "copies", "flow", "guidance",
+              "playground")
 LOG = get_logger(__name__)  # a line per page warmed (the server log shows when the defaults are ready)
 
 

@@ -122,6 +122,10 @@ with right:
     st.caption("The same network trained with the flow-matching loss: the same regression under another weighting; "
                "straight training paths and the curved ones sampling follows; DDIM as Euler on the flow; few-step "
                "quality, and reflow straightening the paths.")
+    st.page_link("app_pages/guidance.py", label="Guidance", icon=":material/arrow_forward:")
+    st.caption("Classifier-free guidance as a dial from means to modes on the 13 shapes of the Datasaurus Dozen: "
+               "exact and trained, the trade between fidelity and coverage measured, the three fields, and what "
+               "guided sampling does not sample.")
     st.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
     st.caption("Your own points (a CSV, a typed word or a built-in set): train a diffusion model on them "
                "live, watch it sample, download the samples and the weights. Every setting is in the "

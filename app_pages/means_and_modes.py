@@ -297,7 +297,9 @@ st.markdown(
     "modes, but often only some of them. **Diffusion** also only ever learns averages, yet its "
     "samples land on the modes, because it asks for the average many times, each time of a "
     "narrower distribution. The same mechanism has a dark side, which the Regurgitation page "
-    "measures: given too few training points, or one point many times, it hands them back."
+    "measures: given too few training points, or one point many times, it hands them back. And the "
+    "Guidance page turns the same trade into a dial: classifier-free guidance moves samples from the "
+    "broad distribution to its densest parts."
 )
 
 app_cache.training_worker()  # start the training process while the reader reads (the panels train live)

@@ -34,6 +34,31 @@ DINO_SCALE = float((_DINO_RAW - DINO_CENTRE).pow(2).mean().sqrt())  # pooled std
 DINO_POINTS = (_DINO_RAW - DINO_CENTRE) / DINO_SCALE  # (142, 2) canonical
 
 
+def _read_dozen() -> tuple[tuple[str, ...], torch.Tensor, torch.Tensor]:
+    with open(DATA_DIR / "datasaurus_dozen.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    names = tuple(dict.fromkeys(r["dataset"] for r in rows))  # in the file's order, the dino first
+    points = torch.tensor([(float(r["x"]), float(r["y"])) for r in rows], dtype=torch.float32)
+    labels = torch.tensor([names.index(r["dataset"]) for r in rows])
+    return names, (points - DINO_CENTRE) / DINO_SCALE, labels
+
+
+# The Datasaurus Dozen (Matejka and Fitzmaurice 2017): 13 sets of 142 points with the same means, deviations and
+# correlation, all in the dino's canonical frame (one shift and one scale for all, so they keep their relative sizes)
+DOZEN_NAMES, DOZEN_POINTS, DOZEN_LABELS = _read_dozen()  # names (13,), points (1846, 2), labels (1846,) in 0..12
+DOZEN_LABELS_TEXT = {"dino": "Dino", "away": "Away", "h_lines": "Horizontal lines", "v_lines": "Vertical lines",
+                     "x_shape": "X shape", "star": "Star", "high_lines": "High lines", "dots": "Dots",
+                     "circle": "Circle", "bullseye": "Bullseye", "slant_up": "Slant up", "slant_down": "Slant down",
+                     "wide_lines": "Wide lines"}
+
+
+def dozen_shape(name: str) -> torch.Tensor:
+    """The 142 points of one Datasaurus Dozen set in the canonical frame, (142, 2)."""
+    if name not in DOZEN_NAMES:
+        raise ValueError(f"unknown Datasaurus Dozen set {name!r}; valid names: {', '.join(DOZEN_NAMES)}")
+    return DOZEN_POINTS[DOZEN_LABELS == DOZEN_NAMES.index(name)].clone()
+
+
 def dino(n: int | None, g: torch.Generator) -> torch.Tensor:
     """The Datasaurus dino (Matejka and Fitzmaurice 2017); with n, resampled with a small jitter."""
     if n is None:
@@ -123,6 +148,7 @@ def jitter_of(name: str) -> float:
 
 
 TRAINING_N = 10_000
+DOZEN = "dozen"  # the training set of all 13 Datasaurus sets, labelled (kept apart from NAMES too)
 # 1D sets, kept apart from NAMES (the 2D sets the pages offer): only "Means and modes" uses them
 ONE_D = {"three_modes_1d": mixtures.three_modes_1d}
 
@@ -131,6 +157,8 @@ def training_set(name: str, seed: int = 0) -> tuple[torch.Tensor, float]:
     """Points to train on and the jitter to add per batch: the 142 dino points, or 10,000 draws."""
     if name in ONE_D:
         return ONE_D[name]().sample(TRAINING_N, torch.Generator().manual_seed(seed)), 0.0
+    if name == DOZEN:  # labelled: the labels are DOZEN_LABELS, row for row
+        return DOZEN_POINTS.clone(), DINO_JITTER
     points = load(name) if name == "dino" else load(name, TRAINING_N, seed=seed)
     return points, jitter_of(name)
 

@@ -8,7 +8,8 @@ derived from D by the small pure functions below (Vincent 2011; Ho et al. 2020, 
 
     eps_hat = (x - D) / sigma,      score = grad_x log p_sigma(x) = (D - x) / sigma^2.
 
-A later chapter adds a velocity or a class-conditional network by writing one more wrapper.
+A velocity network is one more wrapper (topics/flow); a class-conditional network is a NetDenoiser with a label, and
+guidance combines two denoisers into a third (topics/guidance).
 """
 
 from __future__ import annotations
@@ -75,13 +76,19 @@ class NetDenoiser(Denoiser):
     Karras et al. (2022), Table 1, VP column: D(x; sigma) = x - sigma eps_theta(c_in x, t(sigma)) with
     c_in = 1 / sqrt(1 + sigma^2), which turns x back into the VP state x_t the network was trained on,
     and t(sigma) the (fractional) step whose noise level is sigma, interpolated in log sigma between the
-    schedule's steps; on the schedule's own levels it is that step exactly. `net.config` names the
+    schedule's steps; on the schedule's own levels it is that step exactly. A class-conditional network answers
+    for `label`, or unconditionally (its null label) without one. `net.config` names the
     schedule and T, and the target if the network predicts x0 (D is its output) or v (in the VP frame
     x_t = alpha x0 + s eps with alpha = c_in and s = sigma c_in, x0 = alpha x_t - s v = c_in^2 x - sigma c_in v).
     """
 
-    def __init__(self, net: torch.nn.Module):
+    def __init__(self, net: torch.nn.Module, label: int | None = None):
         self.net = net.eval()
+        classes = getattr(net.config, "classes", 0)
+        if label is not None and not 0 <= label < classes:
+            raise ValueError(f"label {label!r} is not one of this network's {classes} classes")
+        # a conditional network's label (None: its null label, the unconditional model)
+        self._label = {} if label is None else {"y": torch.tensor([label])}
         self.schedule = schedules.make(net.config.schedule, net.config.T)
         self._log_sigma = self.schedule.sigma.log()  # (T,) increasing, float64
         self._step_at = {float(sig): t for t, sig in enumerate(self.schedule.sigma.tolist())}  # the exact hits
@@ -107,7 +114,7 @@ class NetDenoiser(Denoiser):
             c_in = (1 + sigma.double().reshape(-1, 1) ** 2).rsqrt()
         else:
             c_in = 1 / math.sqrt(1 + float(sigma) ** 2)
-        out = self.net((c_in * x).float(), self.step_of(sigma)).to(x.dtype)
+        out = self.net((c_in * x).float(), self.step_of(sigma), **self._label).to(x.dtype)
         target = getattr(self.net.config, "target", "eps")
         if target == "x0":
             return out

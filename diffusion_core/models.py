@@ -38,6 +38,7 @@ class ModelConfig:
     seed: int = 0  # seeds the random Fourier frequencies
     dim: int = 2  # dimension of the data points (the 1D mixture of "Means and modes" uses 1)
     target: str = "eps"  # eps | x0 | v: what the network predicts (TARGETS)
+    classes: int = 0  # class-conditional with this many labels (and one more, the null label); 0: unconditional
 
     def __post_init__(self):
         if self.time_input not in TIME_INPUTS:
@@ -46,8 +47,9 @@ class ModelConfig:
             raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(schedules.NAMES)}")
         if self.target not in TARGETS:
             raise ValueError(f"unknown target {self.target!r}; valid: {', '.join(TARGETS)}")
-        if self.hidden < 1 or self.depth < 1 or self.fourier_features < 0 or self.T < 2 or self.dim < 1:
-            raise ValueError("hidden, depth and dim must be >= 1, fourier_features >= 0, T >= 2")
+        if (self.hidden < 1 or self.depth < 1 or self.fourier_features < 0 or self.T < 2 or self.dim < 1
+                or self.classes < 0):
+            raise ValueError("hidden, depth and dim must be >= 1, fourier_features and classes >= 0, T >= 2")
 
 
 class FourierFeatures(nn.Module):
@@ -73,7 +75,8 @@ def time_embedding(t: torch.Tensor, dim: int = 32, max_period: float = 10_000.0)
 
 class EpsMLP(nn.Module):
     """MLP eps_theta(x_t, t) for points of config.dim coordinates: raw coordinates, optional Fourier
-    features, a time input."""
+    features, a time input; with config.classes, also a label y (a learned embedding added like the time's,
+    y = classes being the null label of classifier-free guidance, Ho and Salimans 2022)."""
 
     TIME_DIM = 32
 
@@ -98,6 +101,8 @@ class EpsMLP(nn.Module):
             layers += [nn.Linear(config.hidden, config.hidden), nn.SiLU()]
         layers.append(nn.Linear(config.hidden, dim))
         self.net = nn.Sequential(*layers)
+        # built last, so an unconditional network's initial weights do not depend on it
+        self.label = nn.Embedding(config.classes + 1, config.hidden) if config.classes else None
 
     def time_features(self, t: torch.Tensor) -> torch.Tensor:
         """t / T or the sinusoidal embedding of t; shape (N, time_dim)."""
@@ -105,8 +110,9 @@ class EpsMLP(nn.Module):
             return ((t.float() + 1) / self.config.T)[:, None]
         return time_embedding(t, self.TIME_DIM)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """eps_hat (or the config's target) for x of shape (N, dim) at 0-based steps t, shape (N,) or (1,) for all."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """eps_hat (or the config's target) for x of shape (N, dim) at 0-based steps t, shape (N,) or (1,) for all;
+        a conditional network's labels y, shape (N,) or (1,) for all (None: the null label, unconditional)."""
         coords = [x]  # raw coordinates let the net extrapolate where Fourier features cannot
         if self.fourier is not None:
             coords.append(self.fourier(x))
@@ -116,6 +122,11 @@ class EpsMLP(nn.Module):
         elif self.time_proj is not None:
             t_unique, inverse = torch.unique(t, return_inverse=True)
             h = h + self.time_proj(self.time_features(t_unique))[inverse]
+        if self.label is not None:
+            y = torch.full((1,), self.config.classes) if y is None else y.reshape(-1)
+            h = h + self.label(y.long())
+        elif y is not None:
+            raise ValueError("this network is unconditional: it takes no label")
         return self.net(h)
 
 
@@ -124,8 +135,9 @@ class EpsMLP(nn.Module):
 def save_checkpoint(net: EpsMLP, path: str | Path, meta: dict | None = None) -> None:
     """Save config, weights and metadata as plain tensors and dicts (loadable with weights_only)."""
     config = asdict(net.config)
-    if config["target"] == "eps":  # the default: left out, so versions that predate targets still read the file
-        del config["target"]
+    for name, default in (("target", "eps"), ("classes", 0)):
+        if config[name] == default:  # the default: left out, so versions that predate the setting still read the file
+            del config[name]
     torch.save({"format": CHECKPOINT_FORMAT, "config": config,
                 "state_dict": net.state_dict(), "meta": dict(meta or {})}, path)
 

@@ -42,6 +42,9 @@ class TrainConfig:
     log_every: int = 25
 
 
+LABEL_DROP = 0.2  # a conditional network's share of unconditional examples (Ho and Salimans 2022 use 0.1 to 0.2)
+
+
 def learning_rate(config: TrainConfig, step: int, fraction: float) -> float:
     """Linear warm-up over `config.warmup` steps, then cosine decay over the run's fraction."""
     return config.lr * min(1.0, (step + 1) / config.warmup) * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0)))
@@ -134,7 +137,8 @@ def regression_target(target: str, x0: torch.Tensor, eps: torch.Tensor, alpha_ba
 
 def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds: float | None = None,
           seed: int = 0, jitter: float = 0.0, config: TrainConfig = TrainConfig(),
-          snapshots: int = 0, levels: torch.Tensor | None = None) -> Iterator[TrainRecord]:
+          snapshots: int = 0, levels: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+          label_drop: float = LABEL_DROP) -> Iterator[TrainRecord]:
     """Denoising training, Ho et al. 2020 Algorithm 1: regress eps (or the config's target) from (x_t, t) with MSE.
 
     Give `steps` for a reproducible run (same seed and steps, same weights), `seconds` for a
@@ -145,6 +149,9 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     also when the caller stops iterating early. With `snapshots`, the generator returns that many
     (step, averaged weights) pairs taken along the way (`keeper`). Steps t are drawn uniformly, or with the
     probabilities `levels` (shape (T,)) when given; the network regresses `net.config.target` (eps when it has none).
+    A class-conditional network (config.classes > 0) trains on `labels` (N,), one per row of `data`, each replaced
+    by the null label with probability `label_drop`, so that one network learns both the conditional and the
+    unconditional model (classifier-free guidance, Ho and Salimans 2022, Algorithm 1).
     """
     check_data(data)
     g = torch.Generator().manual_seed(seed)
@@ -154,8 +161,19 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
     if levels is not None and (levels.shape != (schedule.T,) or not torch.isfinite(levels).all()
                                or (levels < 0).any() or levels.sum() <= 0):
         raise ValueError(f"levels must be {schedule.T} finite non-negative probabilities, not all zero")
+    classes = getattr(net.config, "classes", 0)
+    if classes and (labels is None or labels.shape != (len(data),) or labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"a class-conditional network needs one label in 0..{classes - 1} per training point")
+    if not classes and labels is not None:
+        raise ValueError("labels are for a class-conditional network (config.classes > 0)")
     opt, ema, average = averaged_adam(net, config)
     budget = Budget(steps, seconds)  # the clock starts here: a process's first optimiser imports for seconds
+
+    def conditioning(idx: torch.Tensor) -> dict:
+        if not classes:
+            return {}
+        dropped = torch.rand(len(idx), generator=g) < label_drop
+        return {"y": torch.where(dropped, classes, labels[idx])}
 
     def step_fn(step: int, lr: float) -> float:
         idx = torch.randint(len(data), (config.batch_size,), generator=g)
@@ -167,7 +185,7 @@ def train(net: EpsMLP, data: torch.Tensor, *, steps: int | None = None, seconds:
         eps = torch.randn(x0.shape, generator=g)
         x_t = schedules.q_sample(x0, eps, alpha_bar[t])
         goal = regression_target(target, x0, eps, alpha_bar[t])
-        loss = descend(opt, (net(x_t, t) - goal).pow(2).mean(), lr)
+        loss = descend(opt, (net(x_t, t, **conditioning(idx)) - goal).pow(2).mean(), lr)
         average(step)
         return loss
 

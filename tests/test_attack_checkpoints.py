@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from diffusion_core import inputs, models
+from diffusion_core import inputs, models, pretrained
 from diffusion_core.inputs import InputError, checkpoints
 from diffusion_core.topics.playground import core as playground
 
@@ -83,19 +83,33 @@ def test_the_config_limits_are_the_playgrounds_own_ranges():
     assert inputs.CONFIG_LIMITS == {
         "hidden": (1, max(playground.WIDTHS)), "depth": (1, max(playground.DEPTHS)),
         "fourier_features": (0, models.ModelConfig().fourier_features), "T": (2, max(playground.T_CHOICES)),
-        "fourier_scale": (0, max(playground.FOURIER_SCALES))}
+        "fourier_scale": (0, max(playground.FOURIER_SCALES)),
+        "classes": (0, pretrained.RECIPES[pretrained.GUIDE].config.classes)}  # the most labels of any model here
     assert min(playground.WIDTHS) >= 1 and min(playground.DEPTHS) >= 1 and min(playground.T_CHOICES) >= 2
     assert {playground.Settings(fourier=f).model_config().fourier_features for f in (False, True)} == {
         0, models.ModelConfig().fourier_features}
 
 
 @pytest.mark.parametrize("time_input", models.TIME_INPUTS)
-@pytest.mark.parametrize("fourier_features, depth, hidden", [(0, 1, 1), (64, 2, 16), (64, 6, 256), (7, 3, 5)])
-def test_the_expected_weights_are_the_networks(time_input, fourier_features, depth, hidden):
-    config = models.ModelConfig(time_input=time_input, fourier_features=fourier_features, depth=depth, hidden=hidden)
+@pytest.mark.parametrize("fourier_features, depth, hidden, classes", [(0, 1, 1, 0), (64, 2, 16, 0), (64, 6, 256, 0),
+                                                                      (7, 3, 5, 0), (64, 3, 128, 13), (0, 1, 4, 1)])
+def test_the_expected_weights_are_the_networks(time_input, fourier_features, depth, hidden, classes):
+    config = models.ModelConfig(time_input=time_input, fourier_features=fourier_features, depth=depth, hidden=hidden,
+                                classes=classes)
     real = {k: (tuple(v.shape), v.dtype, v.stride()) for k, v in models.EpsMLP(config).state_dict().items()}
     expected = checkpoints._expected_shapes(config)
     assert real == {k: (s, torch.float32, checkpoints._contiguous_strides(s)) for k, s in expected.items()}
+
+
+def test_a_class_conditional_checkpoint_loads_and_samples_unconditionally():
+    """Guidance's shipped network, uploaded: read through the same checks, and the Playground's sampler (no label)
+    uses its null label, the unconditional model; a config with more labels than any model here is refused."""
+    data = pretrained.path(pretrained.GUIDE).read_bytes()
+    net, _ = inputs.read_checkpoint(data)
+    assert net.config.classes == 13
+    x, t = torch.randn(6, 2), torch.tensor([5])
+    torch.testing.assert_close(net(x, t), net(x, t, torch.tensor([13])), rtol=0, atol=0)
+    fast(lambda: inputs.read_checkpoint(checkpoint(config={"classes": 14})), "classes is 14")
 
 
 def test_the_largest_playground_model_loads():

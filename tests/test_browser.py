@@ -32,6 +32,7 @@ CONTROLS = {
     "Spectral bands": {"select": 2, "slider": 2, "upload": 1},
     "Sampling as optimization": {"select": 1, "radio": 1, "slider": 2},
     "Flow matching": {"select": 1, "slider": 1, "button": 2},
+    "Guidance": {"select": 1, "slider": 1},
     "Playground": {"radio": 2, "select": 3, "slider": 6, "checkbox": 1, "number box": 2,
                    "upload": 2, "download": 2},
 }
@@ -155,6 +156,7 @@ def _title_starts(prefix: str) -> str:
     ("/means_and_modes", "Shipped: after 3,000 steps", "Shipped: after 250 steps"),
     ("/flow_matching", "Paths from noise (t = 1) to data (t = 0), at t = 0.50",
      "Paths from noise (t = 1) to data (t = 0), at t = 1.00"),
+    ("/guidance", "Samples of the Star at guidance scale w = 3", "Samples of the Star at guidance scale w = 0"),
 ])
 def test_steps_already_computed_scrub_in_the_browser_without_a_rerun(server, page, path, opens_on, first):
     """Home's reverse steps, the forward process's t / T, the samplers' steps on Score fields and the GAN's snapshots

@@ -21,6 +21,7 @@ COPIES = "app_pages/regurgitation.py"
 SCORES, SPECTRA = "app_pages/score_fields.py", "app_pages/spectral_bands.py"
 OPTIMIZATION = "app_pages/sampling_optimization.py"
 FLOW = "app_pages/flow_matching.py"
+GUIDANCE = "app_pages/guidance.py"
 LOSS = "app_pages/where_the_loss_comes_from.py"
 PLAYGROUND = "app_pages/playground.py"
 TIMEOUT = 60  # seconds per run; a cold page needs about 2 s, a rerun well under 1 s
@@ -77,12 +78,12 @@ def assert_clean(at: AppTest) -> None:
 
 
 def assert_figures_labelled(at: AppTest) -> None:
-    """Every chart has a title and labelled axes."""
+    """Every chart has a title and labelled axes (every axis drawn: a gallery of thumbnails hides its axes)."""
     for fig in figures(at):
         layout = fig["layout"]
         title = layout["title"]["text"]
         assert title, "a chart without a title"
-        for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        for axis in [k for k in layout if k.startswith(("xaxis", "yaxis")) and layout[k].get("visible", True)]:
             assert layout[axis].get("title", {}).get("text"), f"{title}: {axis} has no label"
 
 
@@ -112,7 +113,7 @@ def test_home_renders(home):
     links = [link.label for link in home.get("page_link")]
     assert links == ["The diffusion process", "Means and modes", "Regurgitation", "Score fields",
                      "Where the loss comes from", "Spectral bands", "Sampling as optimization", "Flow matching",
-                     "Playground"], links
+                     "Guidance", "Playground"], links
     assert any("sqrt" in latex.value for latex in home.latex)
     assert any("L_\\text{simple}" in latex.value for latex in home.latex)  # the loss, in one line
 
@@ -668,6 +669,61 @@ def test_flow_grid_steps_at_every_end(dataset, steps):
     assert ("With one step" in text) == (steps == 1) and "they are one sampler" in text
 
 
+def test_guidance_renders_the_dial_the_trade_and_the_fields_from_the_shipped_model():
+    """Four labelled charts; the dial and the guided field are scrubbed over w in the browser (a frame per scale,
+    opening at w = 3); the text's numbers are the plotted ones."""
+    from diffusion_core.topics.guidance import views
+
+    at = opened(GUIDANCE)
+    assert_clean(at)
+    assert at.title[0].value == "Guidance: a dial from means to modes"
+    assert_figures_labelled(at)
+    figs = figures(at)
+    assert len(figs) == 4
+    dial, trade, fields = figs[1], figs[2], figs[3]
+    for fig in (dial, fields):
+        assert len(fig["frames"]) == len(views.SCALES)
+        assert fig["layout"]["sliders"][0]["active"] == views.SCALES.index(views.SCALE_SHOWN)
+    assert dial["layout"]["title"]["text"] == "Samples of the Star at guidance scale w = 3"
+    exact = next(tr for tr in trade["data"] if tr["name"] == views.MODEL_LABELS["exact"])  # the fidelity panel's
+    text = " ".join(m.value for m in at.markdown)
+    start = float(re.search(r"Exact \(the points themselves\)\.\*\* Fidelity goes from ([0-9.]+) at", text).group(1))
+    assert start == pytest.approx(values(exact["y"])[0], abs=6e-4)
+    assert "No other shape shares any of the Star's 142 points" in text
+
+
+@pytest.mark.parametrize("shape, sigma", [("dino", 0.05), ("wide_lines", 0.8)])
+def test_guidance_at_every_end(shape, sigma):
+    """The first and last shape, the lowest and highest noise level: every section redraws for them."""
+    at = opened(GUIDANCE)
+    at.selectbox(key="guide_shape").set_value(shape).run()
+    at.select_slider(key="guide_sigma").set_value(sigma).run()
+    assert_clean(at)
+    label = {"dino": "Dino", "wide_lines": "Wide lines"}[shape]
+    titles = charts(at)
+    assert titles[1] == f"Samples of the {label} at guidance scale w = 3"
+    assert titles[3] == f"The three steps at σ = {sigma:g}, guided at w = 3"
+
+
+def test_guidance_retrains_live_and_goes_back(monkeypatch):
+    """The conditional network trained live (a short run, through the training line) replaces the trained model's
+    samples and curves, says so, and "Back to shipped weights" restores them."""
+    import app_cache
+
+    monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 1.0)
+    at = opened(GUIDANCE)
+    shipped_curve = values(figures(at)[2]["data"][2]["y"])
+    at.button(key="guide_live").click().run()
+    assert_clean(at)
+    live = at.session_state["guide_live_star"]
+    assert live["steps"] > 0 and live["samples"].shape == (9, 300, 2)
+    assert any("The trained model is the live one" in c.value for c in at.caption)
+    assert values(figures(at)[2]["data"][2]["y"]) != shipped_curve
+    at.button(key="guide_reset").click().run()
+    assert_clean(at)
+    assert values(figures(at)[2]["data"][2]["y"]) == shipped_curve
+
+
 @pytest.mark.parametrize("steps, gamma", [(5, 1.0), (100, 3.0), (10, 2.0)])
 def test_optimization_descent_section_at_the_slider_ends(steps, gamma):
     """Section 2: both distance panels, the momentum curve and the clouds redraw; the text's figures are the
@@ -1033,7 +1089,7 @@ def test_benches_call_what_the_pages_call():
     pages = {"home": "home", "process": "diffusion_process", "modes": "means_and_modes", "copies": "regurgitation",
              "scores": "score_fields", "objective": "where_the_loss_comes_from",
              "spectra": "spectral_bands", "optimization": "sampling_optimization", "flow": "flow_matching",
-             "playground": "playground"}
+             "guidance": "guidance", "playground": "playground"}
     for room, page in pages.items():
         cache = importlib.import_module(f"app_cache.{room}").cached
         page_tree = ast.parse((ROOT / "app_pages" / f"{page}.py").read_text())
@@ -1109,7 +1165,7 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
             return self.lock.__exit__(*exc)
 
     monkeypatch.setattr(app_cache, "view_slot", CountingSlot())
-    pages = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, FLOW, PLAYGROUND]
+    pages = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, FLOW, GUIDANCE, PLAYGROUND]
     for path in pages:
         opened[0] = path
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -1137,6 +1193,7 @@ def _precomputed() -> dict:
     defaults), per page: moving one of them from a page's default view only redraws."""
     from diffusion_core import pretrained
     from diffusion_core.topics.flow import views as flow
+    from diffusion_core.topics.guidance import views as guidance
     from diffusion_core.topics.optimization import core as opt_core
     from diffusion_core.topics.optimization import views as opt
     from diffusion_core.topics.scores import views as sc
@@ -1147,7 +1204,8 @@ def _precomputed() -> dict:
                      "score_dino_sigma": sc.DINO_SIGMAS, "dsm_sigma": sc.SIGMAS[:-1], "dsm_seed": range(10),
                      "ode_steps": sc.ODE_STEPS, "ode_runs": range(1, 13)},
             MODES: {"modes_dataset": pretrained.COMPARED},
-            FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE}}
+            FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE},
+            GUIDANCE: {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS}}
 
 
 def test_app_only_routes():
@@ -1242,7 +1300,7 @@ def _another_value(widget) -> str:
     return next(o for o in options if o != current)  # the first other: a link naming the widget's first option
 
 
-SHARED = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, FLOW]
+SHARED = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, FLOW, GUIDANCE]
 
 
 @pytest.mark.parametrize("page", SHARED)

@@ -20,7 +20,7 @@ from diffusion_core import figures as shared
 from diffusion_core.shipped import Run
 
 ROOMS = ("home", "process", "modes", "copies", "scores", "objective", "spectra", "optimization", "flow",
-         "playground")
+         "guidance", "playground")
 MODULES = [shared] + [importlib.import_module(f"diffusion_core.topics.{room}.figures") for room in ROOMS]
 plots = SimpleNamespace(**{name: getattr(m, name) for m in MODULES for name in dir(m) if not name.startswith("_")})
 

@@ -40,6 +40,7 @@ PAGES = [
     ("/spectral_bands", "Spectral bands", "Spectral bands"),
     ("/sampling_optimization", "Sampling as optimization", "Sampling as optimization"),
     ("/flow_matching", "Flow matching: the same model on a straight path", "Flow matching"),
+    ("/guidance", "Guidance: a dial from means to modes", "Guidance"),
     ("/playground", "Playground", "Playground"),
 ]
 

@@ -31,11 +31,13 @@ MAX_CHECKPOINT_ELEMENTS = MAX_CHECKPOINT_BYTES // 4  # float32 weights, every on
 # the page trains and samples its largest model in seconds, and a file costs no more than that.
 MAX_HIDDEN = 256
 MAX_DEPTH = 6
+MAX_CLASSES = 13  # a class-conditional model's labels (Guidance's network of the Datasaurus Dozen has 13)
 MAX_FOURIER_FEATURES = 64
 MAX_T = 1000
 MAX_FOURIER_SCALE = 32.0
 CONFIG_LIMITS = {"hidden": (1, MAX_HIDDEN), "depth": (1, MAX_DEPTH), "fourier_features": (0, MAX_FOURIER_FEATURES),
-                 "T": (2, MAX_T), "fourier_scale": (0, MAX_FOURIER_SCALE)}  # inclusive ranges
+                 "T": (2, MAX_T), "fourier_scale": (0, MAX_FOURIER_SCALE),
+                 "classes": (0, MAX_CLASSES)}  # inclusive ranges
 
 MAX_TEXT_CHARS = 24
 TEXT_FONT_SIZE = 96  # pixels; Pillow's built-in scalable font (Aileron), which covers printable ASCII

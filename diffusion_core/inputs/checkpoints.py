@@ -173,7 +173,8 @@ def _expected_shapes(config: models.ModelConfig) -> dict[str, tuple[int, ...]]:
         shapes["time_proj.weight"] = (h, time_dim)
     for i in range(1, 2 * config.depth - 2, 2):  # net = [SiLU, (Linear, SiLU) * (depth - 1), Linear]
         shapes |= {f"net.{i}.weight": (h, h), f"net.{i}.bias": (h,)}
-    return shapes | {f"net.{2 * config.depth - 1}.weight": (d, h), f"net.{2 * config.depth - 1}.bias": (d,)}
+    shapes |= {f"net.{2 * config.depth - 1}.weight": (d, h), f"net.{2 * config.depth - 1}.bias": (d,)}
+    return shapes | ({"label.weight": (config.classes + 1, h)} if config.classes else {})
 
 
 def _contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -116,6 +116,12 @@ for _name in FLOW_SETS:  # the same steps as the set's eps-model (RECIPES[_name]
     RECIPES[f"reflow_{_name}"] = Recipe("Flow matching, reflowed once", _name, ModelConfig(), REFLOW_STEPS,
                                         objective="reflow", parent=f"flow_{_name}")
 
+# "Guidance": one network for the 13 sets of the Datasaurus Dozen, with a label (and a null label, for the
+# unconditional model: training drops the label at training.LABEL_DROP)
+GUIDE, GUIDE_STEPS = "guide_dozen", 8000
+RECIPES[GUIDE] = Recipe("Class-conditional, the Datasaurus Dozen", datasets.DOZEN,
+                        ModelConfig(classes=len(datasets.DOZEN_NAMES), hidden=128), GUIDE_STEPS)
+
 
 LADDER = ("ladder_none", "ladder_linear", "ladder_embedding", "ladder_fourier", "ladder_cosine")
 ABLATION = "ladder_gentle"  # the Fourier-features rung on a schedule that never reaches pure noise
@@ -189,8 +195,9 @@ def trainer(name: str, *, steps: int | None = None, seconds: float | None = None
     if recipe.noise != 0:
         schedule = schedules.make(recipe.config.schedule, recipe.config.T)
         levels = torch.from_numpy(objective.levels(schedule, recipe.noise))
+    labels = datasets.DOZEN_LABELS if recipe.config.classes else None  # the one labelled set (GUIDE)
     return net, training.train(net, data, steps=steps, seconds=seconds, seed=recipe.seed, jitter=jitter,
-                               snapshots=snapshots, levels=levels)
+                               snapshots=snapshots, levels=levels, labels=labels)
 
 
 def reflow_pairs(model: flow.FlowDenoiser, n: int = REFLOW_PAIRS, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:

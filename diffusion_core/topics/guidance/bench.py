@@ -1,0 +1,37 @@
+"""Seconds behind "Guidance": the page's first view of a shape from the shipped weights (every section, figures
+included; the shape select reruns all of it), its one other control (each noise level of the fields), and the measured
+trade itself for the default shape, so the printed JSON carries the page's numbers too."""
+
+from __future__ import annotations
+
+from ... import bench, datasets
+from . import figures, views
+
+REPEATS = 1
+
+
+def run(repeats: int) -> dict:
+    labels = datasets.DOZEN_LABELS_TEXT
+
+    def field(shape, sigma):  # the noise-level control: the three fields at that level
+        bench.figure(figures.fields(views.field(shape, sigma), scales=views.SCALES, active=0, shape_label="t"))
+
+    def first_view(shape):  # every section at its default
+        bench.figure(figures.gallery(views.dozen(), labels, shape, title="t"))
+        view = views.guided(shape)
+        bench.figure(figures.dial(view, names=views.MODEL_LABELS, active=0, shape_label="t", steps=views.STEPS))
+        bench.figure(figures.trade(view, names=views.MODEL_LABELS, title="t"))
+        field(shape, views.FIELD_SIGMA)
+        return view
+
+    view = first_view(views.SHAPE)
+    out = {"target_seconds": 2.0, "control_target_seconds": 0.3,
+           "first_view_seconds": {shape: bench.median_seconds(lambda s=shape: first_view(s), repeats)
+                                  for shape in (views.SHAPE, "dino")},
+           "noise_level_seconds": {sigma: bench.median_seconds(lambda s=sigma: field(views.SHAPE, s), repeats)
+                                   for sigma in views.FIELD_SIGMAS},
+           "shape": views.SHAPE, "samples_per_seed": views.N, "seeds": len(views.SEEDS), "ddim_steps": views.STEPS,
+           "trade": {model: {f"w={w:g}": {k: [round(v, 4) for v in c[k]] for k in views.TRADE_NUMBERS}
+                             for w, c in zip(views.SCALES, curve)} for model, curve in view["curves"].items()},
+           "floor": {k: [round(v, 4) for v in view["floor"][k]] for k in views.TRADE_NUMBERS}}
+    return out

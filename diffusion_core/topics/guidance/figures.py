@@ -1,0 +1,177 @@
+"""Figures of "Guidance": the Dozen's gallery, the dial scrubbed over w, the measured trade, and the three fields.
+Built from the shared pieces in `diffusion_core.figures`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ...figures import (
+    DATA_GREY,
+    SERIES,
+    array,
+    arrow_segments,
+    data_trace,
+    layout,
+    points_trace,
+    scrubbed,
+    square_axes,
+)
+
+MODEL_COLORS = {"exact": SERIES[0], "trained": SERIES[1]}
+MODEL_DASH = {"exact": "solid", "trained": "dash"}
+FIELD_COLORS = (SERIES[5], SERIES[2], SERIES[1])  # unconditional, conditional, guided
+ARROW_CAP = 0.45  # an arrow is D(x; sigma) - x, drawn at most this long
+
+
+def _panel_axes(n: int, gap: float, top: float, lim: float) -> tuple[list[tuple[str, str]], dict, list[float]]:
+    """n square panels side by side: their (x, y) axis names, the layout keys and each panel's centre."""
+    axes = [("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}") for i in range(n)]
+    width = (1 - gap * (n - 1)) / n
+    square, lay, centres = square_axes(lim), {}, []
+    for i, (xa, ya) in enumerate(axes):
+        lo = i * (width + gap)
+        lay["xaxis" if i == 0 else f"xaxis{i + 1}"] = {**square["xaxis"], "domain": [lo, lo + width], "anchor": ya}
+        lay["yaxis" if i == 0 else f"yaxis{i + 1}"] = {**square["yaxis"], "domain": [0, top], "anchor": xa,
+                                                       "scaleanchor": xa}
+        centres.append(lo + width / 2)
+    return axes, lay, centres
+
+
+def _notes(texts: Sequence[str], centres: Sequence[float], y: float) -> list[dict]:
+    return [{"text": text, "xref": "paper", "yref": "paper", "x": x, "y": y, "xanchor": "center",
+             "yanchor": "bottom", "showarrow": False, "font": {"size": 13}} for text, x in zip(texts, centres)]
+
+
+def gallery(shapes: Mapping[str, object], labels: Mapping[str, str], chosen: str, *, title: str,
+            lim: float = 2.6, height: int = 330) -> go.Figure:
+    """Every shape of the Dozen as a small panel, two rows; the chosen one in colour, the others grey."""
+    names = list(shapes)
+    per_row = (len(names) + 1) // 2
+    traces, lay, notes = [], {}, []
+    gap, width = 0.012, (1 - 0.012 * (per_row - 1)) / per_row
+    for i, name in enumerate(names):
+        row, col = divmod(i, per_row)
+        xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
+        p = array(shapes[name]).astype(np.float32)
+        color = SERIES[1] if name == chosen else DATA_GREY
+        traces.append({"type": "scatter", "mode": "markers", "x": p[:, 0], "y": p[:, 1], "xaxis": xa, "yaxis": ya,
+                       "name": labels[name], "showlegend": False, "marker": {"color": color, "size": 3},
+                       "hovertemplate": "(%{x:.2f}, %{y:.2f})<extra>" + labels[name] + "</extra>"})
+        lo, top = col * (width + gap), 0.9 - row * 0.5
+        lay["xaxis" if i == 0 else f"xaxis{i + 1}"] = {"domain": [lo, lo + width], "anchor": ya, "range": [-lim, lim],
+                                                       "visible": False, "constrain": "domain"}
+        lay["yaxis" if i == 0 else f"yaxis{i + 1}"] = {"domain": [top - 0.4, top], "anchor": xa, "range": [-lim, lim],
+                                                       "visible": False, "scaleanchor": xa, "constrain": "domain"}
+        notes.append({"text": f"<b>{labels[name]}</b>" if name == chosen else labels[name], "xref": "paper",
+                      "yref": "paper", "x": lo + width / 2, "y": top, "xanchor": "center", "yanchor": "bottom",
+                      "showarrow": False, "font": {"size": 12}})
+    return go.Figure(data=traces, layout=layout(title, height, annotations=notes, showlegend=False,
+                                                margin={"l": 10, "r": 10, "t": 60, "b": 10}, **lay))
+
+
+def dial(view: Mapping, *, names: Mapping[str, str], active: int, shape_label: str, steps: int, lim: float = 2.6,
+         height: int = 520) -> go.Figure:
+    """Samples of each model side by side over the chosen shape's points, scrubbed over the guidance scale w in the
+    browser (one frame per scale)."""
+    models = list(view["samples"])
+    axes, lay, centres = _panel_axes(len(models), 0.06, 0.86, lim)
+    static = [{**data_trace(view["points"], f"the {shape_label} shape's 142 points"), "xaxis": xa, "yaxis": ya,
+               "showlegend": i == 0} for i, (xa, ya) in enumerate(axes)]
+
+    def frame(k: int) -> list[dict]:
+        return [{**points_trace(view["samples"][m][k], f"samples (DDIM, {steps} steps)", SERIES[0], size=3.5,
+                                opacity=0.6), "xaxis": xa, "yaxis": ya, "showlegend": i == 0}
+                for i, (m, (xa, ya)) in enumerate(zip(models, axes))]
+
+    scales = view["scales"]
+    frames = [frame(k) for k in range(len(scales))]
+    titles = [f"Samples of the {shape_label} at guidance scale w = {w:g}" for w in scales]
+    frame_list, slider = scrubbed(frames, traces=list(range(len(static), len(static) + len(models))),
+                                  labels=[f"{w:g}" for w in scales], active=active, prefix="guidance scale w = ",
+                                  y=-0.08, titles=titles)
+    return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
+        titles[active], height, legend_y=-0.3, annotations=_notes([names[m] for m in models], centres, 0.9),
+        sliders=[slider], margin={"l": 50, "r": 20, "t": 60, "b": 150}, **lay))
+
+
+TRADE_PANELS = (("fidelity", "distance to the shape", "Fidelity (lower: on the shape)"),
+                ("coverage", "share of points covered", "Coverage (higher: all of it)"),
+                ("energy", "energy distance", "Energy distance (lower: the shape)"))
+
+
+def trade(view: Mapping, *, names: Mapping[str, str], title: str, height: int = 420) -> go.Figure:
+    """Each Trade number against w, one panel each, a line per model (mean over seeds, error bars one standard error)
+    and the noise floor shaded (a perfect sampler's mean, plus and minus two standard deviations)."""
+    w = array(view["scales"])
+    traces, lay, notes = [], {}, []
+    gap = 0.08
+    width = (1 - 2 * gap) / 3
+    for i, (key, axis_title, note) in enumerate(TRADE_PANELS):
+        xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
+        mean, sd = view["floor"][key]
+        traces.append({"type": "scatter", "mode": "lines", "x": np.concatenate([w, w[::-1]]),
+                       "y": np.concatenate([np.full(len(w), mean + 2 * sd), np.full(len(w), max(mean - 2 * sd, 0))]),
+                       "fill": "toself", "fillcolor": "rgba(140,140,140,0.25)", "line": {"width": 0},
+                       "xaxis": xa, "yaxis": ya, "name": "a perfect sampler (mean ± 2 sd)", "showlegend": i == 0,
+                       "hoverinfo": "skip"})
+        for model, curve in view["curves"].items():
+            m = np.array([c[key][0] for c in curve])
+            e = np.array([c[key][1] for c in curve])
+            traces.append({"type": "scatter", "mode": "lines+markers", "x": w, "y": m, "xaxis": xa, "yaxis": ya,
+                           "name": names[model], "showlegend": i == 0,
+                           "line": {"color": MODEL_COLORS[model], "dash": MODEL_DASH[model], "width": 2.5},
+                           "error_y": {"type": "data", "array": e, "visible": True, "thickness": 1.2},
+                           "hovertemplate": "w = %{x:g}: %{y:.3f}<extra>" + names[model] + "</extra>"})
+        lo = i * (width + gap)
+        lay["xaxis" if i == 0 else f"xaxis{i + 1}"] = {"domain": [lo, lo + width], "anchor": ya,
+                                                       "title": {"text": "guidance scale w"}}
+        lay["yaxis" if i == 0 else f"yaxis{i + 1}"] = {"domain": [0, 0.86], "anchor": xa, "rangemode": "tozero",
+                                                       "title": {"text": axis_title, "standoff": 4}}
+        notes.append(note)
+    return go.Figure(data=traces, layout=layout(
+        title, height, legend_y=-0.25, annotations=_notes(notes, [i * (width + gap) + width / 2 for i in range(3)],
+                                                         0.9), margin={"l": 60, "r": 20, "t": 70, "b": 90}, **lay))
+
+
+def _arrows(grid, step, axes: tuple[str, str], color: str, name: str, legend: bool) -> dict:
+    move = array(step)
+    length = np.linalg.norm(move, axis=1, keepdims=True)
+    move = move * np.minimum(1.0, ARROW_CAP / np.maximum(length, 1e-12))
+    x, y = arrow_segments(array(grid), move, head=0.3)
+    return {"type": "scatter", "mode": "lines", "x": x.astype(np.float32), "y": y.astype(np.float32),
+            "xaxis": axes[0], "yaxis": axes[1], "line": {"color": color, "width": 1.3}, "name": name,
+            "hoverinfo": "skip", "showlegend": legend}
+
+
+def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: str, lim: float = 2.6,
+           height: int = 560) -> go.Figure:
+    """Three panels at one noise level: the unconditional step D_u - x over all 13 shapes, the conditional step
+    D_c - x over the chosen shape, and the guided step (D_u - x) + w (D_c - D_u) over the class posterior
+    p_sigma(c | x) (a heat map), scrubbed over w in the browser."""
+    axes, lay, centres = _panel_axes(3, 0.08, 0.84, lim)
+    grid, u, c = array(view["grid"]), array(view["uncond"]), array(view["cond"])
+    ax = array(view["axis"]).astype(np.float32)
+    static = [
+        {**data_trace(view["all"], "all 1,846 points"), "xaxis": "x", "yaxis": "y"},
+        _arrows(grid, u, axes[0], FIELD_COLORS[0], "unconditional step D_u − x", True),
+        {**data_trace(view["points"], f"the {shape_label}'s points"), "xaxis": "x2", "yaxis": "y2",
+         "marker": {"color": "#000000", "size": 4, "opacity": 0.5}},
+        _arrows(grid, c, axes[1], FIELD_COLORS[1], "conditional step D_c − x", True),
+        {"type": "heatmap", "x": ax, "y": ax, "z": array(view["posterior"]).astype(np.float32), "xaxis": "x3",
+         "yaxis": "y3", "zmin": 0, "zmax": 1, "colorscale": "Greys", "showscale": True, "name": "p_σ(c | x)",
+         "colorbar": {"title": {"text": "p_σ(c | x)"}, "len": 0.7, "y": 0.42, "thickness": 12, "x": 1.01},
+         "hovertemplate": "(%{x:.2f}, %{y:.2f}): p(c | x) = %{z:.2f}<extra></extra>"},
+    ]
+    frames = [[_arrows(grid, u + w * (c - u), axes[2], FIELD_COLORS[2], "guided step (D_u − x) + w (D_c − D_u)",
+                       True)] for w in scales]
+    titles = [f"The three steps at σ = {view['sigma']:g}, guided at w = {w:g}" for w in scales]
+    frame_list, slider = scrubbed(frames, traces=[len(static)], labels=[f"{w:g}" for w in scales], active=active,
+                                  prefix="guidance scale w = ", y=-0.1, titles=titles)
+    notes = _notes(["Unconditional: toward all 13 shapes", f"Conditional: toward the {shape_label}",
+                    "Guided, over p_σ(c | x)"], centres, 0.88)
+    return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
+        titles[active], height, legend_y=-0.33, annotations=notes, sliders=[slider],
+        margin={"l": 50, "r": 20, "t": 60, "b": 160}, **lay))

@@ -1,0 +1,167 @@
+"""Classifier-free guidance against independent references: autograd of log p(x) + w log p(c | x) for a labelled
+mixture written with torch.distributions, the samplers run without guidance, Monte Carlo for the trade's numbers, a
+class-conditional network that learns two labelled points, and the shipped network's measured trade."""
+
+import math
+
+import pytest
+import torch
+
+from diffusion_core import datasets, pretrained, samplers, schedules, shipped, training
+from diffusion_core.denoisers import MixtureDenoiser, NetDenoiser
+from diffusion_core.mixtures import GaussianMixture
+from diffusion_core.models import EpsMLP, ModelConfig
+from diffusion_core.topics.guidance import core, views
+
+MEANS = torch.tensor([[-1.5, 0.2], [1.0, 1.0], [0.5, -1.2], [-0.3, 1.4]])
+STDS = torch.tensor([0.3, 0.5, 0.2, 0.4])
+WEIGHTS = torch.tensor([0.4, 0.3, 0.2, 0.1])
+CLASSES = torch.tensor([0, 1, 1, 0])  # components 0 and 3 are class 0, 1 and 2 class 1
+
+
+def _log_p(x: torch.Tensor, sigma: float, keep: torch.Tensor) -> torch.Tensor:
+    """log sum_k w_k N(x; mu_k, (s_k^2 + sigma^2) I) over the components in `keep`, with torch.distributions
+    (unnormalised by the kept weights: log p_sigma(x, c) for a class's components)."""
+    terms = [torch.distributions.Normal(mu.double(), math.sqrt(float(s) ** 2 + sigma**2)).log_prob(x).sum(-1)
+             + w.double().log() for mu, s, w, k in zip(MEANS, STDS, WEIGHTS, keep) if k]
+    return torch.logsumexp(torch.stack(terms), dim=0)
+
+
+@pytest.mark.parametrize("w", [0.0, 0.5, 1.0, 3.0, 7.5])
+@pytest.mark.parametrize("sigma", [0.2, 1.0])
+def test_the_guided_score_is_the_gradient_of_the_tilted_log_density(w, sigma):
+    x = torch.randn(40, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64).requires_grad_(True)
+    everything = torch.ones(4, dtype=torch.bool)
+    log_joint_c = _log_p(x, sigma, CLASSES == 1)  # log p(x, c)
+    log_px = _log_p(x, sigma, everything)
+    tilted = log_px + w * (log_joint_c - log_px)  # log p(x) + w log p(c | x)
+    (reference,) = torch.autograd.grad(tilted.sum(), x)
+    keep = CLASSES == 1
+    uncond = MixtureDenoiser(GaussianMixture(MEANS, STDS, WEIGHTS))
+    cond = MixtureDenoiser(GaussianMixture(MEANS[keep], STDS[keep], WEIGHTS[keep] / WEIGHTS[keep].sum()))
+    guided = core.GuidedDenoiser(uncond, cond, w).score(x.detach(), sigma).double()
+    torch.testing.assert_close(guided, reference, atol=2e-4, rtol=2e-4)  # the mixtures compute in float32
+
+
+def test_scales_0_and_1_are_the_unconditional_and_conditional_samplers():
+    uncond, cond = core.exact_pair("star")
+    levels = schedules.grid(schedules.shipped("cosine"), 20)
+    for w, alone in ((0.0, uncond), (1.0, cond)):
+        a = samplers.sample(core.GuidedDenoiser(uncond, cond, w), 300, levels, sampler="ddim", seed=3)
+        b = samplers.sample(alone, 300, levels, sampler="ddim", seed=3)
+        assert torch.equal(a, b)
+    # one scale per row, in one batch: the same samples as separate runs, to float rounding
+    g = torch.Generator().manual_seed(4)
+    start = samplers.prior(200, 2, float(levels[0]), g)
+    per_row = torch.tensor([0.0] * 100 + [2.5] * 100)
+    *_, batch = samplers.ddim(core.GuidedDenoiser(uncond, cond, per_row), start, levels)
+    *_, zero = samplers.ddim(uncond, start[:100], levels)
+    *_, two = samplers.ddim(core.GuidedDenoiser(uncond, cond, 2.5), start[100:], levels)
+    torch.testing.assert_close(batch.x, torch.cat([zero.x, two.x]), atol=1e-4, rtol=0)
+
+
+def test_the_class_posterior_counts_each_shape_s_share_of_the_noised_density():
+    x = torch.tensor([[0.0, 0.0], [1.0, -0.5], [-1.2, 1.3]])
+    sigma = 0.3
+    normal = torch.distributions.Normal(datasets.DOZEN_POINTS.double()[None], sigma)
+    log_k = normal.log_prob(x.double()[:, None]).sum(-1)  # (3, 1846)
+    for shape in ("dino", "circle"):
+        mine = datasets.DOZEN_LABELS == datasets.DOZEN_NAMES.index(shape)
+        reference = (torch.logsumexp(log_k[:, mine], 1) - torch.logsumexp(log_k, 1)).exp()
+        torch.testing.assert_close(core.class_posterior(x, sigma, shape).double(), reference, atol=1e-5, rtol=1e-4)
+    total = sum(core.class_posterior(x, sigma, s) for s in datasets.DOZEN_NAMES)
+    torch.testing.assert_close(total, torch.ones(3), atol=1e-5, rtol=0)
+
+
+def test_the_dozen_is_thirteen_sets_of_142_sharing_their_statistics():
+    assert len(datasets.DOZEN_NAMES) == 13 and datasets.DOZEN_POINTS.shape == (1846, 2)
+    assert torch.equal(datasets.dozen_shape("dino"), datasets.DINO_POINTS)
+    means = torch.stack([datasets.dozen_shape(s).mean(0) for s in datasets.DOZEN_NAMES])
+    stds = torch.stack([datasets.dozen_shape(s).std(0) for s in datasets.DOZEN_NAMES])
+    assert (means - means[0]).abs().max() < 0.01 and (stds - stds[0]).abs().max() < 0.01  # to two decimals, raw
+    with pytest.raises(ValueError, match="valid names"):
+        datasets.dozen_shape("brontosaurus")
+
+
+def test_the_trade_numbers_against_monte_carlo_and_closed_cases():
+    shape = datasets.dozen_shape("x_shape")
+    g = torch.Generator().manual_seed(0)
+    many = shape[torch.randint(len(shape), (20_000,), generator=g)]  # the shape's distribution itself
+    t = core.trade(many, shape)
+    assert t.fidelity == 0 and t.coverage == 1 and t.off == 0
+    assert abs(t.energy) < 2e-3  # 0 for the same distribution, to the Monte Carlo error of 20,000 draws
+    away = core.trade(shape + 5.0, shape)  # every sample 5 away: off the shape, nothing covered
+    assert away.off == 1 and away.coverage == 0 and away.fidelity > 4
+    half = core.trade(torch.cat([shape[:71], torch.full((71, 2), float("nan"))]), shape)
+    assert half.off == pytest.approx(0.5)  # diverged samples count as off the shape
+    # a perfect sampler's numbers: its jitter's mean distance, E|N(0, s^2 I)| = s sqrt(pi / 2) in 2D, to first order
+    floor = core.trade(core.perfect_draws(shape, 20_000, 0), shape)
+    assert floor.fidelity == pytest.approx(datasets.DINO_JITTER * math.sqrt(math.pi / 2), rel=0.15)
+
+
+def test_a_conditional_network_takes_labels_and_a_null_label():
+    net = EpsMLP(ModelConfig(classes=3, hidden=16, depth=2)).eval()
+    x, t = torch.randn(5, 2), torch.tensor([10])
+    null = net(x, t, torch.tensor([3]))
+    assert torch.equal(net(x, t), null)  # no label is the null label
+    assert not torch.equal(net(x, t, torch.tensor([0])), null)
+    unconditional = EpsMLP(ModelConfig(hidden=16, depth=2))
+    assert unconditional.label is None
+    shared = unconditional.state_dict()  # the label's embedding is built last: every other initial weight is the same
+    assert all(torch.equal(v, shared[k]) for k, v in net.state_dict().items() if not k.startswith("label."))
+    with pytest.raises(ValueError, match="unconditional"):
+        unconditional(x, t, torch.tensor([0]))
+    with pytest.raises(ValueError, match="classes"):
+        NetDenoiser(net, label=3)
+
+
+def test_conditional_training_learns_each_label_s_point_and_the_blend():
+    points = torch.tensor([[-1.5, 0.0], [1.5, 0.0]]).repeat(50, 1)
+    labels = torch.tensor([0, 1]).repeat(50)
+    net = EpsMLP(ModelConfig(classes=2, hidden=64))
+    for _ in training.train(net, points, labels=labels, steps=1500, jitter=0.05):
+        pass
+    levels = schedules.grid(schedules.shipped("cosine"), 30)
+    for label, target in ((0, -1.5), (1, 1.5)):
+        x = samplers.sample(NetDenoiser(net, label=label), 400, levels, sampler="ddim", seed=0)
+        assert (x[:, 0] - target).abs().median() < 0.3, label  # near its own point
+    both = samplers.sample(NetDenoiser(net), 400, levels, sampler="ddim", seed=0)
+    share = float((both[:, 0] > 0).float().mean())
+    assert 0.3 < share < 0.7  # the null label: both points, about half each
+    with pytest.raises(ValueError, match="one label"):
+        next(training.train(net, points, labels=labels[:10], steps=1))
+    with pytest.raises(ValueError, match="class-conditional"):
+        next(training.train(EpsMLP(ModelConfig(hidden=8)), points, labels=labels, steps=1))
+
+
+@pytest.fixture(scope="module")
+def shipped_trade():
+    return views.guided(views.SHAPE)
+
+
+def _apart(a, b) -> bool:
+    """Two (mean, standard error) pairs further apart than two combined standard errors."""
+    return abs(a[0] - b[0]) > 2 * math.hypot(a[1], b[1])
+
+
+def test_the_shipped_network_s_trade_on_the_default_shape(shipped_trade):
+    """What the page says of the default shape: the trained model's fidelity improves from w = 1 to w = 3, its
+    coverage falls by w = 8; the exact sampler is perfect at w = 1 and only loses with more guidance."""
+    curves = shipped_trade["curves"]
+
+    def at(model, w, key):
+        return curves[model][views.SCALES.index(w)][key]
+
+    assert at("trained", 3.0, "fidelity")[0] < at("trained", 1.0, "fidelity")[0]
+    assert _apart(at("trained", 3.0, "fidelity"), at("trained", 1.0, "fidelity"))
+    assert at("trained", 8.0, "coverage")[0] < at("trained", 1.0, "coverage")[0] - 0.1
+    assert at("exact", 1.0, "fidelity")[0] < 0.01 and at("exact", 1.0, "off")[0] == 0  # the points themselves
+    assert at("exact", 8.0, "coverage")[0] < at("exact", 1.0, "coverage")[0] - 0.1
+    assert at("exact", 0.0, "off")[0] > 0.5  # unguided and unconditional: mostly other shapes
+    assert shipped_trade["shared"] == 0
+
+
+def test_the_shipped_guidance_model_matches_its_recipe():
+    net = shipped.denoiser(pretrained.GUIDE).net
+    assert net.config == pretrained.RECIPES[pretrained.GUIDE].config and net.config.classes == 13
+    assert net.label.weight.shape == (14, net.config.hidden)  # 13 labels and the null label
