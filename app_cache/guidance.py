@@ -17,7 +17,7 @@ def warm() -> None:
 
 def warm_more() -> None:
     """Every noise level of the default shape's fields, then every other shape's samples, trade and fields (about
-    40 s)."""
+    a minute)."""
     for sigma in views.FIELD_SIGMAS:
         cached.field(views.SHAPE, sigma)
     for shape in views.SHAPES:

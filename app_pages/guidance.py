@@ -5,8 +5,6 @@ themselves and the shipped class-conditional network, at the scales the figures 
 the page's one control that reruns everything; the noise level of section 4 reruns its own fragment.
 """
 
-import itertools
-
 import streamlit as st
 
 import app_cache
@@ -34,11 +32,11 @@ def pct(value: float) -> str:
 
 st.title("Guidance: a dial from means to modes")
 st.markdown(
-    "Every image model in use is steered by **classifier-free guidance** (Ho and Salimans 2022): the same network is "
-    "asked what the image should be with the prompt and without it, and the sampler follows the first answer pushed "
-    "*further away* from the second. Turn the dial up and samples leave the broad distribution for the parts most "
-    "typical of the prompt: the trade of [Means and modes](/means_and_modes), made by hand. Here the prompt is a "
-    "shape, and the data are the thirteen sets of the Datasaurus Dozen.")
+    "Most text-to-image diffusion models are steered by **classifier-free guidance** (Ho and Salimans 2022): the "
+    "same network is asked what the image should be with the prompt and without it, and the sampler follows the "
+    "first answer pushed *further away* from the second. Turn the dial up and samples leave the broad distribution "
+    "for the parts most distinctive of the prompt: the trade of [Means and modes](/means_and_modes), made by hand. "
+    "Here the prompt is a shape, and the data are the thirteen sets of the Datasaurus Dozen.")
 
 # ---------------------------------------------------------------- 1. the data
 
@@ -69,11 +67,14 @@ st.markdown(
 st.latex(r"D_w = D_u + w\,(D_c - D_u), \qquad\text{equivalently}\qquad "
          r"\hat\varepsilon_w = \hat\varepsilon_u + w\,(\hat\varepsilon_c - \hat\varepsilon_u).")
 st.markdown(
-    "$w = 0$ is the unconditional model, $w = 1$ the conditional one, and $w > 1$ goes past it. Below, both kinds "
-    f"of denoiser sample with the same {views.STEPS} DDIM steps from the same noise. **Exact**: the ideal denoisers "
-    "of the points themselves, $D_u$ the posterior mean over all 1,846 points and $D_c$ over the shape's 142, so "
-    "what you see is guidance itself with no training error. **Trained**: the shipped network. Move the figure's "
-    "own slider.")
+    "$w = 0$ is the unconditional model, $w = 1$ the conditional one, and $w > 1$ goes past it. (Ho and Salimans "
+    "write $(1 + w)\\,\\hat\\varepsilon_c - w\\,\\hat\\varepsilon_u$: their $w$ is this page's $w - 1$.) "
+    f"Below, both kinds of denoiser sample with the same {views.STEPS} DDIM steps from the same noise. **Exact**: "
+    "the ideal denoisers of the points themselves, $D_u$ the posterior mean over all 1,846 points and $D_c$ over the "
+    "shape's 142, so what you see is guidance itself, with no training error. **Trained**: the shipped network. Move "
+    "the figure's own slider. Guidance at large $w$ needs small steps: with 30 steps, the last ones land on the "
+    "extrapolated $D_w$ and throw up to half the samples off the shape at $w = 8$, exact denoisers or not; at "
+    f"{views.STEPS} the numbers are within a few hundredths of 250 steps' (measured; the README has them).")
 
 
 @st.fragment
@@ -100,58 +101,62 @@ def dial_section(shape: str):
 
     st.header("3. The trade, measured")
     st.markdown(
-        f"Three numbers for each scale, each over {len(views.SEEDS)} seeds of {views.N} samples: **fidelity**, the "
+        f"Four numbers for each scale, each over {len(views.SEEDS)} seeds of {views.N} samples: **fidelity**, the "
         "mean distance from a sample to its nearest point of the shape; **coverage**, the share of the shape's points "
-        f"with a sample within {core.COVER_RADIUS:g} (the data's standard deviation is 1); and the **energy distance** "
-        "between the samples and the shape's points, which is 0 only for the same distribution. The grey band is what "
-        f"a perfect sampler of the shape (its points resampled, with the training jitter) scores with {views.N} "
-        "samples.")
+        f"with a sample within {core.COVER_RADIUS:g} (the data's standard deviation is 1); the **energy distance** "
+        "between the samples and the shape's points, which is 0 only for the same distribution; and the share of "
+        f"samples **off the shape**, farther than {core.COVER_RADIUS:g} from every one of its points. The grey band "
+        f"is what a perfect sampler of the shape (its points resampled, with the training jitter) scores with "
+        f"{views.N} samples, measured the same way (95% of 100 runs).")
     st.plotly_chart(figures.trade(view, names=NAMES, title=f"What guidance buys and costs: the {label}"),
                     theme=None, key="guide_trade")
     trade_text(view)
 
 
-def best(trade: dict, model: str, key: str, lowest: bool = True) -> float:
-    """The scale at which a model's trade number is best (lowest, or highest)."""
-    means = [c[key][0] for c in trade["curves"][model]]
-    pick = min if lowest else max
-    return views.SCALES[pick(range(len(means)), key=means.__getitem__)]
+def inside(value: float, band: tuple[float, float, float]) -> bool:
+    return band[0] <= value <= band[2]
+
+
+def scales_text(scales: list[float]) -> str:
+    """A run of scales as the text writes it: one, or the first to the last."""
+    return f"$w = {scales[0]:g}$" if len(scales) == 1 else f"$w = {scales[0]:g}$ to ${scales[-1]:g}$"
 
 
 def trade_text(trade: dict) -> None:
-    """What the curves show, from the numbers."""
+    """What the curves show, decided on the numbers and their errors (views.facts)."""
     lines = []
-    band_top = trade["floor"]["energy"][0] + 2 * trade["floor"]["energy"][1]
-    top_w = views.SCALES[-1]
+    top_w, one = views.SCALES[-1], views.SCALES.index(1.0)
     for model in views.MODELS:
-        fid = [c["fidelity"][0] for c in trade["curves"][model]]
-        cov = [c["coverage"][0] for c in trade["curves"][model]]
-        energy = [c["energy"][0] for c in trade["curves"][model]]
-        off0, off_top = trade["curves"][model][0]["off"][0], trade["curves"][model][-1]["off"][0]
+        curve, f = trade["curves"][model], views.facts(trade, model)
+        fid = [c["fidelity"][0] for c in curve]
+        cov = [c["coverage"][0] for c in curve]
         lines.append(
-            f"- **{NAMES[model][:1].upper() + NAMES[model][1:]}.** Fidelity goes from {fid[0]:.3f} at $w = 0$ to "
-            f"{fid[views.SCALES.index(1.0)]:.3f} at $w = 1$ and is best ({min(fid):.3f}) at "
-            f"$w = {best(trade, model, 'fidelity'):g}$; coverage is highest ({pct(max(cov))}) at "
-            f"$w = {best(trade, model, 'coverage', lowest=False):g}$ and {pct(cov[-1])} at $w = {top_w:g}$; the energy "
-            f"distance is lowest ({min(energy):.3f}"
-            + (", inside the perfect sampler's band" if min(energy) <= band_top else "")
-            + f") at $w = {best(trade, model, 'energy'):g}$. Off the shape: {pct(off0)} of samples at $w = 0$, "
-            f"{pct(off_top)} at $w = {top_w:g}$.")
-    floor = trade["floor"]
-    trained_best, exact_best = best(trade, "trained", "fidelity"), best(trade, "exact", "fidelity")
-    exact_cov = [c["coverage"][0] for c in trade["curves"]["exact"]][views.SCALES.index(1.0):]
-    falling = all(b <= a for a, b in itertools.pairwise(exact_cov))
+            f"- **{NAMES[model][:1].upper() + NAMES[model][1:]}.** Distance to the shape {fid[0]:.3f} at $w = 0$, "
+            f"{fid[one]:.3f} at $w = 1$, " + (f"best at $w = {f['best_fidelity']:g}$ ({min(fid):.3f})" if f["gains"]
+                                              else "no better at any larger scale beyond the errors")
+            + f", and {fid[-1]:.3f} at $w = {top_w:g}$. Coverage is highest ({pct(max(cov))}) at "
+            f"{scales_text(f['coverage_ties'])} (within the errors) and {pct(cov[-1])} at $w = {top_w:g}$. Off the "
+            f"shape: {pct(curve[0]['off'][0])} of samples at $w = 0$, {pct(curve[one]['off'][0])} at $w = 1$, "
+            f"{pct(curve[-1]['off'][0])} at $w = {top_w:g}$.")
+    trained, exact = views.facts(trade, "trained"), views.facts(trade, "exact")
     story = "\n\n**What the curves show.** " + (
         "The trained network's samples are blurred by its errors, and guidance pulls them back onto the shape: its "
-        f"fidelity improves up to $w = {trained_best:g}$. " if trained_best > 1 else
-        f"The trained network's fidelity is best at $w = {trained_best:g}$: here guidance does not sharpen it. ")
-    story += ("The exact denoisers have no error to correct: at $w = 1$ they already sample the shape, "
-              + ("and every further turn of the dial costs coverage, as the samples gather on fewer parts of it."
-                 if falling else f"and their fidelity is best at $w = {exact_best:g}$.")
-              if exact_best <= 1 else f"The exact denoisers' fidelity is best at $w = {exact_best:g}$.")
-    st.markdown("\n".join(lines) + story + f" A perfect sampler scores fidelity {floor['fidelity'][0]:.3f}, "
-                f"coverage {pct(floor['coverage'][0])} and energy distance {floor['energy'][0]:.3f} (estimates of 0 "
-                f"scatter by about {floor['energy'][1]:.3f} either way).")
+        f"distance to the shape is smallest at $w = {trained['best_fidelity']:g}$, beyond the errors of $w = 1$'s. "
+        if trained["gains"] else "Here guidance does not bring the trained network's samples closer to the shape "
+        "than $w = 1$ does, beyond the errors. ")
+    if exact["samples_the_shape"]:
+        story += ("The exact denoisers have no error to correct: at $w = 1$ they sample the shape as well as a "
+                  "perfect sampler can be told from it (no sample off it, the energy distance inside the band)")
+        story += ("; further turns of the dial lose coverage, as the samples gather on fewer parts of it."
+                  if exact["coverage_falls"] else ".")
+    elif exact["coverage_falls"]:
+        story += "With the exact denoisers, coverage at the largest scale is lower than at $w = 1$, beyond the errors."
+    floor = trade["floor"]
+    st.markdown("\n".join(lines) + story + " A perfect sampler scores a distance of "
+                f"{floor['fidelity'][1]:.3f} (the training jitter: the exact samplers land on the points themselves, "
+                f"closer still), coverage {pct(floor['coverage'][1])}, and an energy distance between "
+                f"{floor['energy'][0]:.4f} and {floor['energy'][2]:.4f} in 95% of runs: the estimate is unbiased, so "
+                "it can come out below 0.")
 
 
 dial_section(shape)
@@ -190,35 +195,40 @@ def tilted_section(shape: str):
     view = app_common.shipped(pretrained.GUIDE, cache.guided, shape)
     if view is None:
         return
-    floor_mean, floor_sd = view["floor"]["energy"]
-    top_w = views.SCALES[-1]
-    one, top = at(view, "exact", 1.0, "energy"), at(view, "exact", top_w, "energy")
+    top_w, one = views.SCALES[-1], views.SCALES.index(1.0)
+    band = view["floor"]["energy"]
+    e_one, e_top = view["curves"]["exact"][one]["energy"][0], view["curves"]["exact"][-1]["energy"][0]
     if view["shared"] == 0:
         target = (f"No other shape shares any of the {label}'s 142 points, so $p_0(c \\mid x) = 1$ on each of "
-                  f"them and $p_0(x)\\,p_0(c \\mid x)^w$ is the {label} itself, for every $w > 0$: a sampler of it "
-                  "would stay in the grey band of section 3 at every scale.")
+                  f"them and $p_0(x)\\,p_0(c \\mid x)^w$ is the {label} itself for every $w > 0$: a sampler of it "
+                  "would stay in the grey band of section 3 at every scale above 0.")
     else:
         target = (f"{view['shared']} of the {label}'s points also belong to another shape, where "
                   "$p_0(c \\mid x) < 1$; everywhere else on the shape it is 1.")
-    band_top = floor_mean + 2 * floor_sd
-    iso = view["isolation"]
-    iso_one, iso_top = iso["exact"][views.SCALES.index(1.0)], iso["exact"][-1]
-    crowded = iso_top > 1.1 * iso["shape"]
+
+    def where(value: float) -> str:
+        return "inside the band" if inside(value, band) else ("above the band" if value > band[2] else "below it")
+
     st.markdown(
         "At each noise level the guided score is exactly the score of $p_\\sigma(x)\\,p_\\sigma(c \\mid x)^w$, "
         "but these densities do not fit together across levels: they are not $p_0(x)\\,p_0(c \\mid x)^w$ with noise "
         "added, so a sampler that follows their scores from pure noise down does not sample that (Chidambaram et al. "
         f"2024; Bradley and Nakkiran 2024). The exact denoisers show it. {target} The exact guided sampler scores an "
-        f"energy distance of {one[0]:.4f} at $w = 1$ ({'above' if one[0] > band_top else 'inside'} the band, whose "
-        f"top is {band_top:.4f}) and {top[0]:.4f} at $w = {top_w:g}$"
-        + (" (inside the band)." if top[0] <= band_top else ".")
-        + f"\n\n**Where the samples go.** For each sample, take the {label}'s point nearest it and that point's "
-        f"distance to the nearest point of another shape. Averaged over the exact sampler's samples (seed 0) this is "
-        f"{iso_one:.3f} at $w = 1$ and {iso_top:.3f} at $w = {top_w:g}$, against {iso['shape']:.3f} over all the "
-        f"{label}'s points: " + ("guidance crowds the samples onto the parts of the shape farthest from the other "
-                                 "shapes, where $p_\\sigma(c \\mid x)$ is surest." if crowded else
-                                 "guidance does not move these samples measurably toward the parts of the shape "
-                                 "farthest from the other shapes (not by a tenth or more)."))
+        f"energy distance of {e_one:.4f} at $w = 1$ ({where(e_one)}, {band[0]:.4f} to {band[2]:.4f}) and "
+        f"{e_top:.4f} at $w = {top_w:g}$ ({where(e_top)}).")
+    st.plotly_chart(figures.isolation(view, names=NAMES, shape_label=label,
+                                      title=f"Where the samples land: the {label}'s point nearest each sample, and "
+                                            "its distance to another shape"), theme=None, key="guide_isolation")
+    iso, exact = view["isolation"], views.facts(view, "exact")
+    st.markdown(
+        f"**Where the samples go.** For each sample, take the {label}'s point nearest it and that point's distance to "
+        "the nearest point of another shape. Over the exact sampler's samples this averages "
+        f"{iso['exact'][one][0]:.3f} at $w = 1$ and {iso['exact'][-1][0]:.3f} (± {2 * iso['exact'][-1][1]:.4f}) at "
+        f"$w = {top_w:g}$, against {iso['shape']:.3f} over all the {label}'s points: "
+        + ("guidance shifts the samples toward the parts of the shape farther from the other shapes, where "
+           "$p_\\sigma(c \\mid x)$ is surest, as Chidambaram et al. (2024) predict." if exact["farther"] else
+           "on this shape guidance does not shift the samples measurably toward the parts farther from the other "
+           "shapes (not beyond two standard errors)."))
 
 
 tilted_section(shape)

@@ -18,12 +18,13 @@ import app_cache
 import app_common
 import app_training
 from app_cache.playground import cached as cache
+from app_components import drawing
 from diffusion_core import background, datasets, inputs, metrics, samplers, schedules, shipped
 from diffusion_core.figures import loss_curve
 from diffusion_core.topics.playground import core as playground
 from diffusion_core.topics.playground import figures
 
-SOURCES = {"builtin": "A built-in set", "csv": "Upload a CSV", "word": "Type a word"}
+SOURCES = {"builtin": "A built-in set", "csv": "Upload a CSV", "word": "Type a word", "draw": "Draw"}
 # option labels are what the address holds (bind="query-params" writes the shown label), so they stay short
 SET_LABELS, SAMPLER_LABELS = datasets.LABELS, samplers.LABELS
 DEFAULTS = playground.Settings()
@@ -88,6 +89,8 @@ def chosen_data() -> None:
                 st.info("Choose a file; until then the data below stays as it was.", icon=":material/upload:")
             else:
                 st.session_state.pg_data = cache.from_csv(upload.getvalue(), upload.name)
+        elif source == "draw":
+            draw_section()
         else:
             word = st.text_input("A short word", value="hello", max_chars=inputs.MAX_TEXT_CHARS, key="word", **URL,
                                  help=f"Drawn in a built-in font; {playground.TEXT_POINTS:,} points are sampled "
@@ -95,6 +98,31 @@ def chosen_data() -> None:
             st.session_state.pg_data = cache.from_word(word)
     except Exception as err:  # noqa: BLE001 - any failure on a reader's input is one sentence; the data stays
         app_common.refuse(err, "The data below has not changed.")
+
+
+def draw_section() -> None:
+    """The canvas; a drawing that passes the checks becomes the data in use (a refused one leaves it as it was)."""
+    st.caption("Drag to paint points; pick a colour per class, the brush size, undo a stroke or clear. Each stroke "
+               f"reaches the page when you let go (at most {inputs.MAX_DRAWN_POINTS:,} points).")
+    kept = st.session_state.get("pg_drawing")
+    drawn = drawing.canvas("pg_canvas", kept["strokes"] if kept else None)
+    if drawn is None:  # nothing sent since the canvas was mounted: the drawing kept from before, if any
+        drawn = kept
+    if not drawn or not drawn.get("strokes"):
+        st.session_state.pop("pg_drawing", None)
+        st.info("Draw on the canvas; until then the data below stays as it was.", icon=":material/draw:")
+        return
+    data = playground.from_drawing(drawn)  # raises InputError on anything that is not a drawing
+    st.session_state.pg_drawing, st.session_state.pg_data = drawn, data
+    classes = len(set(data.labels.tolist()))
+    st.download_button("Download the drawing (CSV)", playground.drawing_csv(data), file_name="drawing.csv",
+                       mime="text/csv", key="pg_drawing_csv", icon=":material/download:",
+                       help="Two columns, x and y in the canvas's units (0 to 1), as the CSV upload reads them; "
+                            "the colours are not in it.")
+    if classes > 1:
+        st.caption(f"{classes} colours, so {classes} classes. Training here learns all of them together, as one "
+                   "distribution: class-conditional training on a drawing is not built yet (the Guidance page has "
+                   "a class-conditional model of its own).")
 
 
 def adopt_finished() -> None:
@@ -316,7 +344,8 @@ with left:
                + (f" The dino is trained on its 142 points with a jitter of {data.jitter:g} per batch, as the "
                   "shipped models are." if data.jitter else ""))
 right.plotly_chart(figures.points_preview(data.in_data_units(), title=f"Training data: {app_common.for_plot(label_of(data.label, data.source))} "
-                                        f"({len(data.points):,} points)", height=380), theme=None, key="pg_data_plot")
+                                        f"({len(data.points):,} points)", height=380, labels=data.labels,
+                                        colours=playground.DRAW_COLOURS), theme=None, key="pg_data_plot")
 
 st.header("2. Model and training")
 settings = settings_panel()

@@ -9,6 +9,8 @@ the pages and controls touched are printed at the end of the run.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tools import browser, exercise, wire
@@ -291,4 +293,56 @@ def test_a_hostile_link_and_file_name_are_shown_as_text(server, page, tmp_path):
     for where in (alert, caption):
         assert where.locator("img, a, b, em, .katex").count() == 0, where.inner_html()
     assert not asked, asked
+    assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
+
+
+def _drawn_count(page) -> int:
+    return int(re.search(r"([\d,]+) points?", page.locator(".gd-count").inner_text()).group(1).replace(",", ""))
+
+
+def test_the_playground_canvas_paints_data_in_colours_and_undoes_a_stroke(server, page):
+    """Drag the mouse across the canvas, then again in the second colour: the data plot shows the canvas's count and
+    a trace per colour; Undo takes the last stroke away, from the canvas and from the data."""
+    errors = browser.watch_errors(page)
+    page.goto(server + "/playground?data=Draw")
+    browser.wait_idle(page)
+    canvas = page.locator(".gd-drawing canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box and box["width"] > 100
+
+    def stroke(y: float) -> None:
+        page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for k in range(1, 21):
+            page.mouse.move(box["x"] + (0.2 + 0.03 * k) * box["width"], box["y"] + y * box["height"])
+        page.mouse.up()
+        browser.wait_rerun(page)
+
+    def legend() -> list[str]:
+        return page.locator(".st-key-pg_data_plot .legendtext").evaluate_all("els => els.map(e => e.textContent)")
+
+    stroke(0.3)
+    first = _drawn_count(page)
+    assert first > 20, first
+    page.wait_for_function(_title_starts(f"Training data: your drawing ({first:,} points)"), timeout=30_000)
+    page.locator(".gd-swatch").nth(1).click()
+    stroke(0.7)
+    both = _drawn_count(page)
+    assert both > first
+    page.wait_for_function(_title_starts(f"Training data: your drawing ({both:,} points)"), timeout=30_000)
+    assert legend() == ["class 1 (blue)", "class 2 (orange)"], legend()
+    page.locator(".gd-undo").click()
+    browser.wait_rerun(page)
+    assert _drawn_count(page) == first
+    page.wait_for_function(_title_starts(f"Training data: your drawing ({first:,} points)"), timeout=30_000)
+    nav = page.get_by_test_id("stSidebarNavItems")
+    nav.get_by_role("link", name="Home").click()  # away and back in the same session: the drawing is kept
+    browser.wait_idle(page)
+    nav.get_by_role("link", name="Playground").click()
+    browser.wait_idle(page)
+    page.locator(".st-key-data label").filter(has_text="Draw").click()
+    browser.wait_rerun(page)
+    assert _drawn_count(page) == first
+    page.wait_for_function(_title_starts(f"Training data: your drawing ({first:,} points)"), timeout=30_000)
     assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors

@@ -15,6 +15,7 @@ from PIL import Image, ImageFile, ImageFont
 
 from diffusion_core import inputs, models
 from diffusion_core.inputs import InputError
+from diffusion_core.topics.playground import core as playground
 
 
 def refused(call, *needles: str) -> str:
@@ -503,3 +504,48 @@ def test_nothing_is_written_anywhere(tmp_path, monkeypatch):
 
     assert {name: sorted(p.name for p in d.iterdir()) for name, d in dirs.items()} == {"cwd": [], "home": [], "tmp": []}
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------- a drawing from the canvas
+
+def _drawing(*strokes) -> dict:
+    return {"strokes": [list(map(list, s)) for s in strokes]}
+
+
+def test_a_drawing_becomes_points_and_their_classes():
+    drawn = _drawing([(0.1, 0.2, 0), (0.3, 0.4, 0)], [(0.9, 0.9, 3)])
+    points, labels = inputs.points_from_drawing(drawn)
+    assert points.dtype == np.float32 and np.allclose(points, [[0.1, 0.2], [0.3, 0.4], [0.9, 0.9]])
+    assert labels.tolist() == [0, 0, 3]
+    data = playground.from_drawing(drawn)
+    assert data.source == "draw" and data.labels.tolist() == [0, 0, 3]
+    assert np.allclose(data.in_data_units(), points, atol=1e-6)  # standardised, and back
+    assert np.allclose(data.points.mean(0), 0, atol=1e-6)
+    again = inputs.read_points_csv(playground.drawing_csv(data))  # the download reads back through the CSV upload
+    assert np.allclose(again, points, atol=1e-4)
+
+
+@pytest.mark.parametrize("nonsense, says", [
+    (None, "not a list of strokes"), ({"strokes": "x"}, "not a list of strokes"), ([[0.1, 0.2, 0]], "not a list"),
+    ({"strokes": [5]}, "a stroke is not a list"), ({"strokes": [[[0.1, 0.2]]]}, "not [x, y, colour]"),
+    ({"strokes": [[[0.1, "0.2", 0]]]}, "a coordinate is not a number"),
+    ({"strokes": [[[True, 0.2, 0], [0.1, 0.1, 0]]]}, "a coordinate is not a number"),
+    ({"strokes": [[[0.1, 0.2, 4], [0.3, 0.3, 0]]]}, "a colour is not one of the 4"),
+    ({"strokes": [[[0.1, 0.2, 1.0], [0.3, 0.3, 0]]]}, "a colour is not one of the 4"),
+    ({"strokes": [[[0.1, 1.5, 0], [0.3, 0.3, 0]]]}, "outside the canvas"),
+    ({"strokes": [[[-1e308, 0.5, 0], [0.3, 0.3, 0]]]}, "outside the canvas"),
+    ({"strokes": []}, "no points"), ({"strokes": [[[0.5, 0.5, 0]]]}, "only one point"),
+    ({"strokes": [[[0.5, 0.5, 0]] * 3]}, "All 3 drawn points are the same"),
+])
+def test_nonsense_instead_of_a_drawing_is_one_sentence(nonsense, says):
+    with pytest.raises(inputs.InputError, match=re.escape(says)):
+        inputs.points_from_drawing(nonsense)
+
+
+def test_a_drawing_over_the_limits_is_refused_before_its_points_are_read():
+    many = {"strokes": [[[0.5, 0.5, 0]] * (inputs.MAX_DRAWN_POINTS + 1)]}
+    with pytest.raises(inputs.InputError, match=f"limit is {inputs.MAX_DRAWN_POINTS:,}"):
+        inputs.points_from_drawing(many)
+    strokes = {"strokes": [[]] * (inputs.MAX_STROKES + 1)}
+    with pytest.raises(inputs.InputError, match=f"limit is {inputs.MAX_STROKES:,}"):
+        inputs.points_from_drawing(strokes)

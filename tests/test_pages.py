@@ -670,7 +670,7 @@ def test_flow_grid_steps_at_every_end(dataset, steps):
 
 
 def test_guidance_renders_the_dial_the_trade_and_the_fields_from_the_shipped_model():
-    """Four labelled charts; the dial and the guided field are scrubbed over w in the browser (a frame per scale,
+    """Five labelled charts; the dial and the guided field are scrubbed over w in the browser (a frame per scale,
     opening at w = 3); the text's numbers are the plotted ones."""
     from diffusion_core.topics.guidance import views
 
@@ -679,15 +679,16 @@ def test_guidance_renders_the_dial_the_trade_and_the_fields_from_the_shipped_mod
     assert at.title[0].value == "Guidance: a dial from means to modes"
     assert_figures_labelled(at)
     figs = figures(at)
-    assert len(figs) == 4
+    assert len(figs) == 5
     dial, trade, fields = figs[1], figs[2], figs[3]
+    assert figs[4]["layout"]["title"]["text"].startswith("Where the samples land")
     for fig in (dial, fields):
         assert len(fig["frames"]) == len(views.SCALES)
         assert fig["layout"]["sliders"][0]["active"] == views.SCALES.index(views.SCALE_SHOWN)
     assert dial["layout"]["title"]["text"] == "Samples of the Star at guidance scale w = 3"
     exact = next(tr for tr in trade["data"] if tr["name"] == views.MODEL_LABELS["exact"])  # the fidelity panel's
     text = " ".join(m.value for m in at.markdown)
-    start = float(re.search(r"Exact \(the points themselves\)\.\*\* Fidelity goes from ([0-9.]+) at", text).group(1))
+    start = float(re.search(r"Exact \(the points themselves\)\.\*\* Distance to the shape ([0-9.]+) at", text).group(1))
     assert start == pytest.approx(values(exact["y"])[0], abs=6e-4)
     assert "No other shape shares any of the Star's 142 points" in text
 
@@ -709,6 +710,7 @@ def test_guidance_retrains_live_and_goes_back(monkeypatch):
     """The conditional network trained live (a short run, through the training line) replaces the trained model's
     samples and curves, says so, and "Back to shipped weights" restores them."""
     import app_cache
+    from diffusion_core.topics.guidance import views
 
     monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 1.0)
     at = opened(GUIDANCE)
@@ -716,7 +718,7 @@ def test_guidance_retrains_live_and_goes_back(monkeypatch):
     at.button(key="guide_live").click().run()
     assert_clean(at)
     live = at.session_state["guide_live_star"]
-    assert live["steps"] > 0 and live["samples"].shape == (9, 300, 2)
+    assert live["steps"] > 0 and live["samples"].shape == (len(views.SCALES), views.N, 2)
     assert any("The trained model is the live one" in c.value for c in at.caption)
     assert values(figures(at)[2]["data"][2]["y"]) != shipped_curve
     at.button(key="guide_reset").click().run()

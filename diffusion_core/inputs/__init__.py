@@ -40,6 +40,9 @@ CONFIG_LIMITS = {"hidden": (1, MAX_HIDDEN), "depth": (1, MAX_DEPTH), "fourier_fe
                  "classes": (0, MAX_CLASSES)}  # inclusive ranges
 
 MAX_TEXT_CHARS = 24
+MAX_DRAWN_POINTS = 5_000  # points of a drawing (the canvas stops there too)
+MAX_STROKES = 1_000
+MAX_DRAWN_CLASSES = 4  # colours of the canvas, each a class
 TEXT_FONT_SIZE = 96  # pixels; Pillow's built-in scalable font (Aileron), which covers printable ASCII
 DRAWABLE_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F))
 
@@ -78,6 +81,7 @@ def _check_bytes(data: bytes, max_bytes: int, what: str) -> None:
 
 from .checkpoints import read_checkpoint  # noqa: E402  (the modules below need InputError and the helpers)
 from .images import read_image  # noqa: E402
-from .points import points_from_text, read_points_csv  # noqa: E402
+from .points import points_from_drawing, points_from_text, read_points_csv  # noqa: E402
 
-__all__ = ["InputError", "read_checkpoint", "read_image", "points_from_text", "read_points_csv"]
+__all__ = ["InputError", "read_checkpoint", "read_image", "points_from_drawing", "points_from_text",
+           "read_points_csv"]

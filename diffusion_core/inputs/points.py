@@ -1,4 +1,4 @@
-"""Points a reader brings: a CSV of two columns, or a word drawn in a built-in font."""
+"""Points a reader brings: a CSV of two columns, a word drawn in a built-in font, or a drawing made on the canvas."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from . import (
     MAX_ABS_VALUE,
     MAX_CSV_BYTES,
     MAX_CSV_ROWS,
+    MAX_DRAWN_CLASSES,
+    MAX_DRAWN_POINTS,
+    MAX_STROKES,
     MAX_TEXT_CHARS,
     TEXT_FONT_SIZE,
     InputError,
@@ -139,6 +142,44 @@ def _values(row_idx: list[int], cells: list[list[str]]) -> np.ndarray:
         raise InputError(f"Row {row_idx[k] + 1}, column {col + 1} is too large: '{_preview(cells[k][col])}' "
                          f"(values must lie within ±{MAX_ABS_VALUE:g}).".replace("e+", "e"))
     return values
+
+
+# ---------------------------------------------------------------- a drawing to points
+
+_UNREADABLE = "The drawing could not be read: {why}."
+
+
+def points_from_drawing(drawing: object) -> tuple[np.ndarray, np.ndarray]:
+    """The canvas's drawing, {"strokes": [[[x, y, colour], ...], ...]} with x and y in [0, 1] and colour a class
+    0 to MAX_DRAWN_CLASSES - 1, as points float32 (n, 2) and their classes int64 (n,). Checked as an uploaded CSV is
+    (a limit on the count, finite numbers, at least 2 points, some spread), and for its shape: anything else a
+    client sends is refused with one sentence."""
+    strokes = drawing.get("strokes") if isinstance(drawing, dict) else None
+    if not isinstance(strokes, list):
+        raise InputError(_UNREADABLE.format(why="it is not a list of strokes"))
+    if len(strokes) > MAX_STROKES:
+        raise InputError(f"The drawing has {len(strokes):,} strokes; the limit is {MAX_STROKES:,}.")
+    if not all(isinstance(s, list) for s in strokes):
+        raise InputError(_UNREADABLE.format(why="a stroke is not a list of points"))
+    n = sum(len(s) for s in strokes)
+    if n > MAX_DRAWN_POINTS:
+        raise InputError(f"The drawing has {n:,} points; the limit is {MAX_DRAWN_POINTS:,}.")
+    rows = [p for s in strokes for p in s]
+    if not all(isinstance(p, (list, tuple)) and len(p) == 3 for p in rows):
+        raise InputError(_UNREADABLE.format(why="a point is not [x, y, colour]"))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for p in rows for v in p[:2]):
+        raise InputError(_UNREADABLE.format(why="a coordinate is not a number"))
+    if not all(isinstance(p[2], int) and not isinstance(p[2], bool) and 0 <= p[2] < MAX_DRAWN_CLASSES for p in rows):
+        raise InputError(_UNREADABLE.format(why=f"a colour is not one of the {MAX_DRAWN_CLASSES}"))
+    xy = np.array([p[:2] for p in rows], dtype=np.float64).reshape(-1, 2)
+    if not (np.isfinite(xy).all() and (xy >= 0).all() and (xy <= 1).all()):
+        raise InputError(_UNREADABLE.format(why="a point lies outside the canvas"))
+    if len(xy) < 2:
+        raise InputError("The drawing has " + ("no points" if not len(xy) else "only one point")
+                         + "; at least 2 are needed.")
+    if (xy == xy[0]).all():
+        raise InputError(f"All {len(xy):,} drawn points are the same, so the cloud has no spread to scale.")
+    return xy.astype(np.float32), np.array([p[2] for p in rows], dtype=np.int64)
 
 
 # ---------------------------------------------------------------- text to points

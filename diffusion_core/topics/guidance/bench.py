@@ -21,6 +21,8 @@ def run(repeats: int) -> dict:
         view = views.guided(shape)
         bench.figure(figures.dial(view, names=views.MODEL_LABELS, active=0, shape_label="t", steps=views.STEPS))
         bench.figure(figures.trade(view, names=views.MODEL_LABELS, title="t"))
+        bench.figure(figures.isolation(view, names=views.MODEL_LABELS, shape_label="t", title="t"))
+        views.facts(view, "exact"), views.facts(view, "trained")
         field(shape, views.FIELD_SIGMA)
         return view
 
@@ -33,5 +35,6 @@ def run(repeats: int) -> dict:
            "shape": views.SHAPE, "samples_per_seed": views.N, "seeds": len(views.SEEDS), "ddim_steps": views.STEPS,
            "trade": {model: {f"w={w:g}": {k: [round(v, 4) for v in c[k]] for k in views.TRADE_NUMBERS}
                              for w, c in zip(views.SCALES, curve)} for model, curve in view["curves"].items()},
-           "floor": {k: [round(v, 4) for v in view["floor"][k]] for k in views.TRADE_NUMBERS}}
+           "floor_2.5_50_97.5": {k: [round(v, 4) for v in view["floor"][k]] for k in views.TRADE_NUMBERS},
+           "facts": {m: views.facts(view, m) for m in views.MODELS}}
     return out

@@ -99,23 +99,31 @@ def dial(view: Mapping, *, names: Mapping[str, str], active: int, shape_label: s
 
 TRADE_PANELS = (("fidelity", "distance to the shape", "Fidelity (lower: on the shape)"),
                 ("coverage", "share of points covered", "Coverage (higher: all of it)"),
-                ("energy", "energy distance", "Energy distance (lower: the shape)"))
+                ("energy", "energy distance", "Energy distance (0: the shape)"),
+                ("off", "share of samples off it", "Off the shape (farther than 0.1)"))
 
 
-def trade(view: Mapping, *, names: Mapping[str, str], title: str, height: int = 420) -> go.Figure:
-    """Each Trade number against w, one panel each, a line per model (mean over seeds, error bars one standard error)
-    and the noise floor shaded (a perfect sampler's mean, plus and minus two standard deviations)."""
+def _grid_axes(k: int, rows: int, cols: int, gap_x: float, gap_y: float) -> tuple[str, str, list, list]:
+    """Axis names and domains of panel k in a rows x cols grid, filled row by row."""
+    row, col = divmod(k, cols)
+    width, height = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
+    x0, y1 = col * (width + gap_x), 1 - row * (height + gap_y)
+    return (("x", "y") if k == 0 else (f"x{k + 1}", f"y{k + 1}")) + (
+        [round(x0, 6), round(x0 + width, 6)], [round(max(y1 - height, 0.0), 6), round(y1, 6)])
+
+
+def trade(view: Mapping, *, names: Mapping[str, str], title: str, height: int = 640) -> go.Figure:
+    """Each Trade number against w, one panel each (two by two), a line per model (mean over seeds, error bars one
+    standard error) and the perfect sampler's band shaded (its 2.5% to 97.5% points, measured the same way)."""
     w = array(view["scales"])
     traces, lay, notes = [], {}, []
-    gap = 0.08
-    width = (1 - 2 * gap) / 3
     for i, (key, axis_title, note) in enumerate(TRADE_PANELS):
-        xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
-        mean, sd = view["floor"][key]
+        xa, ya, xdom, ydom = _grid_axes(i, 2, 2, 0.12, 0.2)
+        lo, _, hi = view["floor"][key]
         traces.append({"type": "scatter", "mode": "lines", "x": np.concatenate([w, w[::-1]]),
-                       "y": np.concatenate([np.full(len(w), mean + 2 * sd), np.full(len(w), max(mean - 2 * sd, 0))]),
-                       "fill": "toself", "fillcolor": "rgba(140,140,140,0.25)", "line": {"width": 0},
-                       "xaxis": xa, "yaxis": ya, "name": "a perfect sampler (mean ± 2 sd)", "showlegend": i == 0,
+                       "y": np.concatenate([np.full(len(w), hi), np.full(len(w), lo)]),
+                       "fill": "toself", "fillcolor": "rgba(140,140,140,0.3)", "line": {"width": 0},
+                       "xaxis": xa, "yaxis": ya, "name": "a perfect sampler (95% band)", "showlegend": i == 0,
                        "hoverinfo": "skip"})
         for model, curve in view["curves"].items():
             m = np.array([c[key][0] for c in curve])
@@ -125,15 +133,35 @@ def trade(view: Mapping, *, names: Mapping[str, str], title: str, height: int = 
                            "line": {"color": MODEL_COLORS[model], "dash": MODEL_DASH[model], "width": 2.5},
                            "error_y": {"type": "data", "array": e, "visible": True, "thickness": 1.2},
                            "hovertemplate": "w = %{x:g}: %{y:.3f}<extra>" + names[model] + "</extra>"})
-        lo = i * (width + gap)
-        lay["xaxis" if i == 0 else f"xaxis{i + 1}"] = {"domain": [lo, lo + width], "anchor": ya,
+        lay["xaxis" if i == 0 else f"xaxis{i + 1}"] = {"domain": xdom, "anchor": ya,
                                                        "title": {"text": "guidance scale w"}}
-        lay["yaxis" if i == 0 else f"yaxis{i + 1}"] = {"domain": [0, 0.86], "anchor": xa, "rangemode": "tozero",
-                                                       "title": {"text": axis_title, "standoff": 4}}
-        notes.append(note)
+        lay["yaxis" if i == 0 else f"yaxis{i + 1}"] = {"domain": ydom, "anchor": xa,
+                                                       "title": {"text": axis_title, "standoff": 4},
+                                                       **({} if key == "energy" else {"rangemode": "tozero"})}
+        notes.append({"text": note, "xref": "paper", "yref": "paper", "x": sum(xdom) / 2, "y": ydom[1] + 0.01,
+                      "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 13}})
+    return go.Figure(data=traces, layout=layout(title, height, legend_y=-0.12, annotations=notes,
+                                                margin={"l": 60, "r": 20, "t": 80, "b": 80}, **lay))
+
+
+def isolation(view: Mapping, *, names: Mapping[str, str], shape_label: str, title: str,
+              height: int = 380) -> go.Figure:
+    """How far from the other shapes the samples land against w (mean over seeds, one standard error), beside the
+    shape's own points' mean."""
+    w = array(view["scales"])
+    traces = [{"type": "scatter", "mode": "lines", "x": [w[0], w[-1]], "y": [view["isolation"]["shape"]] * 2,
+               "name": f"all the {shape_label}'s points", "line": {"color": DATA_GREY, "dash": "dot", "width": 2},
+               "hoverinfo": "skip"}]
+    for model in view["curves"]:
+        m = np.array([v[0] for v in view["isolation"][model]])
+        e = np.array([v[1] for v in view["isolation"][model]])
+        traces.append({"type": "scatter", "mode": "lines+markers", "x": w, "y": m, "name": names[model],
+                       "line": {"color": MODEL_COLORS[model], "dash": MODEL_DASH[model], "width": 2.5},
+                       "error_y": {"type": "data", "array": e, "visible": True, "thickness": 1.2},
+                       "hovertemplate": "w = %{x:g}: %{y:.3f}<extra>" + names[model] + "</extra>"})
     return go.Figure(data=traces, layout=layout(
-        title, height, legend_y=-0.25, annotations=_notes(notes, [i * (width + gap) + width / 2 for i in range(3)],
-                                                         0.9), margin={"l": 60, "r": 20, "t": 70, "b": 90}, **lay))
+        title, height, legend_y=-0.25, xaxis={"title": {"text": "guidance scale w"}},
+        yaxis={"title": {"text": "distance to another shape"}, "rangemode": "tozero"}))
 
 
 def _arrows(grid, step, axes: tuple[str, str], color: str, name: str, legend: bool) -> dict:

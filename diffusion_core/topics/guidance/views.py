@@ -18,10 +18,13 @@ SHAPES = datasets.DOZEN_NAMES  # the 13 shapes, the dino first
 SHAPE = "star"  # the default: a shape the unconditional model's blend hides well
 SCALES = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)  # the guidance scales w the page offers
 SCALE_SHOWN = 3.0  # the scale a first visitor sees
-N = 300  # samples per scale and seed
+N = 200  # samples per scale and seed
 SEEDS = (0, 1, 2)  # seeds of the measured trade (seed 0's samples are the ones drawn)
-STEPS = 30  # DDIM steps on the cosine schedule's strided grid, for the exact denoisers and the network alike
-FLOOR_DRAWS = 12  # perfect samplers' draws behind the noise floor of each Trade number
+# DDIM steps on the cosine schedule's strided grid, for the exact denoisers and the network alike. Guidance at high w
+# needs small steps: at 30, the last steps land on the extrapolated D_w and throw up to half the samples off the shape
+# at w = 8 (a discretisation error: at 250 steps none are); at 100 the numbers are within a few hundredths of 250's.
+STEPS = 100
+FLOOR_RUNS = 100  # perfect samplers, each of len(SEEDS) draws of N, behind the band of each Trade number
 FIELD_SIGMAS = (0.05, 0.1, 0.2, 0.4, 0.8)  # the noise levels the geometry section offers
 FIELD_SIGMA = 0.2  # its default
 FIELD_LIM, FIELD_CELLS = 2.6, 17  # the arrows' grid
@@ -66,23 +69,61 @@ def _curve(runs: list[torch.Tensor], points: torch.Tensor) -> list[dict]:
     return [_summary([core.trade(run[k], points) for run in runs]) for k in range(len(SCALES))]
 
 
+def floor(shape: str) -> dict:
+    """What a perfect sampler of the shape scores, as the page's curves are measured (the mean over len(SEEDS)
+    draws of N): for each Trade number the 2.5%, 50% and 97.5% points over FLOOR_RUNS such samplers. The energy
+    distance is unbiased, so its band straddles 0 (and is lopsided: the statistic is skewed)."""
+    points = datasets.dozen_shape(shape)
+    base = 1_000 * (SHAPES.index(shape) + 1)  # each shape its own draws
+    runs = [[core.trade(core.perfect_draws(points, N, base + k * len(SEEDS) + j), points) for j in range(len(SEEDS))]
+            for k in range(FLOOR_RUNS)]
+    return {name: tuple(float(q) for q in np.quantile([np.mean([getattr(t, name) for t in run]) for run in runs],
+                                                      (0.025, 0.5, 0.975))) for name in TRADE_NUMBERS}
+
+
 def guided(shape: str) -> dict:
     """Everything the page shows of a shape: seed 0's samples at every scale for each model (the dial); the measured
-    trade, for each model and scale the mean and standard error over SEEDS of each Trade number; the noise floor
-    (FLOOR_DRAWS perfect samplers of N: mean and standard deviation of each number); how many of the shape's
-    points some other shape shares (none: p_0(c | x) is 1 on every one of them); and how far from the other shapes
-    seed 0's samples land at each scale (core.isolation), with the shape's own mean isolation."""
+    trade, for each model and scale the mean and standard error over SEEDS of each Trade number; the perfect
+    sampler's band (`floor`); how many of the shape's points some other shape shares (none: p_0(c | x) is 1 on every
+    one of them); and how far from the other shapes the samples land (core.isolation, mean and standard error over
+    SEEDS at each scale), with the shape's own mean isolation."""
     points = datasets.dozen_shape(shape)
     runs = {m: [guided_samples(m, shape, seed) for seed in SEEDS] for m in MODELS}
-    floor = [core.trade(core.perfect_draws(points, N, k), points) for k in range(FLOOR_DRAWS)]
-    floor_stats = {name: (float(np.mean([getattr(f, name) for f in floor])),
-                          float(np.std([getattr(f, name) for f in floor], ddof=1))) for name in TRADE_NUMBERS}
     others = datasets.DOZEN_POINTS[datasets.DOZEN_LABELS != datasets.DOZEN_NAMES.index(shape)]
     shared = int((torch.cdist(points, others).min(1).values == 0).sum())
-    isolation = {m: [core.isolation(run, points, others) for run in runs[m][0]] for m in MODELS}
+    isolation = {m: [mean_and_error([core.isolation(run[k], points, others) for run in runs[m]])
+                     for k in range(len(SCALES))] for m in MODELS}
     return {"scales": SCALES, "points": points.numpy(), "samples": {m: runs[m][0].numpy() for m in MODELS},
-            "curves": {m: _curve(runs[m], points) for m in MODELS}, "floor": floor_stats, "shared": shared,
+            "curves": {m: _curve(runs[m], points) for m in MODELS}, "floor": floor(shape), "shared": shared,
             "isolation": {"shape": core.isolation(points, points, others), **isolation}}
+
+
+def apart(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Two (mean, standard error) pairs further apart than two combined standard errors."""
+    return abs(a[0] - b[0]) > 2 * float(np.hypot(a[1], b[1]))
+
+
+def facts(view: dict, model: str) -> dict:
+    """What a model's curves show, decided on the numbers with their errors (the page's sentences are chosen on
+    these): the scale of its best fidelity and whether it beats w = 1's beyond two combined standard errors; the
+    scales whose coverage ties the highest (within two combined standard errors); whether coverage at the largest
+    scale is below w = 1's beyond the errors; whether w = 1 samples the shape as well as a perfect sampler can tell
+    (no sample off the shape, the energy distance inside the band); whether the samples at the largest scale land
+    farther from the other shapes than the shape's points do on average, beyond two standard errors."""
+    curve, one = view["curves"][model], SCALES.index(1.0)
+    fid = [c["fidelity"] for c in curve]
+    cov = [c["coverage"] for c in curve]
+    best = min(range(len(SCALES)), key=lambda k: fid[k][0])
+    top = max(range(len(SCALES)), key=lambda k: cov[k][0])
+    lo, _, hi = view["floor"]["energy"]
+    energy_one = curve[one]["energy"][0]
+    iso = view["isolation"][model][-1]
+    return {"best_fidelity": SCALES[best], "gains": best != one and fid[best][0] < fid[one][0] and apart(fid[best],
+                                                                                                         fid[one]),
+            "coverage_ties": [w for k, w in enumerate(SCALES) if not apart(cov[k], cov[top])],
+            "coverage_falls": cov[-1][0] < cov[one][0] and apart(cov[-1], cov[one]),
+            "samples_the_shape": curve[one]["off"][0] == 0 and lo <= energy_one <= hi,
+            "farther": iso[0] - view["isolation"]["shape"] > 2 * iso[1]}
 
 
 def live(shape: str, net: EpsMLP) -> dict:

@@ -30,6 +30,9 @@ SAMPLE_COUNTS = (250, 500, 1000, 2000, 5000)
 STEP_CHOICES = (1, 2, 5, 10, 20, 50, 100, 250, 500, 1000)
 MAX_FRAMES = 25  # states of the reverse process kept for the animation
 TEXT_POINTS = 2000  # points drawn from the ink of a typed word
+# the drawing canvas's colours, each a class (app_components/drawing.py shows them; the data plot draws them)
+DRAW_COLOURS = ({"name": "blue", "hex": "#0072B2"}, {"name": "orange", "hex": "#D55E00"},
+                {"name": "green", "hex": "#009E73"}, {"name": "pink", "hex": "#CC79A7"})
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ class TrainingData:
     frame: Frame
     label: str
     jitter: float = 0.0
-    source: str = "csv"  # "builtin", "csv" or "word"
+    source: str = "csv"  # "builtin", "csv", "word" or "draw"
+    labels: np.ndarray | None = None  # a drawing's classes (n,), one per point: its colours
 
     def in_data_units(self) -> np.ndarray:
         return self.frame.to_data(self.points)
@@ -109,6 +113,22 @@ def built_in(name: str) -> TrainingData:
 def from_csv(data: bytes, filename: str) -> TrainingData:
     """An uploaded CSV of two columns (inputs.read_points_csv checks it), standardised."""
     return standardise(inputs.read_points_csv(data), filename)
+
+
+def from_drawing(drawing: object) -> TrainingData:
+    """The canvas's drawing (inputs.points_from_drawing checks it), standardised, with its colours as labels."""
+    points, labels = inputs.points_from_drawing(drawing)
+    data = standardise(points, "your drawing", source="draw")
+    return TrainingData(data.points, data.frame, data.label, source="draw", labels=labels)
+
+
+def drawing_csv(data: TrainingData) -> bytes:
+    """A drawing's points in the canvas's units as a CSV of two columns (x, y) that the CSV upload reads back."""
+    buf = io.StringIO()
+    buf.write("x,y\n")
+    for x, y in data.in_data_units():
+        buf.write(f"{x:.4f},{y:.4f}\n")
+    return buf.getvalue().encode()
 
 
 def from_word(text: str, seed: int = 0) -> TrainingData:

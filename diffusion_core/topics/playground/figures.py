@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -44,11 +44,18 @@ def animated_run(states, labels: Sequence[str], data=None, *, title: str, height
     return go.Figure(data=base + [moving(len(run) - 1)], layout=lay, frames=frames)
 
 
-def points_preview(points, *, title: str, name: str = "training points", height: int = 420) -> go.Figure:
-    """A point set in its own units, equal aspect, the view fitted to it."""
+def points_preview(points, *, title: str, name: str = "training points", height: int = 420, labels=None,
+                   colours: Sequence[Mapping] = ()) -> go.Figure:
+    """A point set in its own units, equal aspect, the view fitted to it; with `labels` (one class per point) a trace
+    per class in `colours[class]` ({"name", "hex"})."""
     p = finite_rows(points)
-    trace = points_trace(p, name, SERIES[0], size=3.5, opacity=0.6)
-    return go.Figure(data=[trace], layout=layout(title, height, **fitted_axes(p)))
+    if labels is None:
+        traces = [points_trace(p, name, SERIES[0], size=3.5, opacity=0.6)]
+    else:
+        labels = np.asarray(labels)
+        traces = [points_trace(np.asarray(points)[labels == k], f"class {k + 1} ({c['name']})", c["hex"], size=3.5,
+                               opacity=0.7) for k, c in enumerate(colours) if (labels == k).any()]
+    return go.Figure(data=traces, layout=layout(title, height, **fitted_axes(p)))
 
 
 def box(points: np.ndarray, pad: float = 0.08, min_ratio: float = 0.4) -> tuple[list[float], list[float]]:
