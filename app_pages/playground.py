@@ -176,7 +176,17 @@ def training_progress() -> None:
     st.progress(min(last.fraction, 1.0), text=f"step {last.step:,}, {last.elapsed:.1f} of {bg.seconds:.0f} s, "
                                               f"loss {last.loss:.3f}")
     steps, losses = zip(*((r.step, r.loss) for r in bg.records))
-    st.plotly_chart(loss_curve(steps, losses, title="Training loss, live"), theme=None, key="pg_live_loss")
+    look = next((r for r in reversed(bg.records) if getattr(r, "preview", None) is not None), None)
+    c_loss, c_look = st.columns(2, gap="large")
+    c_loss.plotly_chart(loss_curve(steps, losses, title="Training loss, live"), theme=None, key="pg_live_loss")
+    if look is not None:
+        frame = st.session_state.pg_training_spec[1].frame
+        c_look.plotly_chart(figures.points_preview(frame.to_data(look.preview), name="samples now",
+                                                   title=f"The model's samples at step {look.step:,}", height=300),
+                            theme=None, key="pg_live_samples")
+        c_look.caption(f"{playground.PREVIEW_N} samples, {playground.PREVIEW_STEPS} DDIM steps from the same noise, "
+                       "about once a second, from the weights as they are (the finished model keeps their running "
+                       "average): watch the cloud change as the model learns.")
 
 
 def start_training(settings: playground.Settings, data: playground.TrainingData) -> None:

@@ -29,6 +29,7 @@ class TrainRecord:
     loss: float  # smoothed training loss (MSE on the network's target, eps unless its config says otherwise)
     elapsed: float  # seconds since training started
     lr: float
+    preview: object = None  # samples of the model as it is at this step (n, d), when the job draws them
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,26 @@ def test_the_default_settings_reach_the_quality_bar_on_the_dino_within_their_bud
     print(f"default Playground run: {records[-1].step} steps in {records[-1].elapsed:.1f} s, "
           f"ED {q.energy_distance:.4f}, s2d {q.sample_to_data:.3f}")
     assert q.energy_distance <= 0.003 and q.sample_to_data <= 0.042, q
+
+
+def test_a_training_job_looks_at_its_samples_about_once_a_second():
+    """Records carry previews of the model's samples about every PREVIEW_EVERY seconds (not on the last record);
+    with looks=False none; the returned weights are the same kind either way."""
+    import dataclasses
+
+    from diffusion_core import pretrained
+
+    data = playground.built_in("dino")
+    records: list = []
+    state = pretrained.run_job(playground.train_job(data.points, dataclasses.asdict(playground.Settings()),
+                                                    data.jitter, seconds=2.5), on_record=records.append)
+    looks = [r for r in records if r.preview is not None]
+    assert 2 <= len(looks) <= 4 and records[-1].preview is None
+    assert all(r.preview.shape == (playground.PREVIEW_N, 2) and np.isfinite(r.preview).all() for r in looks)
+    gaps = np.diff([r.elapsed for r in looks])
+    assert (gaps >= playground.PREVIEW_EVERY).all()
+    plain: list = []
+    pretrained.run_job(playground.train_job(data.points, dataclasses.asdict(playground.Settings()), data.jitter,
+                                            seconds=0.5, looks=False), on_record=plain.append)
+    assert all(r.preview is None for r in plain) and set(state) == set(playground.build(playground.Settings(),
+                                                                                         state).state_dict())

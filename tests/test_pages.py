@@ -921,6 +921,11 @@ def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_
         assert time.monotonic() < deadline, "the training never started"
         time.sleep(0.2)
     seen = len(training.records)
+    while not any(r.preview is not None for r in training.records):
+        assert time.monotonic() < deadline, "the training never looked at its samples"
+        time.sleep(0.2)
+    at.run()
+    assert any(t.startswith("The model's samples at step") for t in charts(at)), "watch it learn: the samples now"
     at.select_slider(key="width").set_value(128).run()  # a change in the middle of the training
     assert_clean(at)
     assert at.session_state["pg_training"] is training, "the rerun replaced or dropped the training"

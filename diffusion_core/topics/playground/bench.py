@@ -1,6 +1,7 @@
 """The Playground: what its default settings train in their budget on the dino and how good that is (the
 project's bar: ED <= 0.003, s2d <= 0.042, 1,000 DDPM samples over all T steps); and the seconds and bytes
-behind the sampling view, at its defaults and at its largest."""
+behind the sampling view, at its defaults and at its largest; and what watching the model learn costs the training
+(steps in the same seconds with and without the looks at its samples)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,19 @@ def run(repeats: int) -> dict:
         for source in (core.built_in("dino"), core.from_csv(core.samples_csv(points), "dino.csv"), core.from_word("hello")):
             bench.figure(figures.points_preview(source.in_data_units(), title="t"))
 
-    return {"data_controls_seconds": bench.median_seconds(data_controls, max(3, repeats)),
+    def looks_cost(seconds: float = 10.0) -> dict:  # the same timed training with and without the looks, twice each
+        steps = {True: [], False: []}
+        for looks in (True, False, True, False):
+            kept: list = []
+            pretrained.run_job(core.train_job(data.points, dataclasses.asdict(settings), data.jitter, seconds=seconds,
+                                              looks=looks), on_record=kept.append)
+            steps[looks].append(kept[-1].step)
+        with_, without = sum(steps[True]) / 2, sum(steps[False]) / 2
+        return {"seconds": seconds, "steps_with_looks": steps[True], "steps_without": steps[False],
+                "slowdown": round(1 - with_ / without, 3), "target": 0.1}
+
+    return {"watch_it_learn": looks_cost(),
+            "data_controls_seconds": bench.median_seconds(data_controls, max(3, repeats)),
             "default_training": {"seconds": settings.seconds, "steps": records[-1].step if records else 0,
                                  "ed": round(q.energy_distance, 5), "s2d": round(q.sample_to_data, 4),
                                  "bar": {"ed": 0.003, "s2d": 0.042}},

@@ -139,16 +139,36 @@ def from_word(text: str, seed: int = 0) -> TrainingData:
 
 # ---------------------------------------------------------------- training (one job for worker.Worker)
 
-def train_job(points: np.ndarray, settings: dict, jitter: float = 0.0, *, seconds: float):
+PREVIEW_EVERY = 1.0  # seconds of training between two looks at the model's samples
+PREVIEW_N, PREVIEW_STEPS = 300, 20  # samples of each look, and their DDIM steps
+
+
+def preview(net: models.EpsMLP, n: int = PREVIEW_N, steps: int = PREVIEW_STEPS) -> np.ndarray:
+    """n samples (canonical, float32) of the network as its weights are now: DDIM over `steps` strided steps from
+    noise seed 0 (the same noise at every look, so the picture changes only as the model does)."""
+    den = NetDenoiser(net)
+    with torch.no_grad():
+        x = samplers.sample(den, n, schedules.grid(den.schedule, steps), sampler="ddim", seed=0)
+    net.train()  # NetDenoiser put it in eval mode (the MLP has no layer that minds)
+    return x.numpy().astype(np.float32)
+
+
+def train_job(points: np.ndarray, settings: dict, jitter: float = 0.0, *, seconds: float, looks: bool = True):
     """Train a fresh network with `settings` (Settings as a dict) on canonical `points` for `seconds`.
 
-    Yields training.TrainRecords; returns the weights as numpy arrays (a plain pickle through the
-    worker's pipe).
+    Yields training.TrainRecords, about once every PREVIEW_EVERY seconds of training one with a `preview` of the
+    model's samples (with `looks`); returns the weights as numpy arrays (a plain pickle through the worker's pipe).
+    The looks sample the weights being trained, not their running average that the job returns.
     """
     s = Settings(**settings)
     net = models.EpsMLP(s.model_config())
     data = torch.as_tensor(np.asarray(points, dtype=np.float32))
-    yield from training.train(net, data, seconds=seconds, seed=s.seed, jitter=jitter)
+    next_look = 0.0
+    for record in training.train(net, data, seconds=seconds, seed=s.seed, jitter=jitter):
+        if looks and record.elapsed >= next_look and record.fraction < 1:
+            record.preview = preview(net)
+            next_look = record.elapsed + PREVIEW_EVERY
+        yield record
     return {k: v.numpy() for k, v in net.state_dict().items()}
 
 
