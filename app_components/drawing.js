@@ -12,10 +12,14 @@ const PER_DAB = 4; // points per dab, uniform in the brush's disk
 export default function (component) {
   const { parentElement, data, setStateValue } = component;
   const root = parentElement.querySelector(".gd-drawing");
+  // Streamlit calls this function again on the same element whenever `data` changes, and calls the cleanup it
+  // returns only on unmount: let go of the previous call's listeners first, or every call adds its own.
+  if (root.gdCleanup) root.gdCleanup();
   const canvas = root.querySelector("canvas");
   const ctx = canvas.getContext("2d");
   const colours = data.colours;
   const maxPoints = data.max_points;
+  const maxStrokes = data.max_strokes;
   // While the canvas stays mounted its own strokes are the truth (Python's copy lags a stroke behind when it calls
   // this function again); a fresh mount (the reader left the page and came back) restores Python's.
   if (!root.gdStrokes) root.gdStrokes = Array.isArray(data.strokes) ? data.strokes.map((s) => s.slice()) : [];
@@ -78,13 +82,12 @@ export default function (component) {
     return strokes.reduce((n, s) => n + s.length, 0) + (current ? current.length : 0);
   }
 
-  function fit() {
-    const side = Math.max(50, Math.floor(root.clientWidth));
-    const ratio = window.devicePixelRatio || 1;
-    canvas.style.width = `${side}px`;
-    canvas.style.height = `${side}px`;
-    canvas.width = Math.round(side * ratio);
-    canvas.height = Math.round(side * ratio);
+  function fit() { // the backing store only: CSS sizes the element (square, the column's width)
+    const side = Math.max(50, canvas.clientWidth) * (window.devicePixelRatio || 1);
+    if (canvas.width !== Math.round(side)) {
+      canvas.width = Math.round(side);
+      canvas.height = Math.round(side);
+    }
     redraw();
   }
 
@@ -109,14 +112,17 @@ export default function (component) {
     strokes.forEach((s) => s.forEach(dot));
     if (current) current.forEach(dot);
     const n = total();
-    count.textContent = `${n.toLocaleString("en")} point${n === 1 ? "" : "s"}` + (n >= maxPoints ? " (the most)" : "");
+    const full = n >= maxPoints || strokes.length >= maxStrokes;
+    count.textContent = `${n.toLocaleString("en")} point${n === 1 ? "" : "s"}` + (full ? " (the most)" : "");
     undo.disabled = strokes.length === 0;
     clear.disabled = strokes.length === 0;
   }
 
-  function at(event) {
+  function at(event) { // inside the border, 0 to 1, y up
     const r = canvas.getBoundingClientRect();
-    return [(event.clientX - r.left) / r.width, 1 - (event.clientY - r.top) / r.height];
+    const x = (event.clientX - r.left - canvas.clientLeft) / canvas.clientWidth;
+    const y = 1 - (event.clientY - r.top - canvas.clientTop) / canvas.clientHeight;
+    return [Math.min(1, Math.max(0, x)), Math.min(1, Math.max(0, y))];
   }
 
   function dab(x, y) {
@@ -135,6 +141,7 @@ export default function (component) {
   }
 
   function onDown(event) {
+    if (current || strokes.length >= maxStrokes) return; // one pointer at a time; the line's most strokes
     if (event.button !== undefined && event.button !== 0) return;
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
@@ -145,7 +152,7 @@ export default function (component) {
   }
 
   function onMove(event) {
-    if (!current) return;
+    if (!current || (event.buttons === 0 && event.pointerType === "mouse")) return;
     event.preventDefault();
     const p = at(event);
     const step = SPACING * Number(size.value);
@@ -175,16 +182,21 @@ export default function (component) {
   canvas.addEventListener("pointermove", onMove);
   canvas.addEventListener("pointerup", onUp);
   canvas.addEventListener("pointercancel", onUp);
-  const observer = new ResizeObserver(fit);
-  observer.observe(root);
+  canvas.addEventListener("lostpointercapture", onUp);
+  const observer = new ResizeObserver(() => requestAnimationFrame(fit)); // not inside the observer's own callback
+  observer.observe(canvas);
   mark();
   fit();
 
-  return () => { // unmount: let go of the listeners
+  const cleanup = () => { // the next call, or unmount: let go of the listeners
     observer.disconnect();
     canvas.removeEventListener("pointerdown", onDown);
     canvas.removeEventListener("pointermove", onMove);
     canvas.removeEventListener("pointerup", onUp);
     canvas.removeEventListener("pointercancel", onUp);
+    canvas.removeEventListener("lostpointercapture", onUp);
+    root.gdCleanup = null;
   };
+  root.gdCleanup = cleanup;
+  return cleanup;
 }

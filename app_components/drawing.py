@@ -29,6 +29,7 @@ def canvas(key: str, strokes: list | None = None):
     """Mount the canvas (restoring `strokes`, the drawing kept from earlier); returns its drawing as the browser sent
     it (unchecked), or None before the first stroke."""
     result = _canvas(key=key, data={"strokes": strokes or [], "colours": list(DRAW_COLOURS),
-                                    "max_points": inputs.MAX_DRAWN_POINTS, "brush": BRUSH},
+                                    "max_points": inputs.MAX_DRAWN_POINTS, "max_strokes": inputs.MAX_STROKES,
+                                    "brush": BRUSH},
                      default={"drawing": None}, on_drawing_change=lambda: None)
     return result.drawing

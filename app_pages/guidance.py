@@ -19,11 +19,7 @@ LIVE_KEY = "guide_live"  # the session's live retraining result, one per shape (
 SHAPE_LABELS = datasets.DOZEN_LABELS_TEXT
 NAMES = views.MODEL_LABELS
 SHOWN = views.SCALES.index(views.SCALE_SHOWN)
-
-
-def at(view: dict, model: str, w: float, key: str) -> tuple[float, float]:
-    """A trade number (mean, standard error) of a model at scale w."""
-    return view["curves"][model][views.SCALES.index(w)][key]
+N_ALL, N_SHAPE = len(datasets.DOZEN_POINTS), len(datasets.dozen_shape(views.SHAPE))  # 1,846 and 142 (every shape's)
 
 
 def pct(value: float) -> str:
@@ -47,11 +43,13 @@ shape = c_shape.selectbox("Shape (the class c)", views.SHAPES, format_func=SHAPE
                           **keep("guide_shape", views.SHAPE, index_in=views.SHAPES))
 label = SHAPE_LABELS[shape]
 st.plotly_chart(figures.gallery(cache.dozen(), SHAPE_LABELS, shape,
-                                title=f"The Datasaurus Dozen: 13 sets of 142 points; {label} chosen"),
+                                title=f"The Datasaurus Dozen: {len(views.SHAPES)} sets of {N_SHAPE} points; "
+                                      f"{label} chosen"),
                 theme=None, key="guide_gallery")
 st.markdown(
     "Matejka and Fitzmaurice (2017) made these thirteen sets to share their means, standard deviations and "
-    "correlation to two decimals: summary statistics cannot tell a dinosaur from a star. A model of all 1,846 points "
+    "correlation to two decimals: summary statistics cannot tell a dinosaur from a star. "
+    f"A model of all {N_ALL:,} points "
     "(the **unconditional** model) has to learn a blend of thirteen pictures; a model told the label (the "
     "**conditional** model) only one. One network here is both: the app's MLP (Fourier features, a time input) with "
     "a learned embedding of the label added to its first layer, plus one more label, *none*, that it sees in place of "
@@ -70,11 +68,11 @@ st.markdown(
     "$w = 0$ is the unconditional model, $w = 1$ the conditional one, and $w > 1$ goes past it. (Ho and Salimans "
     "write $(1 + w)\\,\\hat\\varepsilon_c - w\\,\\hat\\varepsilon_u$: their $w$ is this page's $w - 1$.) "
     f"Below, both kinds of denoiser sample with the same {views.STEPS} DDIM steps from the same noise. **Exact**: "
-    "the ideal denoisers of the points themselves, $D_u$ the posterior mean over all 1,846 points and $D_c$ over the "
-    "shape's 142, so what you see is guidance itself, with no training error. **Trained**: the shipped network. Move "
-    "the figure's own slider. Guidance at large $w$ needs small steps: with 30 steps, the last ones land on the "
-    "extrapolated $D_w$ and throw up to half the samples off the shape at $w = 8$, exact denoisers or not; at "
-    f"{views.STEPS} the numbers are within a few hundredths of 250 steps' (measured; the README has them).")
+    f"the ideal denoisers of the points themselves, $D_u$ the posterior mean over all {N_ALL:,} points and $D_c$ over "
+    f"the shape's {N_SHAPE}, so what you see is guidance itself, with no training error. **Trained**: the shipped "
+    "network. Move the figure's own slider. Guidance at large $w$ needs small steps: with too few, the last ones land "
+    "on the extrapolated $D_w$ and throw samples off the shape, exact denoisers or not (the README gives the "
+    "measurements that chose the step count).")
 
 
 @st.fragment
@@ -97,7 +95,7 @@ def dial_section(shape: str):
     st.plotly_chart(figures.dial(view, names=NAMES, active=SHOWN, shape_label=label, steps=views.STEPS),
                     theme=None, key="guide_dial")
     st.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the cosine schedule's "
-               f"grid; the grey points are the {label} shape's 142.")
+               f"grid; the grey points are the {label} shape's {N_SHAPE}.")
 
     st.header("3. The trade, measured")
     st.markdown(
@@ -107,7 +105,7 @@ def dial_section(shape: str):
         "between the samples and the shape's points, which is 0 only for the same distribution; and the share of "
         f"samples **off the shape**, farther than {core.COVER_RADIUS:g} from every one of its points. The grey band "
         f"is what a perfect sampler of the shape (its points resampled, with the training jitter) scores with "
-        f"{views.N} samples, measured the same way (95% of 100 runs).")
+        f"{views.N} samples, measured the same way (95% of {views.FLOOR_RUNS} runs).")
     st.plotly_chart(figures.trade(view, names=NAMES, title=f"What guidance buys and costs: the {label}"),
                     theme=None, key="guide_trade")
     trade_text(view)
@@ -118,8 +116,13 @@ def inside(value: float, band: tuple[float, float, float]) -> bool:
 
 
 def scales_text(scales: list[float]) -> str:
-    """A run of scales as the text writes it: one, or the first to the last."""
-    return f"$w = {scales[0]:g}$" if len(scales) == 1 else f"$w = {scales[0]:g}$ to ${scales[-1]:g}$"
+    """Scales as the text writes them: one; a run of neighbours on the page's grid, first to last; or a list."""
+    if len(scales) == 1:
+        return f"$w = {scales[0]:g}$"
+    at = [views.SCALES.index(w) for w in scales]
+    if at == list(range(at[0], at[-1] + 1)):
+        return f"$w = {scales[0]:g}$ to ${scales[-1]:g}$"
+    return "$w = " + ", ".join(f"{w:g}" for w in scales[:-1]) + f"$ and ${scales[-1]:g}$"
 
 
 def trade_text(trade: dict) -> None:
@@ -195,11 +198,14 @@ def tilted_section(shape: str):
     view = app_common.shipped(pretrained.GUIDE, cache.guided, shape)
     if view is None:
         return
+    live = st.session_state.get(f"{LIVE_KEY}_{shape}")
+    if live is not None:  # the trained line is the live network's, as in sections 2 and 3
+        view = {**view, "isolation": {**view["isolation"], "trained": live["isolation"]}}
     top_w, one = views.SCALES[-1], views.SCALES.index(1.0)
     band = view["floor"]["energy"]
     e_one, e_top = view["curves"]["exact"][one]["energy"][0], view["curves"]["exact"][-1]["energy"][0]
     if view["shared"] == 0:
-        target = (f"No other shape shares any of the {label}'s 142 points, so $p_0(c \\mid x) = 1$ on each of "
+        target = (f"No other shape shares any of the {label}'s {N_SHAPE} points, so $p_0(c \\mid x) = 1$ on each of "
                   f"them and $p_0(x)\\,p_0(c \\mid x)^w$ is the {label} itself for every $w > 0$: a sampler of it "
                   "would stay in the grey band of section 3 at every scale above 0.")
     else:
@@ -213,9 +219,12 @@ def tilted_section(shape: str):
         "At each noise level the guided score is exactly the score of $p_\\sigma(x)\\,p_\\sigma(c \\mid x)^w$, "
         "but these densities do not fit together across levels: they are not $p_0(x)\\,p_0(c \\mid x)^w$ with noise "
         "added, so a sampler that follows their scores from pure noise down does not sample that (Chidambaram et al. "
-        f"2024; Bradley and Nakkiran 2024). The exact denoisers show it. {target} The exact guided sampler scores an "
-        f"energy distance of {e_one:.4f} at $w = 1$ ({where(e_one)}, {band[0]:.4f} to {band[2]:.4f}) and "
-        f"{e_top:.4f} at $w = {top_w:g}$ ({where(e_top)}).")
+        f"2024; Bradley and Nakkiran 2024). {target} The exact guided sampler scores an energy distance of "
+        f"{e_one:.4f} at $w = 1$ ({where(e_one)}, {band[0]:.4f} to {band[2]:.4f}) and {e_top:.4f} at "
+        f"$w = {top_w:g}$ ({where(e_top)})"
+        + (": the exact denoisers show the gap." if e_top > band[2] and view["shared"] == 0 else "."))
+    if live is not None:
+        st.caption("The trained network's line is the live one's.")
     st.plotly_chart(figures.isolation(view, names=NAMES, shape_label=label,
                                       title=f"Where the samples land: the {label}'s point nearest each sample, and "
                                             "its distance to another shape"), theme=None, key="guide_isolation")

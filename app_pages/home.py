@@ -127,6 +127,6 @@ with right:
                "exact and trained, the trade between fidelity and coverage measured, the three fields, and what "
                "guided sampling does not sample.")
     st.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
-    st.caption("Your own points (a CSV, a typed word or a built-in set): train a diffusion model on them "
-               "live, watch it sample, download the samples and the weights. Every setting is in the "
-               "address, to share as a link.")
+    st.caption("Your own points (a CSV, a typed word, a drawing or a built-in set): train a diffusion model on "
+               "them live and watch it learn, watch it sample, download the samples and the weights. Every setting "
+               "is in the address, to share as a link.")

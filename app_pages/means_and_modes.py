@@ -299,7 +299,7 @@ st.markdown(
     "narrower distribution. The same mechanism has a dark side, which the Regurgitation page "
     "measures: given too few training points, or one point many times, it hands them back. And the "
     "Guidance page turns the same trade into a dial: classifier-free guidance moves samples from the "
-    "broad distribution to its densest parts."
+    "broad distribution to the parts most distinctive of a class."
 )
 
 app_cache.training_worker()  # start the training process while the reader reads (the panels train live)

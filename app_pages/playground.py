@@ -108,15 +108,16 @@ def draw_section() -> None:
     drawn = drawing.canvas("pg_canvas", kept["strokes"] if kept else None)
     if drawn is None:  # nothing sent since the canvas was mounted: the drawing kept from before, if any
         drawn = kept
-    if not drawn or not drawn.get("strokes"):
+    if drawn is None or drawn == {"strokes": []}:  # nothing drawn yet, or cleared
         st.session_state.pop("pg_drawing", None)
         st.info("Draw on the canvas; until then the data below stays as it was.", icon=":material/draw:")
         return
-    data = playground.from_drawing(drawn)  # raises InputError on anything that is not a drawing
-    st.session_state.pg_drawing, st.session_state.pg_data = drawn, data
+    data, checked = playground.from_drawing(drawn)  # raises InputError on anything that is not a drawing
+    st.session_state.pg_drawing, st.session_state.pg_data = checked, data
     classes = len(set(data.labels.tolist()))
-    st.download_button("Download the drawing (CSV)", playground.drawing_csv(data), file_name="drawing.csv",
-                       mime="text/csv", key="pg_drawing_csv", icon=":material/download:",
+    st.download_button("Download the drawing (CSV)", functools.partial(playground.samples_csv, data.in_data_units()),
+                       file_name="drawing.csv", mime="text/csv", key="pg_drawing_csv", icon=":material/download:",
+                       on_click="ignore",
                        help="Two columns, x and y in the canvas's units (0 to 1), as the CSV upload reads them; "
                             "the colours are not in it.")
     if classes > 1:
@@ -185,7 +186,7 @@ def training_progress() -> None:
                                                    title=f"The model's samples at step {look.step:,}", height=300),
                             theme=None, key="pg_live_samples")
         c_look.caption(f"{playground.PREVIEW_N} samples, {playground.PREVIEW_STEPS} DDIM steps from the same noise, "
-                       "about once a second, from the weights as they are (the finished model keeps their running "
+                       f"about every {playground.PREVIEW_EVERY:g} s of training, from the weights as they are (the finished model keeps their running "
                        "average): watch the cloud change as the model learns.")
 
 

@@ -301,8 +301,9 @@ def _drawn_count(page) -> int:
 
 
 def test_the_playground_canvas_paints_data_in_colours_and_undoes_a_stroke(server, page):
-    """Drag the mouse across the canvas, then again in the second colour: the data plot shows the canvas's count and
-    a trace per colour; Undo takes the last stroke away, from the canvas and from the data."""
+    """Drag the mouse across the canvas, then again in the second colour, then a third time: the data plot shows the
+    canvas's count and a trace per colour, equal strokes add equal counts (the canvas's script, called again after
+    each stroke, must not add its listeners twice); Undo takes the last stroke away, from the canvas and the data."""
     errors = browser.watch_errors(page)
     page.goto(server + "/playground?data=Draw")
     browser.wait_idle(page)
@@ -332,6 +333,13 @@ def test_the_playground_canvas_paints_data_in_colours_and_undoes_a_stroke(server
     assert both > first
     page.wait_for_function(_title_starts(f"Training data: your drawing ({both:,} points)"), timeout=30_000)
     assert legend() == ["class 1 (blue)", "class 2 (orange)"], legend()
+    stroke(0.5)
+    three = _drawn_count(page)
+    assert both - first == first and three - both == first, (first, both, three)  # the same path, the same dabs
+    page.wait_for_function(_title_starts(f"Training data: your drawing ({three:,} points)"), timeout=30_000)
+    page.locator(".gd-undo").click()
+    browser.wait_rerun(page)
+    assert _drawn_count(page) == both
     page.locator(".gd-undo").click()
     browser.wait_rerun(page)
     assert _drawn_count(page) == first

@@ -517,11 +517,13 @@ def test_a_drawing_becomes_points_and_their_classes():
     points, labels = inputs.points_from_drawing(drawn)
     assert points.dtype == np.float32 and np.allclose(points, [[0.1, 0.2], [0.3, 0.4], [0.9, 0.9]])
     assert labels.tolist() == [0, 0, 3]
-    data = playground.from_drawing(drawn)
+    data, checked = playground.from_drawing({**drawn, "extra": "x" * 1000})
     assert data.source == "draw" and data.labels.tolist() == [0, 0, 3]
     assert np.allclose(data.in_data_units(), points, atol=1e-6)  # standardised, and back
     assert np.allclose(data.points.mean(0), 0, atol=1e-6)
-    again = inputs.read_points_csv(playground.drawing_csv(data))  # the download reads back through the CSV upload
+    assert set(checked) == {"strokes"} and [len(s) for s in checked["strokes"]] == [2, 1]  # rebuilt, nothing else kept
+    assert checked["strokes"][1] == [[pytest.approx(0.9), pytest.approx(0.9), 3]]
+    again = inputs.read_points_csv(playground.samples_csv(data.in_data_units()))  # the download reads back
     assert np.allclose(again, points, atol=1e-4)
 
 
@@ -534,6 +536,8 @@ def test_a_drawing_becomes_points_and_their_classes():
     ({"strokes": [[[0.1, 0.2, 1.0], [0.3, 0.3, 0]]]}, "a colour is not one of the 4"),
     ({"strokes": [[[0.1, 1.5, 0], [0.3, 0.3, 0]]]}, "outside the canvas"),
     ({"strokes": [[[-1e308, 0.5, 0], [0.3, 0.3, 0]]]}, "outside the canvas"),
+    ({"strokes": [[[10**400, 0.5, 0], [0.3, 0.3, 0]]]}, "outside the canvas"),
+    ({"strokes": [[[float("nan"), 0.5, 0], [0.3, 0.3, 0]]]}, "outside the canvas"),
     ({"strokes": []}, "no points"), ({"strokes": [[[0.5, 0.5, 0]]]}, "only one point"),
     ({"strokes": [[[0.5, 0.5, 0]] * 3]}, "All 3 drawn points are the same"),
 ])
@@ -543,9 +547,9 @@ def test_nonsense_instead_of_a_drawing_is_one_sentence(nonsense, says):
 
 
 def test_a_drawing_over_the_limits_is_refused_before_its_points_are_read():
-    many = {"strokes": [[[0.5, 0.5, 0]] * (inputs.MAX_DRAWN_POINTS + 1)]}
+    many = {"strokes": [["not a point"] * (inputs.MAX_DRAWN_POINTS + 1)]}  # the count speaks before the points
     with pytest.raises(inputs.InputError, match=f"limit is {inputs.MAX_DRAWN_POINTS:,}"):
         inputs.points_from_drawing(many)
-    strokes = {"strokes": [[]] * (inputs.MAX_STROKES + 1)}
+    strokes = {"strokes": [5] * (inputs.MAX_STROKES + 1)}
     with pytest.raises(inputs.InputError, match=f"limit is {inputs.MAX_STROKES:,}"):
         inputs.points_from_drawing(strokes)

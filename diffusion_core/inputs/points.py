@@ -171,9 +171,9 @@ def points_from_drawing(drawing: object) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(_UNREADABLE.format(why="a coordinate is not a number"))
     if not all(isinstance(p[2], int) and not isinstance(p[2], bool) and 0 <= p[2] < MAX_DRAWN_CLASSES for p in rows):
         raise InputError(_UNREADABLE.format(why=f"a colour is not one of the {MAX_DRAWN_CLASSES}"))
-    xy = np.array([p[:2] for p in rows], dtype=np.float64).reshape(-1, 2)
-    if not (np.isfinite(xy).all() and (xy >= 0).all() and (xy <= 1).all()):
+    if not all(0 <= p[0] <= 1 and 0 <= p[1] <= 1 for p in rows):  # in Python: NaN fails, and 10**400 never converts
         raise InputError(_UNREADABLE.format(why="a point lies outside the canvas"))
+    xy = np.array([p[:2] for p in rows], dtype=np.float64).reshape(-1, 2)
     if len(xy) < 2:
         raise InputError("The drawing has " + ("no points" if not len(xy) else "only one point")
                          + "; at least 2 are needed.")

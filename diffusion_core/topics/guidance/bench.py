@@ -36,5 +36,10 @@ def run(repeats: int) -> dict:
            "trade": {model: {f"w={w:g}": {k: [round(v, 4) for v in c[k]] for k in views.TRADE_NUMBERS}
                              for w, c in zip(views.SCALES, curve)} for model, curve in view["curves"].items()},
            "floor_2.5_50_97.5": {k: [round(v, 4) for v in view["floor"][k]] for k in views.TRADE_NUMBERS},
-           "facts": {m: views.facts(view, m) for m in views.MODELS}}
+           "facts": {m: views.facts(view, m) for m in views.MODELS},
+           "all_shapes": {}}  # what the README says of every shape: each one's facts and shares off it at the top w
+    for shape in views.SHAPES:
+        v = views.guided(shape)
+        out["all_shapes"][shape] = {m: {**views.facts(v, m), "off_at_top": round(v["curves"][m][-1]["off"][0], 3)}
+                                    for m in views.MODELS}
     return out

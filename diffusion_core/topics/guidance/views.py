@@ -127,10 +127,13 @@ def facts(view: dict, model: str) -> dict:
 
 
 def live(shape: str, net: EpsMLP) -> dict:
-    """A live-trained network's samples (seed 0) at every scale and its trade curve, as `dial` and `trade` give the
-    shipped one's."""
+    """A live-trained network's samples (seed 0) at every scale, its trade curve and where its samples land, as
+    `guided` gives the shipped one's."""
     runs = [guided_samples("trained", shape, seed, net) for seed in SEEDS]
-    return {"samples": runs[0].numpy(), "curves": _curve(runs, datasets.dozen_shape(shape))}
+    points = datasets.dozen_shape(shape)
+    others = datasets.DOZEN_POINTS[datasets.DOZEN_LABELS != datasets.DOZEN_NAMES.index(shape)]
+    isolation = [mean_and_error([core.isolation(run[k], points, others) for run in runs]) for k in range(len(SCALES))]
+    return {"samples": runs[0].numpy(), "curves": _curve(runs, points), "isolation": isolation}
 
 
 def field(shape: str, sigma: float) -> dict:

@@ -115,20 +115,15 @@ def from_csv(data: bytes, filename: str) -> TrainingData:
     return standardise(inputs.read_points_csv(data), filename)
 
 
-def from_drawing(drawing: object) -> TrainingData:
-    """The canvas's drawing (inputs.points_from_drawing checks it), standardised, with its colours as labels."""
+def from_drawing(drawing: object) -> tuple[TrainingData, dict]:
+    """The canvas's drawing (inputs.points_from_drawing checks it), standardised, with its colours as labels; and
+    the drawing rebuilt from the checked values alone ({"strokes": ...}, nothing else a client sent)."""
     points, labels = inputs.points_from_drawing(drawing)
     data = standardise(points, "your drawing", source="draw")
-    return TrainingData(data.points, data.frame, data.label, source="draw", labels=labels)
-
-
-def drawing_csv(data: TrainingData) -> bytes:
-    """A drawing's points in the canvas's units as a CSV of two columns (x, y) that the CSV upload reads back."""
-    buf = io.StringIO()
-    buf.write("x,y\n")
-    for x, y in data.in_data_units():
-        buf.write(f"{x:.4f},{y:.4f}\n")
-    return buf.getvalue().encode()
+    lengths = np.cumsum([0] + [len(s) for s in drawing["strokes"]])
+    strokes = [[[float(x), float(y), int(c)] for (x, y), c in zip(points[a:b].tolist(), labels[a:b].tolist())]
+               for a, b in zip(lengths[:-1], lengths[1:])]
+    return TrainingData(data.points, data.frame, data.label, source="draw", labels=labels), {"strokes": strokes}
 
 
 def from_word(text: str, seed: int = 0) -> TrainingData:
@@ -369,7 +364,6 @@ def samples_csv(samples: np.ndarray) -> bytes:
     buf.write("x,y\n")
     np.savetxt(buf, np.asarray(samples, dtype=np.float64), delimiter=",", fmt="%.6g")
     return buf.getvalue().encode()
-
 
 
 def describe(settings: Settings, timed: bool = True) -> str:
