@@ -19,8 +19,9 @@ import app_common
 import app_training
 from app_cache.playground import cached as cache
 from app_components import drawing
-from diffusion_core import background, datasets, inputs, metrics, samplers, schedules, shipped
+from diffusion_core import background, datasets, inputs, metrics, samplers, schedules, shipped, training
 from diffusion_core.figures import loss_curve
+from diffusion_core.topics.guidance.core import COVER_RADIUS as GUIDE_RADIUS
 from diffusion_core.topics.playground import core as playground
 from diffusion_core.topics.playground import figures
 
@@ -121,9 +122,10 @@ def draw_section() -> None:
                        help="Two columns, x and y in the canvas's units (0 to 1), as the CSV upload reads them; "
                             "the colours are not in it.")
     if classes > 1:
-        st.caption(f"{classes} colours, so {classes} classes. Training here learns all of them together, as one "
-                   "distribution: class-conditional training on a drawing is not built yet (the Guidance page has "
-                   "a class-conditional model of its own).")
+        st.caption(f"{classes} colours, so {classes} classes: training makes the network class-conditional (a "
+                   f"label per colour, dropped for {training.LABEL_DROP:.0%} of examples so that it learns the whole "
+                   "drawing too), and the sampling section offers a class and the guidance scale, as on the "
+                   "Guidance page.")
 
 
 def adopt_finished() -> None:
@@ -140,7 +142,8 @@ def adopt_finished() -> None:
         replaced = st.session_state.get("pg_model", {}).get("loaded")
         st.session_state.pg_model = {"id": uuid.uuid4().hex, "net": net, "frame": data.frame, "points": data.points,
                                      "label": data.label, "source": data.source, "settings": settings, "timed": True,
-                                     "records": records, "steps": bg.last.step if bg.last else 0}
+                                     "records": records, "steps": bg.last.step if bg.last else 0,
+                                     "labels": data.labels if net.config.classes else None}
         st.session_state.pg_notice = ("success", f"Trained for {settings.seconds} s: "
                                                  f"{records[-1][0] if records else 0:,} steps on "
                                                  f"{app_common.md(label_of(data.label, data.source))}."
@@ -186,7 +189,8 @@ def training_progress() -> None:
                                                    title=f"The model's samples at step {look.step:,}", height=300),
                             theme=None, key="pg_live_samples")
         c_look.caption(f"{playground.PREVIEW_N} samples, {playground.PREVIEW_STEPS} DDIM steps from the same noise, "
-                       f"about every {playground.PREVIEW_EVERY:g} s of training, from the weights as they are (the finished model keeps their running "
+                       f"about every {playground.PREVIEW_EVERY:g} s of training, from the weights as they are "
+                       "(the finished model keeps their running "
                        "average): watch the cloud change as the model learns.")
 
 
@@ -196,7 +200,8 @@ def start_training(settings: playground.Settings, data: playground.TrainingData)
         return
     try:
         st.session_state.pg_training = app_training.start_background(
-            playground.train_job, data.points, dataclasses.asdict(settings), data.jitter, seconds=settings.seconds)
+            playground.train_job, data.points, dataclasses.asdict(settings), data.jitter, seconds=settings.seconds,
+            labels=data.labels)
     except app_training.Busy as busy:
         st.session_state.pg_notice = ("warning", f"{busy} The previous model is kept.")
         return
@@ -226,12 +231,14 @@ def training_section(settings: playground.Settings) -> None:
     st.fragment(training_progress, run_every=0.5 if bg is not None else None)()
 
 
-def sample_within_budget(model: dict, yardstick: str, sampler: str, steps: int, n: int, seed: int):
+def sample_within_budget(model: dict, yardstick: str, sampler: str, steps: int, n: int, seed: int,
+                         label: int | None = None, w: float = 1.0):
     """(run, quality, noise band) of the sampling the controls ask for, within the server's budget: at once
     (cached) when it is light; when it is large, through the CPU line into the training process, under a progress
     bar, stopping if the reader leaves or moves a control (the session keeps the last two); None, with a
     sentence, when it is refused or fails."""
-    seconds = playground.sampling_seconds(model["net"].config, n, sampler, steps)
+    guided = label is not None and w not in (0.0, 1.0)
+    seconds = playground.sampling_seconds(model["net"].config, n, sampler, steps, guided)
     if seconds > playground.MAX_SAMPLING_SECONDS:
         st.warning(f"{SAMPLER_LABELS[sampler]} with {steps:,} steps and {n:,} samples of this network would take "
                    f"about {seconds:.0f} s of the server's CPU; the limit is {playground.MAX_SAMPLING_SECONDS:.0f} s. "
@@ -239,17 +246,38 @@ def sample_within_budget(model: dict, yardstick: str, sampler: str, steps: int, 
         return None
     if seconds <= playground.LIGHT_SECONDS:
         with st.spinner("Sampling..."):
-            return cache.run_view(model["id"], model["net"], model["points"], yardstick, sampler, steps, n, seed)
+            return cache.run_view(model["id"], model["net"], model["points"], yardstick, sampler, steps, n, seed,
+                                  label, w)
     net = model["net"]
     run = app_training.kept_job(
-        "pg_large_runs", (model["id"], sampler, steps, n, seed), playground.sample_job, dataclasses.asdict(net.config),
-        {k: v.detach().numpy() for k, v in net.state_dict().items()}, n, sampler, steps, seed, seconds=seconds,
+        "pg_large_runs", (model["id"], sampler, steps, n, seed, label, w), playground.sample_job,
+        dataclasses.asdict(net.config), {k: v.detach().numpy() for k, v in net.state_dict().items()}, n, sampler, steps,
+        seed, seconds=seconds, label=label, w=w,
         what="sampling", progress_text=lambda r, s: f"sampling: {r.fraction:.0%} of the steps, {r.elapsed:.1f} s of "
                                                     f"about {s:.0f} s")
     if run is None:
         return None
     with st.spinner("Measuring the samples..."):
         return (run, *cache.judge(model["id"], run.samples, model["points"], yardstick))
+
+
+def class_controls(model: dict) -> tuple[int | None, float]:
+    """A class-conditional model's class (None: all of them, the unconditional model) and guidance scale."""
+    classes = model["net"].config.classes
+    if not classes:
+        return None, 1.0
+    names = playground.DRAW_COLOURS
+    options = ["all"] + [str(k) for k in range(classes)]
+    c_class, c_w = st.columns(2)
+    chosen = c_class.selectbox("Class", options, key="pg_class", **URL,
+                               format_func=lambda o: "all of them (unconditional)" if o == "all" else
+                               f"class {int(o) + 1}" + (f" ({names[int(o)]['name']})" if int(o) < len(names) else ""),
+                               help="Sample one class of the conditional model, or the whole drawing.")
+    w = c_w.select_slider("Guidance scale w", playground.GUIDE_SCALES, value=1.0, key="pg_w", **URL,
+                          disabled=chosen == "all", format_func=lambda v: f"{v:g}",
+                          help="D_u + w (D_c − D_u): 0 is the unconditional model, 1 the conditional one, more "
+                               "pushes past it (see the Guidance page).")
+    return (None, 1.0) if chosen == "all" else (int(chosen), float(w))
 
 
 def sampling_section(model: dict) -> None:
@@ -265,7 +293,8 @@ def sampling_section(model: dict) -> None:
     n = c3.selectbox("Samples", playground.SAMPLE_COUNTS, index=playground.SAMPLE_COUNTS.index(1000), key="n", **URL)
     seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
     yardstick = "dino" if (model.get("source"), model["label"]) == ("builtin", "dino") else "points"
-    sampled = sample_within_budget(model, yardstick, sampler, steps, n, int(seed))
+    label, w = class_controls(model)
+    sampled = sample_within_budget(model, yardstick, sampler, steps, n, int(seed), label, w)
     if sampled is None:
         return
     run, quality, band = sampled
@@ -277,6 +306,15 @@ def sampling_section(model: dict) -> None:
                                          current=f"steps taken (of {steps}; 0 is pure noise): "),
                       theme=None, key="pg_animation")
     with right:
+        if label is not None and model.get("labels") is not None:
+            t = playground.class_trade(run.samples, model["points"], model["labels"], label)
+            st.metric("Distance to the class", f"{t.fidelity:.3f}",
+                      help="Fidelity: the mean distance from a sample to its nearest point of the chosen class, "
+                           "standardised frame (as on the Guidance page).")
+            st.metric("Class covered", f"{t.coverage:.0%}",
+                      help=f"Coverage: the share of the class's points with a sample within {GUIDE_RADIUS:g}.")
+            st.caption(f"Off the class (farther than {GUIDE_RADIUS:g} from all its points): {t.off:.0%} of the "
+                       f"samples. Energy distance to the class: {t.energy:.4f}.")
         if quality is not None:
             against = (f"{metrics.DINO_REFERENCE_N:,} fresh jittered dino points (the project's yardstick)"
                        if yardstick == "dino" else

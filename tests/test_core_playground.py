@@ -184,3 +184,35 @@ def test_a_training_job_looks_at_its_samples_about_once_a_second():
                                             seconds=0.5, looks=False), on_record=plain.append)
     assert all(r.preview is None for r in plain) and set(state) == set(playground.build(playground.Settings(),
                                                                                          state).state_dict())
+
+
+def test_a_drawing_of_two_colours_trains_a_class_conditional_model_and_samples_a_class():
+    """Two labelled clusters: the job trains the class-conditional network (build rebuilds it from the weights);
+    sampling class 0 at w = 1 is the conditional network's own sampling, at w = 0 the unconditional one's, and the
+    class's samples land on that class's cluster."""
+    import dataclasses
+
+    from diffusion_core import pretrained
+
+    g = torch.Generator().manual_seed(0)
+    points = torch.cat([torch.randn(200, 2, generator=g) * 0.1 + torch.tensor([-1.0, 0.0]),
+                        torch.randn(200, 2, generator=g) * 0.1 + torch.tensor([1.0, 0.0])]).numpy()
+    labels = np.array([0] * 200 + [1] * 200)
+    assert playground.classes_of(labels) == 2 and playground.classes_of(labels[:200]) == 0
+    assert playground.classes_of(None) == 0 and playground.classes_of(np.array([0, 2])) == 3
+    settings = playground.Settings(seconds=5)
+    state = pretrained.run_job(playground.train_job(points, dataclasses.asdict(settings), seconds=3.0, looks=False,
+                                                    labels=labels))
+    net = playground.build(settings, state)
+    assert net.config.classes == 2 and playground.settings_of(net.config, 5) == settings
+    levels = schedules.grid(schedules.shipped("cosine"), 20)
+    one = playground.sample_run(net, 300, "ddim", 20, seed=1, label=0, w=1.0).samples
+    alone = samplers.sample(NetDenoiser(net, label=0), 300, levels, sampler="ddim", seed=1).numpy()
+    np.testing.assert_allclose(one, alone, atol=1e-5)
+    zero = playground.sample_run(net, 300, "ddim", 20, seed=1, label=0, w=0.0).samples
+    np.testing.assert_allclose(zero, playground.sample_run(net, 300, "ddim", 20, seed=1).samples, atol=1e-5)
+    guided = playground.sample_run(net, 300, "ddim", 20, seed=1, label=1, w=2.0).samples
+    t = playground.class_trade(guided, points, labels, 1)
+    assert t.off < 0.5 and np.median(guided[:, 0]) > 0  # on the class's own cluster (x = 1), not the other
+    assert playground.sampling_seconds(net.config, 300, "ddim", 20, guided=True) == pytest.approx(
+        2 * playground.sampling_seconds(net.config, 300, "ddim", 20))

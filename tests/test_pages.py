@@ -942,6 +942,34 @@ def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_
 
 
 
+def test_playground_trains_a_drawing_of_two_colours_and_samples_each_class():
+    """A drawing of two colours (as the canvas sends it) trains the class-conditional network: the sampling section
+    offers the class and the guidance scale, and measures the chosen class's samples as the Guidance page does."""
+    import time
+
+    at = opened(PLAYGROUND)
+    at.session_state["pg_drawing"] = {"strokes": [[[0.2 + 0.004 * k, 0.3, 0] for k in range(100)],
+                                                  [[0.2 + 0.004 * k, 0.7, 1] for k in range(100)]]}
+    at.radio(key="data").set_value("draw").run()
+    assert_clean(at)
+    assert any("2 colours, so 2 classes" in c.value for c in at.caption)
+    at.select_slider(key="budget").set_value(5).run()
+    at.button(key="pg_train").click().run()
+    deadline = time.monotonic() + 90
+    while "pg_training" in at.session_state:
+        assert time.monotonic() < deadline, "the training never ended"
+        time.sleep(0.5)
+        at.run()
+    assert_clean(at)
+    assert at.session_state["pg_model"]["net"].config.classes == 2
+    assert at.select_slider(key="pg_w").disabled, "no guidance while sampling all classes"
+    at.selectbox(key="pg_class").set_value("1").run()
+    at.select_slider(key="pg_w").set_value(3.0).run()
+    assert_clean(at)
+    assert {"Distance to the class", "Class covered"} <= set(metric_labels(at))
+    assert any(c.value.startswith("Off the class") for c in at.caption)
+
+
 def test_playground_a_reader_waits_in_line_sees_it_and_can_stop(playground_page):
     """Another reader's training holds the CPU: this one waits and says so; once it trains, Stop ends it and
     the shipped model stays."""

@@ -18,6 +18,7 @@ import torch
 
 from ... import datasets, inputs, metrics, models, samplers, schedules, training
 from ...denoisers import NetDenoiser
+from ..guidance import core as guidance
 
 # the choices the page offers; the defaults are the project's reference dino model (pretrained "dino")
 WIDTHS = (16, 32, 64, 128, 256)
@@ -58,11 +59,12 @@ class Settings:
         if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, not {self.seed!r}")
 
-    def model_config(self) -> models.ModelConfig:
+    def model_config(self, classes: int = 0) -> models.ModelConfig:
+        """The network these settings build; class-conditional with `classes` labels (a drawing of several colours)."""
         base = models.ModelConfig()
         return models.ModelConfig(time_input="fourier", fourier_features=base.fourier_features if self.fourier else 0,
                                   fourier_scale=self.fourier_scale, hidden=self.hidden, depth=self.depth,
-                                  schedule=self.schedule, T=self.T, seed=self.seed)
+                                  schedule=self.schedule, T=self.T, seed=self.seed, classes=classes)
 
 
 @dataclass(frozen=True)
@@ -148,18 +150,31 @@ def preview(net: models.EpsMLP, n: int = PREVIEW_N, steps: int = PREVIEW_STEPS) 
     return x.numpy().astype(np.float32)
 
 
-def train_job(points: np.ndarray, settings: dict, jitter: float = 0.0, *, seconds: float, looks: bool = True):
-    """Train a fresh network with `settings` (Settings as a dict) on canonical `points` for `seconds`.
+def classes_of(labels) -> int:
+    """How many labels a class-conditional network of these points needs (the largest class + 1); 0 (train one
+    unconditional model) without labels or with a single class."""
+    if labels is None or len(set(np.asarray(labels).tolist())) < 2:
+        return 0
+    return int(np.max(labels)) + 1
+
+
+def train_job(points: np.ndarray, settings: dict, jitter: float = 0.0, *, seconds: float, looks: bool = True,
+              labels: np.ndarray | None = None):
+    """Train a fresh network with `settings` (Settings as a dict) on canonical `points` for `seconds`; with `labels`
+    of two classes or more, the class-conditional network (training.train's label dropout gives it the
+    unconditional model too).
 
     Yields training.TrainRecords, about once every PREVIEW_EVERY seconds of training one with a `preview` of the
-    model's samples (with `looks`); returns the weights as numpy arrays (a plain pickle through the worker's pipe).
-    The looks sample the weights being trained, not their running average that the job returns.
+    model's samples (with `looks`; unconditional); returns the weights as numpy arrays (a plain pickle through the
+    worker's pipe). The looks sample the weights being trained, not their running average that the job returns.
     """
     s = Settings(**settings)
-    net = models.EpsMLP(s.model_config())
+    classes = classes_of(labels)
+    net = models.EpsMLP(s.model_config(classes))
     data = torch.as_tensor(np.asarray(points, dtype=np.float32))
+    y = torch.as_tensor(np.asarray(labels, dtype=np.int64)) if classes else None
     next_look = 0.0
-    for record in training.train(net, data, seconds=seconds, seed=s.seed, jitter=jitter):
+    for record in training.train(net, data, seconds=seconds, seed=s.seed, jitter=jitter, labels=y):
         if looks and record.elapsed >= next_look and record.fraction < 1:
             record.preview = preview(net)
             next_look = record.elapsed + PREVIEW_EVERY
@@ -168,8 +183,10 @@ def train_job(points: np.ndarray, settings: dict, jitter: float = 0.0, *, second
 
 
 def build(settings: Settings, state: dict) -> models.EpsMLP:
-    """The network of `settings` holding `train_job`'s returned weights, in eval mode."""
-    net = models.EpsMLP(settings.model_config())
+    """The network of `settings` holding `train_job`'s returned weights, in eval mode (class-conditional when they
+    hold a label embedding)."""
+    classes = int(np.asarray(state["label.weight"]).shape[0]) - 1 if "label.weight" in state else 0
+    net = models.EpsMLP(settings.model_config(classes))
     net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()})
     return net.eval()
 
@@ -235,7 +252,7 @@ def settings_of(config: models.ModelConfig, seconds: int = Settings.seconds) -> 
                      seed=config.seed)
     except ValueError:
         return None
-    return s if s.model_config() == config else None
+    return s if s.model_config(config.classes) == config else None
 
 
 # ---------------------------------------------------------------- sampling
@@ -254,18 +271,28 @@ class Run:
     samples: np.ndarray  # (n, 2), equal to states[-1]
 
 
+def denoiser_of(net: models.EpsMLP, label: int | None = None, w: float = 1.0):
+    """The network as the sampler asks it: unconditional, or for class `label` guided at scale w (guidance's
+    GuidedDenoiser: w = 1 is the conditional model, w = 0 the unconditional one)."""
+    if label is None:
+        return NetDenoiser(net)
+    return guidance.GuidedDenoiser(NetDenoiser(net), NetDenoiser(net, label=label), w)
+
+
 def sample_run(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int = 0,
-               max_frames: int = MAX_FRAMES) -> Run:
-    """Sample n points with `sampler` in `steps` steps (as samplers.sample), keeping a few states to animate."""
+               max_frames: int = MAX_FRAMES, label: int | None = None, w: float = 1.0) -> Run:
+    """Sample n points with `sampler` in `steps` steps (as samplers.sample), keeping a few states to animate; of
+    class `label` at guidance scale w when given."""
     run = None
-    for run in _sampling(net, n, sampler, steps, seed, max_frames):
+    for run in _sampling(net, n, sampler, steps, seed, max_frames, label, w):
         pass
     return run
 
 
-def _sampling(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int, max_frames: int = MAX_FRAMES):
+def _sampling(net: models.EpsMLP, n: int, sampler: str, steps: int, seed: int, max_frames: int = MAX_FRAMES,
+              label: int | None = None, w: float = 1.0):
     """`sample_run`, step by step: yields the fraction of steps done after each step, then the Run."""
-    den = NetDenoiser(net)
+    den = denoiser_of(net, label, w)
     sigmas = schedules.grid(den.schedule, steps)
     S = len(sigmas) - 1
     keep = set(np.linspace(0, S, min(S, max_frames) + 1).round().astype(int).tolist())
@@ -289,14 +316,15 @@ LIGHT_SECONDS = 1.0  # a sampling estimated to take longer waits in the CPU line
 MAX_SAMPLING_SECONDS = 60.0  # ... and one estimated to take longer than this is refused
 
 
-def sampling_seconds(config: models.ModelConfig, n: int, sampler: str, steps: int) -> float:
-    """What `sample_run` of a network of `config` is expected to take on the project's machine, in seconds."""
+def sampling_seconds(config: models.ModelConfig, n: int, sampler: str, steps: int, guided: bool = False) -> float:
+    """What `sample_run` of a network of `config` is expected to take on the project's machine, in seconds (twice
+    the network's evaluations when `guided`: the unconditional and the conditional answer at every step)."""
     weights = ((config.dim + 2 * config.fourier_features + 1) * config.hidden + (config.depth - 1) * (config.hidden + 1)
                * config.hidden + (config.hidden + 1) * config.dim)
     units = config.hidden * config.depth + 2 * config.fourier_features + config.dim
     calls = samplers.CALLS_PER_STEP[sampler] * steps - (sampler == "heun")
     a, b, c = EVAL_SECONDS
-    return calls * (a + n * (b * weights + c * units))
+    return (2 if guided else 1) * calls * (a + n * (b * weights + c * units))
 
 
 @dataclass(frozen=True)
@@ -307,7 +335,8 @@ class SampleProgress:
     elapsed: float
 
 
-def sample_job(config: dict, state: dict, n: int, sampler: str, steps: int, seed: int, *, seconds: float):
+def sample_job(config: dict, state: dict, n: int, sampler: str, steps: int, seed: int, *, seconds: float,
+               label: int | None = None, w: float = 1.0):
     """`sample_run` as a job for worker.Worker: the network rebuilt from its config (as a dict) and weights (numpy
     arrays); yields a SampleProgress about ten times a second and returns the Run. `seconds` is its estimated
     length: on a machine much slower than the estimate assumes it stops (RuntimeError) after twice that plus 10 s,
@@ -318,7 +347,7 @@ def sample_job(config: dict, state: dict, n: int, sampler: str, steps: int, seed
     net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()})
     net.eval()
     start = last = time.perf_counter()
-    for item in _sampling(net, n, sampler, steps, seed):
+    for item in _sampling(net, n, sampler, steps, seed, label=label, w=w):
         if isinstance(item, Run):
             return item
         now = time.perf_counter()
@@ -335,13 +364,24 @@ QUALITY_REFERENCE = 2000  # training points the samples are compared with (the f
 
 
 def run_view(model_id: str, _net: models.EpsMLP, _data: np.ndarray | None, yardstick: str, sampler: str, steps: int,
-             n: int, seed: int) -> tuple[Run, metrics.Quality | None, metrics.NoiseBand | None]:
+             n: int, seed: int, label: int | None = None,
+             w: float = 1.0) -> tuple[Run, metrics.Quality | None, metrics.NoiseBand | None]:
     """The sampling section: `sample_run` of the reader's model `model_id` (a fresh id for every trained or
     loaded model, which also fixes `_data`, the canonical points it was trained on, or None for a loaded
     model), judged by `judge`. (A leading underscore tells a cache not to hash the argument: the model id
     stands for the network and its points.)"""
-    run = sample_run(_net, n, sampler, steps, seed)
+    run = sample_run(_net, n, sampler, steps, seed, label=label, w=w)
     return (run, *judge(model_id, run.samples, _data, yardstick))
+
+
+GUIDE_SCALES = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)  # the guidance scales the sampling section offers
+
+
+def class_trade(samples: np.ndarray, points: np.ndarray, labels: np.ndarray, label: int) -> guidance.Trade:
+    """The Guidance page's fidelity, coverage, energy distance and share off the class, of samples of class
+    `label` against that class's training points (canonical frame)."""
+    mine = torch.as_tensor(np.asarray(points)[np.asarray(labels) == label], dtype=torch.float32)
+    return guidance.trade(torch.as_tensor(samples, dtype=torch.float32), mine)
 
 
 def judge(model_id: str, samples: np.ndarray, _data: np.ndarray | None,
