@@ -7,7 +7,7 @@ from . import bind
 
 # from_csv and from_word raise inputs.InputError on a bad file or word, which is not cached; run_view and judge
 # do not hash the network or its points (parameters _net and _data): the model id stands for both.
-cached = bind(core, built_in=8, from_csv=8, from_word=16, run_view=16, judge=16)
+cached = bind(core, built_in=8, from_csv=8, from_word=16, run_view=16, judge=16, class_trade=16)
 
 
 def warm() -> None:

@@ -128,6 +128,14 @@ def draw_section() -> None:
                    "Guidance page.")
 
 
+def class_record(net, data: playground.TrainingData) -> dict:
+    """What a class-conditional model keeps of its drawing: each training point's class, and each class's colour."""
+    if not net.config.classes or data.labels is None:
+        return {}
+    ids, colours = playground.class_ids(data.labels)
+    return {"class_ids": ids, "colours": colours}
+
+
 def adopt_finished() -> None:
     """Move a finished background training into the session's model, or say why it did not finish."""
     bg: background.Background | None = st.session_state.get("pg_training")
@@ -143,7 +151,7 @@ def adopt_finished() -> None:
         st.session_state.pg_model = {"id": uuid.uuid4().hex, "net": net, "frame": data.frame, "points": data.points,
                                      "label": data.label, "source": data.source, "settings": settings, "timed": True,
                                      "records": records, "steps": bg.last.step if bg.last else 0,
-                                     "labels": data.labels if net.config.classes else None}
+                                     **class_record(net, data)}
         st.session_state.pg_notice = ("success", f"Trained for {settings.seconds} s: "
                                                  f"{records[-1][0] if records else 0:,} steps on "
                                                  f"{app_common.md(label_of(data.label, data.source))}."
@@ -242,12 +250,13 @@ def sample_within_budget(model: dict, yardstick: str, sampler: str, steps: int, 
     if seconds > playground.MAX_SAMPLING_SECONDS:
         st.warning(f"{SAMPLER_LABELS[sampler]} with {steps:,} steps and {n:,} samples of this network would take "
                    f"about {seconds:.0f} s of the server's CPU; the limit is {playground.MAX_SAMPLING_SECONDS:.0f} s. "
-                   "Choose fewer samples or steps.", icon=":material/block:")
+                   "Choose fewer samples or steps" + (" (guided sampling asks the network twice a step; w = 0 or 1 "
+                                                      "asks once)." if guided else "."), icon=":material/block:")
         return None
     if seconds <= playground.LIGHT_SECONDS:
-        with st.spinner("Sampling..."):
+        with st.spinner("Sampling..."):  # (the unconditional call as the warm-up makes it: the same cache entry)
             return cache.run_view(model["id"], model["net"], model["points"], yardstick, sampler, steps, n, seed,
-                                  label, w)
+                                  *(() if label is None else (label, w)))
     net = model["net"]
     run = app_training.kept_job(
         "pg_large_runs", (model["id"], sampler, steps, n, seed, label, w), playground.sample_job,
@@ -266,13 +275,19 @@ def class_controls(model: dict) -> tuple[int | None, float]:
     classes = model["net"].config.classes
     if not classes:
         return None, 1.0
-    names = playground.DRAW_COLOURS
+    colours = model.get("colours")  # a drawing's: each class's colour; a loaded model's classes have no names
+
+    def name(option: str) -> str:
+        if option == "all":
+            return "all"
+        k = int(option)
+        return f"class {k + 1}" + (f" ({playground.DRAW_COLOURS[colours[k]]['name']})" if colours else "")
+
     options = ["all"] + [str(k) for k in range(classes)]
     c_class, c_w = st.columns(2)
-    chosen = c_class.selectbox("Class", options, key="pg_class", **URL,
-                               format_func=lambda o: "all of them (unconditional)" if o == "all" else
-                               f"class {int(o) + 1}" + (f" ({names[int(o)]['name']})" if int(o) < len(names) else ""),
-                               help="Sample one class of the conditional model, or the whole drawing.")
+    chosen = c_class.selectbox("Class", options, key="pg_class", **URL, format_func=name,
+                               help="One class of the class-conditional model, or all of them (its unconditional "
+                                    "model, the null label).")
     w = c_w.select_slider("Guidance scale w", playground.GUIDE_SCALES, value=1.0, key="pg_w", **URL,
                           disabled=chosen == "all", format_func=lambda v: f"{v:g}",
                           help="D_u + w (D_c − D_u): 0 is the unconditional model, 1 the conditional one, more "
@@ -302,20 +317,24 @@ def sampling_section(model: dict) -> None:
     left, right = st.columns([3, 1], gap="medium")
     states = frame.to_data(run.states)
     left.plotly_chart(figures.animated_run(states, run.labels, data,
-                                         title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples",
+                                         title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples"
+                                               + ("" if label is None else f" of class {label + 1} at w = {w:g}"),
                                          current=f"steps taken (of {steps}; 0 is pure noise): "),
                       theme=None, key="pg_animation")
     with right:
-        if label is not None and model.get("labels") is not None:
-            t = playground.class_trade(run.samples, model["points"], model["labels"], label)
+        t = None
+        if label is not None and model.get("class_ids") is not None:
+            t = cache.class_trade(model["id"], run.samples, model["points"], model["class_ids"], label)
+        if t is not None:
             st.metric("Distance to the class", f"{t.fidelity:.3f}",
                       help="Fidelity: the mean distance from a sample to its nearest point of the chosen class, "
                            "standardised frame (as on the Guidance page).")
             st.metric("Class covered", f"{t.coverage:.0%}",
                       help=f"Coverage: the share of the class's points with a sample within {GUIDE_RADIUS:g}.")
             st.caption(f"Off the class (farther than {GUIDE_RADIUS:g} from all its points): {t.off:.0%} of the "
-                       f"samples. Energy distance to the class: {t.energy:.4f}.")
-        if quality is not None:
+                       f"samples. Energy distance to the class: {t.energy:.4f} (at most "
+                       f"{playground.CLASS_REFERENCE:,} samples and points of the class).")
+        elif quality is not None:
             against = (f"{metrics.DINO_REFERENCE_N:,} fresh jittered dino points (the project's yardstick)"
                        if yardstick == "dino" else
                        f"the first {min(len(model['points']), playground.QUALITY_REFERENCE):,} training points, in "

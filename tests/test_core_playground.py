@@ -199,7 +199,9 @@ def test_a_drawing_of_two_colours_trains_a_class_conditional_model_and_samples_a
                         torch.randn(200, 2, generator=g) * 0.1 + torch.tensor([1.0, 0.0])]).numpy()
     labels = np.array([0] * 200 + [1] * 200)
     assert playground.classes_of(labels) == 2 and playground.classes_of(labels[:200]) == 0
-    assert playground.classes_of(None) == 0 and playground.classes_of(np.array([0, 2])) == 3
+    assert playground.classes_of(None) == 0 and playground.classes_of(np.array([0, 2])) == 2  # colours 0 and 2
+    ids, colours = playground.class_ids(np.array([2, 0, 2, 3]))
+    assert ids.tolist() == [1, 0, 1, 2] and colours == (0, 2, 3)
     settings = playground.Settings(seconds=5)
     state = pretrained.run_job(playground.train_job(points, dataclasses.asdict(settings), seconds=3.0, looks=False,
                                                     labels=labels))
@@ -212,7 +214,8 @@ def test_a_drawing_of_two_colours_trains_a_class_conditional_model_and_samples_a
     zero = playground.sample_run(net, 300, "ddim", 20, seed=1, label=0, w=0.0).samples
     np.testing.assert_allclose(zero, playground.sample_run(net, 300, "ddim", 20, seed=1).samples, atol=1e-5)
     guided = playground.sample_run(net, 300, "ddim", 20, seed=1, label=1, w=2.0).samples
-    t = playground.class_trade(guided, points, labels, 1)
+    t = playground.class_trade("m", guided, points, labels, 1)
     assert t.off < 0.5 and np.median(guided[:, 0]) > 0  # on the class's own cluster (x = 1), not the other
+    assert playground.class_trade("m", guided, points, labels, 5) is None  # a class with no point: no measure
     assert playground.sampling_seconds(net.config, 300, "ddim", 20, guided=True) == pytest.approx(
         2 * playground.sampling_seconds(net.config, 300, "ddim", 20))

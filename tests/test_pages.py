@@ -963,11 +963,25 @@ def test_playground_trains_a_drawing_of_two_colours_and_samples_each_class():
     assert_clean(at)
     assert at.session_state["pg_model"]["net"].config.classes == 2
     assert at.select_slider(key="pg_w").disabled, "no guidance while sampling all classes"
+    assert "Energy distance" in metric_labels(at)  # all classes: measured against the whole drawing
+
+    import numpy as np
+
+    def sampled_height() -> float:  # the median y of the samples, in the canvas's units (the strokes: 0.3 and 0.7)
+        fig = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("DDIM"))
+        return float(np.median(values(fig["frames"][-1]["data"][0]["y"])))
+
+    at.selectbox(key="pg_class").set_value("0").run()
+    assert_clean(at)
+    low = sampled_height()
     at.selectbox(key="pg_class").set_value("1").run()
     at.select_slider(key="pg_w").set_value(3.0).run()
     assert_clean(at)
+    assert low < 0.45 and sampled_height() > 0.55, (low, sampled_height())  # each class's own stroke
     assert {"Distance to the class", "Class covered"} <= set(metric_labels(at))
+    assert "Energy distance" not in metric_labels(at)  # not the whole drawing's, beside the class's
     assert any(c.value.startswith("Off the class") for c in at.caption)
+    assert any(t.endswith("of class 2 at w = 3") for t in charts(at))
 
 
 def test_playground_a_reader_waits_in_line_sees_it_and_can_stop(playground_page):

@@ -150,12 +150,20 @@ def preview(net: models.EpsMLP, n: int = PREVIEW_N, steps: int = PREVIEW_STEPS) 
     return x.numpy().astype(np.float32)
 
 
+def class_ids(labels) -> tuple[np.ndarray, tuple[int, ...]]:
+    """A drawing's colours as classes 0, 1, ... in colour order (colours 0 and 2 become classes 0 and 1), and the
+    colour of each class."""
+    colours, ids = np.unique(np.asarray(labels, dtype=np.int64), return_inverse=True)
+    return ids.astype(np.int64), tuple(int(c) for c in colours)
+
+
 def classes_of(labels) -> int:
-    """How many labels a class-conditional network of these points needs (the largest class + 1); 0 (train one
-    unconditional model) without labels or with a single class."""
-    if labels is None or len(set(np.asarray(labels).tolist())) < 2:
+    """How many labels a class-conditional network of these points needs (one per colour used); 0 (train one
+    unconditional model) without labels or with a single colour."""
+    if labels is None:
         return 0
-    return int(np.max(labels)) + 1
+    n = len(class_ids(labels)[1])
+    return n if n > 1 else 0
 
 
 def train_job(points: np.ndarray, settings: dict, jitter: float = 0.0, *, seconds: float, looks: bool = True,
@@ -172,7 +180,7 @@ def train_job(points: np.ndarray, settings: dict, jitter: float = 0.0, *, second
     classes = classes_of(labels)
     net = models.EpsMLP(s.model_config(classes))
     data = torch.as_tensor(np.asarray(points, dtype=np.float32))
-    y = torch.as_tensor(np.asarray(labels, dtype=np.int64)) if classes else None
+    y = torch.as_tensor(class_ids(labels)[0]) if classes else None
     next_look = 0.0
     for record in training.train(net, data, seconds=seconds, seed=s.seed, jitter=jitter, labels=y):
         if looks and record.elapsed >= next_look and record.fraction < 1:
@@ -377,11 +385,21 @@ def run_view(model_id: str, _net: models.EpsMLP, _data: np.ndarray | None, yards
 GUIDE_SCALES = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)  # the guidance scales the sampling section offers
 
 
-def class_trade(samples: np.ndarray, points: np.ndarray, labels: np.ndarray, label: int) -> guidance.Trade:
-    """The Guidance page's fidelity, coverage, energy distance and share off the class, of samples of class
-    `label` against that class's training points (canonical frame)."""
-    mine = torch.as_tensor(np.asarray(points)[np.asarray(labels) == label], dtype=torch.float32)
-    return guidance.trade(torch.as_tensor(samples, dtype=torch.float32), mine)
+CLASS_REFERENCE = 2000  # at most this many of the class's points and of the samples enter its measures
+
+
+def class_trade(model_id: str, samples: np.ndarray, _points: np.ndarray, _ids: np.ndarray,
+                label: int) -> guidance.Trade | None:
+    """The Guidance page's fidelity, coverage, energy distance and share off the class, of samples of class `label`
+    (`_ids` the class of each training point, class_ids') against that class's training points, canonical frame; at
+    most CLASS_REFERENCE of each (evenly strided). None for a class with no training point. (`model_id` stands for
+    the points and classes in a cache.)"""
+    mine = np.asarray(_points)[np.asarray(_ids) == label]
+    if not len(mine):
+        return None
+    mine = mine[:: -(-len(mine) // CLASS_REFERENCE)]
+    s = np.asarray(samples)[:: -(-len(samples) // CLASS_REFERENCE)]
+    return guidance.trade(torch.as_tensor(s, dtype=torch.float32), torch.as_tensor(mine, dtype=torch.float32))
 
 
 def judge(model_id: str, samples: np.ndarray, _data: np.ndarray | None,
