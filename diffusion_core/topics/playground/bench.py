@@ -53,7 +53,13 @@ def run(repeats: int) -> dict:
         return {"seconds": seconds, "steps_with_looks": steps[True], "steps_without": steps[False],
                 "slowdown": round(1 - with_ / without, 3), "target": 0.1}
 
+    def class_measures():  # a class's distance, coverage and share off it, the largest: 5,000 samples, 2,000 points
+        samples = core.sample_run(shipped, 5000, "ddim", 20, 0).samples
+        ids = (data.points[:, 0] > 0).astype("int64")  # the dino's two halves as two classes
+        return core.class_trade("bench", samples, data.points, ids, 1)
+
     return {"watch_it_learn": looks_cost(),
+            "class_measures_seconds": bench.median_seconds(class_measures, repeats),
             "data_controls_seconds": bench.median_seconds(data_controls, max(3, repeats)),
             "default_training": {"seconds": settings.seconds, "steps": records[-1].step if records else 0,
                                  "ed": round(q.energy_distance, 5), "s2d": round(q.sample_to_data, 4),
