@@ -123,7 +123,8 @@ def cmd_bench(args) -> None:
 def cmd_pretrain(args) -> None:
     for name in args.only or list(pretrained.ALL):
         meta = pretrained.remake(name, on_record=_progress)
-        sys.stderr.write(f"\n{name}: {meta['steps']} steps in {meta['seconds']} s\n")
+        made = f"{meta['steps']} steps" if "steps" in meta else f"{meta['shapes']} shapes measured"
+        sys.stderr.write(f"\n{name}: {made} in {meta['seconds']} s\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -176,14 +176,23 @@ class EmpiricalSet(GaussianMixture):
         super().__init__(points, torch.zeros(n), torch.full((n,), 1.0 / n))
         self._half_sq_norms = 0.5 * points.pow(2).sum(1)  # (N,)
         self._means_t = points.T.contiguous()  # (d, N)
+        self._logit_rows = torch.cat([self._means_t, -self._half_sq_norms[None, :]]).contiguous()  # (d + 1, N)
 
     def posterior_mean(self, x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
         """E[x0 | x] = softmax_i((x . x_i - |x_i|^2 / 2) / sigma^2) @ points: the general formula with
         zero widths and equal weights, where -|x|^2 / 2 is the same for every i and drops out of the
-        softmax (a matrix product instead of a distance matrix; six times faster at 2,000 points)."""
+        softmax (a matrix product instead of a distance matrix; six times faster at 2,000 points).
+
+        The softmax is written out, in place, with each weight held at e^-80 of its row's largest or above: at
+        small sigma most weights would otherwise underflow into subnormal floats, which the CPU computes slowly
+        (three to four times slower at sigma = 0.1 on 1,846 points, measured), and a weight below e^-80 of the
+        largest (1.8e-35) changes no float32 result."""
         x = torch.as_tensor(x, dtype=torch.float32)
         s2 = _as_column(sigma, len(x)).pow(2)  # (N, 1)
         if (s2 <= 0).any():
             raise ValueError("sigma must be positive for a mixture with zero-width components")
-        logits = (x @ self._means_t - self._half_sq_norms[None, :]) / s2  # (N, M)
-        return (self._means_t @ torch.softmax(logits, dim=1).T).T  # this order is twice as fast on one core
+        # the logits as one product, [x, 1] / sigma^2 @ [x_i; -|x_i|^2 / 2]: the divisions on the (N, d + 1) side
+        weights = (torch.cat([x, torch.ones(len(x), 1)], 1) / s2) @ self._logit_rows  # (N, M) logits
+        weights.sub_(weights.amax(1, keepdim=True)).clamp_(min=-80.0).exp_()  # unnormalised, largest 1
+        # this order is twice as fast on one core
+        return (self._means_t @ weights.T).T / weights.sum(1, keepdim=True)

@@ -4,6 +4,7 @@ class-conditional network that learns two labelled points, and the shipped netwo
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -151,7 +152,45 @@ def test_conditional_training_learns_each_label_s_point_and_the_blend():
 
 @pytest.fixture(scope="module")
 def shipped_trade():
-    return views.guided(views.SHAPE)
+    return views.measure(views.SHAPE)  # measured here, not read from the shipped views
+
+
+def test_the_shipped_views_are_what_measuring_gives(shipped_trade):
+    """The page reads every shape's view from guide_views.pt: it was made with today's settings and weights, and
+    the default shape measured afresh gives the same samples and numbers (float rounding aside)."""
+    stored = views.shipped_views()
+    assert set(stored) == set(views.SHAPES), "guide_views.pt is stale: python -m diffusion_core pretrain --only guide_views"
+    view = stored[views.SHAPE]
+    assert views.guided(views.SHAPE) is view  # the page's call reads it, and measures nothing
+    for m in views.MODELS:
+        np.testing.assert_allclose(view["samples"][m], shipped_trade["samples"][m], atol=1e-4)
+        for got, fresh in zip(view["curves"][m], shipped_trade["curves"][m]):
+            for k in views.TRADE_NUMBERS:
+                assert got[k] == pytest.approx(fresh[k], abs=1e-4), (m, k)
+        for got, fresh in zip(view["isolation"][m], shipped_trade["isolation"][m]):
+            assert got == pytest.approx(fresh, abs=1e-4)
+    assert view["floor"] == shipped_trade["floor"] and view["shared"] == shipped_trade["shared"]
+    np.testing.assert_array_equal(view["points"], shipped_trade["points"])
+
+
+def test_a_stale_or_broken_views_file_is_measured_afresh(tmp_path, monkeypatch):
+    """Other weights, other settings or a damaged file: the page measures instead of showing stale numbers."""
+    good = views.shipped_views()
+    assert good
+    try:
+        monkeypatch.setattr(views, "N", views.N + 1)  # a setting changed since the file was made
+        views.shipped_views.cache_clear()
+        assert views.shipped_views() == {}
+        monkeypatch.undo()
+        bad = tmp_path / "guide_views.pt"
+        bad.write_bytes(b"not a torch file")
+        monkeypatch.setattr(views.pretrained, "path", lambda name: bad)
+        views.shipped_views.cache_clear()
+        assert views.shipped_views() == {}
+    finally:
+        monkeypatch.undo()
+        views.shipped_views.cache_clear()
+    assert set(views.shipped_views()) == set(views.SHAPES)
 
 
 def test_the_shipped_network_s_trade_on_the_default_shape(shipped_trade):

@@ -121,6 +121,7 @@ for _name in FLOW_SETS:  # the same steps as the set's eps-model (RECIPES[_name]
 GUIDE, GUIDE_STEPS = "guide_dozen", 8000
 RECIPES[GUIDE] = Recipe("Class-conditional, the Datasaurus Dozen", datasets.DOZEN,
                         ModelConfig(classes=len(datasets.DOZEN_NAMES), hidden=128), GUIDE_STEPS)
+GUIDE_VIEWS = "guide_views"  # the Guidance page's samples and measures of every shape, made with guide_dozen
 
 
 LADDER = ("ladder_none", "ladder_linear", "ladder_embedding", "ladder_fourier", "ladder_cosine")
@@ -145,7 +146,7 @@ CONV = "conv_photos"  # the convolutional denoiser of "Spectral bands", trained 
 CONV_STEPS = 6000
 # "Means and modes", GANs are hard to train: the ring8 diffusion model's weights at the GAN's snapshot steps
 GROWTH = {"ring8_growth": "ring8"}
-ALL = (*RECIPES, *GEN_RECIPES, CONV, *GROWTH)
+ALL = (*RECIPES, *GEN_RECIPES, CONV, *GROWTH, GUIDE_VIEWS)  # the views after the weights
 
 
 def path(name: str) -> Path:
@@ -302,6 +303,8 @@ def remake(name: str, on_record=None) -> dict:
         return _remake_conv(on_record)
     if name in GROWTH:
         return _remake_growth(name, on_record)
+    if name == GUIDE_VIEWS:
+        return _remake_guide_views()
     net, run = trainer(name)
     start = time.perf_counter()
     for record in run:
@@ -344,6 +347,16 @@ def _remake_conv(on_record=None) -> dict:
             "seconds": round(time.perf_counter() - start, 2)}
     convnet.save(net, path(CONV), meta)
     return meta
+
+
+def _remake_guide_views() -> dict:
+    from ..topics.guidance import views  # it reads the shipped weights through this module
+
+    start = time.perf_counter()
+    made = views.save(path(GUIDE_VIEWS))
+    views.shipped_views.cache_clear()
+    return {"name": GUIDE_VIEWS, "shapes": len(views.SHAPES), "weights": made["weights"][:12],
+            "seconds": round(time.perf_counter() - start, 2)}
 
 
 # ---------------------------------------------------------------- a diffusion model's weights along its training

@@ -1,6 +1,7 @@
-"""Seconds behind "Guidance": the page's first view of a shape from the shipped weights (every section, figures
-included; the shape select reruns all of it), its one other control (each noise level of the fields), and the measured
-trade itself for the default shape, so the printed JSON carries the page's numbers too."""
+"""Seconds behind "Guidance": the page's first view of a shape from the shipped weights and views (every section,
+figures included; the shape select reruns all of it), the same with the views measured afresh (what a stale views
+file, or `pretrain`, costs a shape), its one other control (each noise level of the fields), and the measured trade
+itself for the default shape, so the printed JSON carries the page's numbers too."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ def run(repeats: int) -> dict:
     def field(shape, sigma):  # the noise-level control: the three fields at that level
         bench.figure(figures.fields(views.field(shape, sigma), scales=views.SCALES, active=0, shape_label="t"))
 
-    def first_view(shape):  # every section at its default
+    def first_view(shape, view_of=views.guided):  # every section at its default
         bench.figure(figures.gallery(views.dozen(), labels, shape, title="t"))
-        view = views.guided(shape)
+        view = view_of(shape)
         bench.figure(figures.dial(view, names=views.MODEL_LABELS, active=0, shape_label="t", steps=views.STEPS))
         bench.figure(figures.trade(view, names=views.MODEL_LABELS, title="t"))
         bench.figure(figures.isolation(view, names=views.MODEL_LABELS, shape_label="t", title="t"))
@@ -26,10 +27,18 @@ def run(repeats: int) -> dict:
         field(shape, views.FIELD_SIGMA)
         return view
 
+    def load_views():  # reading the shipped file (once per server), its weights' fingerprint checked
+        views.shipped_views.cache_clear()
+        return views.shipped_views()
+
+    load_seconds = bench.median_seconds(load_views, repeats)
     view = first_view(views.SHAPE)
     out = {"target_seconds": 2.0, "control_target_seconds": 0.3,
            "first_view_seconds": {shape: bench.median_seconds(lambda s=shape: first_view(s), repeats)
                                   for shape in (views.SHAPE, "dino")},
+           "first_view_measured_seconds": {shape: bench.median_seconds(lambda s=shape: first_view(s, views.measure),
+                                                                       repeats) for shape in (views.SHAPE, "dino")},
+           "views_shipped": bool(views.shipped_views()), "views_load_seconds": load_seconds,
            "noise_level_seconds": {sigma: bench.median_seconds(lambda s=sigma: field(views.SHAPE, s), repeats)
                                    for sigma in views.FIELD_SIGMAS},
            "shape": views.SHAPE, "samples_per_seed": views.N, "seeds": len(views.SEEDS), "ddim_steps": views.STEPS,

@@ -6,6 +6,9 @@ scale runs in one batch (GuidedDenoiser with one w per row) from the same noise,
 
 from __future__ import annotations
 
+import functools
+import hashlib
+
 import numpy as np
 import torch
 
@@ -81,12 +84,12 @@ def floor(shape: str) -> dict:
                                                       (0.025, 0.5, 0.975))) for name in TRADE_NUMBERS}
 
 
-def guided(shape: str) -> dict:
-    """Everything the page shows of a shape: seed 0's samples at every scale for each model (the dial); the measured
-    trade, for each model and scale the mean and standard error over SEEDS of each Trade number; the perfect
-    sampler's band (`floor`); how many of the shape's points some other shape shares (none: p_0(c | x) is 1 on every
-    one of them); and how far from the other shapes the samples land (core.isolation, mean and standard error over
-    SEEDS at each scale), with the shape's own mean isolation."""
+def measure(shape: str) -> dict:
+    """Everything the page shows of a shape, computed: seed 0's samples at every scale for each model (the dial);
+    the measured trade, for each model and scale the mean and standard error over SEEDS of each Trade number; the
+    perfect sampler's band (`floor`); how many of the shape's points some other shape shares (none: p_0(c | x) is 1
+    on every one of them); and how far from the other shapes the samples land (core.isolation, mean and standard
+    error over SEEDS at each scale), with the shape's own mean isolation. About 2.5 s a shape on one thread."""
     points = datasets.dozen_shape(shape)
     runs = {m: [guided_samples(m, shape, seed) for seed in SEEDS] for m in MODELS}
     others = datasets.DOZEN_POINTS[datasets.DOZEN_LABELS != datasets.DOZEN_NAMES.index(shape)]
@@ -96,6 +99,60 @@ def guided(shape: str) -> dict:
     return {"scales": SCALES, "points": points.numpy(), "samples": {m: runs[m][0].numpy() for m in MODELS},
             "curves": {m: _curve(runs[m], points) for m in MODELS}, "floor": floor(shape), "shared": shared,
             "isolation": {"shape": core.isolation(points, points, others), **isolation}}
+
+
+# ---------------------------------------------------------------- the shipped views
+# `measure` of every shape, made once with the shipped weights (`python -m diffusion_core pretrain --only
+# guide_views`, after guide_dozen) and shipped beside them, so that no reader waits for it; a test measures a shape
+# again and compares. The file names the settings it was made with, the shipped weights' fingerprint among them: if
+# either changed since, the page measures afresh instead.
+VIEWS_FORMAT = 1
+
+
+def settings() -> dict:
+    """What `measure` depends on besides the code: the constants above and the shipped weights (by fingerprint)."""
+    digest = hashlib.sha256()
+    for name, value in shipped.denoiser(pretrained.GUIDE).net.state_dict().items():
+        digest.update(name.encode())
+        digest.update(value.detach().contiguous().numpy().tobytes())
+    return {"scales": list(SCALES), "n": N, "seeds": list(SEEDS), "steps": STEPS, "floor_runs": FLOOR_RUNS,
+            "cover_radius": core.COVER_RADIUS, "weights": digest.hexdigest()}
+
+
+def _stored(view: dict) -> dict:
+    """A view as plain tensors, tuples and numbers (torch.load(weights_only=True) reads them back)."""
+    return {"samples": {m: torch.from_numpy(a) for m, a in view["samples"].items()}, "curves": view["curves"],
+            "floor": view["floor"], "shared": view["shared"], "isolation": view["isolation"]}
+
+
+def save(path) -> dict:
+    """Measure every shape and write the views to `path`; returns the file's settings."""
+    made = settings()
+    torch.save({"format": VIEWS_FORMAT, "settings": made,
+                "views": {shape: _stored(measure(shape)) for shape in SHAPES}}, path)
+    return made
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_views() -> dict:
+    """The shipped views by shape, as `measure` returns them; empty when the file is missing, unreadable or made
+    with other settings or weights (the page then measures)."""
+    try:
+        blob = torch.load(pretrained.path(pretrained.GUIDE_VIEWS), map_location="cpu", weights_only=True)
+        if blob.get("format") != VIEWS_FORMAT or blob.get("settings") != settings():
+            return {}
+        return {shape: {"scales": SCALES, "points": datasets.dozen_shape(shape).numpy(),
+                        "samples": {m: blob["views"][shape]["samples"][m].numpy() for m in MODELS},
+                        **{k: blob["views"][shape][k] for k in ("curves", "floor", "shared", "isolation")}}
+                for shape in SHAPES}
+    except Exception:  # noqa: BLE001 - any fault in the file: measure instead
+        return {}
+
+
+def guided(shape: str) -> dict:
+    """The page's view of a shape (`measure`): shipped, or measured when the shipped file does not match."""
+    view = shipped_views().get(shape)
+    return view if view is not None else measure(shape)
 
 
 def apart(a: tuple[float, float], b: tuple[float, float]) -> bool:
