@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tools import browser, exercise, wire
 
@@ -298,6 +299,42 @@ def test_a_hostile_link_and_file_name_are_shown_as_text(server, page, tmp_path):
 
 def _drawn_count(page) -> int:
     return int(re.search(r"([\d,]+) points?", page.locator(".gd-count").inner_text()).group(1).replace(",", ""))
+
+
+def test_the_playground_canvas_refuses_a_forged_drawing_and_keeps_the_data(server, page):
+    """What the canvas sends is checked as an upload is. A page script that forges the canvas's strokes (text for
+    coordinates, a point off the canvas, a fifth colour) gets one sentence and no traceback; the data plot keeps the
+    last good drawing; taking the forged stroke away brings the drawing back."""
+    errors = browser.watch_errors(page)
+    page.goto(server + "/playground?data=Draw")
+    browser.wait_idle(page)
+    canvas = page.locator(".gd-drawing canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
+    page.mouse.down()
+    for k in range(1, 21):
+        page.mouse.move(box["x"] + (0.2 + 0.03 * k) * box["width"], box["y"] + 0.5 * box["height"])
+    page.mouse.up()
+    browser.wait_rerun(page)
+    good = _drawn_count(page)
+    page.wait_for_function(_title_starts(f"Training data: your drawing ({good:,} points)"), timeout=30_000)
+    for forged, why in (('[["x", "y", 0]]', "a coordinate is not a number"),
+                        ("[[5, 5, 0]]", "a point lies outside the canvas"),
+                        ("[[0.5, 0.5, 9]]", "a colour is not one of the 4")):
+        # the canvas keeps its strokes on its element; Undo sends what is left after the last one
+        page.locator(".gd-drawing").evaluate(f"root => {{ root.gdStrokes.push({forged}); root.gdStrokes.push([]); }}")
+        page.locator(".gd-undo").click()
+        browser.wait_rerun(page)
+        alert = page.get_by_test_id("stAlert").filter(has_text="The data below has not changed.")
+        expect(alert).to_have_count(1)
+        assert why in alert.inner_text(), alert.inner_text()
+        page.wait_for_function(_title_starts(f"Training data: your drawing ({good:,} points)"), timeout=30_000)
+        page.locator(".gd-undo").click()  # the forged stroke away: the good drawing again, no message
+        browser.wait_rerun(page)
+        expect(page.get_by_test_id("stAlert").filter(has_text="The data below has not changed.")).to_have_count(0)
+        assert _drawn_count(page) == good
+    assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
 
 
 def test_the_playground_canvas_paints_data_in_colours_and_undoes_a_stroke(server, page):
