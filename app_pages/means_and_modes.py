@@ -296,9 +296,9 @@ st.markdown(
     "a squared error, and it learns an average, not a sample. Train it as a **GAN** and it chases "
     "modes, but often only some of them. **Diffusion** also only ever learns averages, yet its "
     "samples land on the modes, because it asks for the average many times, each time of a "
-    "narrower distribution. The same mechanism has a dark side, which the Regurgitation page "
-    "measures: given too few training points, or one point many times, it hands them back. And the "
-    "Guidance page turns the same trade into a dial: classifier-free guidance moves samples from the "
+    "narrower distribution. The same mechanism has a dark side, which [Regurgitation](/regurgitation) "
+    "measures: given too few training points, or one point many times, it hands them back. And "
+    "[Guidance](/guidance) turns the same trade into a dial: classifier-free guidance moves samples from the "
     "broad distribution to the parts most distinctive of a class."
 )
 

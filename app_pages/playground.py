@@ -390,10 +390,12 @@ def load_weights() -> None:
 
 st.title("Playground")
 st.markdown(
-    "Bring your own points and train a diffusion model on them, live, on this server's CPU. Everything the "
+    "Bring your own points (a CSV, a word, a built-in set, or a drawing made with the mouse) and train a diffusion "
+    "model on them, live, on this server's CPU, watching its samples as it learns. Everything the "
     "other pages show holds here too: try a Fourier scale that is too low (a blur) or too high (noise), a "
-    "budget too short to learn the detail, a few sampling steps against many. Every setting is in the page's "
-    "address, so you can share a configuration as a link."
+    "budget too short to learn the detail, a few sampling steps against many. Draw in two colours or more and the "
+    "model learns each colour as a class, which you can then sample with [guidance](/guidance). Every setting is in "
+    "the page's address, so you can share a configuration as a link (a drawing goes as a CSV download)."
 )
 st.session_state.setdefault("pg_data", cache.built_in("dino"))
 if "pg_model" not in st.session_state:

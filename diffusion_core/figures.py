@@ -69,6 +69,28 @@ def square_axes(lim: float, xlabel: str = "x₁", ylabel: str = "x₂") -> dict:
                       "scaleanchor": "x", "scaleratio": 1}}
 
 
+def square_panels(n: int, lim: float, *, gap: float = 0.04, top: float = 1.0) -> tuple[list[tuple[str, str]], dict,
+                                                                                      list[float]]:
+    """n square panels side by side in one figure (`square_axes` each, up to `top` of the height): each panel's
+    (x, y) axis names for its traces, the layout's axis entries, and each panel's centre for its title."""
+    axes = [("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}") for i in range(n)]
+    width = (1 - gap * (n - 1)) / n
+    square, lay, centres = square_axes(lim), {}, []
+    for i, (xa, ya) in enumerate(axes):
+        lo = i * (width + gap)
+        lay["xaxis" if i == 0 else f"xaxis{i + 1}"] = {**square["xaxis"], "domain": [lo, lo + width], "anchor": ya}
+        lay["yaxis" if i == 0 else f"yaxis{i + 1}"] = {**square["yaxis"], "domain": [0, top], "anchor": xa,
+                                                       "scaleanchor": xa}
+        centres.append(lo + width / 2)
+    return axes, lay, centres
+
+
+def panel_titles(texts: Sequence[str], centres: Sequence[float], y: float, size: int = 13) -> list[dict]:
+    """A title over each panel of `square_panels`, as annotations at height y (paper units)."""
+    return [{"text": text, "xref": "paper", "yref": "paper", "x": x, "y": y, "xanchor": "center",
+             "yanchor": "bottom", "showarrow": False, "font": {"size": size}} for text, x in zip(texts, centres)]
+
+
 def data_trace(data, name: str = "training data") -> dict:
     """The data a model was trained on, faint grey markers under everything else."""
     d = finite_rows(data).astype(np.float32)

@@ -16,9 +16,10 @@ from ...figures import (
     data_trace,
     layout,
     low_legend,
+    panel_titles,
     points_trace,
     scrubbed,
-    square_axes,
+    square_panels,
 )
 
 PATH_BLUE, PATH_ORANGE, FIELD_GREEN, PATH_PURPLE = SERIES[0], SERIES[1], SERIES[2], SERIES[3]
@@ -104,16 +105,8 @@ def paths_run(view: Mapping, *, active: int, ideal_name: str, lim: float = 3.0, 
     frame_list, slider = scrubbed(frames, traces=list(range(first, first + 5)),
                                   labels=[f"{t:.2f}" for t in view["frame_times"]], active=active,
                                   prefix="t = ", y=-0.2, titles=titles)
-    square = square_axes(lim)
-    lay = {}
-    for i, (lo, hi) in enumerate(((0.0, 0.28), (0.36, 0.64), (0.72, 1.0))):
-        sx, sy = ("xaxis", "yaxis") if i == 0 else (f"xaxis{i + 1}", f"yaxis{i + 1}")
-        lay[sx] = {**square["xaxis"], "domain": [lo, hi], "anchor": axes[i][1]}
-        lay[sy] = {**square["yaxis"], "domain": [0.0, 0.88], "anchor": axes[i][0], "scaleanchor": axes[i][0]}
-    notes = [{"text": text, "xref": "paper", "yref": "paper", "x": x, "y": 0.93, "xanchor": "center",
-              "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}
-             for text, x in (("Training: straight paths", 0.14), (ideal_name, 0.5),
-                             ("Flow network", 0.86))]
+    _, lay, centres = square_panels(3, lim, gap=0.08, top=0.88)
+    notes = panel_titles(["Training: straight paths", ideal_name, "Flow network"], centres, 0.93, size=14)
     return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.42, margin={"l": 50, "r": 20, "t": 60, "b": 150}, annotations=notes,
         sliders=[slider], **lay))
@@ -138,32 +131,23 @@ def time_grids(grids: Mapping[str, Sequence[float]], *, title: str, height: int 
 def cloud_row(clouds: Sequence[tuple[str, object]], data, *, title: str, lim: float = 2.6,
               height: int = 360) -> go.Figure:
     """Several sample clouds over the data, side by side in one figure, each with its own title."""
-    n = len(clouds)
-    traces, lay, notes = [], {}, []
-    gap = 0.04
-    width = (1 - gap * (n - 1)) / n
-    square = square_axes(lim)
-    for i, (name, samples) in enumerate(clouds):
-        xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
+    axes, lay, centres = square_panels(len(clouds), lim, top=0.84)
+    traces = []
+    for i, ((_, samples), (xa, ya)) in enumerate(zip(clouds, axes)):
         traces.append({**data_trace(data, "data"), "xaxis": xa, "yaxis": ya, "showlegend": i == 0})
         traces.append({**points_trace(samples, "samples", SERIES[0], size=3.5, opacity=0.55), "xaxis": xa,
                        "yaxis": ya, "showlegend": i == 0})
-        lo = i * (width + gap)
-        lay["xaxis" if i == 0 else f"xaxis{i + 1}"] = {**square["xaxis"], "domain": [lo, lo + width], "anchor": ya}
-        lay["yaxis" if i == 0 else f"yaxis{i + 1}"] = {**square["yaxis"], "domain": [0, 0.84], "anchor": xa,
-                                                       "scaleanchor": xa}
-        notes.append({"text": name, "xref": "paper", "yref": "paper", "x": lo + width / 2, "y": 0.88,
-                      "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 13}})
+    notes = panel_titles([name for name, _ in clouds], centres, 0.88)
     return go.Figure(data=traces, layout=layout(title, height, legend_y=-0.2, annotations=notes,
                                                 margin={"l": 50, "r": 10, "t": 90, "b": 60}, **lay))
 
 
 def path_pairs(before, after, data, *, title: str, lim: float = 3.0, height: int = 420) -> go.Figure:
     """The ODE paths of the same noise draws before and after reflow, side by side over the data."""
-    traces, lay = [], {}
-    square = square_axes(lim)
-    for i, (paths, name) in enumerate(((before, "flow model's ODE paths"), (after, "after reflow"))):
-        xa, ya = ("x", "y") if i == 0 else ("x2", "y2")
+    traces = []
+    axes, lay, _ = square_panels(2, lim, gap=0.06)
+    for i, ((paths, name), (xa, ya)) in enumerate(zip(((before, "flow model's ODE paths"), (after, "after reflow")),
+                                                      axes)):
         x, y = _lines(paths)
         end, start = array(paths)[-1].astype(np.float32), array(paths)[0].astype(np.float32)
         traces += [{"type": "scatter", "mode": "markers", "x": start[:, 0], "y": start[:, 1], "xaxis": xa,
@@ -175,7 +159,4 @@ def path_pairs(before, after, data, *, title: str, lim: float = 3.0, height: int
                    {"type": "scatter", "mode": "markers", "x": end[:, 0], "y": end[:, 1], "xaxis": xa, "yaxis": ya,
                     "name": "where each path ends (t = 0)", "showlegend": i == 0,
                     "marker": {"color": DATA_GREY, "size": 6, "symbol": "x"}}]
-        dom = (0.0, 0.47) if i == 0 else (0.53, 1.0)
-        lay["xaxis" if i == 0 else "xaxis2"] = {**square["xaxis"], "domain": list(dom), "anchor": ya}
-        lay["yaxis" if i == 0 else "yaxis2"] = {**square["yaxis"], "domain": [0, 1], "anchor": xa, "scaleanchor": xa}
     return go.Figure(data=traces, layout=layout(title, height, legend_y=-0.15, **lay))

@@ -15,34 +15,16 @@ from ...figures import (
     arrow_segments,
     data_trace,
     layout,
+    panel_titles,
     points_trace,
     scrubbed,
-    square_axes,
+    square_panels,
 )
 
 MODEL_COLORS = {"exact": SERIES[0], "trained": SERIES[1]}
 MODEL_DASH = {"exact": "solid", "trained": "dash"}
 FIELD_COLORS = (SERIES[5], SERIES[2], SERIES[1])  # unconditional, conditional, guided
 ARROW_CAP = 0.45  # an arrow is D(x; sigma) - x, drawn at most this long
-
-
-def _panel_axes(n: int, gap: float, top: float, lim: float) -> tuple[list[tuple[str, str]], dict, list[float]]:
-    """n square panels side by side: their (x, y) axis names, the layout keys and each panel's centre."""
-    axes = [("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}") for i in range(n)]
-    width = (1 - gap * (n - 1)) / n
-    square, lay, centres = square_axes(lim), {}, []
-    for i, (xa, ya) in enumerate(axes):
-        lo = i * (width + gap)
-        lay["xaxis" if i == 0 else f"xaxis{i + 1}"] = {**square["xaxis"], "domain": [lo, lo + width], "anchor": ya}
-        lay["yaxis" if i == 0 else f"yaxis{i + 1}"] = {**square["yaxis"], "domain": [0, top], "anchor": xa,
-                                                       "scaleanchor": xa}
-        centres.append(lo + width / 2)
-    return axes, lay, centres
-
-
-def _notes(texts: Sequence[str], centres: Sequence[float], y: float) -> list[dict]:
-    return [{"text": text, "xref": "paper", "yref": "paper", "x": x, "y": y, "xanchor": "center",
-             "yanchor": "bottom", "showarrow": False, "font": {"size": 13}} for text, x in zip(texts, centres)]
 
 
 def gallery(shapes: Mapping[str, object], labels: Mapping[str, str], chosen: str, *, title: str,
@@ -77,7 +59,7 @@ def dial(view: Mapping, *, names: Mapping[str, str], active: int, shape_label: s
     """Samples of each model side by side over the chosen shape's points, scrubbed over the guidance scale w in the
     browser (one frame per scale)."""
     models = list(view["samples"])
-    axes, lay, centres = _panel_axes(len(models), 0.06, 0.86, lim)
+    axes, lay, centres = square_panels(len(models), lim, gap=0.06, top=0.86)
     static = [{**data_trace(view["points"], f"the {shape_label} shape's 142 points"), "xaxis": xa, "yaxis": ya,
                "showlegend": i == 0} for i, (xa, ya) in enumerate(axes)]
 
@@ -93,7 +75,7 @@ def dial(view: Mapping, *, names: Mapping[str, str], active: int, shape_label: s
                                   labels=[f"{w:g}" for w in scales], active=active, prefix="guidance scale w = ",
                                   y=-0.08, titles=titles)
     return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
-        titles[active], height, legend_y=-0.3, annotations=_notes([names[m] for m in models], centres, 0.9),
+        titles[active], height, legend_y=-0.3, annotations=panel_titles([names[m] for m in models], centres, 0.9),
         sliders=[slider], margin={"l": 50, "r": 20, "t": 60, "b": 150}, **lay))
 
 
@@ -179,7 +161,7 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
     """Three panels at one noise level: the unconditional step D_u - x over all 13 shapes, the conditional step
     D_c - x over the chosen shape, and the guided step (D_u - x) + w (D_c - D_u) over the class posterior
     p_sigma(c | x) (a heat map), scrubbed over w in the browser."""
-    axes, lay, centres = _panel_axes(3, 0.08, 0.84, lim)
+    axes, lay, centres = square_panels(3, lim, gap=0.08, top=0.84)
     grid, u, c = array(view["grid"]), array(view["uncond"]), array(view["cond"])
     ax = array(view["axis"]).astype(np.float32)
     static = [
@@ -198,7 +180,7 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
     titles = [f"The three steps at σ = {view['sigma']:g}, guided at w = {w:g}" for w in scales]
     frame_list, slider = scrubbed(frames, traces=[len(static)], labels=[f"{w:g}" for w in scales], active=active,
                                   prefix="guidance scale w = ", y=-0.1, titles=titles)
-    notes = _notes(["Unconditional: toward all 13 shapes", f"Conditional: toward the {shape_label}",
+    notes = panel_titles(["Unconditional: toward all 13 shapes", f"Conditional: toward the {shape_label}",
                     "Guided, over p_σ(c | x)"], centres, 0.88)
     return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.33, annotations=notes, sliders=[slider],
