@@ -121,7 +121,10 @@ def cmd_bench(args) -> None:
 
 
 def cmd_pretrain(args) -> None:
-    for name in args.only or list(pretrained.ALL):
+    names = set(args.only or pretrained.ALL)
+    if pretrained.GUIDE in names:  # the Guidance page's views are made with these weights: remade after them
+        names.add(pretrained.GUIDE_VIEWS)
+    for name in [n for n in pretrained.ALL if n in names]:  # in ALL's order, whatever order --only gave
         meta = pretrained.remake(name, on_record=_progress)
         made = f"{meta['steps']} steps" if "steps" in meta else f"{meta['shapes']} shapes measured"
         sys.stderr.write(f"\n{name}: {made} in {meta['seconds']} s\n")

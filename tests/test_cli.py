@@ -181,3 +181,20 @@ def test_bench_playground_prints_the_default_training_and_the_sampling_view():
     assert training["seconds"] == 10 and training["steps"] > 0 and training["bar"] == {"ed": 0.003, "s2d": 0.042}
     assert len(out["sampling_view_seconds"]) == 2 and all(v > 0 for v in out["sampling_view_seconds"].values())
     assert all(b > 10_000 for b in out["sampling_view_bytes"].values())
+
+
+def test_pretrain_remakes_in_the_recipes_order_and_the_guidance_views_after_their_weights(monkeypatch, capsys):
+    """`pretrain --only` runs its names in pretrained.ALL's order (a reflowed model after its parent, the Guidance
+    views after guide_dozen), whatever order they were typed in, and remaking guide_dozen remakes its views."""
+    from diffusion_core import cli as cli_module
+    from diffusion_core import pretrained
+
+    made = []
+    monkeypatch.setattr(pretrained, "remake", lambda name, on_record=None: made.append(name) or {
+        "steps": 1, "seconds": 0.0})
+    assert cli_module.main(["pretrain", "--only", pretrained.GUIDE_VIEWS, "reflow_dino", "flow_dino"]) == 0
+    assert made == ["flow_dino", "reflow_dino", pretrained.GUIDE_VIEWS]
+    made.clear()
+    assert cli_module.main(["pretrain", "--only", pretrained.GUIDE]) == 0
+    assert made == [pretrained.GUIDE, pretrained.GUIDE_VIEWS]
+    assert "guide_dozen: 1 steps" in capsys.readouterr().err

@@ -106,7 +106,7 @@ def test_every_link_in_a_page_s_text_opens_a_page():
     """A link written in a page's text, such as [Guidance](/guidance), names a page of app.py's menu (Streamlit
     gives each page its file's name as its address): a renamed page would otherwise leave a dead link."""
     registered = set(re.findall(r'st\.Page\("app_pages/(\w+)\.py"', (ROOT / "app.py").read_text()))
-    linked = {name: set(re.findall(r"\]\(/(\w*)\)", path.read_text()))
+    linked = {name: set(re.findall(r"\]\(/(\w*)(?:[?#][^)]*)?\)", path.read_text()))
               for path in (ROOT / "app_pages").glob("*.py") for name in [path.stem]}
     assert set().union(*linked.values()) >= {"guidance", "regurgitation", "means_and_modes"}
     for name, targets in linked.items():

@@ -354,7 +354,7 @@ def _remake_guide_views() -> dict:
 
     start = time.perf_counter()
     made = views.save(path(GUIDE_VIEWS))
-    views.shipped_views.cache_clear()
+    views.forget_shipped()
     return {"name": GUIDE_VIEWS, "shapes": len(views.SHAPES), "weights": made["weights"][:12],
             "seconds": round(time.perf_counter() - start, 2)}
 

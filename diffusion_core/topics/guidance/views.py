@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,6 +35,7 @@ FIELD_SIGMAS = (0.05, 0.1, 0.2, 0.4, 0.8)  # the noise levels the geometry secti
 FIELD_SIGMA = 0.2  # its default
 FIELD_LIM, FIELD_CELLS = 2.6, 17  # the arrows' grid
 MODELS = ("exact", "trained")  # the ideal denoisers of the points; the shipped class-conditional network
+LOG = logging.getLogger(__name__)
 TRADE_NUMBERS = ("fidelity", "coverage", "energy", "off")
 MODEL_LABELS = {"exact": "exact (the points themselves)", "trained": "trained network"}
 
@@ -110,13 +114,16 @@ VIEWS_FORMAT = 1
 
 
 def settings() -> dict:
-    """What `measure` depends on besides the code: the constants above and the shipped weights (by fingerprint)."""
-    digest = hashlib.sha256()
+    """What `measure` depends on besides the code: the constants above, the data and the noise levels (by
+    fingerprint) and the shipped weights (by fingerprint)."""
+    weights, data = hashlib.sha256(), hashlib.sha256()
     for name, value in shipped.denoiser(pretrained.GUIDE).net.state_dict().items():
-        digest.update(name.encode())
-        digest.update(value.detach().contiguous().numpy().tobytes())
+        weights.update(name.encode())
+        weights.update(value.detach().contiguous().numpy().tobytes())
+    for array in (datasets.DOZEN_POINTS, datasets.DOZEN_LABELS, sigmas()):
+        data.update(array.contiguous().numpy().tobytes())
     return {"scales": list(SCALES), "n": N, "seeds": list(SEEDS), "steps": STEPS, "floor_runs": FLOOR_RUNS,
-            "cover_radius": core.COVER_RADIUS, "weights": digest.hexdigest()}
+            "cover_radius": core.COVER_RADIUS, "data": data.hexdigest(), "weights": weights.hexdigest()}
 
 
 def _stored(view: dict) -> dict:
@@ -126,27 +133,44 @@ def _stored(view: dict) -> dict:
 
 
 def save(path) -> dict:
-    """Measure every shape and write the views to `path`; returns the file's settings."""
+    """Measure every shape and write the views to `path` (whole or not at all: a reader never meets a half-written
+    file); returns the file's settings."""
     made = settings()
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
     torch.save({"format": VIEWS_FORMAT, "settings": made,
-                "views": {shape: _stored(measure(shape)) for shape in SHAPES}}, path)
+                "views": {shape: _stored(measure(shape)) for shape in SHAPES}}, part)
+    os.replace(part, path)
     return made
 
 
 @functools.lru_cache(maxsize=1)
+def _read_shipped() -> dict:
+    """The shipped views by shape, as `measure` returns them; raises when the file is missing or unreadable, or
+    was made with other settings, data or weights."""
+    blob = torch.load(pretrained.path(pretrained.GUIDE_VIEWS), map_location="cpu", weights_only=True)
+    if blob.get("format") != VIEWS_FORMAT or blob.get("settings") != settings():
+        raise ValueError("made with other settings, data or weights: python -m diffusion_core pretrain --only "
+                         f"{pretrained.GUIDE_VIEWS}")
+    return {shape: {"scales": SCALES, "points": datasets.dozen_shape(shape).numpy(),
+                    "samples": {m: blob["views"][shape]["samples"][m].numpy() for m in MODELS},
+                    **{k: blob["views"][shape][k] for k in ("curves", "floor", "shared", "isolation")}}
+            for shape in SHAPES}
+
+
 def shipped_views() -> dict:
-    """The shipped views by shape, as `measure` returns them; empty when the file is missing, unreadable or made
-    with other settings or weights (the page then measures)."""
+    """The shipped views by shape (read once); empty, with a warning in the server's log, when the file cannot be
+    used: the page then measures (about 3 s a shape), and the next call tries the file again."""
     try:
-        blob = torch.load(pretrained.path(pretrained.GUIDE_VIEWS), map_location="cpu", weights_only=True)
-        if blob.get("format") != VIEWS_FORMAT or blob.get("settings") != settings():
-            return {}
-        return {shape: {"scales": SCALES, "points": datasets.dozen_shape(shape).numpy(),
-                        "samples": {m: blob["views"][shape]["samples"][m].numpy() for m in MODELS},
-                        **{k: blob["views"][shape][k] for k in ("curves", "floor", "shared", "isolation")}}
-                for shape in SHAPES}
-    except Exception:  # noqa: BLE001 - any fault in the file: measure instead
+        return _read_shipped()
+    except Exception as err:  # noqa: BLE001 - any fault in the file: measure instead, and say so in the log
+        LOG.warning("the shipped guidance views are not used (%s: %s)", type(err).__name__, err)
         return {}
+
+
+def forget_shipped() -> None:
+    """Read the shipped file again at the next call (after `save`, and in the tests)."""
+    _read_shipped.cache_clear()
 
 
 def guided(shape: str) -> dict:
