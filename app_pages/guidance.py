@@ -1,7 +1,9 @@
 """Guidance: classifier-free guidance as a dial from means to modes, on the 13 shapes of the Datasaurus Dozen.
 
 Every number on the page is computed (diffusion_core/topics/guidance/views.py): the exact denoisers of the points
-themselves and the shipped class-conditional network, at the scales the figures scrub in the browser. The shape is
+themselves and the shipped class-conditional network, at the scales the figures scrub in the browser. Each shape's
+samples and measures were computed once with the shipped weights and are shipped beside them (views.shipped_views;
+the page measures afresh if they do not match, and a live retraining measures its network on the spot). The shape is
 the page's one control that reruns everything; the noise level of section 4 reruns its own fragment.
 """
 
