@@ -130,8 +130,10 @@ def scrubbed(frames: Sequence[list[dict]], *, traces: Sequence[int], labels: Seq
     steps = [{"label": str(label), "method": "animate",
               "args": [[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},  # titles, legend
                                   "transition": {"duration": 0}}]} for k, label in enumerate(labels)]
+    # the handle jumps to where it was clicked (Plotly slides it over 150 ms by default, which the reader waits out)
     slider = {"active": active, "steps": steps, "x": 0.02, "y": y, "len": 0.96, "xanchor": "left", "yanchor": "top",
-              "pad": {"t": 10}, "currentvalue": {"prefix": prefix, "font": {"size": 14, "color": FONT["color"]}}}
+              "pad": {"t": 10}, "currentvalue": {"prefix": prefix, "font": {"size": 14, "color": FONT["color"]}},
+              "transition": {"duration": 0}}
     if len(steps) > 8:
         slider |= {"ticklen": 0, "minorticklen": 0, "font": {"size": 1, "color": "rgba(0,0,0,0)"}}
     return out, slider

@@ -153,7 +153,8 @@ def descent_landscape(axis, maps, sigmas, states: Mapping[str, object], points, 
                  updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 1.02,
                                "xanchor": "left", "yanchor": "bottom", "buttons": [play]}],
                  sliders=[{"active": 0, "steps": slider_steps, "x": 0.02, "y": -0.12, "len": 0.96, "xanchor": "left",
-                           "yanchor": "top", "currentvalue": {"prefix": "noise level: "}, "pad": {"t": 10}}])
+                           "yanchor": "top", "currentvalue": {"prefix": "noise level: "}, "pad": {"t": 10},
+                           "transition": {"duration": 0}}])
     lay["title"]["y"], lay["title"]["yanchor"] = 0.98, "top"
     lay["legend"] = {**lay["legend"], "y": 1.02, "x": 0.14, "yanchor": "bottom"}  # beside the play button
     return go.Figure(data=frame_traces(0) + [data], layout=lay, frames=frames)

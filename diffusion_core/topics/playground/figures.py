@@ -39,7 +39,8 @@ def animated_run(states, labels: Sequence[str], data=None, *, title: str, height
                                "xanchor": "left", "yanchor": "bottom", "buttons": [play, pause]}],
                  sliders=[{"active": len(run) - 1, "steps": steps, "x": 0.02, "y": -0.14, "len": 0.96,
                            "xanchor": "left", "yanchor": "top", "currentvalue": {"prefix": current},
-                           "pad": {"t": 10}}])
+                           "pad": {"t": 10},
+                           "transition": {"duration": 0}}])
     lay["title"]["y"], lay["title"]["yanchor"] = 0.98, "top"
     return go.Figure(data=base + [moving(len(run) - 1)], layout=lay, frames=frames)
 
