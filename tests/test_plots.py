@@ -166,10 +166,19 @@ def test_non_finite_points_are_dropped_and_counted_in_the_legend():
 def test_drift_arrows_end_at_origin_plus_drift():
     origins, drift = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 0.0], [0.0, -2.0]])
     arrows = plots.drift_traces(origins, drift)[-1]
-    xy = np.stack([np.array(arrows["x"], dtype=float), np.array(arrows["y"], dtype=float)], 1).reshape(-1, 7, 2)
+    xy = np.stack([np.array(arrows["x"], dtype=float), np.array(arrows["y"], dtype=float)], 1)
+    xy = xy.reshape(-1, plots.ARROW_POINTS, 2)
     assert len(xy) == 2  # the zero-length arrow is left out
     np.testing.assert_allclose(xy[:, 0], origins[[0, 2]])
-    np.testing.assert_allclose(xy[:, 1], origins[[0, 2]] + drift[[0, 2]])
+    tips = origins[[0, 2]] + drift[[0, 2]]
+    np.testing.assert_allclose(xy[:, 1], tips)
+    np.testing.assert_allclose(xy[:, 3], tips)  # one polyline: the shaft, a barb, back to the tip, the other barb
+    assert np.isnan(xy[:, -1]).all() and not np.isnan(xy[:, :-1]).any()  # a gap only between arrows
+    for barb in (xy[:, 2], xy[:, 4]):  # each barb 25 degrees off the shaft, pointing back, 0.3 of its length
+        back, shaft = barb - tips, tips - origins[[0, 2]]
+        cos = -(back * shaft).sum(1) / (np.linalg.norm(back, axis=1) * np.linalg.norm(shaft, axis=1))
+        np.testing.assert_allclose(cos, np.cos(np.radians(25)), rtol=1e-6)
+        np.testing.assert_allclose(np.linalg.norm(back, axis=1), 0.3 * np.linalg.norm(shaft, axis=1), rtol=1e-6)
 
 
 def test_scrubbed_figures_send_float32_typed_arrays():
@@ -200,7 +209,7 @@ def test_the_forward_run_scrubs_the_points_the_arrows_and_the_schedule_marker_to
     last = fig.frames[2]
     assert list(last.traces) == [2, 3, 4, 5] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
     np.testing.assert_allclose(last.data[0].x, x_t[2, :, 0], rtol=1e-6)  # the points at t = 50
-    arrows = np.array(last.data[1].x, dtype=float).reshape(-1, 7)
+    arrows = np.array(last.data[1].x, dtype=float).reshape(-1, plots.ARROW_POINTS)
     np.testing.assert_allclose(arrows[:, 0], x_t[2, :5, 0], rtol=1e-6)  # from each point at t = 50 ...
     np.testing.assert_allclose(arrows[:, 1], 0, atol=1e-6)  # ... along its drift -x_t, to the origin
     assert list(last.data[2].x) == [1.0, 1.0] and last.data[2].yaxis == "y2"  # the marker at t / T = 1, both panels
@@ -234,7 +243,7 @@ def test_score_arrows_are_at_most_nine_tenths_of_a_cell_and_weak_ones_shrink():
     vectors = np.array([[100.0, 0.0], [1.0, 0.0], [0.1, 0.0]])  # median length 1
     fig = plots.score_field(np.linspace(0, 2, 3), np.zeros((3, 3)), origins, vectors, title="f", lim=2, cell=0.5)
     x = np.array(fig.data[1].x, dtype=float)
-    shafts = x.reshape(-1, 7)[:, :2]  # each arrow: origin, tip, gap, head stroke (3 points), gap
+    shafts = x.reshape(-1, plots.ARROW_POINTS)[:, :2]  # each arrow: origin, tip, then its head, then a gap
     lengths = shafts[:, 1] - shafts[:, 0]
     assert np.allclose(lengths, [0.45, 0.45, 0.045])
 
