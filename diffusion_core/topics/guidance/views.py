@@ -108,8 +108,8 @@ def measure(shape: str) -> dict:
 # ---------------------------------------------------------------- the shipped views
 # `measure` of every shape, made once with the shipped weights (`python -m diffusion_core pretrain --only
 # guide_views`, after guide_dozen) and shipped beside them, so that no reader waits for it; a test measures a shape
-# again and compares. The file names the settings it was made with, the shipped weights' fingerprint among them: if
-# either changed since, the page measures afresh instead.
+# again and compares. The file names the settings it was made with and fingerprints of the data, the noise levels and
+# the shipped weights: if any of them changed since, the page measures afresh instead.
 VIEWS_FORMAT = 1
 
 
