@@ -301,22 +301,34 @@ def _drawn_count(page) -> int:
     return int(re.search(r"([\d,]+) points?", page.locator(".gd-count").inner_text()).group(1).replace(",", ""))
 
 
-def test_the_playground_canvas_refuses_a_forged_drawing_and_keeps_the_data(server, page):
-    """What the canvas sends is checked as an upload is. A page script that forges the canvas's strokes (text for
-    coordinates, a point off the canvas, a fifth colour) gets one sentence and no traceback; the data plot keeps the
-    last good drawing; taking the forged stroke away brings the drawing back."""
-    errors = browser.watch_errors(page)
+def _open_canvas(page, server: str) -> dict:
+    """The Playground with Draw chosen, the canvas scrolled into view; its bounding box."""
     page.goto(server + "/playground?data=Draw")
     browser.wait_idle(page)
     canvas = page.locator(".gd-drawing canvas")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
+    assert box and box["width"] > 100
+    return box
+
+
+def _stroke(page, box: dict, y: float) -> None:
+    """Drag the mouse across the canvas at height y (a fraction of it), from 0.2 to 0.8 of its width; wait for the
+    page's answer."""
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + y * box["height"])
     page.mouse.down()
     for k in range(1, 21):
-        page.mouse.move(box["x"] + (0.2 + 0.03 * k) * box["width"], box["y"] + 0.5 * box["height"])
+        page.mouse.move(box["x"] + (0.2 + 0.03 * k) * box["width"], box["y"] + y * box["height"])
     page.mouse.up()
     browser.wait_rerun(page)
+
+
+def test_the_playground_canvas_refuses_a_forged_drawing_and_keeps_the_data(server, page):
+    """What the canvas sends is checked as an upload is. A page script that forges the canvas's strokes (text for
+    coordinates, a point off the canvas, a fifth colour) gets one sentence and no traceback; the data plot keeps the
+    last good drawing; taking the forged stroke away brings the drawing back."""
+    errors = browser.watch_errors(page)
+    _stroke(page, _open_canvas(page, server), 0.5)
     good = _drawn_count(page)
     page.wait_for_function(_title_starts(f"Training data: your drawing ({good:,} points)"), timeout=30_000)
     for forged, why in (('[["x", "y", 0]]', "a coordinate is not a number"),
@@ -342,20 +354,10 @@ def test_the_playground_canvas_paints_data_in_colours_and_undoes_a_stroke(server
     canvas's count and a trace per colour, equal strokes add equal counts (the canvas's script, called again after
     each stroke, must not add its listeners twice); Undo takes the last stroke away, from the canvas and the data."""
     errors = browser.watch_errors(page)
-    page.goto(server + "/playground?data=Draw")
-    browser.wait_idle(page)
-    canvas = page.locator(".gd-drawing canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box and box["width"] > 100
+    box = _open_canvas(page, server)
 
     def stroke(y: float) -> None:
-        page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + y * box["height"])
-        page.mouse.down()
-        for k in range(1, 21):
-            page.mouse.move(box["x"] + (0.2 + 0.03 * k) * box["width"], box["y"] + y * box["height"])
-        page.mouse.up()
-        browser.wait_rerun(page)
+        _stroke(page, box, y)
 
     def legend() -> list[str]:
         return page.locator(".st-key-pg_data_plot .legendtext").evaluate_all("els => els.map(e => e.textContent)")
