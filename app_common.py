@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from app_state import keep  # noqa: F401  (re-exported: every page keeps its controls through here)
-from diffusion_core import inputs
+from diffusion_core import figures, inputs
 
 T = TypeVar("T")
 LOG = get_logger(__name__)
@@ -35,6 +35,18 @@ def shipped(name: str, call: Callable[..., T], *args, **kwargs) -> T | None:
     except (FileNotFoundError, ValueError) as err:
         st.warning(MISSING_WEIGHTS.format(name=name, err=err))
         return None
+
+
+GAP_PIXELS = {"small": 16, "medium": 32, "large": 64}  # st.columns' gaps (1, 2 and 4 rem)
+
+
+def in_column(spec: int | list[float], index: int = 0, gap: str = "small"):
+    """A block whose figures are sized for column `index` of `st.columns(spec, gap=gap)`: a point cloud drawn as an
+    image needs its panel's width on screen to draw its dots at their size (figures.shown_width; the main column is
+    figures.FIGURE_WIDTH wide in the reference window)."""
+    weights = [1.0] * spec if isinstance(spec, int) else list(spec)
+    pixels = (figures.FIGURE_WIDTH - GAP_PIXELS[gap] * (len(weights) - 1)) * weights[index] / sum(weights)
+    return figures.shown_width(pixels)
 
 
 def plain(text: object, limit: int = 80) -> str:

@@ -67,7 +67,7 @@ def reverse_section():
     n_particles = c_k.slider("Particles", 1, 12, **keep("rev_particles", 6))
     seed = c_seed.slider("Noise seed", 0, 9, **keep("rev_seed", 0))
     left, right = st.columns([1.1, 1], gap="large")
-    with left:
+    with left, app_common.in_column([1.1, 1], 0, "large"):
         xs = app_common.shipped("dino", cache.reverse_paths, sampler, path_steps, n_particles, seed)
         if xs is not None:
             title = f"{n_particles} particle{'s' * (n_particles > 1)}, {samplers.LABELS[sampler]}, {path_steps} steps"
@@ -134,7 +134,7 @@ def ladder_section():
             number = f"{panels.index(name) + 1}. " if name in pretrained.LADDER else ""
             col.markdown(f"##### {number}{pretrained.RECIPES[name].title}")
         for col, name in zip(st.columns(3, gap="medium"), row):
-            with col:
+            with col, app_common.in_column(3, gap="medium"):
                 ladder_panel(name, dino_points)
     ladder_numbers()
 

@@ -75,7 +75,8 @@ with right:
         help="The same trained network, applied this many times (DDPM, Ho et al. 2020, strided).",
         **app_common.keep("home_steps", 100, arg="default"))
     run = cache.run(steps)
-    st.plotly_chart(figures.reverse_run(run, app_cache.points("dino")), theme=None, key="home_dino")
+    with app_common.in_column([1, 1.25], 1, "large"):
+        st.plotly_chart(figures.reverse_run(run, app_cache.points("dino")), theme=None, key="home_dino")
     numbers = cache.numbers(steps)
     c1, c2 = st.columns(2)
     app_common.ed_metric("Energy distance to the dino", numbers["ed"], numbers["band"], numbers["n"], where=c1)

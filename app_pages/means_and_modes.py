@@ -131,7 +131,7 @@ def generators_section():
                                      format_func=SET_LABELS.get))
     data = app_cache.points(dataset, 2000 if dataset != "dino" else None)
     for col, kind in zip(st.columns(3, gap="medium"), ("mse", "gan", "diffusion")):
-        with col:
+        with col, app_common.in_column(3, gap="medium"):
             if kind == "gan":
                 gan_panel(dataset, data)
             else:
@@ -252,7 +252,7 @@ def paths_section():
     c_n, c_seed = st.columns(2)
     n = c_n.slider("Runs", 1, 8, **keep("modes_runs", 6))
     seed = c_seed.slider("Noise seed", 0, 9, **keep("modes_paths_seed", 0))
-    for col, learned in zip(st.columns(2, gap="large"), (False, True)):
+    for col, learned in zip(st.columns(2, gap="large"), (False, True)):  # (1D paths: no cloud drawn as an image)
         with col:
             run = app_common.shipped(views.MODEL_1D, cache.paths, learned, n, seed)
             if run is None:

@@ -316,11 +316,12 @@ def sampling_section(model: dict) -> None:
     data = None if model["points"] is None else frame.to_data(model["points"][:5000])
     left, right = st.columns([3, 1], gap="medium")
     states = frame.to_data(run.states)
-    left.plotly_chart(figures.animated_run(states, run.labels, data,
-                                         title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples"
-                                               + ("" if label is None else f" of class {label + 1} at w = {w:g}"),
-                                         current=f"steps taken (of {steps}; 0 is pure noise): "),
-                      theme=None, key="pg_animation")
+    with app_common.in_column([3, 1], 0, "medium"):
+        left.plotly_chart(figures.animated_run(states, run.labels, data,
+                                             title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples"
+                                                   + ("" if label is None else f" of class {label + 1} at w = {w:g}"),
+                                             current=f"steps taken (of {steps}; 0 is pure noise): "),
+                          theme=None, key="pg_animation")
     with right:
         t = None
         if label is not None and model.get("class_ids") is not None:

@@ -77,7 +77,7 @@ def compute_section():
                               **keep("opt_sampler", "ddim", index_in=core.SAMPLERS, format_func=SAMPLER_LABELS.get))
     data = app_cache.points(dataset, None if dataset == "dino" else 2000)
     for col, steps in zip(st.columns(len(CLOUD_STEPS), gap="small"), CLOUD_STEPS):
-        with col:
+        with col, app_common.in_column(len(CLOUD_STEPS)):
             x = cache.cloud(dataset, sampler, steps)
             nfe = core.nfe_of(sampler, steps)
             st.plotly_chart(samples_panel(x, data, title=f"{steps} steps ({nfe} evaluations)",
@@ -136,9 +136,10 @@ def momentum_block(steps: int, gamma: float) -> None:
     data = app_cache.points(views.DESCENT_SET, None)
     plain_col, chosen_col = st.columns(2, gap="large")
     for col, g, color, which in ((plain_col, 1.0, SERIES[0], "plain"), (chosen_col, gamma, SERIES[1], "chosen")):
-        col.plotly_chart(samples_panel(cache.descent_cloud(steps, g), data, title=(
-            f"Network, {steps} steps, " + ("plain DDIM" if g == 1 else f"γ = {g:g}")), data_name="dino points",
-            samples_name="samples", color=color, height=380), theme=None, key=f"opt_momentum_cloud_{which}")
+        with app_common.in_column(2, gap="large"):
+            col.plotly_chart(samples_panel(cache.descent_cloud(steps, g), data, title=(
+                f"Network, {steps} steps, " + ("plain DDIM" if g == 1 else f"γ = {g:g}")), data_name="dino points",
+                samples_name="samples", color=color, height=380), theme=None, key=f"opt_momentum_cloud_{which}")
     net = scan["curves"]["network"]
     band = metrics.NoiseBand(*scan["floor"])
     plain, chosen = (app_common.ed_text(v, band) for v in (net[0], net[core.MOMENTA.index(gamma)]))

@@ -152,7 +152,7 @@ def _setting_view(target: str, noise, label: str) -> dict | None:
     who = (f"live, {live['steps']:,} steps in {live['seconds']:.0f} s" if live
            else f"shipped, {view['steps']:,} steps, seed {SEED}")
     left, right = st.columns([1, 1.4], gap="large")
-    with left:
+    with left, app_common.in_column([1, 1.4], 0, "large"):
         st.plotly_chart(samples_panel(shown["samples"], datasets.DINO_POINTS,
                                       title=f"Samples: {TARGET_NAMES[target]}, {label}",
                                       samples_name=f"samples ({who})", color=SERIES[0], height=420),

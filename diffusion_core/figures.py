@@ -11,11 +11,16 @@ as many `update_*` calls, which matters when a slider redraws a chart.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import contextvars
+import io
 import math
 from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 OKABE_ITO = {
     "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
@@ -144,7 +149,7 @@ def point_clouds(series: Mapping[str, object], *, title: str, data=None, lim: fl
     """Scatter of named (N, 2) point sets over the faint training data, equal aspect."""
     traces = [] if data is None else [data_trace(data)]
     traces += [points_trace(pts, name, SERIES[i % len(SERIES)]) for i, (name, pts) in enumerate(series.items())]
-    return go.Figure(data=traces, layout=layout(title, height, **square_axes(lim, xlabel, ylabel)))
+    return figure(traces, layout(title, height, **square_axes(lim, xlabel, ylabel)))
 
 
 ARROW_POINTS = 6  # arrow_segments: origin, tip, one barb, tip again, the other barb, a gap
@@ -174,7 +179,7 @@ def samples_panel(samples, data=None, *, title: str, lim: float = 2.6, height: i
     """Model samples over the faint training data: one rung of the ablation ladder."""
     traces = [] if data is None else [data_trace(data, data_name)]
     traces.append(points_trace(samples, samples_name, color, size=size, opacity=0.55))
-    return go.Figure(data=traces, layout=layout(title, height, legend_y=-0.2, title_size=15, **PANEL_MARGIN,
+    return figure(data=traces, layout=layout(title, height, legend_y=-0.2, title_size=15, **PANEL_MARGIN,
                                                 **square_axes(lim)))
 
 
@@ -226,3 +231,256 @@ def mode_weights(shares: Mapping[str, Sequence[float]], truth: Sequence[float], 
                  yaxis={"title": {"text": "share of particles"}, "range": [0, 1.05]},
                  margin={"l": 60, "r": 20, "t": 60, "b": 80 if legend_y > -0.3 else 120})
     return go.Figure(data=traces, layout=lay)
+
+
+# ---- point clouds drawn as images ------------------------------------------------------------------------------
+# Chromium draws a Plotly marker as an SVG element of its own, and a page's wait grows with their number (Score
+# fields' scrubbed run: 10,000 markers, 0.36 s a step; 0.14 s with its data as images). A large cloud of plain
+# markers is drawn instead as one image trace of the same dots: the same colour, size and opacity, overlaps
+# darkening as the markers' do (alpha 1 - (1 - a)^k for k dots), on the same axes. What is lost: hovering over a
+# single dot; zooming in magnifies pixels. Each such trace keeps its legend entry (an empty marker trace of the same
+# look).
+
+RASTER_MIN = 100  # marker traces of this many points or more are drawn as an image by `figure`
+RASTER_SCALE = 2.0  # image pixels per screen pixel of the panel (sharp on a high-density screen)
+# The image's dots are sized for the panel's size on screen, which the server does not know: it takes the figure's
+# height and its width in a browser window of 1,400 x 1,000 (the app's wide layout gives a full-width figure 940
+# pixels; a figure in a column is given its column's width by `shown_width`). In a narrower window a panel that its
+# width limits is smaller, and so are its dots (markers would keep their size).
+FIGURE_WIDTH = 940
+_SHOWN_WIDTH = contextvars.ContextVar("shown_width", default=FIGURE_WIDTH)
+RASTER_MAX_SIDE = 900  # pixels: an image side is never larger
+ALPHA_LEVELS = 64  # opacity levels of the image's palette (a small PNG; steps of 1.6 % are not visible)
+_PHASES = 4  # sub-pixel positions per axis for which a dot's footprint is precomputed
+_SIMPLE_MARKER = {"color", "size", "opacity"}
+
+
+@contextlib.contextmanager
+def shown_width(pixels: float):
+    """Figures built inside this block are shown `pixels` wide (a column of the page) in the reference window."""
+    token = _SHOWN_WIDTH.set(pixels)
+    try:
+        yield
+    finally:
+        _SHOWN_WIDTH.reset(token)
+
+
+def _footprints(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A dot of `radius` pixels as per-pixel coverage (0 to 1; the edge pixel covered in proportion), for each of
+    _PHASES x _PHASES sub-pixel positions of its centre: (offsets du, dv, coverage[phase_v, phase_u, k])."""
+    reach = int(math.ceil(radius + 0.5))
+    du, dv = np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1))
+    du, dv = du.ravel(), dv.ravel()
+    phase = (np.arange(_PHASES) + 0.5) / _PHASES  # the centre's position inside its pixel
+    dist = np.hypot(du[None, None, :] + 0.5 - phase[None, :, None],
+                    dv[None, None, :] + 0.5 - phase[:, None, None])
+    return du, dv, np.clip(radius + 0.5 - dist, 0.0, 1.0)
+
+
+def dots_alpha(points, x_range: Sequence[float], y_range: Sequence[float], shape: tuple[int, int],
+               radius: float, opacity: float) -> np.ndarray:
+    """The opacity (0 to 1) of each pixel of an image of `shape` (rows, columns) spanning x_range by y_range, with a
+    dot of `radius` pixels and `opacity` at each finite point: overlapping dots combine as SVG markers do,
+    1 - prod(1 - a_i). Row 0 is the bottom of the image (the lowest y)."""
+    rows, cols = shape
+    du, dv, cover = _footprints(radius)
+    reach = int(du.max())
+    pad = 2 * reach + 2  # drawn on a margin all round (a dot just outside reaches in), then cut to the image
+    wide = cols + 2 * pad
+    p = finite_rows(points)
+    u = (p[:, 0] - x_range[0]) / (x_range[1] - x_range[0]) * cols
+    v = (p[:, 1] - y_range[0]) / (y_range[1] - y_range[0]) * rows
+    near = (u > -reach - 1) & (u < cols + reach + 1) & (v > -reach - 1) & (v < rows + reach + 1)
+    u, v = u[near], v[near]
+    iu, iv = np.floor(u).astype(np.int64), np.floor(v).astype(np.int64)
+    phase = (np.minimum(((v - iv) * _PHASES).astype(np.int64), _PHASES - 1) * _PHASES
+             + np.minimum(((u - iu) * _PHASES).astype(np.int64), _PHASES - 1))
+    logs = np.log1p(-np.minimum(cover * opacity, 0.999)).reshape(_PHASES * _PHASES, -1).astype(np.float32)
+    start = (iv + pad) * wide + (iu + pad)
+    index = start[:, None] + (dv * wide + du)[None, :]
+    total = np.bincount(index.ravel(), weights=logs[phase].ravel(), minlength=wide * (rows + 2 * pad))
+    total = total.reshape(rows + 2 * pad, wide)[pad:pad + rows, pad:pad + cols]
+    return 1.0 - np.exp(total)
+
+
+def _hex_rgb(color: str) -> tuple[int, int, int] | None:
+    c = color.lstrip("#")
+    if not color.startswith("#") or len(c) != 6:
+        return None
+    try:
+        return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+    except ValueError:
+        return None
+
+
+def png_of_alpha(alpha: np.ndarray, rgb: tuple[int, int, int]) -> str:
+    """A one-colour image of per-pixel `alpha` as a PNG data URL: a palette of ALPHA_LEVELS opacities of `rgb`.
+    The PNG's first row is alpha's row 0: an image trace draws row i at y0 + i dy, so row 0 at the bottom."""
+    level = np.rint(np.clip(alpha, 0, 1) * (ALPHA_LEVELS - 1)).astype(np.uint8)
+    image = Image.fromarray(level, "P")
+    image.putpalette(list(rgb) * ALPHA_LEVELS)
+    opacities = bytes(round(255 * k / (ALPHA_LEVELS - 1)) for k in range(ALPHA_LEVELS))
+    out = io.BytesIO()
+    image.save(out, format="PNG", transparency=opacities, compress_level=6)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def _axis_key(name: str, letter: str) -> str:
+    return f"{letter}axis{name[1:]}"  # "x" -> "xaxis", "x2" -> "xaxis2"
+
+
+LEGEND_ROW, LEGEND_PAD, LEGEND_CHAR, LEGEND_SYMBOL = 20, 22, 7.5, 40  # pixels: a legend's row, its padding, ...
+
+
+def _legend_height(data: Sequence, lay: Mapping, width: float) -> float:
+    """About how tall a horizontal legend is (pixels; 0 with none): its entries' names wrap into rows of the
+    figure's width (measured in Chromium: a row 20 pixels, 22 more for its padding)."""
+    if lay.get("showlegend") is False:
+        return 0.0
+    entries = [t for t in data if isinstance(t, dict) and t.get("type", "scatter") in ("scatter", "bar")
+               and t.get("showlegend", True) is not False]
+    if len(entries) < 2 and not any(t.get("showlegend") is True for t in entries) and not lay.get("showlegend"):
+        return 0.0
+    rows, used = 1, 0.0
+    for t in entries:
+        item = LEGEND_SYMBOL + LEGEND_CHAR * len(str(t.get("name") or ""))
+        if used and used + item > width:
+            rows, used = rows + 1, 0.0
+        used += item
+    return LEGEND_PAD + LEGEND_ROW * rows
+
+
+def _plot_height(data: Sequence, lay: Mapping, width: float) -> float:
+    """The height of a figure's plot area on screen (pixels): its height less the margins, or less if a legend
+    under the plot does not fit in the bottom margin and Plotly shrinks the plot to make room for it (the legend
+    sits |y| plot heights under the plot)."""
+    margin, legend = lay.get("margin", {}), lay.get("legend", {})
+    height, top = lay.get("height", 450), margin.get("t", 60)
+    plot = height - top - margin.get("b", 55)
+    y = legend.get("y", 1.0)
+    if y < 0 and legend.get("orientation") == "h" and legend.get("yanchor", "top") == "top":
+        plot = min(plot, (height - top - _legend_height(data, lay, width)) / (1 - y))
+    return max(plot, 1.0)
+
+
+def _raster_frame(trace: dict, lay: Mapping, plot_height: float | None = None) -> tuple[
+        tuple[float, float], tuple[float, float], int, int, float] | None:
+    """The image geometry of a marker trace's panel: (x range, y range, rows, columns, image pixels per screen
+    pixel), or None when its axes have no fixed range or are not drawn to one scale (the dots would not be round).
+    The panel is as large on screen as the figure's height and its width (`shown_width`) allow: its axes keep one
+    scale, so the tighter of the two sets it."""
+    xa, ya = trace.get("xaxis", "x"), trace.get("yaxis", "y")
+    xaxis, yaxis = lay.get(_axis_key(xa, "x"), {}), lay.get(_axis_key(ya, "y"), {})
+    xr, yr = xaxis.get("range"), yaxis.get("range")
+    if xr is None or yr is None or yaxis.get("scaleanchor") != xa:
+        return None
+    margin = lay.get("margin", {})
+    (ylo, yhi), (xlo, xhi) = yaxis.get("domain", [0, 1]), xaxis.get("domain", [0, 1])
+    if plot_height is None:
+        plot_height = lay.get("height", 450) - margin.get("t", 60) - margin.get("b", 55)
+    tall = plot_height * (yhi - ylo)
+    wide = (lay.get("width", _SHOWN_WIDTH.get()) - margin.get("l", 60) - margin.get("r", 20)) * (xhi - xlo)
+    per_unit = max(min(tall / (yr[1] - yr[0]), wide / (xr[1] - xr[0])), 1e-3)  # screen pixels per unit
+    rows, cols = per_unit * RASTER_SCALE * (yr[1] - yr[0]), per_unit * RASTER_SCALE * (xr[1] - xr[0])
+    shrink = max(1.0, max(rows, cols) / RASTER_MAX_SIDE)
+    rows, cols = max(int(round(rows / shrink)), 1), max(int(round(cols / shrink)), 1)
+    return (float(xr[0]), float(xr[1])), (float(yr[0]), float(yr[1])), rows, cols, rows / (per_unit * (yr[1] - yr[0]))
+
+
+def _plain_markers(trace) -> bool:
+    """A scatter of markers alone, with one colour, size and opacity and nothing else on its markers."""
+    if not isinstance(trace, dict) or trace.get("type", "scatter") != "scatter" or trace.get("mode") != "markers":
+        return False
+    marker = trace.get("marker", {})
+    return (set(marker) <= _SIMPLE_MARKER and isinstance(marker.get("color"), str)
+            and _hex_rgb(marker["color"]) is not None and np.isscalar(marker.get("size", 6))
+            and np.isscalar(marker.get("opacity", 1.0)) and "opacity" not in trace)
+
+
+def _count(trace: dict) -> int:
+    x = trace.get("x")
+    return 0 if x is None else len(x)
+
+
+def dots_image(trace: dict, lay: Mapping, plot_height: float | None = None) -> dict:
+    """The image trace drawing marker trace `trace` (see `_plain_markers`) on its panel of layout `lay` (whose plot
+    area is `plot_height` pixels tall on screen; by default its height less its margins)."""
+    (x0, x1), (y0, y1), rows, cols, scale = _raster_frame(trace, lay, plot_height)
+    marker = trace.get("marker", {})
+    points = np.stack([array(trace["x"]), array(trace["y"])], 1) if _count(trace) else np.zeros((0, 2))
+    alpha = dots_alpha(points, (x0, x1), (y0, y1), (rows, cols), radius=marker.get("size", 6) / 2 * scale,
+                       opacity=float(marker.get("opacity", 1.0)))
+    dx, dy = (x1 - x0) / cols, (y1 - y0) / rows
+    return {"type": "image", "source": png_of_alpha(alpha, _hex_rgb(marker["color"])), "x0": x0 + dx / 2,
+            "dx": dx, "y0": y0 + dy / 2, "dy": dy, "xaxis": trace.get("xaxis", "x"),
+            "yaxis": trace.get("yaxis", "y"), "hoverinfo": "skip", "zsmooth": "fast", "name": trace.get("name")}
+
+
+def _legend_stub(trace: dict, rank: int) -> dict:
+    """An empty marker trace of `trace`'s look and name: its legend entry once the dots are an image."""
+    marker = trace.get("marker", {})
+    kept = {k: trace[k] for k in ("showlegend", "legendgroup") if k in trace}  # else Plotly's defaults, as before
+    return {"type": "scatter", "mode": "markers", "x": [None], "y": [None], "name": trace.get("name"),
+            "xaxis": trace.get("xaxis", "x"), "yaxis": trace.get("yaxis", "y"), "legendrank": rank, **kept,
+            "hoverinfo": "skip", "marker": dict(marker)}
+
+
+def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = None, *,
+           raster_min: float | None = None, raster_frames: bool = False, **options) -> go.Figure:
+    """`go.Figure(data, layout, frames)`, with every large cloud of plain markers (`raster_min` points or more, by
+    default RASTER_MIN, on a panel of fixed range and equal scale) drawn as an image: one SVG element instead of one
+    per dot.
+
+    A trace that frames replace stays markers unless `raster_frames`, and is then an image in every frame or in
+    none (the same kind of trace at every step): an image a frame costs more bytes and server time than the float32
+    points it replaces (Home's 101 frames of 2 x 500 points: 1.5 MB as points, 5 MB as images, and 1.4 s to
+    draw them), while the static traces under the frames (the data) are drawn once. A frame without a list of
+    traces replaces the figure's first ones, in order.
+
+    Each image keeps its legend entry through an empty marker trace added after the figure's traces (the legend
+    keeps the order of the traces); frames update those entries too (a name that changes). `options` go to
+    `go.Figure` (say `_validate=False`)."""
+    raster_min = RASTER_MIN if raster_min is None else raster_min
+    data, frames = list(data), [dict(f) for f in (frames or [])]
+    for frame in frames:
+        frame.setdefault("traces", list(range(len(frame.get("data", [])))))
+    versions: dict[int, list] = {i: [trace] for i, trace in enumerate(data)}
+    for frame in frames:
+        for index, trace in zip(frame["traces"], frame.get("data", [])):
+            versions.setdefault(index, []).append(trace)
+    # Plotly draws image traces under every other trace: a trace becomes an image only if every trace before it on
+    # its panel does too, so nothing drawn under the cloud comes out on top of it
+    chosen, covered = [], set()
+    for i in range(len(data)):
+        seen, trace = versions[i], data[i]
+        if not isinstance(trace, dict):  # a trace object: its panel unread, so no image after it anywhere
+            break
+        panel = (trace.get("xaxis", "x"), trace.get("yaxis", "y"))
+        if (panel not in covered and (raster_frames or len(seen) == 1)
+                and all(_plain_markers(t) and _raster_frame(t, layout) is not None for t in seen)
+                and max(_count(t) for t in seen) >= raster_min):
+            chosen.append(i)
+        else:
+            covered.add(panel)
+    if not chosen:
+        return go.Figure(data=data, layout=layout, frames=frames or None, **options)
+    layout = dict(layout)
+    for i in chosen:  # no tick marks where Plotly would add them beside an image (as the figure had without one)
+        for letter in "xy":
+            key = _axis_key(data[i].get(f"{letter}axis", letter), letter)
+            layout[key] = {"ticks": "", **layout.get(key, {})}
+    stubs = {i: len(data) + k for k, i in enumerate(chosen)}
+    tall = _plot_height(data, layout, layout.get("width", _SHOWN_WIDTH.get()))
+    out = [dict(t, legendrank=t.get("legendrank", i)) if isinstance(t, dict) else t for i, t in enumerate(data)]
+    for i in chosen:
+        out[i] = dots_image(data[i], layout, tall)
+    out += [_legend_stub(data[i], i) for i in chosen]
+    for frame in frames:
+        traces, shown = list(frame["traces"]), list(frame.get("data", []))
+        for index, trace in list(zip(traces, shown)):
+            if index in stubs:
+                shown[traces.index(index)] = dots_image(trace, layout, tall)
+                traces.append(stubs[index])
+                shown.append(_legend_stub(trace, index))
+        frame["traces"], frame["data"] = traces, shown
+    return go.Figure(data=out, layout=layout, frames=frames or None, **options)

@@ -9,8 +9,11 @@ the pages and controls touched are printed at the end of the run.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
@@ -393,3 +396,42 @@ def test_the_playground_canvas_paints_data_in_colours_and_undoes_a_stroke(server
     assert _drawn_count(page) == first
     page.wait_for_function(_title_starts(f"Training data: your drawing ({first:,} points)"), timeout=30_000)
     assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
+
+
+def _drawn(page, fig) -> np.ndarray:
+    """A figure drawn by Plotly in Chromium, as a grey-level image of its plot (0 black, 1 white), blurred over
+    4 x 4 pixels (an image and markers antialias their edges differently)."""
+    import plotly
+    from PIL import Image
+
+    page.set_content("<div id='plot'></div>")
+    page.add_script_tag(path=str(browser.Path(plotly.__file__).parent / "package_data" / "plotly.min.js"))
+    page.evaluate("f => Plotly.newPlot('plot', f.data, f.layout)", json.loads(fig.to_json()))
+    page.wait_for_timeout(300)  # the image trace decodes its PNG
+    shot = np.asarray(Image.open(io.BytesIO(page.locator(".nsewdrag").first.screenshot())).convert("L"), float) / 255
+    h, w = (s // 4 * 4 for s in shot.shape)
+    return shot[:h, :w].reshape(h // 4, 4, w // 4, 4).mean((1, 3))
+
+
+def test_a_cloud_drawn_as_an_image_looks_as_its_markers_do(chromium):
+    """Plotly's own markers are the reference: the same cloud drawn as an image (figures.figure) matches them, and
+    a cloud mirrored top to bottom does not (the image is not upside down)."""
+    from diffusion_core import figures
+
+    rng = np.random.default_rng(3)
+    pts = np.concatenate([rng.normal(size=(500, 2)) * [0.5, 0.2] + [1.2, 1.5], rng.normal(size=(100, 2)) * 0.1 - 1.5])
+    lay = figures.layout("cloud", 500, width=500, **figures.square_axes(3))
+
+    def drawn(points, raster_min):
+        trace = figures.points_trace(points, "samples", figures.SERIES[0], size=5, opacity=0.55)
+        return _drawn(page, figures.figure([trace], lay, raster_min=raster_min))
+
+    page = chromium.new_page(viewport={"width": 600, "height": 600})
+    try:
+        image, markers = drawn(pts, 100), drawn(pts, np.inf)
+        mirrored = drawn(pts * [1, -1], np.inf)
+    finally:
+        page.close()
+    assert (markers < 0.9).mean() > 0.02, "the cloud is drawn"
+    same, flipped = np.abs(image - markers).mean(), np.abs(image - mirrored).mean()
+    assert same < 0.01 and flipped > 5 * same, (same, flipped)  # measured: 0.0005 and 0.036

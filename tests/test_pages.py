@@ -391,8 +391,8 @@ def test_scores_renders(scores_page):
     titles = charts(at)
     assert titles[:3] == ["Exact score, σ = 0.3", "The network's score, σ = 0.3", "Where the network is wrong"]
     assert titles[3].startswith("Step 500 of 500: 500 of each sampler's 1,000 particles")
-    assert [tr["name"] for tr in figures(at)[3]["data"][4:]] == [f"{m} particles" for m in
-                                                                  ("Gradient ascent", "Adam", "Langevin", "Annealed Langevin")]
+    assert [tr["name"] for tr in figures(at)[3]["data"][4:8]] == [f"{m} particles" for m in
+                                                                   ("Gradient ascent", "Adam", "Langevin", "Annealed Langevin")]
     assert titles[4] == "Where the particles end: share in each mode"
     assert titles[5:8] == ["Gradient ascent, dino network", "Adam, dino network", "DDPM, dino network"]
     assert titles[8].startswith("A noisy point") and titles[9].startswith("Reverse SDE") \

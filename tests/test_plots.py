@@ -4,8 +4,10 @@ imports Streamlit."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import importlib
+import io
 import json
 import subprocess
 import sys
@@ -132,7 +134,7 @@ def test_figure_is_labelled(name):
     assert axes
     for axis in axes:
         assert layout[axis].title.text, f"{name}: {axis} has no label"
-    shown = [tr for tr in fig.data if tr.showlegend is not False]
+    shown = [tr for tr in fig.data if getattr(tr, "showlegend", False) is not False]  # an image has no entry
     if len(fig.data) > 1:
         assert layout.showlegend is not False and len(shown) >= 2, f"{name}: several traces, no legend"
     if name in SQUARE | FITTED:
@@ -181,11 +183,15 @@ def test_drift_arrows_end_at_origin_plus_drift():
         np.testing.assert_allclose(np.linalg.norm(back, axis=1), 0.3 * np.linalg.norm(shaft, axis=1), rtol=1e-6)
 
 
-def test_scrubbed_figures_send_float32_typed_arrays():
-    """The frames are what makes a scrubbed figure big: points go to the browser as float32 typed arrays."""
+def test_scrubbed_figures_send_float32_typed_arrays_or_images():
+    """The frames are what makes a scrubbed figure big: points go to the browser as float32 typed arrays, and a large
+    cloud as a PNG image."""
     for name in ("forward_run", "follow_run", "snapshots_run", "reverse_run"):
-        frame = json.loads(_figures()[name].to_json())["frames"][0]["data"][0]  # what Streamlit sends
-        assert frame["x"]["dtype"] == "f4" and frame["y"]["dtype"] == "f4", name
+        for trace in json.loads(_figures()[name].to_json())["frames"][0]["data"]:  # what Streamlit sends
+            if trace["type"] == "image":
+                assert trace["source"].startswith("data:image/png;base64,"), name
+            elif isinstance(trace.get("x"), dict):
+                assert trace["x"]["dtype"] == "f4" and trace["y"]["dtype"] == "f4", name
 
 
 @pytest.mark.parametrize("name", sorted(_figures()))
@@ -276,7 +282,13 @@ def test_distance_paths_put_the_sample_on_a_zero_tick_and_floor_zero_distances()
     np.testing.assert_allclose(noise.y, np.sqrt(2) * np.array([1e3, 10.0, 0.5, 0.02]))
 
 
-def test_the_animation_has_a_frame_per_state_and_ends_on_the_samples():
+@pytest.fixture
+def vector(monkeypatch):
+    """Figures built with every marker trace as markers (none drawn as an image), to read their points back."""
+    monkeypatch.setattr(shared, "RASTER_MIN", float("inf"))
+
+
+def test_the_animation_has_a_frame_per_state_and_ends_on_the_samples(vector):
     states = RNG.normal(size=(5, 20, 2))
     fig = plots.animated_run(states, ["0", "5", "10", "15", "20"], DATA, title="run", current="steps: ")
     assert len(fig.frames) == 5 and [s.label for s in fig.layout.sliders[0].steps] == ["0", "5", "10", "15", "20"]
@@ -285,7 +297,7 @@ def test_the_animation_has_a_frame_per_state_and_ends_on_the_samples():
     assert fig.layout.sliders[0].active == 4 and fig.layout.sliders[0].currentvalue.prefix == "steps: "
 
 
-def test_the_samplers_run_scrubs_every_kept_step_in_every_panel():
+def test_the_samplers_run_scrubs_every_kept_step_in_every_panel(vector):
     states = {"a": RNG.normal(size=(4, 700, 2)), "b": RNG.normal(size=(4, 700, 2))}
     states["b"][2, :3] = np.nan  # three particles of b ran away at the third kept step
     fig = plots.follow_run(states, [0, 10, 20, 30], DATA, colors={"a": plots.SERIES[0], "b": plots.SERIES[1]}, lim=3)
@@ -338,3 +350,114 @@ def test_a_grey_image_becomes_a_png_on_the_fixed_grey_scale_with_sharp_enlarged_
     expected = np.array([[0, 128, 255], [0, 255, 128]])  # black at the low end, white at the high, clipped; NaN grey
     np.testing.assert_array_equal(shown[::3, ::3], expected)
     np.testing.assert_array_equal(shown, np.kron(expected, np.ones((3, 3), int)))  # every pixel a 3 x 3 block
+
+
+# ---- large point clouds drawn as images ---------------------------------------------------------------------------
+
+def _decoded(trace) -> np.ndarray:
+    """The opacity of each pixel of an image trace's PNG, row 0 first (drawn at y0), from the PNG itself."""
+    from PIL import Image
+    raw = base64.b64decode(trace.source.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(raw)).convert("RGBA"), dtype=float)[..., 3] / 255
+
+
+def test_a_dot_covers_its_disc_at_its_opacity():
+    """One dot: the opacities add up to its area times its opacity, centred on the point. Its edge fades over one
+    pixel (coverage r + 1/2 - d, antialiasing), which adds pi/12 to the disc's pi r^2."""
+    for radius, opacity, point in ((6.0, 1.0, (0.0, 0.0)), (2.5, 0.4, (0.37, -0.52)), (3.5, 0.7, (-0.81, 0.66))):
+        alpha = shared.dots_alpha(np.array([point]), (-1, 1), (-1, 1), (200, 240), radius, opacity)
+        assert alpha.sum() == pytest.approx(np.pi * (radius ** 2 + 1 / 12) * opacity, rel=0.01)
+        rows, cols = np.indices(alpha.shape) + 0.5  # pixel centres; row 0 is the bottom
+        centre = ((cols * alpha).sum() / alpha.sum() / 240 * 2 - 1, (rows * alpha).sum() / alpha.sum() / 200 * 2 - 1)
+        np.testing.assert_allclose(centre, point, atol=0.3 / 200 * 2 + 1e-3)  # within a third of a pixel
+        assert alpha.max() <= opacity + 1e-6  # (summed in float32)
+
+
+def test_overlapping_dots_darken_as_markers_over_each_other_do():
+    """k markers of opacity a over one pixel let 1 - (1 - a)^k of the colour through (SVG's "over"), whatever the
+    order; and a dot far outside the image draws nothing, one just outside only its edge."""
+    for k in (1, 2, 5, 20):
+        alpha = shared.dots_alpha(np.zeros((k, 2)), (-1, 1), (-1, 1), (101, 101), 4.0, 0.3)
+        assert alpha[50, 50] == pytest.approx(1 - 0.7 ** k, rel=1e-6)
+    assert shared.dots_alpha(np.array([[5.0, 0.0], [np.nan, 0.0]]), (-1, 1), (-1, 1), (50, 50), 3, 1).max() == 0
+    edge = shared.dots_alpha(np.array([[1.02, 0.0]]), (-1, 1), (-1, 1), (100, 100), 3, 1)  # 1 pixel outside
+    assert 0 < edge.sum() < np.pi * 9 / 2
+
+
+def test_a_large_cloud_becomes_an_image_of_the_same_dots_with_its_legend_entry():
+    pts = np.concatenate([RNG.normal(size=(400, 2)) * 0.3 + [1.5, 1.0], [[-2.0, -1.5]] * 20])
+    lay = shared.layout("t", 500, **shared.square_axes(3))
+    small = shared.points_trace(pts[:50], "few", shared.SERIES[1])
+    fig = shared.figure([shared.data_trace(DATA), shared.points_trace(pts, "many", shared.SERIES[0], size=5), small],
+                        lay)
+    image, stub = fig.data[1], fig.data[4]
+    assert [t.type for t in fig.data] == ["image", "image", "scatter", "scatter", "scatter"]
+    assert fig.data[2].name == "few" and len(fig.data[2].x) == 50  # under RASTER_MIN points: markers still
+    assert stub.name == "many" and stub.marker.color == shared.SERIES[0] and list(stub.x) == [None]
+    ranks = {t.name: t.legendrank for t in fig.data if t.type == "scatter"}
+    assert ranks["training data"] < ranks["many"] < ranks["few"], "the legend keeps the traces' order"
+    alpha = _decoded(image)
+    rows, cols = alpha.shape
+    assert image.x0 - image.dx / 2 == pytest.approx(-3) and image.x0 + (cols - 0.5) * image.dx == pytest.approx(3)
+    assert image.y0 - image.dy / 2 == pytest.approx(-3) and image.y0 + (rows - 0.5) * image.dy == pytest.approx(3)
+    x = image.x0 + np.arange(cols) * image.dx
+    y = image.y0 + np.arange(rows) * image.dy  # an image trace draws row i at y0 + i dy
+    right = x[None, :] > 0
+    weight = alpha * right
+    centre = [(weight * x[None, :]).sum() / weight.sum(), (weight * y[:, None]).sum() / weight.sum()]
+    np.testing.assert_allclose(centre, pts[:400].mean(0), atol=0.02)
+    left = alpha[(y[:, None] < 0) & (x[None, :] < 0)]
+    assert left.max() > 0.99, "20 dots on one spot: 1 - (1 - 0.7)^20"
+
+
+def test_a_trace_that_frames_replace_is_an_image_in_every_frame_or_in_none():
+    lay = shared.layout("t", 400, **shared.square_axes(3))
+    many, few = RNG.normal(size=(300, 2)), RNG.normal(size=(20, 2))
+    frames = [{"name": str(k), "traces": [0], "data": [shared.points_trace(p, f"step {k}", shared.SERIES[0])]}
+              for k, p in enumerate((many, few, many[:150]))]
+    assert [t.type for t in shared.figure([frames[0]["data"][0]], lay, frames).data] == ["scatter"], \
+        "frames' traces stay markers unless asked"
+    fig = shared.figure([frames[0]["data"][0]], lay, frames, raster_frames=True)
+    assert fig.data[0].type == "image" and fig.data[1].name == "step 0"
+    for k, frame in enumerate(fig.frames):
+        assert list(frame.traces) == [0, 1] and frame.data[0].type == "image" and frame.data[1].name == f"step {k}"
+    alpha = _decoded(fig.frames[1].data[0])  # 20 dots of radius 4 / 2 * RASTER_SCALE (few overlap), opacity 0.7
+    assert alpha.sum() == pytest.approx(20 * np.pi * ((4 / 2 * shared.RASTER_SCALE) ** 2 + 1 / 12) * 0.7, rel=0.08), \
+        "each frame draws its own dots"
+    outlined = {**frames[0]["data"][0], "marker": {"color": "#0072B2", "size": 4, "line": {"width": 1}}}
+    mixed = shared.figure([outlined], lay, [frames[0], {"name": "x", "traces": [0], "data": [outlined]}],
+                          raster_frames=True)
+    assert [f.data[0].type for f in mixed.frames] == ["scatter", "scatter"], "an outlined marker cannot be an image"
+    free = shared.layout("t", 400, xaxis={"range": [-3, 3]}, yaxis={"range": [-1, 1]})
+    assert shared.figure([shared.points_trace(many, "m", "#0072B2")], free).data[0].type == "scatter", \
+        "not on one scale: its dots would not be round"
+
+
+def test_a_cloud_under_another_trace_stays_markers():
+    """Plotly draws images under every other trace: a cloud drawn after a contour or a ring of markers on its panel
+    stays markers, so it is not hidden; on a panel of its own it becomes an image. No tick marks appear."""
+    _, lay, _ = shared.square_panels(2, 3.0)
+    lay = shared.layout("t", 400, **lay)
+    cloud = shared.points_trace(RNG.normal(size=(300, 2)), "cloud", shared.SERIES[0])
+    rings = {"type": "scatter", "mode": "markers", "x": [0.0], "y": [0.0], "name": "rings",
+             "marker": {"color": "#000000", "size": 9, "symbol": "circle-open"}}
+    contour = {"type": "contour", "x": [-1, 0, 1], "y": [-1, 0, 1], "z": np.eye(3), "name": "landscape"}
+    for under in (rings, contour):
+        fig = shared.figure([under, cloud, {**cloud, "xaxis": "x2", "yaxis": "y2"}], lay)
+        assert [t.type for t in fig.data[:3]] == [under["type"], "scatter", "image"]
+        assert fig.layout.xaxis2.ticks == "" and fig.layout.yaxis2.ticks == ""
+
+
+def test_the_dots_keep_their_size_whatever_the_panel_s_width():
+    """The image is sized for the panel on screen, the tighter of the figure's height and its width (a column's,
+    given by shown_width): a dot of marker size s is s / 2 screen pixels in radius either way."""
+    lay = shared.layout("t", 500, **shared.square_axes(3))  # 385 pixels of plot height between the margins
+    dot = shared.points_trace(np.zeros((1, 2)), "dot", shared.SERIES[0], size=6, opacity=1.0)
+    for width, screen in ((shared.FIGURE_WIDTH, 385), (300, 300 - 60 - 20)):
+        with shared.shown_width(width):
+            image = shared.figure([dot], lay, raster_min=1).data[0]
+        alpha = _decoded(image)
+        assert alpha.shape[0] == round(screen * shared.RASTER_SCALE)
+        radius = 6 / 2 * shared.RASTER_SCALE  # image pixels
+        assert alpha.sum() == pytest.approx(np.pi * (radius ** 2 + 1 / 12), rel=0.02)
+    assert shared._SHOWN_WIDTH.get() == shared.FIGURE_WIDTH, "the width is given back after the block"

@@ -13,6 +13,7 @@ from ...figures import (
     OKABE_ITO,
     SERIES,
     array,
+    figure,
     finite_rows,
     layout,
     legend_line,
@@ -49,7 +50,7 @@ def distance_histograms(series: Mapping[str, object], *, title: str, radius: flo
                  margin={"l": 60, "r": 20, "t": 60, "b": 70},
                  xaxis={"title": {"text": "log₁₀ distance to the nearest training point (floor 10⁻⁶)"}},
                  yaxis={"title": {"text": "share of points"}})
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)
 
 
 def memorization_panel(samples, train, *, title: str, color: str = SERIES[0], lim: float = 2.6,
@@ -70,7 +71,7 @@ def memorization_panel(samples, train, *, title: str, color: str = SERIES[0], li
                                   "line": {"width": 1.5, "color": OKABE_ITO["black"]}}})
     lay = layout(title, height, title_size=15, legend_y=-0.2, margin={"l": 50, "r": 10, "t": 50, "b": 45},
                  **square_axes(lim))
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)
 
 
 def repeated_share(curve: Mapping[str, Sequence[float]], *, title: str, set_size: int,
@@ -85,7 +86,7 @@ def repeated_share(curve: Mapping[str, Sequence[float]], *, title: str, set_size
     traces = [{"type": "scatter", "x": k, "y": array(y), "mode": "lines+markers", "name": name,
                "line": {"color": color, "width": 2.2, "dash": dash}, "marker": {"size": 6},
                "hovertemplate": "%{x} copies: %{y:.3f}<extra>" + name + "</extra>"} for name, y, color, dash in lines]
-    return go.Figure(data=traces, layout=layout(
+    return figure(data=traces, layout=layout(
         title, height, legend_y=-0.22, margin={"l": 60, "r": 20, "t": 60, "b": 110},
         xaxis={"title": {"text": f"copies of the point in the set of {set_size}"}, "type": "log"},
         yaxis={"title": {"text": "share on the point"}, "range": [0, 1]}))

@@ -14,6 +14,7 @@ from ...figures import (
     array,
     arrow_segments,
     data_trace,
+    figure,
     layout,
     low_legend,
     panel_titles,
@@ -32,7 +33,7 @@ def loss_weights(lam, curves: Mapping[str, Sequence[float]], *, title: str, heig
                "line": {"color": SERIES[i], "width": 3, "dash": ("solid", "dash")[i % 2]},
                "hovertemplate": "λ = %{x:.1f}: %{y:.3g}<extra>" + name + "</extra>"}
               for i, (name, w) in enumerate(curves.items())]
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, xaxis={"title": {"text": "log-SNR λ = −2 log σ (noisier ←   → cleaner)"}},
         yaxis={"title": {"text": "weight on |ε̂ − ε|² per unit λ"}, "type": "log", "exponentformat": "power",
                "range": [-4, 0.3]}), -0.3))
@@ -107,7 +108,7 @@ def paths_run(view: Mapping, *, active: int, ideal_name: str, lim: float = 3.0, 
                                   prefix="t = ", y=-0.2, titles=titles)
     _, lay, centres = square_panels(3, lim, gap=0.08, top=0.88)
     notes = panel_titles(["Training: straight paths", ideal_name, "Flow network"], centres, 0.93, size=14)
-    return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
+    return figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.42, margin={"l": 50, "r": 20, "t": 60, "b": 150}, annotations=notes,
         sliders=[slider], **lay))
 
@@ -122,7 +123,7 @@ def time_grids(grids: Mapping[str, Sequence[float]], *, title: str, height: int 
                                   "line": {"width": 2, "color": SERIES[i]}},
                        "line": {"color": SERIES[i], "width": 1},
                        "hovertemplate": "t = %{x:.4f}<extra>" + name + "</extra>"})
-    return go.Figure(data=traces, layout=layout(
+    return figure(data=traces, layout=layout(
         title, height, showlegend=False, margin={"l": 250, "r": 20, "t": 60, "b": 55},
         xaxis={"title": {"text": "flow time t (0 = data, 1 = noise)"}, "range": [-0.02, 1.02]},
         yaxis={"title": {"text": "sampler"}, "automargin": True}))
@@ -138,7 +139,7 @@ def cloud_row(clouds: Sequence[tuple[str, object]], data, *, title: str, lim: fl
         traces.append({**points_trace(samples, "samples", SERIES[0], size=3.5, opacity=0.55), "xaxis": xa,
                        "yaxis": ya, "showlegend": i == 0})
     notes = panel_titles([name for name, _ in clouds], centres, 0.88)
-    return go.Figure(data=traces, layout=layout(title, height, legend_y=-0.2, annotations=notes,
+    return figure(data=traces, layout=layout(title, height, legend_y=-0.2, annotations=notes,
                                                 margin={"l": 50, "r": 10, "t": 90, "b": 60}, **lay))
 
 
@@ -159,4 +160,4 @@ def path_pairs(before, after, data, *, title: str, lim: float = 3.0, height: int
                    {"type": "scatter", "mode": "markers", "x": end[:, 0], "y": end[:, 1], "xaxis": xa, "yaxis": ya,
                     "name": "where each path ends (t = 0)", "showlegend": i == 0,
                     "marker": {"color": DATA_GREY, "size": 6, "symbol": "x"}}]
-    return go.Figure(data=traces, layout=layout(title, height, legend_y=-0.15, **lay))
+    return figure(data=traces, layout=layout(title, height, legend_y=-0.15, **lay))

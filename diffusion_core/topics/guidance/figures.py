@@ -14,6 +14,7 @@ from ...figures import (
     array,
     arrow_segments,
     data_trace,
+    figure,
     layout,
     panel_titles,
     points_trace,
@@ -50,7 +51,7 @@ def gallery(shapes: Mapping[str, object], labels: Mapping[str, str], chosen: str
         notes.append({"text": f"<b>{labels[name]}</b>" if name == chosen else labels[name], "xref": "paper",
                       "yref": "paper", "x": lo + width / 2, "y": top, "xanchor": "center", "yanchor": "bottom",
                       "showarrow": False, "font": {"size": 12}})
-    return go.Figure(data=traces, layout=layout(title, height, annotations=notes, showlegend=False,
+    return figure(data=traces, layout=layout(title, height, annotations=notes, showlegend=False,
                                                 margin={"l": 10, "r": 10, "t": 60, "b": 10}, **lay))
 
 
@@ -74,7 +75,7 @@ def dial(view: Mapping, *, names: Mapping[str, str], active: int, shape_label: s
     frame_list, slider = scrubbed(frames, traces=list(range(len(static), len(static) + len(models))),
                                   labels=[f"{w:g}" for w in scales], active=active, prefix="guidance scale w = ",
                                   y=-0.08, titles=titles)
-    return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
+    return figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.3, annotations=panel_titles([names[m] for m in models], centres, 0.9),
         sliders=[slider], margin={"l": 50, "r": 20, "t": 60, "b": 150}, **lay))
 
@@ -122,7 +123,7 @@ def trade(view: Mapping, *, names: Mapping[str, str], title: str, height: int = 
                                                        **({} if key == "energy" else {"rangemode": "tozero"})}
         notes.append({"text": note, "xref": "paper", "yref": "paper", "x": sum(xdom) / 2, "y": ydom[1] + 0.01,
                       "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 13}})
-    return go.Figure(data=traces, layout=layout(title, height, legend_y=-0.12, annotations=notes,
+    return figure(data=traces, layout=layout(title, height, legend_y=-0.12, annotations=notes,
                                                 margin={"l": 60, "r": 20, "t": 80, "b": 80}, **lay))
 
 
@@ -141,7 +142,7 @@ def isolation(view: Mapping, *, names: Mapping[str, str], shape_label: str, titl
                        "line": {"color": MODEL_COLORS[model], "dash": MODEL_DASH[model], "width": 2.5},
                        "error_y": {"type": "data", "array": e, "visible": True, "thickness": 1.2},
                        "hovertemplate": "w = %{x:g}: %{y:.3f}<extra>" + names[model] + "</extra>"})
-    return go.Figure(data=traces, layout=layout(
+    return figure(data=traces, layout=layout(
         title, height, legend_y=-0.25, xaxis={"title": {"text": "guidance scale w"}},
         yaxis={"title": {"text": "distance to another shape"}, "rangemode": "tozero"}))
 
@@ -182,6 +183,6 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
                                   prefix="guidance scale w = ", y=-0.1, titles=titles)
     notes = panel_titles(["Unconditional: toward all 13 shapes", f"Conditional: toward the {shape_label}",
                     "Guided, over p_σ(c | x)"], centres, 0.88)
-    return go.Figure(data=static + frames[active], frames=frame_list, layout=layout(
+    return figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.33, annotations=notes, sliders=[slider],
-        margin={"l": 50, "r": 20, "t": 60, "b": 160}, **lay))
+        margin={"l": 50, "r": 128, "t": 60, "b": 160}, **lay))  # r: room for the colour bar (Plotly made it anyway)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import SERIES, data_trace, layout, scrubbed, square_axes
+from ...figures import SERIES, data_trace, figure, layout, scrubbed, square_axes
 from ...shipped import Run
 
 DINO_LIM = 2.8  # half-width of the view: the dino spans about [-1.4, 2.0] x [-2.0, 2.3]
@@ -46,4 +46,4 @@ def reverse_run(run: Run, data, *, height: int = 700) -> go.Figure:
     lay = layout(step_title(run, n_steps), height, legend_y=-0.46, margin={"l": 60, "r": 20, "t": 60, "b": 220},
                  **square_axes(DINO_LIM), sliders=[slider])
     # built without validation: 101 frames of typed arrays would cost 0.2 s of checks on every run of Home
-    return go.Figure(data=[data_trace(data), *moving(n_steps)], layout=lay, frames=frames, _validate=False)
+    return figure(data=[data_trace(data), *moving(n_steps)], layout=lay, frames=frames, _validate=False)

@@ -13,6 +13,7 @@ from ...figures import (
     SERIES,
     array,
     data_trace,
+    figure,
     layout,
     legend_line,
     points_trace,
@@ -36,7 +37,7 @@ def coverage_bars(shares, weights, off_mode: float, *, title: str, height: int =
                  margin={"l": 55, "r": 10, "t": 50, "b": 45},
                  xaxis={"title": {"text": "mode (within 3 std of it)"}, "type": "category", "tickangle": 0},
                  yaxis={"title": {"text": "share"}, "range": [0, max(1.05 * max(sh.max(), w.max(), off_mode), 0.05)]})
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)
 
 
 def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequence[str], notes: Sequence[str],
@@ -85,7 +86,7 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
                  barmode="overlay", bargap=0.25, margin={"l": 55, "r": 10, "t": 50, "b": 200 if bars else 150},
                  sliders=[slider], **axes, **note(active))
     # built without validation: one frame per snapshot, typed arrays
-    return go.Figure(data=static + moving(active), layout=lay, frames=frames, _validate=False)
+    return figure(data=static + moving(active), layout=lay, frames=frames, _validate=False)
 
 
 def posterior_bars(grid, prob, *, mean: float, title: str, prior=None, learned_mean: float | None = None,
@@ -115,7 +116,7 @@ def posterior_bars(grid, prob, *, mean: float, title: str, prior=None, learned_m
     lay = layout(title, height, legend_y=-0.2, shapes=shapes, bargap=0,
                  xaxis={"title": {"text": "clean value x₀"}, "range": [float(g[0] - width), float(g[-1] + width)]},
                  yaxis={"title": {"text": "probability per bin"}, "range": [0, 1.08 * top if top > 0 else 1]})
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)
 
 
 def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, height: int = 420,
@@ -144,7 +145,7 @@ def mean_paths(steps, xs, x0s, *, title: str, modes=None, T: int | None = None, 
                  margin={"l": 60, "r": 20, "t": 60, "b": 70},
                  xaxis={"title": {"text": "step t (noise → data)"}, "range": [top, 0]},
                  yaxis={"title": {"text": "value"}, "range": [-3.5, 3.5]})
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)
 
 
 def error_map_1d(steps, values, error, *, near: float, title: str, cap: float = 1.0, height: int = 380) -> go.Figure:
@@ -158,7 +159,7 @@ def error_map_1d(steps, values, error, *, near: float, title: str, cap: float = 
               {"type": "contour", "x": st_, "y": v, "z": e, "showscale": False, "name": f"error = {near:g}",
                "contours": {"coloring": "none", "start": near, "end": near, "size": 1}, "showlegend": True,
                "line": {"color": OKABE_ITO["orange"], "width": 2}, "hoverinfo": "skip"}]
-    return go.Figure(data=traces, layout=layout(
+    return figure(data=traces, layout=layout(
         title, height, legend_y=-0.24, margin={"l": 60, "r": 20, "t": 60, "b": 80},
         xaxis={"title": {"text": "step t (noise → data)"}, "range": [float(st_.max()), 0]},
         yaxis={"title": {"text": "noisy value x_t"}}))
@@ -188,4 +189,4 @@ def training_curves(curves: Mapping[str, dict], *, modes: int, floor: float, tit
                  xaxis2={"title": {"text": "training step"}, "domain": [0.56, 1], "anchor": "y2"},
                  yaxis2={"title": {"text": f"modes hit (of {modes})"}, "anchor": "x2", "range": [0, modes + 0.5],
                          "dtick": 1})
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import DATA_GREY, SERIES, array, layout, low_legend
+from ...figures import DATA_GREY, SERIES, array, figure, layout, low_legend
 
 LAMBDA_AXIS = {"title": {"text": "log-SNR λ   (← noisier · cleaner →)"}, "zeroline": False}
 DASHES = ("solid", "dash", "dot", "dashdot")
@@ -24,7 +24,7 @@ def elbo_weights(t, elbo, uniform, *, title: str, height: int = 380) -> go.Figur
     """Each step's share of the bound (ELBO weights) beside its share of L_simple (uniform), log scale."""
     traces = [_line(t, elbo, "ELBO weight (Ho et al. eq. 5, written in ε)", SERIES[0], hover="t = %{x}: %{y:.2e}"),
               _line(t, uniform, "L_simple: every step alike (eq. 14)", SERIES[1], "dash", "t = %{x}: %{y:.2e}")]
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, xaxis={"title": {"text": "step t (noisier →)"}},
         yaxis={"title": {"text": "share of the loss on step t"}, "type": "log", "exponentformat": "power"}), -0.3))
 
@@ -34,7 +34,7 @@ def implied_weights(lam, weights: Mapping[str, np.ndarray], *, title: str, heigh
     names = {"eps": "ε (L_simple): 1", "x0": "x₀: e^(−λ) = 1/SNR", "v": "v: 1 + e^(−λ)", "score": "score: 1 + e^λ"}
     traces = [_line(lam, w, names.get(k, k), SERIES[i % len(SERIES)], DASHES[i % len(DASHES)], "λ = %{x:.1f}: %{y:.3g}")
               for i, (k, w) in enumerate(weights.items())]
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, xaxis=LAMBDA_AXIS,
         yaxis={"title": {"text": "weight on the ε error"}, "type": "log", "exponentformat": "power"}), -0.3))
 
@@ -47,7 +47,7 @@ def over_log_snr(curves: Mapping[str, tuple], *, title: str, ytitle: str, log_y:
     yaxis = {"title": {"text": ytitle}}
     if log_y:
         yaxis |= {"type": "log", "exponentformat": "power"}
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, showlegend=True, xaxis={**LAMBDA_AXIS, "range": list(xrange)}, yaxis=yaxis), -0.3))
 
 
@@ -61,7 +61,7 @@ def error_by_level(lam, curves: Mapping[str, tuple], *, title: str, height: int 
                        "mode": "lines+markers", "marker": {"size": 6},
                        "error_y": {"type": "data", "array": 2 * e, "visible": True, "thickness": 1.2, "width": 3,
                                    "color": color}})
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, showlegend=True, xaxis=LAMBDA_AXIS,
         yaxis={"title": {"text": "E‖x̂₀ − E[x₀ | x]‖² (log)"}, "type": "log", "exponentformat": "power"}), -0.3))
 
@@ -94,7 +94,7 @@ def across_settings(labels: Sequence[str], series: Mapping[str, Sequence[tuple]]
                            "marker": {"size": 20, "color": "rgba(0,0,0,0)", "line": {"color": "#000000", "width": 2}}})
     shape = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": floor[0] - 2 * floor[1],
              "y1": top, "fillcolor": DATA_GREY, "opacity": 0.18, "line": {"width": 0}, "layer": "below"}
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, shapes=[shape],
         xaxis={"title": {"text": "draw of noise levels: ∝ ELBO, or log-SNR shift"}, "tickvals": list(range(len(labels))),
                "ticktext": list(labels), "tickangle": 0},

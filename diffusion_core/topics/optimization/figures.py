@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import DATA_GREY, OKABE_ITO, SERIES, array, layout, legend_line, low_legend, vline
+from ...figures import DATA_GREY, OKABE_ITO, SERIES, array, figure, layout, legend_line, low_legend, vline
 
 
 def _floor_shape(top: float, bottom: float) -> tuple[dict, dict]:
@@ -48,7 +48,7 @@ def quality_vs_compute(curves: Mapping[str, tuple], *, title: str, floor: tuple[
             label = name if dash == "solid" else f"{name}, exact score"
             traces.append(_mean_trace(nfe, ed, err, bottom, label, SERIES[i % len(SERIES)], dash, "%{x} evaluations"))
             highest = max(highest, float(np.max(array(ed))))
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, shapes=[shape], xaxis={"title": {"text": "network evaluations per sample (compute)"}, "type": "log"},
         yaxis={"title": {"text": "energy distance (lower is better)"}, "type": "log",
                "exponentformat": "power", "range": [math.log10(bottom), math.log10(highest * 2)]}), -0.28))
@@ -91,7 +91,7 @@ def distance_paths(sigmas, nearest, smoothed, *, title: str, floor: float = 1e-4
     shown = [d for d in decades if s_min / 1.5 <= 10.0**d <= x_hi]
     ticks = [s_min / 3] + [10.0**d for d in shown]
     labels = ["0"] + [f"10<sup>{int(d)}</sup>" for d in shown]
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height,
         xaxis={"title": {"text": "noise level σ (falls as sampling runs →)"}, "type": "log",
                "range": [math.log10(x_hi), math.log10(s_min / 4)], "tickvals": ticks, "ticktext": labels},
@@ -105,7 +105,7 @@ def momentum_curve(gammas, curves: Mapping[str, Sequence[float]], errors: Mappin
     traces = [_mean_trace(gammas, ed, errors[name], floor, name, SERIES[i % len(SERIES)], ("solid", "dash")[i % 2],
                           "γ = %{x}") for i, (name, ed) in enumerate(curves.items())]
     traces.append(legend_line(f"chosen γ = {chosen:g}", OKABE_ITO["black"], "dot"))
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, shapes=[vline(chosen, OKABE_ITO["black"], "dot")],
         xaxis={"title": {"text": "momentum γ (1 = plain DDIM)"}, "dtick": 0.25},
         yaxis={"title": {"text": "energy distance to the data"}, "type": "log", "exponentformat": "power",
@@ -157,4 +157,4 @@ def descent_landscape(axis, maps, sigmas, states: Mapping[str, object], points, 
                            "transition": {"duration": 0}}])
     lay["title"]["y"], lay["title"]["yanchor"] = 0.98, "top"
     lay["legend"] = {**lay["legend"], "y": 1.02, "x": 0.14, "yanchor": "bottom"}  # beside the play button
-    return go.Figure(data=frame_traces(0) + [data], layout=lay, frames=frames)
+    return figure(data=frame_traces(0) + [data], layout=lay, frames=frames)

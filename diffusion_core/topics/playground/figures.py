@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ...figures import SERIES, array, data_trace, finite_rows, layout, points_trace
+from ...figures import SERIES, array, data_trace, figure, finite_rows, layout, points_trace
 
 
 def animated_run(states, labels: Sequence[str], data=None, *, title: str, height: int = 680,
@@ -42,7 +42,7 @@ def animated_run(states, labels: Sequence[str], data=None, *, title: str, height
                            "pad": {"t": 10},
                            "transition": {"duration": 0}}])
     lay["title"]["y"], lay["title"]["yanchor"] = 0.98, "top"
-    return go.Figure(data=base + [moving(len(run) - 1)], layout=lay, frames=frames)
+    return figure(data=base + [moving(len(run) - 1)], layout=lay, frames=frames)
 
 
 def points_preview(points, *, title: str, name: str = "training points", height: int = 420, labels=None,

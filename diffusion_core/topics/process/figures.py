@@ -14,6 +14,7 @@ from ...figures import (
     array,
     arrow_segments,
     data_trace,
+    figure,
     layout,
     points_trace,
     scrubbed,
@@ -87,7 +88,7 @@ def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: 
                  annotations=[{**panel, "text": "signal kept ᾱ(t), every schedule", "y": 0.96},
                               {**panel, "text": "signal-to-noise ratio", "y": 0.34}])
     # built without validation: 51 frames of typed arrays
-    return go.Figure(data=traces + moving(active), layout=lay, frames=frames, _validate=False)
+    return figure(data=traces + moving(active), layout=lay, frames=frames, _validate=False)
 
 
 def trajectories(paths, *, title: str, data=None, lim: float = DEFAULT_LIM,
@@ -106,4 +107,4 @@ def trajectories(paths, *, title: str, data=None, lim: float = DEFAULT_LIM,
                    "name": "end x₀ (a sample)",
                    "marker": {"symbol": "diamond", "size": 11, "color": colors,
                               "line": {"width": 1, "color": "#000000"}}})
-    return go.Figure(data=traces, layout=layout(title, height, **square_axes(lim)))
+    return figure(data=traces, layout=layout(title, height, **square_axes(lim)))

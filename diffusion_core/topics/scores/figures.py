@@ -12,6 +12,7 @@ from ...figures import (
     array,
     arrow_segments,
     data_trace,
+    figure,
     finite_rows,
     layout,
     points_trace,
@@ -51,7 +52,7 @@ def score_field(axis, log_density, origins, vectors, *, title: str, lim: float, 
                "showlegend": True, "hoverinfo": "skip"},
               {"type": "scatter", "x": ax, "y": ay, "mode": "lines", "name": "score ∇ log p_σ (direction)",
                "hoverinfo": "skip", "line": {"color": color, "width": 1.3}}]
-    return go.Figure(data=traces, layout=layout(title, height, **square_axes(lim)))
+    return figure(data=traces, layout=layout(title, height, **square_axes(lim)))
 
 
 def error_map(axis, error, *, title: str, lim: float, contour=None, height: int = 460) -> go.Figure:
@@ -65,7 +66,7 @@ def error_map(axis, error, *, title: str, lim: float, contour=None, height: int 
                        "name": "where the data is", "showscale": False, "contours": {"coloring": "none"},
                        "ncontours": 4, "line": {"color": OKABE_ITO["orange"], "width": 1.2}, "showlegend": True,
                        "hoverinfo": "skip"})
-    return go.Figure(data=traces, layout=layout(title, height, **square_axes(lim)))
+    return figure(data=traces, layout=layout(title, height, **square_axes(lim)))
 
 
 def dsm_arrows(points, x, targets_scaled, weights, mean_step, *, title: str, lim: float = 2.6,
@@ -88,7 +89,7 @@ def dsm_arrows(points, x, targets_scaled, weights, mean_step, *, title: str, lim
                    "name": "their weighted average: σ² × score", "line": {"color": OKABE_ITO["vermillion"], "width": 3.5}})
     traces.append({"type": "scatter", "x": [x0[0]], "y": [x0[1]], "mode": "markers", "name": "the noisy point x",
                    "marker": {"symbol": "circle-open", "size": 13, "color": OKABE_ITO["black"], "line": {"width": 2.5}}})
-    return go.Figure(data=traces, layout=layout(title, height, **square_axes(lim)))
+    return figure(data=traces, layout=layout(title, height, **square_axes(lim)))
 
 
 def density_paths(steps, grid, log_density, paths: Mapping[str, object], *, title: str, T: int,
@@ -112,7 +113,7 @@ def density_paths(steps, grid, log_density, paths: Mapping[str, object], *, titl
     lay = layout(title, height, legend_y=-0.22, margin={"l": 60, "r": 20, "t": 60, "b": 70},
                  xaxis={"title": {"text": "step t (noise → data)"}, "range": [T, 0]},
                  yaxis={"title": {"text": "x_t"}, "range": [float(gx[0]), float(gx[-1])]})
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)
 
 
 FOLLOW_SHOWN = 500  # particles drawn per sampler in the scrubbed run (of its 1,000): 51 frames of float32, about 1 MB
@@ -161,4 +162,4 @@ def follow_run(states: Mapping[str, object], frames: Sequence[int], data, *, col
     lay = layout(title(last), height, legend_y=-0.58, margin={"l": 55, "r": 10, "t": 80, "b": 170}, annotations=notes,
                  sliders=[slider], **axes)
     # built without validation: 51 frames of typed arrays
-    return go.Figure(data=base + moving(last), layout=lay, frames=moving_frames, _validate=False)
+    return figure(data=base + moving(last), layout=lay, frames=moving_frames, _validate=False)

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from ...figures import BLUES_RAMP, DATA_GREY, OKABE_ITO, SERIES, array, layout, legend_line, low_legend, vline
+from ...figures import BLUES_RAMP, DATA_GREY, OKABE_ITO, SERIES, array, figure, layout, legend_line, low_legend, vline
 
 
 def grey_png(img, *, zrange: tuple[float, float], scale: int = 3) -> bytes:
@@ -50,7 +50,7 @@ def spectra_plot(series: Mapping[str, tuple], *, title: str, flat: Mapping[str, 
         shapes.append({"type": "line", "xref": "x", "yref": "y domain", "x0": marker, "x1": marker, "y0": 0, "y1": 1,
                        "line": {"color": OKABE_ITO["vermillion"], "width": 2, "dash": "dot"}})
         traces.append(legend_line(f"{marker_name}: f = {marker:.3g}", OKABE_ITO["vermillion"], "dot"))
-    return go.Figure(data=traces, layout=loglog(title, height, "power", shapes=shapes))
+    return figure(data=traces, layout=loglog(title, height, "power", shapes=shapes))
 
 
 def crossing_curves(curves: Mapping[str, tuple], *, title: str, marker: float | None = None,
@@ -65,7 +65,7 @@ def crossing_curves(curves: Mapping[str, tuple], *, title: str, marker: float | 
     lay = layout(title, height, shapes=shapes, xaxis={"title": {"text": "t / T (0 = clean)"}, "range": [0, 1]},
                  yaxis={"title": {"text": "f where SNR = 1"}, "type": "log",
                         "range": [math.log10(frange[0] / 1.5), math.log10(frange[1] * 1.5)]})
-    return go.Figure(data=traces, layout=low_legend(lay, -0.32))
+    return figure(data=traces, layout=low_legend(lay, -0.32))
 
 
 def octave_bars(counts: Mapping[str, Sequence[float]], edges: Sequence[float], *, title: str,
@@ -75,7 +75,7 @@ def octave_bars(counts: Mapping[str, Sequence[float]], edges: Sequence[float], *
     labels = [f"{1 / a:.0f}–{1 / b:.0f}" for a, b in zip(e[:-1], e[1:])]
     traces = [{"type": "bar", "x": labels, "y": array(c), "name": name, "marker": {"color": SERIES[i % len(SERIES)]},
                "hovertemplate": "%{x}: %{y} steps<extra>" + name + "</extra>"} for i, (name, c) in enumerate(counts.items())]
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, barmode="group", xaxis={"title": {"text": "octave: wavelength in pixels, coarse → fine"},
                                                "tickangle": 0},
         yaxis={"title": {"text": "steps deciding it"}}), -0.32))
@@ -86,7 +86,7 @@ def response_curve(freqs, share, *, title: str, height: int = 330) -> go.Figure:
     times sqrt(alpha_bar), which is what it keeps of each band."""
     trace = {"type": "scatter", "x": array(freqs), "y": array(share), "mode": "lines",
              "name": "signal share = Wiener gain × √ᾱ", "line": {"color": OKABE_ITO["blue"], "width": 2.5}}
-    return go.Figure(data=[trace], layout=layout(title, height, showlegend=False,
+    return figure(data=[trace], layout=layout(title, height, showlegend=False,
                                                   xaxis={"title": {"text": "spatial frequency f (cycles per pixel)"},
                                                          "type": "log"},
                                                   yaxis={"title": {"text": "share of x_t that is signal"},
@@ -104,7 +104,7 @@ def rapsd_over_steps(freqs, powers, steps, *, title: str, height: int = 400) -> 
     lay = loglog(title, height, "power of x̂₀")
     if len(final):  # the first guesses are ~0: start the axis a little below the final spectrum
         lay["yaxis"]["range"] = [math.log10(float(final.min()) / 30), math.log10(float(p.max()) * 3)]
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)
 
 
 def settling_plot(freqs, settled: Mapping[str, object], *, title: str, T: int, height: int = 360) -> go.Figure:
@@ -112,7 +112,7 @@ def settling_plot(freqs, settled: Mapping[str, object], *, title: str, T: int, h
     traces = [{"type": "scatter", "x": array(freqs), "y": array(s), "mode": "lines+markers", "name": name,
                "line": {"color": SERIES[i % len(SERIES)], "width": 2}, "marker": {"size": 5}}
               for i, (name, s) in enumerate(settled.items())]
-    return go.Figure(data=traces, layout=low_legend(layout(
+    return figure(data=traces, layout=low_legend(layout(
         title, height, xaxis={"title": {"text": "spatial frequency f (cycles per pixel)"}, "type": "log"},
         yaxis={"title": {"text": "step t at which it settles"}, "range": [0, T]})))
 
@@ -125,6 +125,6 @@ def slope_bars(slopes: Mapping[str, float], *, title: str, height: int = 300) ->
              "textposition": "outside"}
     ref = {"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": -2, "y1": -2,
            "line": {"color": OKABE_ITO["vermillion"], "width": 1.5, "dash": "dash"}}
-    return go.Figure(data=[trace, legend_line("−2: power ∝ 1/f²", OKABE_ITO["vermillion"], "dash")],
+    return figure(data=[trace, legend_line("−2: power ∝ 1/f²", OKABE_ITO["vermillion"], "dash")],
                      layout=layout(title, height, shapes=[ref], xaxis={"title": {"text": "photograph"}},
                                     yaxis={"title": {"text": "slope of log power vs log f"}, "range": [-3.2, 0]}))
