@@ -118,9 +118,10 @@ def gan_panel(dataset: str, data) -> None:
             coverage=[r["coverage"] for r in reports] if covered else None, color=KIND_COLORS["gan"],
             active=len(steps) - 1), theme=None, key="modes_gan_run")
         st.caption(f"Drag the slider under the plot to see the GAN at each of the {len(steps)} snapshots kept during "
-                   "its training, in your browser. The energy distance is explained under the other panels' "
-                   "ⓘ; " + ("a sample is near a mode within three of its standard deviations." if covered else
-                            "the dino is not a mixture of separate modes, so there is nothing to count."))
+                   "its training, in your browser. The energy distance is explained by the question mark beside "
+                   "the other panels' energy distance; "
+                   + ("a sample is near a mode within three of its standard deviations." if covered
+                      else "the dino is not a mixture of separate modes, so there is nothing to count."))
 
 
 @st.fragment

@@ -250,6 +250,7 @@ RASTER_SCALE = 2.0  # image pixels per screen pixel of the panel (sharp on a hig
 FIGURE_WIDTH = 940
 _SHOWN_WIDTH = contextvars.ContextVar("shown_width", default=FIGURE_WIDTH)
 RASTER_MAX_SIDE = 900  # pixels: an image side is never larger
+RASTER_MAX_MARKER = 20  # pixels: larger markers stay markers (few, and a dot's footprint grows with its area)
 ALPHA_LEVELS = 64  # opacity levels of the image's palette (a small PNG; steps of 1.6 % are not visible)
 _PHASES = 4  # sub-pixel positions per axis for which a dot's footprint is precomputed
 _SIMPLE_MARKER = {"color", "size", "opacity"}
@@ -297,8 +298,12 @@ def dots_alpha(points, x_range: Sequence[float], y_range: Sequence[float], shape
              + np.minimum(((u - iu) * _PHASES).astype(np.int64), _PHASES - 1))
     logs = np.log1p(-np.minimum(cover * opacity, 0.999)).reshape(_PHASES * _PHASES, -1).astype(np.float32)
     start = (iv + pad) * wide + (iu + pad)
-    index = start[:, None] + (dv * wide + du)[None, :]
-    total = np.bincount(index.ravel(), weights=logs[phase].ravel(), minlength=wide * (rows + 2 * pad))
+    offsets = (dv * wide + du)[None, :]
+    total = np.zeros(wide * (rows + 2 * pad))
+    chunk = max(1, 2_000_000 // len(du))  # points at a time: a few tens of MB, whatever the dot's size
+    for lo in range(0, len(start), chunk):
+        index = start[lo:lo + chunk, None] + offsets
+        total += np.bincount(index.ravel(), weights=logs[phase[lo:lo + chunk]].ravel(), minlength=len(total))
     total = total.reshape(rows + 2 * pad, wide)[pad:pad + rows, pad:pad + cols]
     return 1.0 - np.exp(total)
 
@@ -354,9 +359,9 @@ def _plot_height(data: Sequence, lay: Mapping, width: float) -> float:
     """The height of a figure's plot area on screen (pixels): its height less the margins, or less if a legend
     under the plot does not fit in the bottom margin and Plotly shrinks the plot to make room for it (the legend
     sits |y| plot heights under the plot)."""
-    margin, legend = lay.get("margin", {}), lay.get("legend", {})
-    height, top = lay.get("height", 450), margin.get("t", 60)
-    plot = height - top - margin.get("b", 55)
+    margin, legend = {"t": 100, "b": 80} | dict(lay.get("margin", {})), lay.get("legend", {})  # Plotly's defaults
+    height, top = lay.get("height", 450), margin["t"]
+    plot = height - top - margin["b"]
     y = legend.get("y", 1.0)
     if y < 0 and legend.get("orientation") == "h" and legend.get("yanchor", "top") == "top":
         plot = min(plot, (height - top - _legend_height(data, lay, width)) / (1 - y))
@@ -366,40 +371,57 @@ def _plot_height(data: Sequence, lay: Mapping, width: float) -> float:
 def _raster_frame(trace: dict, lay: Mapping, plot_height: float | None = None) -> tuple[
         tuple[float, float], tuple[float, float], int, int, float] | None:
     """The image geometry of a marker trace's panel: (x range, y range, rows, columns, image pixels per screen
-    pixel), or None when its axes have no fixed range or are not drawn to one scale (the dots would not be round).
+    pixel), or None when its axes have no fixed, finite, increasing range, are not linear, or are not drawn to one
+    scale (the dots would not be round) with the range kept (Plotly would widen it past the image).
     The panel is as large on screen as the figure's height and its width (`shown_width`) allow: its axes keep one
     scale, so the tighter of the two sets it."""
     xa, ya = trace.get("xaxis", "x"), trace.get("yaxis", "y")
     xaxis, yaxis = lay.get(_axis_key(xa, "x"), {}), lay.get(_axis_key(ya, "y"), {})
     xr, yr = xaxis.get("range"), yaxis.get("range")
-    if xr is None or yr is None or yaxis.get("scaleanchor") != xa:
+    if (xr is None or yr is None or yaxis.get("scaleanchor") != xa or yaxis.get("scaleratio", 1) != 1
+            or "domain" != yaxis.get("constrain", "range") or "domain" != xaxis.get("constrain", "range")
+            or xaxis.get("type", "linear") != "linear" or yaxis.get("type", "linear") != "linear"):
         return None
-    margin = lay.get("margin", {})
+    try:
+        (x0, x1), (y0, y1) = (float(v) for v in xr), (float(v) for v in yr)
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(x0) and math.isfinite(x1) and math.isfinite(y0) and math.isfinite(y1)
+            and x1 > x0 and y1 > y0):
+        return None
+    margin = {"l": 80, "r": 80, "t": 100, "b": 80} | dict(lay.get("margin", {}))  # Plotly's defaults
     (ylo, yhi), (xlo, xhi) = yaxis.get("domain", [0, 1]), xaxis.get("domain", [0, 1])
     if plot_height is None:
-        plot_height = lay.get("height", 450) - margin.get("t", 60) - margin.get("b", 55)
+        plot_height = lay.get("height", 450) - margin["t"] - margin["b"]
     tall = plot_height * (yhi - ylo)
-    wide = (lay.get("width", _SHOWN_WIDTH.get()) - margin.get("l", 60) - margin.get("r", 20)) * (xhi - xlo)
-    per_unit = max(min(tall / (yr[1] - yr[0]), wide / (xr[1] - xr[0])), 1e-3)  # screen pixels per unit
+    wide = (lay.get("width", _SHOWN_WIDTH.get()) - margin["l"] - margin["r"]) * (xhi - xlo)
+    per_unit = min(tall / (y1 - y0), wide / (x1 - x0))  # screen pixels per unit
+    if not per_unit > 0:
+        return None
+    xr, yr = (x0, x1), (y0, y1)
     rows, cols = per_unit * RASTER_SCALE * (yr[1] - yr[0]), per_unit * RASTER_SCALE * (xr[1] - xr[0])
     shrink = max(1.0, max(rows, cols) / RASTER_MAX_SIDE)
     rows, cols = max(int(round(rows / shrink)), 1), max(int(round(cols / shrink)), 1)
-    return (float(xr[0]), float(xr[1])), (float(yr[0]), float(yr[1])), rows, cols, rows / (per_unit * (yr[1] - yr[0]))
+    return xr, yr, rows, cols, rows / (per_unit * (y1 - y0))
 
 
 def _plain_markers(trace) -> bool:
     """A scatter of markers alone, with one colour, size and opacity and nothing else on its markers."""
     if not isinstance(trace, dict) or trace.get("type", "scatter") != "scatter" or trace.get("mode") != "markers":
         return False
-    marker = trace.get("marker", {})
+    marker, size = trace.get("marker", {}), trace.get("marker", {}).get("size", 6)
     return (set(marker) <= _SIMPLE_MARKER and isinstance(marker.get("color"), str)
-            and _hex_rgb(marker["color"]) is not None and np.isscalar(marker.get("size", 6))
-            and np.isscalar(marker.get("opacity", 1.0)) and "opacity" not in trace)
+            and _hex_rgb(marker["color"]) is not None and np.isscalar(size) and 0 < size <= RASTER_MAX_MARKER
+            and np.isscalar(marker.get("opacity", 1.0)) and "opacity" not in trace
+            and trace.get("visible", True) is True and _count(trace) == _count({"x": trace.get("y")}))
 
 
 def _count(trace: dict) -> int:
     x = trace.get("x")
     return 0 if x is None else len(x)
+
+
+_UNDER_IMAGES = ("scatter",)  # the trace types Plotly draws above images; others (heatmap, contour, bar) go between
 
 
 def dots_image(trace: dict, lay: Mapping, plot_height: float | None = None) -> dict:
@@ -441,6 +463,8 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
     keeps the order of the traces); frames update those entries too (a name that changes). `options` go to
     `go.Figure` (say `_validate=False`)."""
     raster_min = RASTER_MIN if raster_min is None else raster_min
+    if not all(isinstance(f, dict) for f in (frames or [])):  # go.Frame objects: left as they are
+        return go.Figure(data=data, layout=layout, frames=frames or None, **options)
     data, frames = list(data), [dict(f) for f in (frames or [])]
     for frame in frames:
         frame.setdefault("traces", list(range(len(frame.get("data", [])))))
@@ -449,22 +473,28 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
         for index, trace in zip(frame["traces"], frame.get("data", [])):
             versions.setdefault(index, []).append(trace)
     # Plotly draws image traces under every other trace: a trace becomes an image only if every trace before it on
-    # its panel does too, so nothing drawn under the cloud comes out on top of it
-    chosen, covered = [], set()
+    # its panel does too, so nothing drawn under the cloud comes out on top of it, and only on a panel with no trace
+    # of a type drawn between images and markers (a heat map after the cloud would cover it)
+    def panel_of(trace: dict) -> tuple[str, str]:
+        return trace.get("xaxis", "x"), trace.get("yaxis", "y")
+
+    if not all(isinstance(t, dict) for seen in versions.values() for t in seen):  # trace objects: panels unread
+        return go.Figure(data=data, layout=layout, frames=frames or None, **options)
+    chosen, covered = [], {panel_of(t) for seen in versions.values() for t in seen
+                           if t.get("type", "scatter") not in _UNDER_IMAGES}
     for i in range(len(data)):
         seen, trace = versions[i], data[i]
-        if not isinstance(trace, dict):  # a trace object: its panel unread, so no image after it anywhere
-            break
-        panel = (trace.get("xaxis", "x"), trace.get("yaxis", "y"))
+        panel = panel_of(trace)
         if (panel not in covered and (raster_frames or len(seen) == 1)
-                and all(_plain_markers(t) and _raster_frame(t, layout) is not None for t in seen)
-                and max(_count(t) for t in seen) >= raster_min):
+                and max(_count(t) for t in seen) >= raster_min
+                and all(_plain_markers(t) and _raster_frame(t, layout) is not None for t in seen)):
             chosen.append(i)
         else:
             covered.add(panel)
     if not chosen:
         return go.Figure(data=data, layout=layout, frames=frames or None, **options)
-    layout = dict(layout)
+    # a click on a legend entry would hide its empty stand-in, not the image (an image trace has no legend entry)
+    layout = dict(layout, legend={**layout.get("legend", {}), "itemclick": False, "itemdoubleclick": False})
     for i in chosen:  # no tick marks where Plotly would add them beside an image (as the figure had without one)
         for letter in "xy":
             key = _axis_key(data[i].get(f"{letter}axis", letter), letter)
@@ -474,13 +504,13 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
     out = [dict(t, legendrank=t.get("legendrank", i)) if isinstance(t, dict) else t for i, t in enumerate(data)]
     for i in chosen:
         out[i] = dots_image(data[i], layout, tall)
-    out += [_legend_stub(data[i], i) for i in chosen]
+    out += [_legend_stub(data[i], data[i].get("legendrank", i)) for i in chosen]
     for frame in frames:
         traces, shown = list(frame["traces"]), list(frame.get("data", []))
         for index, trace in list(zip(traces, shown)):
             if index in stubs:
                 shown[traces.index(index)] = dots_image(trace, layout, tall)
                 traces.append(stubs[index])
-                shown.append(_legend_stub(trace, index))
+                shown.append(_legend_stub(trace, data[index].get("legendrank", index)))
         frame["traces"], frame["data"] = traces, shown
     return go.Figure(data=out, layout=layout, frames=frames or None, **options)

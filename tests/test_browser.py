@@ -434,4 +434,6 @@ def test_a_cloud_drawn_as_an_image_looks_as_its_markers_do(chromium):
         page.close()
     assert (markers < 0.9).mean() > 0.02, "the cloud is drawn"
     same, flipped = np.abs(image - markers).mean(), np.abs(image - mirrored).mean()
-    assert same < 0.01 and flipped > 5 * same, (same, flipped)  # measured: 0.0005 and 0.036
+    # measured: 0.0005 and 0.036; a dot of opacity 1, overlaps added rather than combined, or a 3-pixel shift pass
+    # a bound of 0.01 (a review tried them), so the bound is 0.002
+    assert same < 0.002 and flipped > 10 * same, (same, flipped)

@@ -390,7 +390,7 @@ def test_scores_renders(scores_page):
     assert at.title[0].value == "Score fields"
     titles = charts(at)
     assert titles[:3] == ["Exact score, σ = 0.3", "The network's score, σ = 0.3", "Where the network is wrong"]
-    assert titles[3].startswith("Step 500 of 500: 500 of each sampler's 1,000 particles")
+    assert titles[3].startswith("Step 500 of 500: 250 of each sampler's 1,000 particles")
     assert [tr["name"] for tr in figures(at)[3]["data"][4:8]] == [f"{m} particles" for m in
                                                                    ("Gradient ascent", "Adam", "Langevin", "Annealed Langevin")]
     assert titles[4] == "Where the particles end: share in each mode"

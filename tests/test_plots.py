@@ -183,15 +183,12 @@ def test_drift_arrows_end_at_origin_plus_drift():
         np.testing.assert_allclose(np.linalg.norm(back, axis=1), 0.3 * np.linalg.norm(shaft, axis=1), rtol=1e-6)
 
 
-def test_scrubbed_figures_send_float32_typed_arrays_or_images():
-    """The frames are what makes a scrubbed figure big: points go to the browser as float32 typed arrays, and a large
-    cloud as a PNG image."""
+def test_scrubbed_figures_send_float32_typed_arrays():
+    """The frames are what makes a scrubbed figure big: points go to the browser as float32 typed arrays (frames are
+    never drawn as images: see figures.figure)."""
     for name in ("forward_run", "follow_run", "snapshots_run", "reverse_run"):
-        for trace in json.loads(_figures()[name].to_json())["frames"][0]["data"]:  # what Streamlit sends
-            if trace["type"] == "image":
-                assert trace["source"].startswith("data:image/png;base64,"), name
-            elif isinstance(trace.get("x"), dict):
-                assert trace["x"]["dtype"] == "f4" and trace["y"]["dtype"] == "f4", name
+        frame = json.loads(_figures()[name].to_json())["frames"][0]["data"][0]  # what Streamlit sends
+        assert frame["x"]["dtype"] == "f4" and frame["y"]["dtype"] == "f4", name
 
 
 @pytest.mark.parametrize("name", sorted(_figures()))
@@ -371,6 +368,9 @@ def test_a_dot_covers_its_disc_at_its_opacity():
         centre = ((cols * alpha).sum() / alpha.sum() / 240 * 2 - 1, (rows * alpha).sum() / alpha.sum() / 200 * 2 - 1)
         np.testing.assert_allclose(centre, point, atol=0.3 / 200 * 2 + 1e-3)  # within a third of a pixel
         assert alpha.max() <= opacity + 1e-6  # (summed in float32)
+    disc = shared.dots_alpha(np.zeros((1, 2)), (-1, 1), (-1, 1), (101, 101), 10.0, 1.0)
+    assert disc[56, 56] > 0.99 and disc[58, 58] == 0, \
+        "round: full 8.3 pixels from the centre along the diagonal, empty at 11.1 (a square of its area covers both)"
 
 
 def test_overlapping_dots_darken_as_markers_over_each_other_do():
@@ -461,3 +461,47 @@ def test_the_dots_keep_their_size_whatever_the_panel_s_width():
         radius = 6 / 2 * shared.RASTER_SCALE  # image pixels
         assert alpha.sum() == pytest.approx(np.pi * (radius ** 2 + 1 / 12), rel=0.02)
     assert shared._SHOWN_WIDTH.get() == shared.FIGURE_WIDTH, "the width is given back after the block"
+
+
+def test_any_range_or_trace_the_image_cannot_draw_stays_markers():
+    """No exception and no image where the dots could not be drawn right: a range of no width, not finite or
+    reversed, a log or stretched axis, a hidden trace, x and y of different lengths, huge markers, frames given as
+    go.Frame objects; and a heat map after the cloud on its panel (it would cover the image)."""
+    cloud = shared.points_trace(RNG.normal(size=(300, 2)), "cloud", shared.SERIES[0])
+    square = shared.square_axes(3)
+
+    def kind(trace=cloud, frames=None, **axes) -> str:
+        lay = shared.layout("t", 400, xaxis={**square["xaxis"], **axes.get("x", {})},
+                            yaxis={**square["yaxis"], **axes.get("y", {})})
+        return shared.figure([trace] + axes.get("after", []), lay, frames).data[0].type
+
+    assert kind() == "image"
+    for bad in ([0, 0], [3, -3], [float("nan"), 1], [-np.inf, 3]):
+        assert kind(x={"range": bad}) == "scatter" and kind(y={"range": bad}) == "scatter", bad
+    assert kind(y={"scaleratio": 2}) == kind(x={"type": "log"}) == kind(y={"constrain": "range"}) == "scatter"
+    assert kind({**cloud, "visible": "legendonly"}) == kind({**cloud, "y": cloud["y"][:-1]}) == "scatter"
+    assert kind({**cloud, "marker": {**cloud["marker"], "size": 30}}) == "scatter"
+    assert kind(after=[{"type": "heatmap", "z": np.eye(3)}]) == "scatter"
+    import plotly.graph_objects as go
+    assert kind(frames=[go.Frame(data=[cloud], name="0")]) == "scatter"
+
+
+def test_huge_coordinates_draw_dots_of_the_same_size():
+    """A reader's data in its own units (the Playground plots uploads as they are): the same dot at a range a
+    million times wider covers as many image pixels."""
+    lay = shared.layout("t", 500, **shared.square_axes(3))
+    dot = shared.points_trace(np.array([[0.5, -0.5]]), "dot", shared.SERIES[0], size=6, opacity=1.0)
+    wide = shared.layout("t", 500, **shared.square_axes(3e6))
+    far = {**dot, "x": dot["x"] * 1e6, "y": dot["y"] * 1e6}
+    small, huge = (_decoded(shared.figure([d], lay_, raster_min=1).data[0]) for d, lay_ in ((dot, lay), (far, wide)))
+    assert huge.sum() == pytest.approx(small.sum(), rel=0.02) and huge.shape == small.shape
+
+
+def test_a_figure_with_an_image_has_no_legend_clicks():
+    """Clicking a legend entry would hide the image's empty stand-in and leave the image: clicks are off where a
+    cloud is an image, and on elsewhere."""
+    lay = shared.layout("t", 400, **shared.square_axes(3))
+    with_image = shared.figure([shared.points_trace(RNG.normal(size=(300, 2)), "c", shared.SERIES[0])], lay)
+    assert with_image.layout.legend.itemclick is False and with_image.layout.legend.itemdoubleclick is False
+    without = shared.figure([shared.points_trace(RNG.normal(size=(30, 2)), "c", shared.SERIES[0])], lay)
+    assert without.layout.legend.itemclick is None
