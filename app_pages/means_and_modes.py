@@ -253,7 +253,7 @@ def paths_section():
     c_n, c_seed = st.columns(2)
     n = c_n.slider("Runs", 1, 8, **keep("modes_runs", 6))
     seed = c_seed.slider("Noise seed", 0, 9, **keep("modes_paths_seed", 0))
-    for col, learned in zip(st.columns(2, gap="large"), (False, True)):  # (1D paths: no cloud drawn as an image)
+    for col, learned in zip(st.columns(2, gap="large"), (False, True)):
         with col:
             run = app_common.shipped(views.MODEL_1D, cache.paths, learned, n, seed)
             if run is None:

@@ -44,7 +44,7 @@ def memorization_section():
     left, mid = st.columns(2, gap="large")
     for col, key, who, color in ((left, "network", f"Trained network ({trained})", SERIES[0]),
                                  (mid, "ideal", "Ideal denoiser of the N points", SERIES[1])):
-        with col, app_common.in_column(2, gap="large"):
+        with col:
             st.plotly_chart(figures.memorization_panel(run[f"{key}_samples"], run["train"], title=who, color=color),
                             theme=None, key=f"copies_memo_{key}")
     st.plotly_chart(figures.distance_histograms(
@@ -76,10 +76,9 @@ def repeated_section():
         return
     left, right = st.columns(2, gap="large")
     trained = (f"live, {live['steps']:,} steps in {live['seconds']:.0f} s" if live is not None else "shipped")
-    with app_common.in_column(2, gap="large"):
-        left.plotly_chart(figures.memorization_panel(run["network_samples"], run["train"], color=SERIES[0],
-                                                     title=f"Trained network ({trained}), {copies} copies",
-                                                     highlight=run["point"]), theme=None, key="copies_dup_samples")
+    left.plotly_chart(figures.memorization_panel(run["network_samples"], run["train"], color=SERIES[0],
+                                                 title=f"Trained network ({trained}), {copies} copies",
+                                                 highlight=run["point"]), theme=None, key="copies_dup_samples")
     right.plotly_chart(figures.repeated_share(curve, title="How often samples land on the repeated point",
                                               set_size=pretrained.DUP_N),
                        theme=None, key="copies_dup_curve")

@@ -33,7 +33,7 @@ def field_section():
     cols = st.columns(3, gap="medium")
     for col, key, who, color in ((cols[0], "exact", "Exact score", OKABE_ITO["vermillion"]),
                                  (cols[1], "learned", "The network's score", OKABE_ITO["blue"])):
-        with col, app_common.in_column(3, gap="medium"):
+        with col:
             st.plotly_chart(figures.score_field(view["axis"], view["log_density"], view["points"], view[key],
                                               title=f"{who}, σ = {sig:.3g}", lim=FIELD_LIM, cell=cell, color=color,
                                               height=430), theme=None, key=f"score_field_{key}")
@@ -159,7 +159,7 @@ def dsm_section():
     seed = c_seed.slider("Which noisy point", 0, 9, **keep("dsm_seed", 1))
     pic = cache.dsm(float(sigma), int(seed))
     left, right = st.columns([1.2, 1], gap="large")
-    with left, app_common.in_column([1.2, 1], 0, "large"):
+    with left:
         lim = max(FIELD_LIM, float(np.abs(pic["x"]).max()) + 0.3)  # a very noisy point can land far out
         st.plotly_chart(figures.dsm_arrows(pic["points"], pic["x"], pic["to_clean"], pic["weights"], pic["mean_step"],
                                          title=f"A noisy point at σ = {sigma:g}: its targets, their mean",

@@ -269,7 +269,7 @@ def shown_width(pixels: float):
 def _footprints(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A dot of `radius` pixels as per-pixel coverage (0 to 1; the edge pixel covered in proportion), for each of
     _PHASES x _PHASES sub-pixel positions of its centre: (offsets du, dv, coverage[phase_v, phase_u, k])."""
-    reach = int(math.ceil(radius + 0.5))
+    reach = math.ceil(radius + 0.5)
     du, dv = np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1))
     du, dv = du.ravel(), dv.ravel()
     phase = (np.arange(_PHASES) + 0.5) / _PHASES  # the centre's position inside its pixel
@@ -401,7 +401,7 @@ def _raster_frame(trace: dict, lay: Mapping, plot_height: float | None = None) -
     xr, yr = (x0, x1), (y0, y1)
     rows, cols = per_unit * RASTER_SCALE * (yr[1] - yr[0]), per_unit * RASTER_SCALE * (xr[1] - xr[0])
     shrink = max(1.0, max(rows, cols) / RASTER_MAX_SIDE)
-    rows, cols = max(int(round(rows / shrink)), 1), max(int(round(cols / shrink)), 1)
+    rows, cols = max(round(rows / shrink), 1), max(round(cols / shrink), 1)
     return xr, yr, rows, cols, rows / (per_unit * (y1 - y0))
 
 
@@ -460,8 +460,9 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
     traces replaces the figure's first ones, in order.
 
     Each image keeps its legend entry through an empty marker trace added after the figure's traces (the legend
-    keeps the order of the traces); frames update those entries too (a name that changes). `options` go to
-    `go.Figure` (say `_validate=False`)."""
+    keeps the order of the traces); frames update those entries too (a name that changes). A legend click would hide
+    only that stand-in, so clicks are off in a figure with an image. `options` go to `go.Figure` (say
+    `_validate=False`)."""
     raster_min = RASTER_MIN if raster_min is None else raster_min
     if not all(isinstance(f, dict) for f in (frames or [])):  # go.Frame objects: left as they are
         return go.Figure(data=data, layout=layout, frames=frames or None, **options)
