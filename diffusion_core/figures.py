@@ -6,7 +6,9 @@ under the common forms of colour blindness. Each topic's own figures live in its
 (`diffusion_core/topics/<topic>/figures.py`) and are built from these. Nothing here imports Streamlit.
 
 Figures are built from plain dicts and validated once by `go.Figure(data, layout)`: about twice as fast
-as many `update_*` calls, which matters when a slider redraws a chart.
+as many `update_*` calls, which matters when a slider redraws a chart. `figure` builds every figure of the
+topics: large point clouds become images, and the template is written into the figure's own attributes so that
+Streamlit's second draw of a new chart finds nothing to draw again (see DATAREVISION).
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import contextvars
+import copy
+import functools
 import io
 import math
+import re
 from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from PIL import Image
 
 OKABE_ITO = {
@@ -187,7 +193,7 @@ def loss_curve(steps: Sequence[int], losses: Sequence[float], *, title: str, hei
     """Smoothed training loss (MSE on eps, Ho et al. 2020 eq. 14) against optimisation step."""
     trace = {"type": "scatter", "x": list(steps), "y": list(losses), "mode": "lines", "name": "loss",
              "line": {"color": OKABE_ITO["blue"], "width": 2}}
-    return go.Figure(data=[trace], layout=layout(
+    return figure(data=[trace], layout=layout(
         title, height, showlegend=False, xaxis={"title": {"text": "training step"}},
         yaxis={"title": {"text": "MSE on ε (smoothed)"}, "type": "log"}))
 
@@ -230,7 +236,7 @@ def mode_weights(shares: Mapping[str, Sequence[float]], truth: Sequence[float], 
     lay = layout(title, height, legend_y=legend_y, barmode="group", xaxis={"title": {"text": "mode"}},
                  yaxis={"title": {"text": "share of particles"}, "range": [0, 1.05]},
                  margin={"l": 60, "r": 20, "t": 60, "b": 80 if legend_y > -0.3 else 120})
-    return go.Figure(data=traces, layout=lay)
+    return figure(data=traces, layout=lay)
 
 
 # ---- point clouds drawn as images ------------------------------------------------------------------------------
@@ -447,6 +453,109 @@ def _legend_stub(trace: dict, rank: int) -> dict:
             "hoverinfo": "skip", "marker": dict(marker)}
 
 
+# Streamlit draws a new chart twice: once as it arrives, and again a moment later after it has copied the figure
+# (a JSON round trip, which gives every array and the template a new identity). Plotly redraws whatever changed
+# identity: the template (every trace again) and, unless the layout has a `datarevision`, every data array. A
+# figure with its template written into its own attributes, a fixed `datarevision` and plain lists for arrays
+# comes through the second pass with nothing to redraw. Streamlit gives a chart whose figure changed a new element,
+# drawn afresh, so a fixed revision never hides a change.
+DATAREVISION = "static"
+# the trace types a fixed revision is known to leave intact: Plotly (4.1) draws a contour again from its previous
+# calculation, which no longer has its z (a TypeError, which Streamlit swallows; a test draws every figure twice)
+_SAFE_REVISION = ("scatter", "heatmap", "image", "bar", "histogram")
+_AXIS_TEMPLATES = ("xaxis", "yaxis")
+_SUBPLOT_TEMPLATES = ("polar", "ternary", "scene", "geo", "coloraxis", "mapbox", "map", "smith")
+
+
+@functools.cache
+def _template(name: str) -> dict:
+    return pio.templates[name].to_plotly_json()
+
+
+def _under(defaults, ours):
+    """`ours` with `defaults` filled in where it says nothing (dicts merged key by key, as Plotly applies a
+    template)."""
+    if not isinstance(defaults, dict) or not isinstance(ours, dict):
+        return ours
+    out = dict(defaults)
+    for key, value in ours.items():
+        out[key] = _under(defaults.get(key), value)
+    return out
+
+
+def _axes_in(data: Sequence[dict], lay: Mapping) -> set[str]:
+    """Every axis of the figure, as a layout key: those the layout sets and those the traces use."""
+    keys = {k for k in lay if re.fullmatch(r"[xy]axis\d*", k)}
+    for trace in data:
+        for letter in "xy":
+            keys.add(_axis_key(trace.get(f"{letter}axis", letter), letter))
+    return keys
+
+
+def inline_template(data: Sequence[dict], lay: Mapping) -> tuple[list[dict], dict]:
+    """The figure with its named template (`layout["template"]`) written into the traces and the layout, as
+    Plotly would apply it, and no template left."""
+    lay = dict(lay)
+    name = lay.pop("template", None)
+    if not isinstance(name, str):
+        return list(data), dict(lay, template=name) if name is not None else lay
+    template = copy.deepcopy(_template(name))  # its pieces go into the figure, which is the caller's to change
+    tl = template.get("layout", {})
+    for key, value in tl.items():
+        if key in _AXIS_TEMPLATES or key.endswith("defaults"):
+            continue
+        if key in _SUBPLOT_TEMPLATES and key not in lay:
+            continue
+        lay[key] = _under(value, lay[key]) if key in lay else value
+    for key in _axes_in(data, lay):
+        ours = lay.get(key, {})
+        lay[key] = _under(tl.get(key[:5], {}), ours)
+        if "showline" not in ours:  # Plotly shows an axis line only for a colour or width the figure gave itself
+            lay[key]["showline"] = bool(ours.get("linecolor") or ours.get("linewidth"))
+    for kind in ("annotation", "shape"):
+        if f"{kind}defaults" in tl and lay.get(f"{kind}s"):
+            lay[f"{kind}s"] = [_under(tl[f"{kind}defaults"], item) for item in lay[f"{kind}s"]]
+    seen: dict[str, int] = {}
+    out = []
+    for trace in data:
+        kind = trace.get("type", "scatter")
+        items = template.get("data", {}).get(kind) or [{}]
+        k = seen.get(kind, 0)
+        seen[kind] = k + 1
+        defaults = {key: v for key, v in items[k % len(items)].items() if key != "type"}
+        out.append(_under(defaults, trace))
+    return out, lay
+
+
+def _plain(value):
+    """Arrays as plain lists (NaN as None), in dicts and lists too: Plotly compares plain lists by `datarevision`,
+    typed arrays by identity."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            return np.where(np.isfinite(value), value, None).tolist() if not np.isfinite(value).all() \
+                else value.tolist()
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _built(data: Sequence, lay: dict, frames: Sequence | None, options: Mapping) -> go.Figure:
+    """`go.Figure` of the figure, ready to be drawn once (see DATAREVISION)."""
+    if not all(isinstance(t, dict) for t in data) or not isinstance(lay, dict):
+        return go.Figure(data=data, layout=lay, frames=frames or None, **options)
+    data, lay = inline_template(data, lay)
+    data = [_plain(t) for t in data]
+    if all(t.get("type", "scatter") in _SAFE_REVISION for t in data):
+        lay = dict(lay, datarevision=lay.get("datarevision", DATAREVISION))
+    lay = _plain(lay)
+    fig = go.Figure(data=data, layout=lay, frames=frames or None, **options)
+    fig.layout.template = None  # go.Figure gives every figure the default template; this one has its own inlined
+    return fig
+
+
 def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = None, *,
            raster_min: float | None = None, raster_frames: bool = False, **options) -> go.Figure:
     """`go.Figure(data, layout, frames)`, with every large cloud of plain markers (`raster_min` points or more, by
@@ -465,7 +574,7 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
     `_validate=False`)."""
     raster_min = RASTER_MIN if raster_min is None else raster_min
     if not all(isinstance(f, dict) for f in (frames or [])):  # go.Frame objects: left as they are
-        return go.Figure(data=data, layout=layout, frames=frames or None, **options)
+        return _built(data, layout, frames, options)
     data, frames = list(data), [dict(f) for f in (frames or [])]
     for frame in frames:
         frame.setdefault("traces", list(range(len(frame.get("data", [])))))
@@ -480,7 +589,7 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
         return trace.get("xaxis", "x"), trace.get("yaxis", "y")
 
     if not all(isinstance(t, dict) for seen in versions.values() for t in seen):  # trace objects: panels unread
-        return go.Figure(data=data, layout=layout, frames=frames or None, **options)
+        return _built(data, layout, frames, options)
     chosen, covered = [], {panel_of(t) for seen in versions.values() for t in seen
                            if t.get("type", "scatter") not in _UNDER_IMAGES}
     for i in range(len(data)):
@@ -493,7 +602,7 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
         else:
             covered.add(panel)
     if not chosen:
-        return go.Figure(data=data, layout=layout, frames=frames or None, **options)
+        return _built(data, layout, frames, options)
     # a click on a legend entry would hide its empty stand-in, not the image (an image trace has no legend entry)
     layout = dict(layout, legend={**layout.get("legend", {}), "itemclick": False, "itemdoubleclick": False})
     for i in chosen:  # no tick marks where Plotly would add them beside an image (as the figure had without one)
@@ -514,4 +623,4 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
                 traces.append(stubs[index])
                 shown.append(_legend_stub(trace, data[index].get("legendrank", index)))
         frame["traces"], frame["data"] = traces, shown
-    return go.Figure(data=out, layout=layout, frames=frames or None, **options)
+    return _built(out, layout, frames, options)

@@ -437,3 +437,76 @@ def test_a_cloud_drawn_as_an_image_looks_as_its_markers_do(chromium):
     # measured: 0.0005 and 0.036; a dot of opacity 1, overlaps added rather than combined, or a 3-pixel shift pass
     # a bound of 0.01 (a review tried them), so the bound is 0.002
     assert same < 0.002 and flipped > 10 * same, (same, flipped)
+
+
+def _whole(page, fig) -> tuple[np.ndarray, int]:
+    """A figure drawn by Plotly in Chromium, 900 pixels wide: (its grey-level image, 0 black and 1 white; the changes
+    to its traces when Plotly draws it again from a fresh copy of the same figure, as Streamlit 1.67 does a moment
+    after a chart arrives)."""
+    from PIL import Image
+
+    text = fig.to_json()
+    page.evaluate("""async (text) => {
+        const div = document.getElementById('plot');
+        Plotly.purge(div);
+        div.innerHTML = '';
+        const spec = JSON.parse(text);
+        await Plotly.newPlot(div, spec);
+        if (spec.data.some(t => t.type === 'image')) await new Promise(r => setTimeout(r, 300));  // PNGs decode
+    }""", text)
+    shot = Image.open(io.BytesIO(page.locator("#plot").screenshot())).convert("L")
+    changes = page.evaluate("""async (text) => {
+        const div = document.getElementById('plot');
+        let n = 0;
+        const seen = new MutationObserver(rs => {  // changes to the traces (axes may set their ticks again)
+            for (const r of rs) if (r.target.closest && r.target.closest('g.trace, g.imagelayer')) n += 1;
+        });
+        seen.observe(div, {subtree: true, childList: true, attributes: true, characterData: true});
+        await Plotly.react(div, JSON.parse(text));
+        await new Promise(r => setTimeout(r, 50));
+        seen.disconnect();
+        return n;
+    }""", text)
+    return np.asarray(shot, float) / 255, changes
+
+
+def test_figures_look_as_with_their_template_and_are_not_drawn_twice(chromium, monkeypatch):
+    """Every figure writes the plotly_white template into its own attributes and sends its traces' arrays as plain
+    lists under a fixed `datarevision`. Drawn by Plotly in Chromium, each looks as the same figure sent with the
+    template did (the reference: Plotly applying the template itself), and drawing it again from a JSON copy (what
+    Streamlit does a moment after a chart arrives) leaves its traces as they are, where the template's copy made
+    Plotly draw every trace again (a figure with a contour keeps that second draw: figures._SAFE_REVISION)."""
+    import plotly
+    import plotly.graph_objects as go
+    import test_plots
+
+    from diffusion_core import figures
+
+    def catalogue():
+        monkeypatch.setattr(test_plots, "RNG", np.random.default_rng(0))  # the same random figures each time
+        return test_plots._figures.__wrapped__()
+
+    sent = catalogue()
+    monkeypatch.setattr(figures, "_built", lambda data, lay, frames, options: go.Figure(
+        data=data, layout=lay, frames=frames or None))  # the template sent, and validated: Plotly applies it
+    before = catalogue()
+    assert all("template" in json.loads(fig.to_json())["layout"] for fig in before.values())
+    page = chromium.new_page(viewport={"width": 1000, "height": 900})
+    try:
+        page.set_content("<div id='plot' style='width: 900px'></div>")
+        page.add_script_tag(path=str(browser.Path(plotly.__file__).parent / "package_data" / "plotly.min.js"))
+        redrawn_before, unlike, redrawn = [], {}, {}
+        for name, fig in sent.items():
+            now, changes = _whole(page, fig)
+            then, changes_before = _whole(page, before[name])
+            redrawn_before.append(changes_before)
+            if now.shape != then.shape or np.abs(now - then).mean() > 0.002:
+                unlike[name] = now.shape if now.shape != then.shape else round(float(np.abs(now - then).mean()), 4)
+            if changes and not any(t.type == "contour" for t in fig.data):  # see figures._SAFE_REVISION
+                redrawn[name] = changes
+    finally:
+        page.close()
+    assert not unlike, f"figures that look unlike their templated selves: {unlike}"
+    assert not redrawn, f"figures drawn again from a copy: {redrawn}"
+    # measured: 38 of 40 (the other two have no trace a template's copy touches)
+    assert np.mean(np.array(redrawn_before) > 0) > 0.9, f"with the template, figures were drawn again: {redrawn_before}"

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import plotly.io as pio
 import pytest
 import torch
 
@@ -146,7 +147,8 @@ def test_figure_is_labelled(name):
 @pytest.mark.parametrize("name", list(_figures()))
 def test_colours_are_okabe_ito_or_grey(name):
     allowed = ({c.upper() for c in plots.OKABE_ITO.values()} | {plots.DATA_GREY.upper(), "RGBA(0,0,0,0)"}  # or clear
-               | {c.upper() for c in plots.BLUES_RAMP})  # a lightness ramp, for curves ordered in time
+               | {c.upper() for c in plots.BLUES_RAMP}  # a lightness ramp, for curves ordered in time
+               | {"WHITE"})  # a bar's outline from the plotly_white template, which figures write into themselves
     for trace in _figures()[name].data:
         marker, line = getattr(trace, "marker", None), getattr(trace, "line", None)
         outline = getattr(marker, "line", None)  # a bar's outline
@@ -505,3 +507,43 @@ def test_a_figure_with_an_image_has_no_legend_clicks():
     assert with_image.layout.legend.itemclick is False and with_image.layout.legend.itemdoubleclick is False
     without = shared.figure([shared.points_trace(RNG.normal(size=(30, 2)), "c", shared.SERIES[0])], lay)
     assert without.layout.legend.itemclick is None
+
+
+def test_a_figure_carries_its_template_in_its_own_attributes():
+    """What plotly_white would give is written into the figure (every axis, those only traces name too; every
+    annotation; each trace by its type), what the figure says itself wins, and no template is sent."""
+    tl = pio.templates["plotly_white"].layout
+    lay = plots.layout("t", 300, xaxis={"title": {"text": "x"}, "gridcolor": "#123456"},
+                       annotations=[{"text": "a", "x": 0, "y": 0, "showarrow": True}])
+    data = [{"type": "scatter", "x": np.arange(3.0), "y": np.arange(3.0), "mode": "lines"},
+            {"type": "heatmap", "z": np.ones((2, 2)), "xaxis": "x2", "yaxis": "y2"},
+            {"type": "bar", "x": ["a"], "y": [1.0], "xaxis": "x3", "yaxis": "y3", "marker": {"color": "#0072B2"}}]
+    spec = json.loads(plots.figure(data, lay).to_json())
+    out = spec["layout"]
+    assert "template" not in out and out["datarevision"] == plots.DATAREVISION
+    assert out["xaxis"]["gridcolor"] == "#123456" and out["xaxis"]["title"]["text"] == "x"  # the figure's own
+    for axis in ("xaxis", "xaxis2", "xaxis3", "yaxis", "yaxis2", "yaxis3"):
+        template_axis = tl.xaxis if axis.startswith("x") else tl.yaxis
+        assert out[axis]["zerolinecolor"] == template_axis.zerolinecolor and out[axis]["automargin"] is True
+    assert out["yaxis"]["gridcolor"] == tl.yaxis.gridcolor
+    assert out["annotations"][0]["arrowhead"] == tl.annotationdefaults.arrowhead
+    assert out["colorway"] == list(tl.colorway) and out["hovermode"] == tl.hovermode
+    assert out["font"] == {**tl.font.to_plotly_json(), **plots.FONT}  # the figure's font over the template's
+    assert out["plot_bgcolor"] == "#FFFFFF"  # the figure's own, not the template's
+    assert "polar" not in out and "scene" not in out  # subplots the figure does not have
+    heatmap, bar = spec["data"][1], spec["data"][2]
+    assert heatmap["colorbar"]["outlinewidth"] == 0 and heatmap["colorscale"][0][1].lower() == "#0d0887"
+    assert bar["marker"]["color"] == "#0072B2" and bar["marker"]["line"]["color"] == "white"
+
+
+def test_a_figure_sends_its_traces_arrays_as_plain_lists_and_its_frames_as_typed_arrays():
+    """Plotly compares plain lists by `datarevision` and typed arrays by identity, so the traces' arrays are plain
+    lists (NaN as a gap); frames stay compact float32 typed arrays."""
+    trace = {"type": "scatter", "x": np.array([0.0, np.nan, 2.5]), "y": np.array([1.0, 2.0, 3.0], np.float32),
+             "mode": "lines", "customdata": np.arange(6).reshape(3, 2)}
+    frames = [{"name": "0", "data": [{"x": np.zeros(3, np.float32), "y": np.ones(3, np.float32)}], "traces": [0]}]
+    spec = json.loads(plots.figure([trace], plots.layout("t", 300), frames).to_json())
+    sent = spec["data"][0]
+    assert sent["x"] == [0.0, None, 2.5] and sent["y"] == [1.0, 2.0, 3.0] and sent["customdata"] == [[0, 1], [2, 3],
+                                                                                                     [4, 5]]
+    assert spec["frames"][0]["data"][0]["x"]["dtype"] == "f4"

@@ -56,7 +56,7 @@ def points_preview(points, *, title: str, name: str = "training points", height:
         labels = np.asarray(labels)
         traces = [points_trace(np.asarray(points)[labels == k], f"class {k + 1} ({c['name']})", c["hex"], size=3.5,
                                opacity=0.7) for k, c in enumerate(colours) if (labels == k).any()]
-    return go.Figure(data=traces, layout=layout(title, height, **fitted_axes(p)))
+    return figure(data=traces, layout=layout(title, height, **fitted_axes(p)), raster_min=np.inf)  # stays markers
 
 
 def box(points: np.ndarray, pad: float = 0.08, min_ratio: float = 0.4) -> tuple[list[float], list[float]]:
