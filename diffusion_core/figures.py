@@ -492,6 +492,25 @@ def _axes_in(data: Sequence[dict], lay: Mapping) -> set[str]:
     return keys
 
 
+_ORIENTED = ("bar", "histogram", "box", "violin", "waterfall")
+
+
+def _gridless(data: Sequence[dict]) -> set[str]:
+    """The axes along which bars (histograms, boxes) stand: Plotly draws no grid or zero line along them unless the
+    figure itself gives their colour (a template's colour does not count)."""
+    out = set()
+    for trace in data:
+        kind = trace.get("type", "scatter")
+        if kind not in _ORIENTED:
+            continue
+        lone = "y" if kind == "histogram" else "x"  # the one coordinate given alone lays the bars on their side
+        other = "x" if lone == "y" else "y"
+        flat = trace.get("orientation", "h" if lone in trace and other not in trace else "v") == "h"
+        letter = "y" if flat else "x"
+        out.add(_axis_key(trace.get(f"{letter}axis", letter), letter))
+    return out
+
+
 def inline_template(data: Sequence[dict], lay: Mapping) -> tuple[list[dict], dict]:
     """The figure with its named template (`layout["template"]`) written into the traces and the layout, as
     Plotly would apply it, and no template left."""
@@ -507,11 +526,18 @@ def inline_template(data: Sequence[dict], lay: Mapping) -> tuple[list[dict], dic
         if key in _SUBPLOT_TEMPLATES and key not in lay:
             continue
         lay[key] = _under(value, lay[key]) if key in lay else value
+    gridless = _gridless(data)
     for key in _axes_in(data, lay):
         ours = lay.get(key, {})
         lay[key] = _under(tl.get(key[:5], {}), ours)
-        if "showline" not in ours:  # Plotly shows an axis line only for a colour or width the figure gave itself
-            lay[key]["showline"] = bool(ours.get("linecolor") or ours.get("linewidth"))
+        # what Plotly shows only for a colour or width the figure gave itself, not the template
+        implied = {"showline": ("linecolor", "linewidth")}
+        if key in gridless:
+            implied |= {"showgrid": ("gridcolor", "gridwidth", "griddash"),
+                        "zeroline": ("zerolinecolor", "zerolinewidth")}
+        for shown, given in implied.items():
+            if shown not in ours:
+                lay[key][shown] = any(ours.get(g) for g in given)
     for kind in ("annotation", "shape"):
         if f"{kind}defaults" in tl and lay.get(f"{kind}s"):
             lay[f"{kind}s"] = [_under(tl[f"{kind}defaults"], item) for item in lay[f"{kind}s"]]

@@ -49,7 +49,10 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
     bars = coverage is not None
     top = [0.58, 1.0] if bars else [0.12, 1.0]
     square = square_axes(lim)
-    axes = {"xaxis": {**square["xaxis"], "anchor": "y"}, "yaxis": {**square["yaxis"], "domain": top, "anchor": "x"}}
+    # the margin is set, not pushed by the tick labels: the note under the samples starts at the plot's left edge and
+    # needs the width to its right
+    axes = {"xaxis": {**square["xaxis"], "anchor": "y"},
+            "yaxis": {**square["yaxis"], "domain": top, "anchor": "x", "automargin": False}}
     static = [] if data is None else [data_trace(data, "data")]
     if bars:
         weights = array(coverage[0]["weights"])
@@ -60,7 +63,7 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
                        "hovertemplate": "%{x}: %{y:.3f}<extra>true weight</extra>"})
         peak = max(max(float(array(c["shares"]).max()), float(c["off_mode"])) for c in coverage)
         axes |= {"xaxis2": {"title": {"text": "mode (within 3 std of it)"}, "type": "category", "anchor": "y2"},
-                 "yaxis2": {"title": {"text": "share"}, "domain": [0.06, 0.3], "anchor": "x2",
+                 "yaxis2": {"title": {"text": "share"}, "domain": [0.06, 0.3], "anchor": "x2", "automargin": False,
                             "range": [0, max(1.05 * max(peak, float(weights.max())), 0.05)]}}
 
     def moving(k: int) -> list[dict]:
