@@ -59,7 +59,11 @@ def finite_rows(points) -> np.ndarray:
 def layout(title: str, height: int, *, legend_y: float | None = None, title_size: int | None = None,
            **extra) -> dict:
     """Common layout: left-aligned title, white plot on a transparent page, legend below (at `legend_y`
-    under the plot, in plot heights), and any other layout keys as given."""
+    under the plot, in plot heights), and any other layout keys as given.
+
+    A figure whose legend, slider or axis labels need more margin than it gives is drawn twice: Plotly draws it,
+    widens the margin and draws it again (0.1 s on Score fields' run of samplers). The heavy figures (frames, many
+    traces) therefore give the margins Plotly widens them to in the reference window (1,400 pixels wide)."""
     out = {
         "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": title_size or 17}},
         "template": "plotly_white", "font": FONT, "height": height,

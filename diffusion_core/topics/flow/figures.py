@@ -109,7 +109,7 @@ def paths_run(view: Mapping, *, active: int, ideal_name: str, lim: float = 3.0, 
     _, lay, centres = square_panels(3, lim, gap=0.08, top=0.88)
     notes = panel_titles(["Training: straight paths", ideal_name, "Flow network"], centres, 0.93, size=14)
     return figure(data=static + frames[active], frames=frame_list, layout=layout(
-        titles[active], height, legend_y=-0.42, margin={"l": 50, "r": 20, "t": 60, "b": 150}, annotations=notes,
+        titles[active], height, legend_y=-0.42, margin={"l": 63, "r": 20, "t": 60, "b": 223}, annotations=notes,
         sliders=[slider], **lay))
 
 

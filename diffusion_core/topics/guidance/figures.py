@@ -185,4 +185,4 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
                     "Guided, over p_σ(c | x)"], centres, 0.88)
     return figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.33, annotations=notes, sliders=[slider],
-        margin={"l": 50, "r": 128, "t": 60, "b": 160}, **lay))  # r: room for the colour bar (Plotly made it anyway)
+        margin={"l": 63, "r": 128, "t": 60, "b": 192}, **lay))  # r: room for the colour bar (Plotly made it anyway)

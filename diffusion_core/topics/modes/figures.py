@@ -86,7 +86,7 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
                               labels=[f"{s:,}" for s in steps], active=active, prefix="Snapshot after steps: ",
                               y=-0.1 if bars else -0.2, titles=titles, layouts=[note(k) for k in range(n)])
     lay = layout(titles[active], 840 if bars else 560, title_size=15, legend_y=-0.25 if bars else -0.46,
-                 barmode="overlay", bargap=0.25, margin={"l": 55, "r": 10, "t": 50, "b": 200 if bars else 150},
+                 barmode="overlay", bargap=0.25, margin={"l": 55, "r": 18, "t": 50, "b": 245 if bars else 150},
                  sliders=[slider], **axes, **note(active))
     # built without validation: one frame per snapshot, typed arrays
     return figure(data=static + moving(active), layout=lay, frames=frames, _validate=False)

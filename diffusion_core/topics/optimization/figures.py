@@ -146,7 +146,7 @@ def descent_landscape(axis, maps, sigmas, states: Mapping[str, object], points, 
     play = {"label": "▶ Play", "method": "animate",
             "args": [None, {"frame": {"duration": 700, "redraw": True}, "transition": {"duration": 0},
                             "fromcurrent": True, "mode": "immediate"}]}
-    lay = layout(title, height, margin={"l": 60, "r": 20, "t": 110, "b": 120},
+    lay = layout(title, height, margin={"l": 60, "r": 110, "t": 110, "b": 142},
                  xaxis={"title": {"text": "y₁ (data plus noise)"}, "range": [a[0], a[-1]], "constrain": "domain"},
                  yaxis={"title": {"text": "y₂"}, "range": [a[0], a[-1]], "scaleanchor": "x", "scaleratio": 1,
                         "constrain": "domain"},

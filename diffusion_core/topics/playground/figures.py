@@ -34,7 +34,7 @@ def animated_run(states, labels: Sequence[str], data=None, *, title: str, height
                             "fromcurrent": True, "mode": "immediate"}]}
     pause = {"label": "❚❚ Pause", "method": "animate",
              "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
-    lay = layout(title, height, legend_y=-0.45, margin={"l": 60, "r": 20, "t": 90, "b": 150}, **axes,
+    lay = layout(title, height, legend_y=-0.45, margin={"l": 60, "r": 20, "t": 90, "b": 215}, **axes,
                  updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 1.02,
                                "xanchor": "left", "yanchor": "bottom", "buttons": [play, pause]}],
                  sliders=[{"active": len(run) - 1, "steps": steps, "x": 0.02, "y": -0.14, "len": 0.96,

@@ -161,7 +161,7 @@ def follow_run(states: Mapping[str, object], frames: Sequence[int], data, *, col
     moving_frames, slider = scrubbed([moving(k) for k in range(len(frames))], traces=range(n, 2 * n),
                                      labels=[f"{s:,}" for s in frames], active=last, prefix="Step shown: ", y=-0.25,
                                      titles=[title(k) for k in range(len(frames))])
-    lay = layout(title(last), height, legend_y=-0.58, margin={"l": 55, "r": 10, "t": 80, "b": 170}, annotations=notes,
+    lay = layout(title(last), height, legend_y=-0.58, margin={"l": 61, "r": 10, "t": 80, "b": 184}, annotations=notes,
                  sliders=[slider], **axes)
     # built without validation: 51 frames of typed arrays
     return figure(data=base + moving(last), layout=lay, frames=moving_frames, _validate=False)
