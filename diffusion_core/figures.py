@@ -464,8 +464,9 @@ def _legend_stub(trace: dict, rank: int) -> dict:
 # comes through the second pass with nothing to redraw. Streamlit gives a chart whose figure changed a new element,
 # drawn afresh, so a fixed revision never hides a change.
 DATAREVISION = "static"
-# the trace types a fixed revision is known to leave intact: Plotly (4.1) draws a contour again from its previous
-# calculation, which no longer has its z (a TypeError, which Streamlit swallows; a test draws every figure twice)
+# the trace types a fixed revision is known to leave intact: Plotly draws a contour again from its previous
+# calculation, which no longer has its z (a TypeError, which Streamlit swallows; a test draws every figure twice;
+# observed with plotly.js 4.1.1, the one plotly.py ships, which the test uses; Streamlit 1.67 bundles 4.2.0)
 _SAFE_REVISION = ("scatter", "heatmap", "image", "bar", "histogram")
 _AXIS_TEMPLATES = ("xaxis", "yaxis")
 _SUBPLOT_TEMPLATES = ("polar", "ternary", "scene", "geo", "coloraxis", "mapbox", "map", "smith")
@@ -564,7 +565,7 @@ def _plain(value):
         if value.dtype.kind == "f":
             return np.where(np.isfinite(value), value, None).tolist() if not np.isfinite(value).all() \
                 else value.tolist()
-        return value.tolist()
+        return value.tolist() if value.dtype.kind in "biuUS" else value  # dates and objects: Plotly's encoder's
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -576,13 +577,15 @@ def _built(data: Sequence, lay: dict, frames: Sequence | None, options: Mapping)
     """`go.Figure` of the figure, ready to be drawn once (see DATAREVISION)."""
     if not all(isinstance(t, dict) for t in data) or not isinstance(lay, dict):
         return go.Figure(data=data, layout=lay, frames=frames or None, **options)
+    named = isinstance(lay.get("template"), str)
     data, lay = inline_template(data, lay)
     data = [_plain(t) for t in data]
     if all(t.get("type", "scatter") in _SAFE_REVISION for t in data):
         lay = dict(lay, datarevision=lay.get("datarevision", DATAREVISION))
     lay = _plain(lay)
     fig = go.Figure(data=data, layout=lay, frames=frames or None, **options)
-    fig.layout.template = None  # go.Figure gives every figure the default template; this one has its own inlined
+    if named:  # go.Figure gives every figure the default template; this one has its own written in
+        fig.layout.template = None
     return fig
 
 

@@ -147,16 +147,17 @@ def test_figure_is_labelled(name):
 @pytest.mark.parametrize("name", list(_figures()))
 def test_colours_are_okabe_ito_or_grey(name):
     allowed = ({c.upper() for c in plots.OKABE_ITO.values()} | {plots.DATA_GREY.upper(), "RGBA(0,0,0,0)"}  # or clear
-               | {c.upper() for c in plots.BLUES_RAMP}  # a lightness ramp, for curves ordered in time
-               | {"WHITE"})  # a bar's outline from the plotly_white template, which figures write into themselves
+               | {c.upper() for c in plots.BLUES_RAMP})  # a lightness ramp, for curves ordered in time
     for trace in _figures()[name].data:
         marker, line = getattr(trace, "marker", None), getattr(trace, "line", None)
-        outline = getattr(marker, "line", None)  # a bar's outline
-        for color in (getattr(marker, "color", None), getattr(line, "color", None), getattr(outline, "color", None)):
+        outline = getattr(marker, "line", None)  # a bar's outline: white from the template, written into the figure
+        for color, also in ((getattr(marker, "color", None), set()), (getattr(line, "color", None), set()),
+                            (getattr(outline, "color", None), {"WHITE"} if trace.type in ("bar", "histogram")
+                             else set())):
             colors = color if isinstance(color, (list, tuple)) else [color]
             for c in colors:
                 if isinstance(c, str):
-                    assert c.upper() in allowed, f"{name}: {c} is not in the palette"
+                    assert c.upper() in allowed | also, f"{name}: {c} is not in the palette"
 
 
 def test_non_finite_points_are_dropped_and_counted_in_the_legend():
@@ -534,6 +535,12 @@ def test_a_figure_carries_its_template_in_its_own_attributes():
     heatmap, bar = spec["data"][1], spec["data"][2]
     assert heatmap["colorbar"]["outlinewidth"] == 0 and heatmap["colorscale"][0][1].lower() == "#0d0887"
     assert bar["marker"]["color"] == "#0072B2" and bar["marker"]["line"]["color"] == "white"
+    # Plotly draws an axis line only for a colour the figure gives it, and no grid or zero line along bars' own axis
+    # unless the figure gives them a colour: the template's colours, now in the figure, must not turn them on
+    assert not any(out[axis]["showline"] for axis in ("xaxis", "xaxis2", "xaxis3", "yaxis", "yaxis2", "yaxis3"))
+    assert out["xaxis3"]["showgrid"] is False and out["xaxis3"]["zeroline"] is False  # the bars stand on x3
+    assert all(out[axis].get(shown) is not False for axis in ("xaxis", "yaxis", "yaxis3")
+               for shown in ("showgrid", "zeroline"))
 
 
 def test_a_figure_sends_its_traces_arrays_as_plain_lists_and_its_frames_as_typed_arrays():
