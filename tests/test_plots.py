@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 import torch
@@ -212,7 +213,7 @@ def test_the_forward_run_scrubs_the_points_the_arrows_and_the_schedule_marker_to
     assert len(fig.frames) == 3 and [s.label for s in fig.layout.sliders[0].steps] == ["0.00", "0.50", "1.00"]
     assert fig.layout.sliders[0].active == 1 and fig.layout.title.text.startswith("x_t at t = 25 of 50")
     assert "ᾱ_t = 0.500, SNR = 1" in fig.layout.title.text
-    last = fig.frames[2]
+    last = _frames(fig)[2]
     assert list(last.traces) == [2, 3, 4, 5] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
     np.testing.assert_allclose(last.data[0].x, x_t[2, :, 0], rtol=1e-6)  # the points at t = 50
     arrows = np.array(last.data[1].x, dtype=float).reshape(-1, plots.ARROW_POINTS)
@@ -292,7 +293,7 @@ def test_the_animation_has_a_frame_per_state_and_ends_on_the_samples(vector):
     states = RNG.normal(size=(5, 20, 2))
     fig = plots.animated_run(states, ["0", "5", "10", "15", "20"], DATA, title="run", current="steps: ")
     assert len(fig.frames) == 5 and [s.label for s in fig.layout.sliders[0].steps] == ["0", "5", "10", "15", "20"]
-    np.testing.assert_allclose(fig.frames[2].data[0].x, states[2, :, 0])
+    np.testing.assert_allclose(_frames(fig)[2].data[0].x, states[2, :, 0])
     np.testing.assert_allclose(fig.data[-1].x, states[-1, :, 0]), "the figure opens on the samples"
     assert fig.layout.sliders[0].active == 4 and fig.layout.sliders[0].currentvalue.prefix == "steps: "
 
@@ -305,11 +306,11 @@ def test_the_samplers_run_scrubs_every_kept_step_in_every_panel(vector):
     assert len(fig.frames) == 4 and [s.label for s in fig.layout.sliders[0].steps] == ["0", "10", "20", "30"]
     assert fig.layout.sliders[0].active == 3 and fig.layout.title.text.startswith("Step 30 of 30")
     for k in range(4):
-        frame = fig.frames[k]
+        frame = _frames(fig)[k]
         assert list(frame.traces) == [2, 3] and frame.layout.title.text.startswith(f"Step {10 * k} of 30")
         np.testing.assert_allclose(frame.data[0].x, states["a"][k, :shown, 0], rtol=1e-6)
         assert frame.data[1].xaxis == "x2" and frame.data[1].yaxis == "y2"
-    assert len(fig.frames[2].data[1].x) == shown - 3 and "3 diverged" in fig.frames[2].data[1].name
+    assert len(_frames(fig)[2].data[1].x) == shown - 3 and "3 diverged" in _frames(fig)[2].data[1].name
     np.testing.assert_allclose(fig.data[3].y, states["b"][-1, :shown, 1], rtol=1e-6)  # opens on the last step
     for i in ("", "2"):  # every panel square, on the same range
         assert fig.layout[f"yaxis{i}"].scaleanchor == f"x{i}" and list(fig.layout[f"xaxis{i}"].range) == [-3, 3]
@@ -323,7 +324,7 @@ def test_the_gan_snapshots_move_the_samples_the_bars_and_the_numbers_together():
     assert fig.layout.title.text == "t2" and fig.layout.annotations[0].text == "n2"
     assert [s.label for s in fig.layout.sliders[0].steps] == ["100", "200", "300"]
     assert [t.name for t in fig.data[:2]] == ["data", "true weight"]  # static: drawn once
-    for k, frame in enumerate(fig.frames):
+    for k, frame in enumerate(_frames(fig)):
         assert list(frame.traces) == [2, 3] and frame.layout.title.text == f"t{k}"
         assert frame.layout.annotations[0].text == f"n{k}"
         np.testing.assert_allclose(frame.data[0].x, samples[k][:, 0], rtol=1e-6)
@@ -353,6 +354,11 @@ def test_a_grey_image_becomes_a_png_on_the_fixed_grey_scale_with_sharp_enlarged_
 
 
 # ---- large point clouds drawn as images ---------------------------------------------------------------------------
+
+def _frames(fig) -> tuple:
+    """The figure's frames as Plotly's checked objects (figure() leaves them unchecked: see _built)."""
+    return tuple(go.Frame(f.to_plotly_json()) for f in fig.frames)
+
 
 def _decoded(trace) -> np.ndarray:
     """The opacity of each pixel of an image trace's PNG, row 0 first (drawn at y0), from the PNG itself."""
@@ -422,15 +428,15 @@ def test_a_trace_that_frames_replace_is_an_image_in_every_frame_or_in_none():
         "frames' traces stay markers unless asked"
     fig = shared.figure([frames[0]["data"][0]], lay, frames, raster_frames=True)
     assert fig.data[0].type == "image" and fig.data[1].name == "step 0"
-    for k, frame in enumerate(fig.frames):
+    for k, frame in enumerate(_frames(fig)):
         assert list(frame.traces) == [0, 1] and frame.data[0].type == "image" and frame.data[1].name == f"step {k}"
-    alpha = _decoded(fig.frames[1].data[0])  # 20 dots of radius 4 / 2 * RASTER_SCALE (few overlap), opacity 0.7
+    alpha = _decoded(_frames(fig)[1].data[0])  # 20 dots of radius 4 / 2 * RASTER_SCALE (few overlap), opacity 0.7
     assert alpha.sum() == pytest.approx(20 * np.pi * ((4 / 2 * shared.RASTER_SCALE) ** 2 + 1 / 12) * 0.7, rel=0.08), \
         "each frame draws its own dots"
     outlined = {**frames[0]["data"][0], "marker": {"color": "#0072B2", "size": 4, "line": {"width": 1}}}
     mixed = shared.figure([outlined], lay, [frames[0], {"name": "x", "traces": [0], "data": [outlined]}],
                           raster_frames=True)
-    assert [f.data[0].type for f in mixed.frames] == ["scatter", "scatter"], "an outlined marker cannot be an image"
+    assert [f.data[0].type for f in _frames(mixed)] == ["scatter", "scatter"], "an outlined marker cannot be an image"
     free = shared.layout("t", 400, xaxis={"range": [-3, 3]}, yaxis={"range": [-1, 1]})
     assert shared.figure([shared.points_trace(many, "m", "#0072B2")], free).data[0].type == "scatter", \
         "not on one scale: its dots would not be round"
@@ -541,6 +547,18 @@ def test_a_figure_carries_its_template_in_its_own_attributes():
     assert out["xaxis3"]["showgrid"] is False and out["xaxis3"]["zeroline"] is False  # the bars stand on x3
     assert all(out[axis].get(shown) is not False for axis in ("xaxis", "yaxis", "yaxis3")
                for shown in ("showgrid", "zeroline"))
+
+
+@pytest.mark.parametrize("name", [name for name, fig in _figures().items() if fig.frames])
+def test_frames_left_unchecked_are_what_plotly_checks_and_sends(name):
+    """figure() skips Plotly's check of each frame (slow); checked by Plotly, the frames send the same figure."""
+    fig = _figures()[name]
+    checked = go.Figure(fig.to_plotly_json()["data"], fig.layout, frames=[f.to_plotly_json() for f in fig.frames])
+    checked.layout.template = None  # as figure() does
+    assert len(checked.frames) == len(fig.frames) > 1
+    sent, expected = json.loads(fig.to_json()), json.loads(checked.to_json())
+    assert sent["layout"].pop("template", None) is None  # a figure built unchecked sends its null template as null
+    assert sent == expected
 
 
 def test_a_figure_sends_its_traces_arrays_as_plain_lists_and_its_frames_as_typed_arrays():
