@@ -640,7 +640,8 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
     Each image keeps its legend entry through an empty marker trace added after the figure's traces (the legend
     keeps the order of the traces); frames update those entries too (a name that changes). A legend click would hide
     only that stand-in, so clicks are off in a figure with an image. `options` go to `go.Figure` (say
-    `_validate=False`)."""
+    `_validate=False`, which skips Plotly's check of the traces and layout; frames are never checked, and their
+    arrays are sent as typed arrays: see _built)."""
     raster_min = RASTER_MIN if raster_min is None else raster_min
     if not all(isinstance(f, dict) for f in (frames or [])):  # go.Frame objects: left as they are
         return _built(data, layout, frames, options)

@@ -88,7 +88,7 @@ def snapshots_run(steps: Sequence[int], samples: Sequence, data, *, titles: Sequ
     lay = layout(titles[active], 840 if bars else 560, title_size=15, legend_y=-0.25 if bars else -0.46,
                  barmode="overlay", bargap=0.25, margin={"l": 55, "r": 18, "t": 50, "b": 245 if bars else 150},
                  sliders=[slider], **axes, **note(active))
-    # built without validation: one frame per snapshot, typed arrays
+    # its traces and layout unchecked too (figure() never has Plotly check frames)
     return figure(data=static + moving(active), layout=lay, frames=frames, _validate=False)
 
 

@@ -87,7 +87,7 @@ def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: 
                           "line": {"color": "#BBBBBB", "width": 1}}],  # SNR = 1: signal above, noise below
                  annotations=[{**panel, "text": "signal kept ᾱ(t), every schedule", "y": 0.96},
                               {**panel, "text": "signal-to-noise ratio", "y": 0.34}])
-    # built without validation: 51 frames of typed arrays
+    # its traces and layout unchecked too (figure() never has Plotly check frames)
     return figure(data=traces + moving(active), layout=lay, frames=frames, _validate=False)
 
 

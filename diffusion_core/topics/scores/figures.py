@@ -163,5 +163,5 @@ def follow_run(states: Mapping[str, object], frames: Sequence[int], data, *, col
                                      titles=[title(k) for k in range(len(frames))])
     lay = layout(title(last), height, legend_y=-0.58, margin={"l": 61, "r": 10, "t": 80, "b": 184}, annotations=notes,
                  sliders=[slider], **axes)
-    # built without validation: 51 frames of typed arrays
+    # its traces and layout unchecked too (figure() never has Plotly check frames)
     return figure(data=base + moving(last), layout=lay, frames=moving_frames, _validate=False)
