@@ -5,7 +5,8 @@ point clouds, and colours from the Okabe-Ito palette (Okabe and Ito 2008), which
 under the common forms of colour blindness. Each topic's own figures live in its room
 (`diffusion_core/topics/<topic>/figures.py`) and are built from these. Nothing here imports Streamlit.
 
-Figures are built from plain dicts and validated once by `go.Figure(data, layout)`: about twice as fast
+Figures are built from plain dicts and validated once by `go.Figure(data, layout)` (frames are not: see `_built`;
+a test checks that they send what Plotly's check would): about twice as fast
 as many `update_*` calls, which matters when a slider redraws a chart. `figure` builds every figure of the
 topics: large point clouds become images, and the template is written into the figure's own attributes so that
 Streamlit's second draw of a new chart finds nothing to draw again (see DATAREVISION).
@@ -588,9 +589,10 @@ def _built(data: Sequence, lay: dict, frames: Sequence | None, options: Mapping)
     if named:  # go.Figure gives every figure the default template; this one has its own written in
         fig.layout.template = None
     if frames:
-        # Plotly checks every frame's every trace against its schema even when told not to check (two thirds of
-        # building Score fields' run, 0.067 of 0.1 s on every move of its sliders); these frames are ours, and a
-        # test sends each catalogue figure's frames checked and unchecked and finds them the same
+        # Plotly checks every frame's every trace against its schema even when told not to check (building Score
+        # fields' run took 0.067 s with the check, 0.022 without, on every move of its sliders); these frames are
+        # ours, and a test finds every catalogue figure's frames sent the same as when Plotly checks them. Read
+        # them through `to_plotly_json()`: `fig.frames[k].data` fails on an unchecked frame
         fig._frame_objs = tuple(go.Frame(_typed(_named_scales(f)), _validate=False) for f in frames)
     return fig
 
@@ -604,25 +606,34 @@ def _typed(value, key: str | None = None):
     """`value` with its numpy arrays as plotly.js typed arrays ({"dtype", "bdata"}, what Plotly's encoder sends):
     done here, Streamlit's copy of the figure finds no array to encode (Plotly's own encoder inspects every value
     of every frame: 0.02 s on Score fields' run)."""
-    if isinstance(value, np.ndarray) and key not in _UNTYPED_KEYS and str(value.dtype) in _TYPED and value.size:
+    if key in _UNTYPED_KEYS:
+        return value
+    if isinstance(value, np.ndarray):  # an array in a list stays an array: Plotly's encoder sends it as a list
+        if key is None or str(value.dtype) not in _TYPED or not value.size:
+            return value
         spec = {"dtype": _TYPED[str(value.dtype)], "bdata": base64.b64encode(np.ascontiguousarray(value)).decode()}
         return spec | ({"shape": str(value.shape)[1:-1]} if value.ndim > 1 else {})
     if isinstance(value, dict):
         return {k: _typed(v, k) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple, np.ndarray)) for v in value):
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in value):
         return [_typed(v) for v in value]
     return value
 
 
 def _named_scales(frame):
-    """The frame with its traces' named colour scales spelled out as Plotly's check would (plotly.js has scales of
-    the same names that differ: its "Blues" is not plotly.py's)."""
-    if not isinstance(frame, dict) or not any(isinstance(t, dict) and isinstance(t.get("colorscale"), str)
-                                              for t in frame.get("data", ())):
+    """The frame with its traces' named colour scales (on the trace, its marker or its line) spelled out as Plotly's
+    check would: plotly.js has scales of the same names that differ (its "Blues" is not plotly.py's)."""
+    def spelled(part):
+        if not isinstance(part, dict):
+            return part
+        out = {k: spelled(v) if k in ("marker", "line") else v for k, v in part.items()}
+        if isinstance(out.get("colorscale"), str):
+            out["colorscale"] = pc.get_colorscale(out["colorscale"])
+        return out
+
+    if not isinstance(frame, dict) or "data" not in frame:
         return frame
-    data = [dict(t, colorscale=pc.get_colorscale(t["colorscale"])) if isinstance(t, dict)
-            and isinstance(t.get("colorscale"), str) else t for t in frame["data"]]
-    return dict(frame, data=data)
+    return dict(frame, data=[spelled(t) for t in frame["data"]])
 
 
 def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = None, *,
@@ -640,8 +651,8 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
     Each image keeps its legend entry through an empty marker trace added after the figure's traces (the legend
     keeps the order of the traces); frames update those entries too (a name that changes). A legend click would hide
     only that stand-in, so clicks are off in a figure with an image. `options` go to `go.Figure` (say
-    `_validate=False`, which skips Plotly's check of the traces and layout; frames are never checked, and their
-    arrays are sent as typed arrays: see _built)."""
+    `_validate=False`, which skips Plotly's check of the traces and layout). Frames of dicts are not checked by
+    Plotly, and their arrays are sent as typed arrays (see _built): read them through `to_plotly_json()`."""
     raster_min = RASTER_MIN if raster_min is None else raster_min
     if not all(isinstance(f, dict) for f in (frames or [])):  # go.Frame objects: left as they are
         return _built(data, layout, frames, options)

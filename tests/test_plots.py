@@ -119,6 +119,17 @@ def _figures():
         "memorization_panel": plots.memorization_panel(POINTS, DATA, title="copies", highlight=DATA[0]),
         "distance_histograms": plots.distance_histograms({"a": RNG.random(100), "b": RNG.random(50) * 1e-3,
                                                           "c": [np.inf, 0.0]}, radius=0.01, title="distances"),
+        "paths_run": plots.paths_run({"noise": RNG.normal(size=(6, 2)), "data": DATA[:6], "points": DATA,
+                                      "ideal_paths": RNG.normal(size=(5, 6, 2)), "learned_paths": RNG.normal(size=(5, 6, 2)),
+                                      "grid": grid, "frame_times": [1.0, 0.5, 0.0],
+                                      "ideal_field": RNG.normal(size=(3, 25, 2)), "learned_field": RNG.normal(size=(3, 25, 2))},
+                                     active=1, ideal_name="ideal"),
+        "dial": plots.dial({"samples": {"a": [POINTS, POINTS + 0.5], "b": [POINTS - 0.5, POINTS]}, "points": DATA,
+                            "scales": [0.0, 3.0]}, names={"a": "model a", "b": "model b"}, active=1, shape_label="dino",
+                           steps=20),
+        "fields": plots.fields({"grid": grid, "uncond": RNG.normal(size=(25, 2)), "cond": RNG.normal(size=(25, 2)),
+                                "axis": np.linspace(-2, 2, 5), "posterior": RNG.random((5, 5)), "all": POINTS,
+                                "points": DATA, "sigma": 0.2}, scales=[0.0, 1.0, 3.0], active=2, shape_label="dino"),
     }
 
 
@@ -151,10 +162,9 @@ def test_colours_are_okabe_ito_or_grey(name):
                | {c.upper() for c in plots.BLUES_RAMP})  # a lightness ramp, for curves ordered in time
     for trace in _figures()[name].data:
         marker, line = getattr(trace, "marker", None), getattr(trace, "line", None)
-        outline = getattr(marker, "line", None)  # a bar's outline: white from the template, written into the figure
+        outline = getattr(marker, "line", None)  # white: a bar's from the template, or a marker's ring
         for color, also in ((getattr(marker, "color", None), set()), (getattr(line, "color", None), set()),
-                            (getattr(outline, "color", None), {"WHITE"} if trace.type in ("bar", "histogram")
-                             else set())):
+                            (getattr(outline, "color", None), {"WHITE", "#FFFFFF"})):
             colors = color if isinstance(color, (list, tuple)) else [color]
             for c in colors:
                 if isinstance(c, str):
@@ -562,17 +572,27 @@ def test_a_figure_carries_its_template_in_its_own_attributes():
                for shown in ("showgrid", "zeroline"))
 
 
-@pytest.mark.parametrize("name", [name for name, fig in _figures().items() if fig.frames])
-def test_frames_left_unchecked_are_what_plotly_checks_and_sends(name):
-    """figure() skips Plotly's check of each frame and encodes its arrays itself (both slow in Plotly); checked and
-    encoded by Plotly, the frames send the same figure."""
-    fig = _figures()[name]
-    checked = go.Figure(fig.to_plotly_json()["data"], fig.layout, frames=_frames(fig))
-    checked.layout.template = None  # as figure() does
-    assert len(checked.frames) == len(fig.frames) > 1
-    sent, expected = json.loads(fig.to_json()), json.loads(checked.to_json())
-    assert sent["layout"].pop("template", None) is None  # a figure built unchecked sends its null template as null
-    assert sent == expected
+def test_frames_left_unchecked_are_what_plotly_checks_and_sends(monkeypatch):
+    """figure() skips Plotly's check of each frame and encodes its arrays itself (both slow in Plotly). Every
+    catalogue figure with frames sends the same frames as when Plotly checks and encodes the frames it is given."""
+    def catalogue():
+        monkeypatch.setattr(sys.modules[__name__], "RNG", np.random.default_rng(0))  # the same figures each time
+        return {name: json.loads(fig.to_json()) for name, fig in _figures.__wrapped__().items() if fig.frames}
+
+    built = shared._built
+
+    def checked(data, lay, frames, options):
+        fig = built(data, lay, None, options)
+        fig.frames = frames  # go.Figure's own check, and its encoder when sent
+        return fig
+
+    sent = catalogue()
+    monkeypatch.setattr(shared, "_built", checked)
+    expected = catalogue()
+    assert len(sent) >= 9 and sent.keys() == expected.keys()
+    for name, spec in sent.items():
+        assert len(spec["frames"]) > 1 and spec["frames"] == expected[name]["frames"], name
+        assert spec["data"] == expected[name]["data"] and spec["layout"] == expected[name]["layout"], name
 
 
 def test_a_figure_sends_its_traces_arrays_as_plain_lists_and_its_frames_as_typed_arrays():
