@@ -194,7 +194,8 @@ def training_progress() -> None:
     if look is not None:
         frame = st.session_state.pg_training_spec[1].frame
         c_look.plotly_chart(figures.points_preview(frame.to_data(look.preview), name="samples now",
-                                                   title=f"The model's samples at step {look.step:,}", height=300),
+                                                   title=f"The model's samples at step {look.step:,}", height=300,
+                                                   raster_min=float("inf")),  # markers: no drawing beside the training
                             theme=None, key="pg_live_samples")
         c_look.caption(f"{playground.PREVIEW_N} samples, {playground.PREVIEW_STEPS} DDIM steps from the same noise, "
                        f"about every {playground.PREVIEW_EVERY:g} s of training, from the weights as they are "
@@ -414,9 +415,11 @@ with left:
                "deviation), so the settings below mean the same on any data; samples come back in your units."
                + (f" The dino is trained on its 142 points with a jitter of {data.jitter:g} per batch, as the "
                   "shipped models are." if data.jitter else ""))
-right.plotly_chart(figures.points_preview(data.in_data_units(), title=f"Training data: {app_common.for_plot(label_of(data.label, data.source))} "
-                                        f"({len(data.points):,} points)", height=380, labels=data.labels,
-                                        colours=playground.DRAW_COLOURS), theme=None, key="pg_data_plot")
+with app_common.in_column([2, 3], 1, "large"):  # its cloud is drawn as an image, sized for this column
+    preview = figures.points_preview(data.in_data_units(), height=380, labels=data.labels,
+                                     title=f"Training data: {app_common.for_plot(label_of(data.label, data.source))} "
+                                           f"({len(data.points):,} points)", colours=playground.DRAW_COLOURS)
+right.plotly_chart(preview, theme=None, key="pg_data_plot")
 
 st.header("2. Model and training")
 settings = settings_panel()

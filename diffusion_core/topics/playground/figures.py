@@ -46,9 +46,10 @@ def animated_run(states, labels: Sequence[str], data=None, *, title: str, height
 
 
 def points_preview(points, *, title: str, name: str = "training points", height: int = 420, labels=None,
-                   colours: Sequence[Mapping] = ()) -> go.Figure:
+                   colours: Sequence[Mapping] = (), raster_min: float | None = None) -> go.Figure:
     """A point set in its own units, equal aspect, the view fitted to it; with `labels` (one class per point) a trace
-    per class in `colours[class]` ({"name", "hex"})."""
+    per class in `colours[class]` ({"name", "hex"}). A cloud of `raster_min` points or more (figure()'s default) is
+    drawn as an image: a built-in set's 10,000 markers took Chromium 0.6 s to draw."""
     p = finite_rows(points)
     if labels is None:
         traces = [points_trace(p, name, SERIES[0], size=3.5, opacity=0.6)]
@@ -56,7 +57,7 @@ def points_preview(points, *, title: str, name: str = "training points", height:
         labels = np.asarray(labels)
         traces = [points_trace(np.asarray(points)[labels == k], f"class {k + 1} ({c['name']})", c["hex"], size=3.5,
                                opacity=0.7) for k, c in enumerate(colours) if (labels == k).any()]
-    return figure(data=traces, layout=layout(title, height, **fitted_axes(p)), raster_min=np.inf)  # stays markers
+    return figure(data=traces, layout=layout(title, height, **fitted_axes(p)), raster_min=raster_min)
 
 
 def box(points: np.ndarray, pad: float = 0.08, min_ratio: float = 0.4) -> tuple[list[float], list[float]]:
