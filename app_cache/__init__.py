@@ -5,7 +5,8 @@ Each topic has a module here (`app_cache/<topic>.py`) that binds the functions o
 every page shares. `st.cache_data` holds arrays (copied on each hit, so a page cannot corrupt the cache);
 Every cache is bounded by `max_entries`, so memory stays flat with many readers. A cache miss computes in the
 one view slot (`view_slot`), so however many readers ask for views nobody has computed yet, the server computes
-one at a time and keeps a core for the trainings. Nothing here draws anything.
+one at a time and keeps a core for the trainings. Nothing here draws anything (`figures.py` keeps the figures the
+pages built, by a digest of their inputs).
 
 The training line and the training process are plain module singletons, not `st.cache_resource`: any client
 can ask Streamlit to clear its caches, and a cleared line would let every reader start a training at once.

@@ -10,10 +10,15 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
+from app_cache.figures import kept, memo
 from app_cache.process import cached as cache
 from diffusion_core import datasets, metrics, pretrained, samplers, schedules
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.process import figures, views
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
+samples_panel = kept(samples_panel)
 
 SAMPLERS = ("ddpm", "ddim")
 S2D_HELP = "s2d: the mean distance from a sample to its nearest of the 142 dino points (standardised units)."

@@ -10,11 +10,16 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
+from app_cache.figures import memo
 from app_cache.flow import cached as cache
 from diffusion_core import datasets, pretrained
 from diffusion_core.topics.flow import figures, views
 from diffusion_core.topics.flow.figures import ARROW_CAP
 from diffusion_core.topics.optimization import figures as optimization_figures
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
+optimization_figures = memo(optimization_figures)
 
 keep = app_common.keep
 LIVE_KEY = "flow_live_reflow"  # the session's live reflow result, one per data set (the key and its name)

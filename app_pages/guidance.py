@@ -12,9 +12,13 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
+from app_cache.figures import memo
 from app_cache.guidance import cached as cache
 from diffusion_core import datasets, pretrained, training
 from diffusion_core.topics.guidance import core, figures, views
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
 
 keep = app_common.keep
 LIVE_KEY = "guide_live"  # the session's live retraining result, one per shape (the key and its name)

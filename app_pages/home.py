@@ -4,8 +4,12 @@ import streamlit as st
 
 import app_cache
 import app_common
+from app_cache.figures import memo
 from app_cache.home import cached as cache
 from diffusion_core.topics.home import figures, views
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
 
 st.title("Grokking Diffusion")
 info = app_common.shipped(views.MODEL, app_cache.info, views.MODEL)

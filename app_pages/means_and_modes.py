@@ -8,11 +8,16 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
+from app_cache.figures import kept, memo
 from app_cache.modes import cached as cache
 from diffusion_core import datasets, mixtures, pretrained
 from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.figures import SERIES, mode_weights, samples_panel
 from diffusion_core.topics.modes import core, figures, generators, views
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
+samples_panel = kept(samples_panel)
 
 SET_LABELS = {name: datasets.LABELS[name] for name in pretrained.COMPARED}
 KIND_TITLES = {"mse": "One-shot, trained with MSE", "gan": "GAN", "diffusion": "Diffusion"}

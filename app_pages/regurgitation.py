@@ -10,9 +10,13 @@ import app_cache
 import app_common
 import app_training
 from app_cache.copies import cached as cache
+from app_cache.figures import memo
 from diffusion_core import datasets, pretrained, schedules
 from diffusion_core.figures import SERIES
 from diffusion_core.topics.copies import core, figures, views
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
 
 SEED = 0
 keep = app_common.keep

@@ -8,10 +8,15 @@ import streamlit as st
 
 import app_cache
 import app_common
+from app_cache.figures import kept, memo
 from app_cache.optimization import cached as cache
 from diffusion_core import datasets, metrics, schedules
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.optimization import core, figures, views
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
+samples_panel = kept(samples_panel)
 
 SET_LABELS = {name: datasets.LABELS[name] for name in views.DATASETS}
 SAMPLER_LABELS = {"ddpm": "DDPM (SDE)", "ddim": "DDIM", "euler": "Euler (ODE)", "heun": "Heun (ODE)"}

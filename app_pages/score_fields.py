@@ -8,10 +8,15 @@ import streamlit as st
 
 import app_cache
 import app_common
+from app_cache.figures import kept, memo
 from app_cache.scores import cached as cache
 from diffusion_core.figures import OKABE_ITO, SERIES, mode_weights, samples_panel
 from diffusion_core.topics.scores import core, figures, views
 from diffusion_core.topics.scores.figures import FOLLOW_SHOWN
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
+samples_panel = kept(samples_panel)
 
 SIGMAS, STEP_SIZES, ODE_STEPS, DINO_SIGMAS = views.SIGMAS, views.STEP_SIZES, views.ODE_STEPS, views.DINO_SIGMAS
 FIELD_LIM, FOLLOW_LIM = 2.6, 3.0

@@ -9,10 +9,14 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
+from app_cache.figures import memo
 from app_cache.spectra import cached as cache
 from diffusion_core import pretrained, schedules
 from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.topics.spectra import core, figures, views
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
 
 UPLOAD = "upload"
 SOURCE_LABELS = {**{name: title for name, (title, _) in core.IMAGES.items()}, UPLOAD: "Your own image (upload)"}

@@ -11,10 +11,15 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
+from app_cache.figures import kept, memo
 from app_cache.objective import cached as cache
 from diffusion_core import datasets, pretrained, schedules
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.objective import core, figures, views
+
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+figures = memo(figures)
+samples_panel = kept(samples_panel)
 
 keep = app_common.keep
 TARGET_NAMES = {"eps": "ε (the noise)", "x0": "x₀ (the clean point)", "v": "v (the velocity)"}

@@ -268,6 +268,11 @@ _PHASES = 4  # sub-pixel positions per axis for which a dot's footprint is preco
 _SIMPLE_MARKER = {"color", "size", "opacity"}
 
 
+def width_shown() -> float:
+    """The width in pixels that figures built now are shown at (`shown_width`'s, or the main column's)."""
+    return _SHOWN_WIDTH.get()
+
+
 @contextlib.contextmanager
 def shown_width(pixels: float):
     """Figures built inside this block are shown `pixels` wide (a column of the page) in the reference window."""
