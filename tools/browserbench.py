@@ -1,6 +1,6 @@
 """The reader's wait, measured in Chromium: every page's warm load and every control, beside a bare floor page.
 
-    python tools/browserbench.py [--only PAGE ...] [--repeats N] [--json FILE]
+    python tools/browserbench.py [--only PAGE ...] [--repeats N] [--compare DIR [--rounds N]] [--json FILE]
 
 Starts the app (its warm-up on, and waits until the warm-up is done) and a floor page (tools/floor_app.py: a
 bare slider in a fragment that redraws one plotly chart of 1,000 points) in the same run. Then, in one headless
@@ -13,7 +13,9 @@ Chromium:
   control and selectbox to its next option and back; all --repeats times: the time from the key press or click to the last change to the page,
   measured the same way. Beside them, the floor's slider (10 moves each way).
 With --compare DIR, another checkout of the app (say `git worktree add /tmp/before HEAD~3`) is started too and
-measured in the same run, page by page, and its medians are printed beside ("was").
+measured in the same run, page by page, and its medians are printed beside ("was"). With --rounds N, each page is
+measured N times on each version, the versions taking turns to go first, so that the machine's drift (a factor of
+two between runs here) falls on both alike.
 Prints one table per page (medians, seconds; the megabytes a load receives) and the ratios the issue sets as bars (a control within 1.5 times
 the floor, the median control within the floor; a load within 1.5 times its floor). Timings stay out of the
 test suite: they are noisy. Needs Playwright and Debian's Chromium.
@@ -234,6 +236,19 @@ def measure_page(page, url: str, args, received: Received) -> dict:
     return {"loads": loads, **shape, "controls": controls}
 
 
+def merge(results: dict, title: str, measured: dict) -> None:
+    """Add one round of a page's measurements to the ones before: every time kept, megabytes averaged."""
+    if title not in results:
+        results[title] = measured | {"rounds": 1}
+        return
+    r = results[title]
+    r["megabytes"] = (r["megabytes"] * r["rounds"] + measured["megabytes"]) / (r["rounds"] + 1)
+    r["rounds"] += 1
+    r["loads"] += measured["loads"]
+    for label, times in measured["controls"].items():
+        r["controls"].setdefault(label, []).extend(times)
+
+
 def warmed(page, app: browser.Server, wait: float) -> None:
     """Open the app once (the first session starts the warm-up of every page's default view) and wait until its
     log says the warm-up is done, or `wait` seconds (a version that does not log it)."""
@@ -249,6 +264,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="page titles or paths to measure (default: every page)")
     parser.add_argument("--repeats", type=int, default=3, help="loads per page and moves each way per control")
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    parser.add_argument("--rounds", type=int, default=1, help="measure each page this many times per version, the "
+                                                                   "versions taking turns to go first (with --compare)")
     parser.add_argument("--scrub-only", action="store_true", help="time only the figures' own sliders")
     parser.add_argument("--compare", type=Path, help="another checkout of the app (say the version before a change), "
                                                      "measured in the same run, page by page, beside this one")
@@ -270,8 +287,9 @@ def main() -> None:
         for app in apps.values():
             warmed(page, app, wait=300 if args.compare is None else 120)
         for path, _, title in pages:
-            for label, app in apps.items():
-                results[label][title] = measure_page(page, app.url + path, args, received)
+            for k in range(args.rounds):  # the versions take turns going first: drift falls on both alike
+                for label, app in (list(apps.items()) if k % 2 == 0 else list(apps.items())[::-1]):
+                    merge(results[label], title, measure_page(page, app.url + path, args, received))
             print(f"{title}: measured", file=sys.stderr)
         shapes = {(r["charts"], r["images"]) for pages_of in results.values() for r in pages_of.values()}
         floor_result = floor_times(page, floor.url, shapes, args.repeats)
