@@ -189,6 +189,15 @@ def test_a_stale_or_broken_views_file_is_measured_afresh(tmp_path, monkeypatch):
         views.forget_shipped()
         assert views.shipped_views() == {}
         monkeypatch.undo()
+        edited = tmp_path / "data"  # the data file changed: one coordinate of one point
+        edited.mkdir()
+        csv = (datasets.DATA_DIR / "datasaurus_dozen.csv").read_text().splitlines()
+        csv[1] = csv[1].rsplit(",", 1)[0] + ",99.9"
+        (edited / "datasaurus_dozen.csv").write_text("\n".join(csv) + "\n")
+        monkeypatch.setattr(views.datasets, "DATA_DIR", edited)
+        views.forget_shipped()
+        assert views.shipped_views() == {}
+        monkeypatch.undo()
         bad = tmp_path / "guide_views.pt"
         bad.write_bytes(b"not a torch file")
         monkeypatch.setattr(views.pretrained, "path", lambda name: bad)

@@ -257,7 +257,9 @@ def test_loss_models_carry_what_they_measure(target):
         net, meta = pretrained.load(name)
         fresh = pretrained.measured_meta(net)
         assert fresh["coarse"] == pytest.approx(meta["measured"]["coarse"], rel=1e-4, abs=1e-7), name
-        assert fresh["detail"] == pytest.approx(meta["measured"]["detail"], rel=1e-5), name
+        # rel 1e-4, as above: torch's kernels round differently on different CPUs (an AVX-512 machine measured
+        # loss_eps_shift+4_s2's detail 1.7e-5 off the stored value, which another machine measured)
+        assert fresh["detail"] == pytest.approx(meta["measured"]["detail"], rel=1e-4), name
         assert fresh["error"] == pytest.approx(meta["measured"]["error"], rel=1e-4), name
 
 

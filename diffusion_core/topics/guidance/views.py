@@ -114,16 +114,19 @@ VIEWS_FORMAT = 1
 
 
 def settings() -> dict:
-    """What `measure` depends on besides the code: the constants above, the data and the noise levels (by
-    fingerprint) and the shipped weights (by fingerprint)."""
-    weights, data = hashlib.sha256(), hashlib.sha256()
+    """What `measure` depends on besides the code: the constants above, the data file (by fingerprint), the schedule
+    the noise levels are strided from, and the shipped weights (by fingerprint). Inputs, not the floats computed from
+    them: torch's kernels round differently on different CPUs (on a machine with AVX-512 the canonical frame and the
+    cosine schedule's noise levels differ from another's in their last bits), and the file must be usable wherever
+    the app runs; a test measures the default shape afresh and finds what the file holds, float rounding aside."""
+    weights = hashlib.sha256()
     for name, value in shipped.denoiser(pretrained.GUIDE).net.state_dict().items():
         weights.update(name.encode())
         weights.update(value.detach().contiguous().numpy().tobytes())
-    for array in (datasets.DOZEN_POINTS, datasets.DOZEN_LABELS, sigmas()):
-        data.update(array.contiguous().numpy().tobytes())
+    data = hashlib.sha256((datasets.DATA_DIR / "datasaurus_dozen.csv").read_bytes())
     return {"scales": list(SCALES), "n": N, "seeds": list(SEEDS), "steps": STEPS, "floor_runs": FLOOR_RUNS,
-            "cover_radius": core.COVER_RADIUS, "data": data.hexdigest(), "weights": weights.hexdigest()}
+            "cover_radius": core.COVER_RADIUS, "data": data.hexdigest(),
+            "schedule": ["cosine", schedules.SHIPPED_T["cosine"]], "weights": weights.hexdigest()}
 
 
 def _stored(view: dict) -> dict:
