@@ -761,7 +761,7 @@ async def _timed(attack: Attack, coro) -> None:
     start, t0 = time.perf_counter(), time.time()
     try:
         await asyncio.wait_for(coro, ATTACK_TIMEOUT_S)
-    except Exception as e:  # an attack that breaks is a failed attack, the others go on
+    except Exception as e:  # noqa: BLE001 - an attack that breaks is a failed attack, the others go on
         attack.passed = False
         if isinstance(e, TimeoutError) and time.perf_counter() - start >= ATTACK_TIMEOUT_S - 0.5:
             attack.notes.append(f"no answer within {ATTACK_TIMEOUT_S:.0f} s")

@@ -30,6 +30,7 @@ SEEDS = (0, 1, 2)  # seeds of the measured trade (seed 0's samples are the ones 
 # needs small steps: at 30, the last steps land on the extrapolated D_w and throw up to half the samples off the shape
 # at w = 8 (a discretisation error: at 250 steps none are); at 100 the numbers are within a few hundredths of 250's.
 STEPS = 100
+SCHEDULE = "cosine"  # the schedule the STEPS noise levels are strided from (the shipped network's)
 FLOOR_RUNS = 100  # perfect samplers, each of len(SEEDS) draws of N, behind the band of each Trade number
 FIELD_SIGMAS = (0.05, 0.1, 0.2, 0.4, 0.8)  # the noise levels the geometry section offers
 FIELD_SIGMA = 0.2  # its default
@@ -42,7 +43,7 @@ MODEL_LABELS = {"exact": "exact (the points themselves)", "trained": "trained ne
 
 def sigmas() -> torch.Tensor:
     """The noise levels every run here visits: STEPS strided steps of the cosine schedule, then 0."""
-    return schedules.grid(schedules.shipped("cosine"), STEPS)
+    return schedules.grid(schedules.shipped(SCHEDULE), STEPS)
 
 
 def _pair(model: str, shape: str, net: EpsMLP | None = None):
@@ -126,7 +127,7 @@ def settings() -> dict:
     data = hashlib.sha256((datasets.DATA_DIR / "datasaurus_dozen.csv").read_bytes())
     return {"scales": list(SCALES), "n": N, "seeds": list(SEEDS), "steps": STEPS, "floor_runs": FLOOR_RUNS,
             "cover_radius": core.COVER_RADIUS, "data": data.hexdigest(),
-            "schedule": ["cosine", schedules.SHIPPED_T["cosine"]], "weights": weights.hexdigest()}
+            "schedule": [SCHEDULE, schedules.SHIPPED_T[SCHEDULE]], "weights": weights.hexdigest()}
 
 
 def _stored(view: dict) -> dict:
