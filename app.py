@@ -1,5 +1,7 @@
-"""Grokking Diffusion: routes to the pages (and hardens Streamlit for a public server, and starts computing every
-page's default view in the background); nothing else lives here."""
+"""Grokking Diffusion: routes to the pages (and hardens Streamlit for a public server, starts computing every
+page's default view in the background, and adds the one style rule, app.css); nothing else lives here."""
+
+from pathlib import Path
 
 import streamlit as st
 
@@ -10,6 +12,7 @@ app_hosting.harden()
 app_cache.warm_up()
 
 st.set_page_config(layout="wide", page_title="Grokking Diffusion", page_icon="🦖")
+st.html(Path(__file__).with_name("app.css"))  # style only: Streamlit adds it without a block on the page
 st.navigation([
     st.Page("app_pages/home.py", title="Home", default=True),
     st.Page("app_pages/diffusion_process.py", title="The diffusion process"),

@@ -176,12 +176,71 @@ def test_steps_already_computed_scrub_in_the_browser_without_a_rerun(server, pag
     mark = sent.mark()
     rail = page.locator(".js-plotly-plot .slider-rail-rect").first
     rail.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # a chart scrolled to is drawn at the next frame (app.css); the click must find it
     box = rail.bounding_box()
     page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # the left end: the first frame
     page.wait_for_function(_title_starts(first), timeout=10_000)
     page.wait_for_timeout(500)
     assert sent.events[mark:] == [], "scrubbing sent a message to the server"
     assert not errors, errors
+
+
+def _layout(page) -> dict:
+    """The main block's height, each chart's drawing area's place (from the block's top) and size, and how
+    Chromium treats that area's content-visibility."""
+    return page.evaluate("""() => {
+        const main = document.querySelector("[data-testid='stMain']");
+        const top = main.getBoundingClientRect().top - main.scrollTop;
+        const areas = [...document.querySelectorAll('.js-plotly-plot .svg-container')];
+        return {height: main.scrollHeight,
+                boxes: areas.map(a => { const r = a.getBoundingClientRect();
+                                        return [Math.round(r.top - top), Math.round(r.width), Math.round(r.height)]; }),
+                visibility: areas.map(a => getComputedStyle(a).contentVisibility)};
+    }""")
+
+
+def _last_chart(page) -> np.ndarray:
+    from PIL import Image
+
+    chart = page.locator(".js-plotly-plot .svg-container").last
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    return np.asarray(Image.open(io.BytesIO(chart.screenshot(animations="disabled"))).convert("L"), float) / 255
+
+
+def test_charts_out_of_view_are_skipped_and_the_page_keeps_its_shape(server, page):
+    """app.css leaves a chart's drawing area unpainted while it is out of view (content-visibility: auto). After a
+    select redraws every chart of Flow matching (most of them below the fold), the page with the rule has the same
+    height, every chart the same place and size, and the last chart, scrolled to, looks the same as the page
+    without the rule (the rule's style element removed in the page)."""
+    errors = browser.watch_errors(page)
+    page.goto(server + "/flow_matching")
+    browser.wait_idle(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.locator("[data-testid='stSelectbox']").first.click()
+    page.get_by_role("option").nth(1).click()  # the ring: a new data set, every chart redrawn
+    browser.wait_rerun(page)
+    page.wait_for_timeout(500)
+    page.locator("[data-testid='stMain']").evaluate("m => m.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    with_rule = _layout(page)
+    assert len(with_rule["boxes"]) >= 5 and set(with_rule["visibility"]) == {"auto"}, with_rule
+    shown_with = _last_chart(page)
+    removed = page.evaluate("""() => { let n = 0;
+        for (const s of document.querySelectorAll('style'))
+            if (s.textContent.includes('content-visibility')) { s.remove(); n += 1; }
+        return n; }""")
+    assert removed == 1, "the rule is in one style element"
+    page.locator("[data-testid='stMain']").evaluate("m => m.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    without = _layout(page)
+    assert set(without["visibility"]) == {"visible"}, without["visibility"]
+    assert (with_rule["height"], with_rule["boxes"]) == (without["height"], without["boxes"])
+    shown_without = _last_chart(page)
+    assert (shown_without < 0.9).mean() > 0.01, "the last chart is drawn"
+    assert shown_with.shape == shown_without.shape
+    assert np.abs(shown_with - shown_without).mean() < 0.002
+    assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
 
 
 def test_every_page_can_be_shared_by_its_address(server, page):

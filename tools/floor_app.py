@@ -11,6 +11,7 @@ same drawing to do.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -42,6 +43,7 @@ def png(seed: int) -> bytes:
 
 
 st.set_page_config(page_title="Floor", layout="wide")
+st.html(Path(__file__).resolve().parents[1] / "app.css")  # the app's style rule, so the floor draws as the app does
 st.title("Floor")
 
 
