@@ -1,8 +1,8 @@
 """Flow matching: the same network on a straight path; DDIM is Euler on the flow; reflow straightens the paths.
 
-Every number on the page is computed from the shipped models (diffusion_core/topics/flow/views.py). The step count of
-section 3 is the one server control (a fragment, every value computed at start-up); t in section 2 is the figure's own
-slider.
+Every number on the page is computed from the shipped models (diffusion_core/topics/flow/views.py). The server's
+controls: the data set (the whole page), the step count of section 3 (a fragment, every value computed at start-up)
+and the live reflow of section 5; t in section 2 is the figure's own slider.
 """
 
 import streamlit as st
@@ -12,9 +12,11 @@ import app_common
 import app_training
 from app_cache.figures import memo
 from app_cache.flow import cached as cache
-from diffusion_core import datasets, pretrained
+from diffusion_core import datasets, pretrained, samplers
+from diffusion_core.models import ModelConfig
 from diffusion_core.topics.flow import figures, views
 from diffusion_core.topics.flow.figures import ARROW_CAP
+from diffusion_core.topics.optimization import core as optimization
 from diffusion_core.topics.optimization import figures as optimization_figures
 
 # the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
@@ -47,9 +49,10 @@ st.title("Flow matching: the same model on a straight path")
 st.markdown(
     "Stable Diffusion 3 and Flux are trained with **flow matching** (rectified flow) rather than to predict the noise. "
     "Is that a different kind of model? Here the network of the rest of the app (the dino MLP: Fourier features, "
-    "three hidden layers of 64) is trained both ways on the same data, for the same number of steps, and compared.")
+    f"{ModelConfig().depth} hidden layers of {ModelConfig().hidden}) is trained both ways on the same data, for the "
+    "same number of steps, and compared.")
 c_set, _ = st.columns([1, 2])
-dataset = c_set.selectbox("Data set", views.DATASETS, help="Every section below is computed for this data set.",
+dataset = c_set.selectbox("Data set", views.DATASETS, help="Every section below but the first (the losses, which need no data) is computed for this data set.",
                           **keep("flow_dataset", views.DATASET, index_in=views.DATASETS, format_func=SET_LABELS.get))
 names = views.models(dataset)
 st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same network "
@@ -86,7 +89,8 @@ st.markdown(
     "2023; Gao et al. 2024). [Where the loss comes from](/where_the_loss_comes_from) puts every prediction target on "
     "this axis; per unit of log-SNR $\\lambda = -2\\log\\sigma$, uniform $t$ with the weight $(1+\\sigma)^2$ comes to "
     f"$\\sigma / 2 = e^{{-\\lambda/2}}/2$. Over the range drawn, the flow loss puts {share['flow']:.0%} of its "
-    f"weight on the ε-error at levels noisier than SNR = 1 ($\\lambda < 0$), the ε-model {share['eps']:.0%}. (In "
+    f"weight on the ε-error at levels noisier than SNR = 1 ($\\lambda < 0$), the ε-model {share['eps']:.0%}; the "
+    "flow loss's weight grows without bound toward pure noise, so a wider range would give it a larger share. (In "
     "its own terms the flow loss weighs every t alike; the ε-error it multiplies by $(1+\\sigma)^2$ is small where "
     "the noise is large.)")
 st.plotly_chart(figures.loss_weights(weights["lambda"], {
@@ -101,7 +105,7 @@ st.caption(f"Both curves are scaled to integrate to 1 over λ from {low} to {hig
 
 st.header("2. Straight paths in training, curved paths in sampling")
 st.markdown(
-    "Each training example is a straight line from a noise draw to a data point, walked at the constant speed "
+    "Each training example is a straight line from a noise draw to a data point, walked at the constant velocity "
     "$\\varepsilon - x_0$. But the network sees only $x_t$, not the pair it came from, and many straight lines pass "
     "near every point: the regression learns their average direction, $v(x, t) = \\mathbb{E}[\\varepsilon - x_0 "
     f"\\mid x_t = x]$. For {views.IDEAL[dataset]} that average can be computed exactly (from the ideal denoiser, as "
@@ -142,8 +146,8 @@ def grids_section(dataset: str):
          (f"Euler on even steps<br>{pm(g['ed_even'])}", g["euler_even"])], data_of(dataset),
         title=f"The ideal denoiser of {views.IDEAL[dataset]}, {steps} steps from the same noise (energy distance)"),
         theme=None, key="flow_grid_samples")
-    same = f"DDIM and Euler over DDIM's grid visit the same states to within {g['gap']:.1e} (the float32 rounding " \
-           "of the denoiser): they are one sampler."
+    same = f"DDIM and Euler over DDIM's grid visit the same states to within {g['gap']:.1e} (the samplers keep " \
+           "their states in float32): they are one sampler."
     if steps == 1:
         st.markdown(f"With one step, {same} Both grids are then the single step from pure noise (t ≈ 1) to t = 0, "
                     "which puts every sample on the ideal denoiser's guess from pure noise, the data's mean: energy "
@@ -155,7 +159,8 @@ def grids_section(dataset: str):
         f"against {below['even_times']:.0%} of the even grid's. " + (
             f"Their samples' energy distances differ by more than two combined standard errors ({pm(g['ed_ddim'])} "
             "against "
-            f"{pm(g['ed_even'])}), and where the steps go is the only difference between the two runs."
+            f"{pm(g['ed_even'])}), and where the steps go is the only difference between the two runs (neither "
+            "clips $\\hat x_0$ here)."
             if apart(g["ed_ddim"], g["ed_even"]) else
             f"Their energy distances agree within two combined standard errors ({pm(g['ed_ddim'])} against "
             f"{pm(g['ed_even'])}): at "
@@ -172,7 +177,8 @@ st.latex(r"x_{t'} = (1-t')\,\hat x_0 + t'\,\hat\varepsilon = x_t + (t' - t)\,(\h
 st.markdown(
     "one Euler step of the flow's ODE (Gao et al. 2024). So on the same grid of noise levels DDIM and Euler are "
     "one sampler; what differs between a diffusion model's sampler and a flow model's is where each spends its "
-    "steps. Below, with the ideal denoiser (no training error), on DDIM's grid and on even steps in $t$.")
+    "steps. Below, with the ideal denoiser (no training error), on DDIM's grid and on even steps in $t$, and without "
+    f"the clip of $\\hat x_0$ to ±{samplers.X0_CLIP:g} that the app's DDIM applies elsewhere.")
 grids_section(dataset)
 
 # ---------------------------------------------------------------- 4. few steps
@@ -191,7 +197,7 @@ def few_steps_text(view: dict) -> None:
         f"{CURVE_LABELS[best_one]}.\n"
         f"- The ε-model's single DDIM step lands on $\\hat x_0 = x - \\sigma\\hat\\varepsilon$ from the top of the "
         f"cosine schedule, $\\sigma \\approx {latex_int(view['sigma_max'])}$, where any error in "
-        "$\\hat\\varepsilon$ is multiplied by $\\sigma$ (the app's samplers clip that guess to ±4, so it lands in "
+        f"$\\hat\\varepsilon$ is multiplied by $\\sigma$ (the app's samplers clip that guess to ±{samplers.X0_CLIP:g}, so it lands in "
         "that box); the flow model's one Euler step is $x - \\hat v(x, 1)$, with no such factor.\n"
         f"- At the largest budget: "
         f"{'; '.join(f'{CURVE_LABELS[k]} ({curves[k][0][-1]} evaluations): {pm(v)}' for k, v in last.items())}. "
@@ -228,9 +234,10 @@ if few is not None:
         {CURVE_LABELS[k]: c for k, c in few["curves"].items()}, floor=few["floor"],
         title=f"Compute against quality, {SET_LABELS[dataset]}: ε-model, flow model, reflowed"), theme=None,
         key="flow_quality")
-    st.caption("Each point: 3 groups of 400 samples from the same start points at every budget; the line joins the "
-               "groups' mean energy distance and the bars span two standard errors. The grey band is what 3 groups "
-               "of fresh data score, up to two standard errors above their mean. DDIM walks the ε-model's "
+    st.caption(f"Each point: {optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} samples from the same "
+               "start points at every budget; the line joins the groups' mean energy distance and the bars span two "
+               f"standard errors. The grey band is what {optimization.GROUPS} groups of fresh data score, up to two "
+               "standard errors above their mean. DDIM walks the ε-model's "
                "cosine schedule (strided); the flow models take even steps in t. Heun spends two evaluations a "
                "step, one on the last.")
     few_steps_text(few)
@@ -291,15 +298,18 @@ def reflow_section(dataset: str):
         "second training from the flow model's weights, and the sampling of the pairs.")
     st.caption(f"Reflow: {ref['reflow_pairs']:,} pairs (noise seed 1) of the flow model's {ref['teacher_steps']}-step "
                f"Euler ODE; the shipped model trained {pretrained.REFLOW_STEPS:,} steps from the flow model's weights, "
-               f"a live one for {app_cache.RETRAIN_SECONDS:.0f} s. Samples: 1,200 from noise seed 0, energy distance "
-               "as a mean of 3 groups of 400 with two standard errors.")
+               f"a live one for {app_cache.RETRAIN_SECONDS:.0f} s. Samples: "
+               f"{optimization.GROUPS * optimization.CURVE_SAMPLES:,} from noise seed 0, energy distance as a mean of "
+               f"{optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} with two standard errors.")
 
 
 st.header("5. Reflow straightens the paths")
 st.markdown(
     "Curved paths need many steps. Liu et al. (2023) straighten them: draw noise, run the trained flow model's ODE "
     "to a sample, and train again on those (noise, sample) pairs instead of random ones. The pairs are joined by the "
-    "old model's ODE paths, which never cross, so far fewer of the new straight training paths cross; the average "
-    "the new model learns bends less, and its paths come out nearly straight.")
+    "old model's ODE paths, which never cross: each noise draw keeps the sample its own path reached, so the new "
+    "straight training lines agree better with each other than random pairings do, and the average the new model "
+    "learns bends less. Learned exactly, reflow never raises the pairs' transport cost (Liu et al. 2023, for any "
+    "convex cost); below, how much straighter the paths measure, and what it costs.")
 reflow_section(dataset)
 app_cache.training_worker()  # start the training process while the reader reads (reflow trains live)

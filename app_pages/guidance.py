@@ -100,18 +100,21 @@ def dial_section(shape: str):
                    f"(the shipped one trained {pretrained.GUIDE_STEPS:,}).")
     st.plotly_chart(figures.dial(view, names=NAMES, active=SHOWN, shape_label=label, steps=views.STEPS),
                     theme=None, key="guide_dial")
-    st.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the cosine schedule's "
+    st.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the {views.SCHEDULE} schedule's "
                f"grid; the grey points are the {label} shape's {N_SHAPE}.")
 
     st.header("3. The trade, measured")
     st.markdown(
         f"Four numbers for each scale, each over {len(views.SEEDS)} seeds of {views.N} samples: **fidelity**, the "
         "mean distance from a sample to its nearest point of the shape; **coverage**, the share of the shape's points "
-        f"with a sample within {core.COVER_RADIUS:g} (the data's standard deviation is 1); the **energy distance** "
+        f"with a sample within {core.COVER_RADIUS:g} (the data's standard deviation, pooled over both coordinates, is "
+        "1); the **energy distance** "
         "between the samples and the shape's points, which is 0 only for the same distribution; and the share of "
         f"samples **off the shape**, farther than {core.COVER_RADIUS:g} from every one of its points. The grey band "
         f"is what a perfect sampler of the shape (its points resampled, with the training jitter) scores with "
-        f"{views.N} samples, measured the same way (95% of {views.FLOOR_RUNS} runs).")
+        f"{views.N} samples, measured the same way (95% of {views.FLOOR_RUNS} runs). The bars are one standard error "
+        "over the seeds; the text below calls two scales different when they differ by more than two combined "
+        "standard errors.")
     st.plotly_chart(figures.trade(view, names=NAMES, title=f"What guidance buys and costs: the {label}"),
                     theme=None, key="guide_trade")
     trade_text(view)
@@ -141,16 +144,19 @@ def trade_text(trade: dict) -> None:
         cov = [c["coverage"][0] for c in curve]
         lines.append(
             f"- **{NAMES[model][:1].upper() + NAMES[model][1:]}.** Distance to the shape {fid[0]:.3f} at $w = 0$, "
-            f"{fid[one]:.3f} at $w = 1$, " + (f"best at $w = {f['best_fidelity']:g}$ ({min(fid):.3f})" if f["gains"]
+            f"{fid[one]:.3f} at $w = 1$, " + (f"best at $w = {f['best_fidelity']:g}$ ({fid[views.SCALES.index(f['best_fidelity'])]:.3f})" if f["gains"]
                                               else "no better at any larger scale beyond the errors")
             + f", and {fid[-1]:.3f} at $w = {top_w:g}$. Coverage is highest ({pct(max(cov))}) at "
             f"{scales_text(f['coverage_ties'])} (within the errors) and {pct(cov[-1])} at $w = {top_w:g}$. Off the "
             f"shape: {pct(curve[0]['off'][0])} of samples at $w = 0$, {pct(curve[one]['off'][0])} at $w = 1$, "
-            f"{pct(curve[-1]['off'][0])} at $w = {top_w:g}$.")
+            f"{pct(curve[-1]['off'][0])} at $w = {top_w:g}$"
+            + (f" (with {views.STEPS} steps: section 2 says why a few land off the shape at large $w$)."
+               if model == "exact" and curve[-1]["off"][0] > 0 else "."))
     trained, exact = views.facts(trade, "trained"), views.facts(trade, "exact")
     story = "\n\n**What the curves show.** " + (
-        "The trained network's samples are blurred by its errors, and guidance pulls them back onto the shape: its "
-        f"distance to the shape is smallest at $w = {trained['best_fidelity']:g}$, beyond the errors of $w = 1$'s. "
+        "The trained network's samples are blurred by its errors, and guidance pulls them back onto the shape: at "
+        "larger scales its distance to the shape falls below $w = 1$'s beyond the errors, lowest at "
+        f"$w = {trained['best_fidelity']:g}$. "
         if trained["gains"] else "Here guidance does not bring the trained network's samples closer to the shape "
         "than $w = 1$ does, beyond the errors. ")
     if exact["samples_the_shape"]:
@@ -160,10 +166,11 @@ def trade_text(trade: dict) -> None:
                   if exact["coverage_falls"] else ".")
     elif exact["coverage_falls"]:
         story += "With the exact denoisers, coverage at the largest scale is lower than at $w = 1$, beyond the errors."
-    floor = trade["floor"]
+    floor, exact_one = trade["floor"], trade["curves"]["exact"][one]["fidelity"][0]
     st.markdown("\n".join(lines) + story + " A perfect sampler scores a distance of "
-                f"{floor['fidelity'][1]:.3f} (the training jitter: the exact samplers land on the points themselves, "
-                f"closer still), coverage {pct(floor['coverage'][1])}, and an energy distance between "
+                f"{floor['fidelity'][1]:.3f} (the training jitter; the exact sampler at $w = 1$, which lands on the "
+                f"points themselves, scores {exact_one:.3f}), coverage {pct(floor['coverage'][1])}, and an energy "
+                "distance between "
                 f"{floor['energy'][0]:.4f} and {floor['energy'][2]:.4f} in 95% of runs: the estimate is unbiased, so "
                 "it can come out below 0.")
 
@@ -174,7 +181,8 @@ dial_section(shape)
 
 st.header("4. Why it seeks modes")
 st.markdown(
-    "Each denoiser is a score, $\\nabla_x \\log p_\\sigma = (D - x)/\\sigma^2$, so the guided one is")
+    "Each ideal denoiser gives a score, $\\nabla_x \\log p_\\sigma = (D - x)/\\sigma^2$ (a trained one "
+    "approximates it), so the guided one is")
 st.latex(r"\nabla_x \log p_\sigma(x) + w\,\nabla_x \log p_\sigma(c \mid x), \qquad "
          r"\text{the score of}\quad p_\sigma(x)\,p_\sigma(c \mid x)^{w}")
 st.markdown(
@@ -213,7 +221,7 @@ def tilted_section(shape: str):
     if view["shared"] == 0:
         target = (f"No other shape shares any of the {label}'s {N_SHAPE} points, so $p_0(c \\mid x) = 1$ on each of "
                   f"them and $p_0(x)\\,p_0(c \\mid x)^w$ is the {label} itself for every $w > 0$: a sampler of it "
-                  "would stay in the grey band of section 3 at every scale above 0.")
+                  "would score at every scale above 0 what the exact sampler scores at $w = 1$.")
     else:
         target = (f"{view['shared']} of the {label}'s points also belong to another shape, where "
                   "$p_0(c \\mid x) < 1$; everywhere else on the shape it is 1.")
@@ -224,11 +232,13 @@ def tilted_section(shape: str):
     st.markdown(
         "At each noise level the guided score is exactly the score of $p_\\sigma(x)\\,p_\\sigma(c \\mid x)^w$, "
         "but these densities do not fit together across levels: they are not $p_0(x)\\,p_0(c \\mid x)^w$ with noise "
-        "added, so a sampler that follows their scores from pure noise down does not sample that (Chidambaram et al. "
+        "added, so a sampler that follows their scores from pure noise down does not, in general (any $w$ but 0 and "
+        "1), sample that (Chidambaram et al. "
         f"2024; Bradley and Nakkiran 2024). {target} The exact guided sampler scores an energy distance of "
         f"{e_one:.4f} at $w = 1$ ({where(e_one)}, {band[0]:.4f} to {band[2]:.4f}) and {e_top:.4f} at "
         f"$w = {top_w:g}$ ({where(e_top)})"
-        + (": the exact denoisers show the gap." if e_top > band[2] and view["shared"] == 0 else "."))
+        + (": the exact denoisers show the gap." if e_top > band[2] and inside(e_one, band) and view["shared"] == 0
+           else "."))
     if live is not None:
         st.caption("The trained network's line is the live one's.")
     st.plotly_chart(figures.isolation(view, names=NAMES, shape_label=label,

@@ -231,6 +231,29 @@ def test_the_shipped_network_s_trade_on_the_default_shape(shipped_trade):
     assert 1.0 in exact["coverage_ties"]
 
 
+def test_guidance_gains_only_from_scales_above_one():
+    """The page says guidance pulls samples onto the shape only when a scale above 1 is closer than w = 1 beyond two
+    combined standard errors; a best distance below w = 1 (at w = 0.5) or a gap within the errors is no gain."""
+    def view(fidelity):
+        curve = [{"fidelity": f, "coverage": (0.5, 0.01), "energy": (0.0, 0.0), "off": (0.0, 0.0)} for f in fidelity]
+        return {"curves": {"m": curve}, "floor": {"energy": (-1.0, 0.0, 1.0)},
+                "isolation": {"m": [(0.0, 0.01)] * len(curve), "shape": 0.0}}
+
+    one = views.SCALES.index(1.0)
+    below = [(0.2, 0.001)] * len(views.SCALES)
+    below[views.SCALES.index(0.5)] = (0.01, 0.001)  # best of all at w = 0.5: not a gain of guidance
+    f = views.facts(view(below), "m")
+    assert not f["gains"] and f["best_fidelity"] >= 1
+    within = [(0.2, 0.05)] * len(views.SCALES)
+    within[-1] = (0.15, 0.05)  # lower, but within two combined standard errors
+    assert not views.facts(view(within), "m")["gains"]
+    noisy = [(0.2, 0.001)] * len(views.SCALES)
+    noisy[one + 1] = (0.10, 0.2)  # the lowest mean, too uncertain to count
+    noisy[-1] = (0.15, 0.001)  # higher, but certain: a gain
+    f = views.facts(view(noisy), "m")
+    assert f["gains"] and f["best_fidelity"] == views.SCALES[one + 1]
+
+
 def test_the_shipped_guidance_model_matches_its_recipe():
     net = shipped.denoiser(pretrained.GUIDE).net
     assert net.config == pretrained.RECIPES[pretrained.GUIDE].config and net.config.classes == 13

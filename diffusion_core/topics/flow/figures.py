@@ -3,6 +3,7 @@ reflowed paths and the few-step samples. Built from the shared pieces in `diffus
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -33,10 +34,11 @@ def loss_weights(lam, curves: Mapping[str, Sequence[float]], *, title: str, heig
                "line": {"color": SERIES[i], "width": 3, "dash": ("solid", "dash")[i % 2]},
                "hovertemplate": "λ = %{x:.1f}: %{y:.3g}<extra>" + name + "</extra>"}
               for i, (name, w) in enumerate(curves.items())]
+    low = math.floor(min(float(np.log10(t["y"].min())) for t in traces))  # every curve drawn to its lowest value
     return figure(data=traces, layout=low_legend(layout(
         title, height, xaxis={"title": {"text": "log-SNR λ = −2 log σ (noisier ←   → cleaner)"}},
         yaxis={"title": {"text": "weight on |ε̂ − ε|² per unit λ"}, "type": "log", "exponentformat": "power",
-               "range": [-4, 0.3]}), -0.3))
+               "range": [low, 0.3]}), -0.3))
 
 
 def _lines(paths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

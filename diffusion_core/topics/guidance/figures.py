@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ... import datasets
 from ...figures import (
     DATA_GREY,
     SERIES,
@@ -21,6 +22,7 @@ from ...figures import (
     scrubbed,
     square_panels,
 )
+from .core import COVER_RADIUS
 
 MODEL_COLORS = {"exact": SERIES[0], "trained": SERIES[1]}
 MODEL_DASH = {"exact": "solid", "trained": "dash"}
@@ -61,7 +63,7 @@ def dial(view: Mapping, *, names: Mapping[str, str], active: int, shape_label: s
     browser (one frame per scale)."""
     models = list(view["samples"])
     axes, lay, centres = square_panels(len(models), lim, gap=0.06, top=0.86)
-    static = [{**data_trace(view["points"], f"the {shape_label} shape's 142 points"), "xaxis": xa, "yaxis": ya,
+    static = [{**data_trace(view["points"], f"the {shape_label} shape's {len(view['points']):,} points"), "xaxis": xa, "yaxis": ya,
                "showlegend": i == 0} for i, (xa, ya) in enumerate(axes)]
 
     def frame(k: int) -> list[dict]:
@@ -83,7 +85,7 @@ def dial(view: Mapping, *, names: Mapping[str, str], active: int, shape_label: s
 TRADE_PANELS = (("fidelity", "distance to the shape", "Fidelity (lower: on the shape)"),
                 ("coverage", "share of points covered", "Coverage (higher: all of it)"),
                 ("energy", "energy distance", "Energy distance (0: the shape)"),
-                ("off", "share of samples off it", "Off the shape (farther than 0.1)"))
+                ("off", "share of samples off it", f"Off the shape (farther than {COVER_RADIUS:g})"))
 
 
 def _grid_axes(k: int, rows: int, cols: int, gap_x: float, gap_y: float) -> tuple[str, str, list, list]:
@@ -166,7 +168,7 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
     grid, u, c = array(view["grid"]), array(view["uncond"]), array(view["cond"])
     ax = array(view["axis"]).astype(np.float32)
     static = [
-        {**data_trace(view["all"], "all 1,846 points"), "xaxis": "x", "yaxis": "y"},
+        {**data_trace(view["all"], f"all {len(view['all']):,} points"), "xaxis": "x", "yaxis": "y"},
         _arrows(grid, u, axes[0], FIELD_COLORS[0], "unconditional step D_u − x", True),
         {**data_trace(view["points"], f"the {shape_label}'s points"), "xaxis": "x2", "yaxis": "y2",
          "marker": {"color": "#000000", "size": 4, "opacity": 0.5}},
@@ -174,14 +176,14 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
         {"type": "heatmap", "x": ax, "y": ax, "z": array(view["posterior"]).astype(np.float32), "xaxis": "x3",
          "yaxis": "y3", "zmin": 0, "zmax": 1, "colorscale": "Greys", "showscale": True, "name": "p_σ(c | x)",
          "colorbar": {"title": {"text": "p_σ(c | x)"}, "len": 0.7, "y": 0.42, "thickness": 12, "x": 1.01},
-         "hovertemplate": "(%{x:.2f}, %{y:.2f}): p(c | x) = %{z:.2f}<extra></extra>"},
+         "hovertemplate": "(%{x:.2f}, %{y:.2f}): p_σ(c | x) = %{z:.2f}<extra></extra>"},
     ]
     frames = [[_arrows(grid, u + w * (c - u), axes[2], FIELD_COLORS[2], "guided step (D_u − x) + w (D_c − D_u)",
                        True)] for w in scales]
     titles = [f"The three steps at σ = {view['sigma']:g}, guided at w = {w:g}" for w in scales]
     frame_list, slider = scrubbed(frames, traces=[len(static)], labels=[f"{w:g}" for w in scales], active=active,
                                   prefix="guidance scale w = ", y=-0.1, titles=titles)
-    notes = panel_titles(["Unconditional: toward all 13 shapes", f"Conditional: toward the {shape_label}",
+    notes = panel_titles([f"Unconditional: toward all {len(datasets.DOZEN_NAMES)} shapes", f"Conditional: toward the {shape_label}",
                     "Guided, over p_σ(c | x)"], centres, 0.88)
     return figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.33, annotations=notes, sliders=[slider],

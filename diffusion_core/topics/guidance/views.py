@@ -190,7 +190,8 @@ def apart(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 def facts(view: dict, model: str) -> dict:
     """What a model's curves show, decided on the numbers with their errors (the page's sentences are chosen on
-    these): the scale of its best fidelity and whether it beats w = 1's beyond two combined standard errors; the
+    these): the scale of its best fidelity from w = 1 up, and whether some scale above 1 beats w = 1's beyond two
+    combined standard errors; the
     scales whose coverage ties the highest (within two combined standard errors); whether coverage at the largest
     scale is below w = 1's beyond the errors; whether w = 1 samples the shape as well as a perfect sampler can tell
     (no sample off the shape, the energy distance inside the band); whether the samples at the largest scale land
@@ -198,13 +199,13 @@ def facts(view: dict, model: str) -> dict:
     curve, one = view["curves"][model], SCALES.index(1.0)
     fid = [c["fidelity"] for c in curve]
     cov = [c["coverage"] for c in curve]
-    best = min(range(len(SCALES)), key=lambda k: fid[k][0])
+    best = min((k for k, w in enumerate(SCALES) if w >= 1), key=lambda k: fid[k][0])
     top = max(range(len(SCALES)), key=lambda k: cov[k][0])
     lo, _, hi = view["floor"]["energy"]
     energy_one = curve[one]["energy"][0]
     iso = view["isolation"][model][-1]
-    return {"best_fidelity": SCALES[best], "gains": best != one and fid[best][0] < fid[one][0] and apart(fid[best],
-                                                                                                         fid[one]),
+    return {"best_fidelity": SCALES[best],
+            "gains": any(w > 1 and fid[k][0] < fid[one][0] and apart(fid[k], fid[one]) for k, w in enumerate(SCALES)),
             "coverage_ties": [w for k, w in enumerate(SCALES) if not apart(cov[k], cov[top])],
             "coverage_falls": cov[-1][0] < cov[one][0] and apart(cov[-1], cov[one]),
             "samples_the_shape": curve[one]["off"][0] == 0 and lo <= energy_one <= hi,
