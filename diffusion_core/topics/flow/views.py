@@ -97,8 +97,8 @@ def paths(dataset: str) -> dict:
 def grids(dataset: str, steps: int) -> dict:
     """DDIM's noise levels (the cosine schedule, strided to `steps`) as flow times, beside `steps` even flow times;
     and, with the ideal denoiser from the same 1,200 noise draws: DDIM on its grid, Euler on the flow over DDIM's
-    grid (the same states, to the denoiser's float32 rounding: the largest gap between them, in the flow frame) and Euler over the
-    even grid, with each run's energy distance (mean of 3 groups) and the floor."""
+    grid (the same states, to the float32 records of DDIM's states: the largest gap between them, in the flow frame)
+    and Euler over the even grid, with each run's energy distance (mean of 3 groups) and the floor."""
     n = optimization.GROUPS * optimization.CURVE_SAMPLES
     cosine = schedules.shipped("cosine")
     sigmas = schedules.grid(cosine, steps)
