@@ -141,7 +141,7 @@ def scrubbed(frames: Sequence[list[dict]], *, traces: Sequence[int], labels: Seq
         return ({} if layouts is None else dict(layouts[k])) | (
             {} if titles is None else {"title": {"text": titles[k]}})
 
-    out = [{"name": str(k), "data": data, "traces": list(traces),
+    out = [{"name": str(k), **({"data": data} if data else {}), "traces": list(traces),  # no data: layout only
             **({"layout": frame_layout(k)} if titles is not None or layouts is not None else {})}
            for k, data in enumerate(frames)]
     steps = [{"label": str(label), "method": "animate",
@@ -183,6 +183,27 @@ def arrow_segments(origins: np.ndarray, vectors: np.ndarray, head: float = 0.3,
     nan = np.full_like(origins, np.nan)
     pts = np.stack([origins, tips, tips + left, tips, tips + right, nan], 1).reshape(-1, 2)  # (ARROW_POINTS N, 2)
     return pts[:, 0], pts[:, 1]
+
+
+def arrows_path(origins: np.ndarray, vectors: np.ndarray, head: float = 0.3,
+                angle: float = math.radians(25)) -> str:
+    """The arrows of `arrow_segments` as one SVG path in data coordinates: each arrow a move to its origin, then
+    lines to its tip, one barb, the tip again and the other barb (zero-length arrows left out)."""
+    x, y = arrow_segments(array(origins).reshape(-1, 2), array(vectors).reshape(-1, 2), head, angle)
+    pts = np.stack([x, y], 1).reshape(-1, ARROW_POINTS, 2)[:, :-1]  # (N, 5, 2): the gap dropped
+    return " ".join("M" + " L".join(f"{a:.3f},{b:.3f}" for a, b in arrow) for arrow in pts.tolist())  # 0.1 pixel
+
+
+def arrows_shape(origins: np.ndarray, vectors: np.ndarray, *, color: str, width: float, name: str,
+                 legend: bool = True, axes: tuple[str, str] = ("x", "y"), head: float = 0.3,
+                 layer: str = "above") -> dict:
+    """A field of arrows as one layout shape (type "path"), named in the legend like a trace. Plotly draws each
+    stretch of a line trace between gaps as an SVG element of its own; a shape is one element for the whole field:
+    on a bare page, a slider redrawing two fields of 625 arrows answered in 0.14 s against 0.26 s as traces
+    (medians of 24 moves, one run). Drawn above the traces (`layer` "between": over the grid, under the traces);
+    put it in a frame's layout to scrub it."""
+    return {"type": "path", "path": arrows_path(origins, vectors, head), "xref": axes[0], "yref": axes[1],
+            "line": {"color": color, "width": width}, "layer": layer, "name": name, "showlegend": legend}
 
 
 def samples_panel(samples, data=None, *, title: str, lim: float = 2.6, height: int = 400,
@@ -708,5 +729,7 @@ def figure(data: Sequence[dict], layout: dict, frames: Sequence[dict] | None = N
                 shown[traces.index(index)] = dots_image(trace, layout, tall)
                 traces.append(stubs[index])
                 shown.append(_legend_stub(trace, data[index].get("legendrank", index)))
-        frame["traces"], frame["data"] = traces, shown
+        frame["traces"] = traces
+        if shown:  # a frame of layout only (shapes, a title) stays without data, as Plotly's own check leaves it
+            frame["data"] = shown
     return _built(out, layout, frames, options)

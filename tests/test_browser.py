@@ -243,6 +243,33 @@ def test_charts_out_of_view_are_skipped_and_the_page_keeps_its_shape(server, pag
     assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
 
 
+def test_scrubbing_the_guided_field_redraws_it_alone_in_the_browser(server, page):
+    """Guidance's three fields are shapes; a frame carries the guided one only (an empty item in its list of shapes
+    leaves the figure's own shape as it is). Scrubbed to w = 0 with the figure's own slider: the guided field is
+    redrawn, the unconditional and conditional fields stay as they were, and no message goes to the server."""
+    errors = browser.watch_errors(page)
+    sent = wire.Wire(page)
+    page.goto(server + "/guidance")
+    browser.wait_idle(page)
+    page.wait_for_function(_title_starts("The three steps at σ = 0.2, guided at w = 3"), timeout=30_000)
+    chart = page.locator(".js-plotly-plot").filter(has_text="The three steps at")
+    fields = "c => [...c.querySelectorAll('.shapelayer path')].map(p => p.getAttribute('d'))"
+    before = chart.evaluate(fields)
+    assert len(before) == 3 and all(len(d) > 1000 for d in before), [len(d) for d in before]
+    mark = sent.mark()
+    rail = chart.locator(".slider-rail-rect")
+    rail.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # a chart scrolled to is drawn at the next frame (app.css)
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # the left end: w = 0
+    page.wait_for_function(_title_starts("The three steps at σ = 0.2, guided at w = 0"), timeout=10_000)
+    page.wait_for_timeout(300)
+    after = chart.evaluate(fields)
+    assert after[:2] == before[:2] and len(after) == 3 and after[2] != before[2] and len(after[2]) > 1000
+    assert sent.events[mark:] == [], "scrubbing sent a message to the server"
+    assert not errors, errors
+
+
 def test_every_page_can_be_shared_by_its_address(server, page):
     """A link sets a page's controls (Score fields at σ = 0.1, the ladder with DDPM at 20 steps), including a
     value that is the widget's first option; moving a control writes it into the address."""
@@ -496,6 +523,32 @@ def test_a_cloud_drawn_as_an_image_looks_as_its_markers_do(chromium):
     # measured: 0.0005 and 0.036; a dot of opacity 1, overlaps added rather than combined, or a 3-pixel shift pass
     # a bound of 0.01 (a review tried them), so the bound is 0.002
     assert same < 0.002 and flipped > 10 * same, (same, flipped)
+
+
+def test_arrows_drawn_as_one_shape_look_as_a_line_trace_of_them_does(chromium):
+    """Plotly's own line trace is the reference: a field of arrows drawn as one shape (figures.arrows_shape, one SVG
+    element) matches the same arrows drawn as a trace with a gap between arrows, and the field reversed does not."""
+    from diffusion_core import figures
+
+    g = np.stack(np.meshgrid(np.linspace(-2.5, 2.5, 12), np.linspace(-2.5, 2.5, 12)), -1).reshape(-1, 2)
+    v = -0.25 * g + 0.1 * np.random.default_rng(5).normal(size=g.shape)
+    lay = figures.layout("field", 500, width=500, showlegend=False, **figures.square_axes(3))
+
+    def as_shape(vectors):
+        return figures.figure([], dict(lay, shapes=[figures.arrows_shape(g, vectors, color="#D55E00", width=1.3,
+                                                                         name="field")]))
+
+    x, y = figures.arrow_segments(g, v)
+    trace = {"type": "scatter", "mode": "lines", "x": x, "y": y, "line": {"color": "#D55E00", "width": 1.3}}
+    page = chromium.new_page(viewport={"width": 600, "height": 600})
+    try:
+        shape, lines, reversed_ = _drawn(page, as_shape(v)), _drawn(page, figures.figure([trace], lay)), \
+            _drawn(page, as_shape(-v))
+    finally:
+        page.close()
+    assert (lines < 0.95).mean() > 0.02, "the arrows are drawn"
+    same, unlike = np.abs(shape - lines).mean(), np.abs(reversed_ - lines).mean()
+    assert same < 0.002 and unlike > 5 * same, (same, unlike)
 
 
 def _whole(page, fig) -> tuple[np.ndarray, int]:

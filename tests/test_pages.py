@@ -1272,17 +1272,18 @@ def _precomputed() -> dict:
 
 def test_app_only_routes():
     """app.py holds a docstring, the imports, what a public server needs (app_hosting, and the warm-up of every
-    page's default view), st.set_page_config and st.navigation(...).run()."""
+    page's default view), st.set_page_config, the style rule of app.css and st.navigation(...).run()."""
     import ast
 
     body = ast.parse((ROOT / "app.py").read_text()).body
     calls = [ast.unparse(n.value) for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
-    others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import))]
+    others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import, ast.ImportFrom))]
     assert not others
-    assert len(calls) == 4
+    assert len(calls) == 5
     assert calls[:2] == ["app_hosting.harden()", "app_cache.warm_up()"]
     assert calls[2].startswith("st.set_page_config(") and "layout='wide'" in calls[2]
-    assert calls[3].startswith("st.navigation(") and calls[3].endswith(".run()")
+    assert calls[3] == "st.html(Path(__file__).with_name('app.css'))"
+    assert calls[4].startswith("st.navigation(") and calls[4].endswith(".run()")
 
 
 def test_schedule_lengths_match_the_shipped_models():

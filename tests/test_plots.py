@@ -181,20 +181,19 @@ def test_non_finite_points_are_dropped_and_counted_in_the_legend():
 
 def test_drift_arrows_end_at_origin_plus_drift():
     origins, drift = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 0.0], [0.0, -2.0]])
-    arrows = plots.drift_traces(origins, drift)[-1]
-    xy = np.stack([np.array(arrows["x"], dtype=float), np.array(arrows["y"], dtype=float)], 1)
-    xy = xy.reshape(-1, plots.ARROW_POINTS, 2)
-    assert len(xy) == 2  # the zero-length arrow is left out
-    np.testing.assert_allclose(xy[:, 0], origins[[0, 2]])
+    origins[1, 0] = np.nan  # a row that is not finite is left out too
+    shape = plots.drift_shape(origins, drift)
+    xy = _path_arrows(shape["path"])
+    assert len(xy) == 2 and shape["name"] == "drift E[x₀ | x_t] − x_t"  # the zero-length arrow is left out
+    np.testing.assert_allclose(xy[:, 0], origins[[0, 2]], atol=1e-3)
     tips = origins[[0, 2]] + drift[[0, 2]]
-    np.testing.assert_allclose(xy[:, 1], tips)
-    np.testing.assert_allclose(xy[:, 3], tips)  # one polyline: the shaft, a barb, back to the tip, the other barb
-    assert np.isnan(xy[:, -1]).all() and not np.isnan(xy[:, :-1]).any()  # a gap only between arrows
+    np.testing.assert_allclose(xy[:, 1], tips, atol=1e-3)
+    np.testing.assert_allclose(xy[:, 3], tips, atol=1e-3)  # one polyline: the shaft, a barb, back to the tip, the other
     for barb in (xy[:, 2], xy[:, 4]):  # each barb 25 degrees off the shaft, pointing back, 0.3 of its length
         back, shaft = barb - tips, tips - origins[[0, 2]]
         cos = -(back * shaft).sum(1) / (np.linalg.norm(back, axis=1) * np.linalg.norm(shaft, axis=1))
-        np.testing.assert_allclose(cos, np.cos(np.radians(25)), rtol=1e-6)
-        np.testing.assert_allclose(np.linalg.norm(back, axis=1), 0.3 * np.linalg.norm(shaft, axis=1), rtol=1e-6)
+        np.testing.assert_allclose(cos, np.cos(np.radians(25)), atol=2e-3)  # the path keeps 3 decimals
+        np.testing.assert_allclose(np.linalg.norm(back, axis=1), 0.3 * np.linalg.norm(shaft, axis=1), atol=2e-3)
 
 
 def test_scrubbed_figures_send_float32_typed_arrays():
@@ -224,13 +223,14 @@ def test_the_forward_run_scrubs_the_points_the_arrows_and_the_schedule_marker_to
     assert fig.layout.sliders[0].active == 1 and fig.layout.title.text.startswith("x_t at t = 25 of 50")
     assert "ᾱ_t = 0.500, SNR = 1" in fig.layout.title.text
     last = _frames(fig)[2]
-    assert list(last.traces) == [2, 3, 4, 5] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
+    assert list(last.traces) == [2, 3, 4] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
     np.testing.assert_allclose(last.data[0].x, x_t[2, :, 0], rtol=1e-6)  # the points at t = 50
-    arrows = np.array(last.data[1].x, dtype=float).reshape(-1, plots.ARROW_POINTS)
-    np.testing.assert_allclose(arrows[:, 0], x_t[2, :5, 0], rtol=1e-6)  # from each point at t = 50 ...
-    np.testing.assert_allclose(arrows[:, 1], 0, atol=1e-6)  # ... along its drift -x_t, to the origin
-    assert list(last.data[2].x) == [1.0, 1.0] and last.data[2].yaxis == "y2"  # the marker at t / T = 1, both panels
-    assert list(last.data[3].x) == [1.0, 1.0] and last.data[3].yaxis == "y3"
+    arrows = _path_arrows(last.layout.shapes[1].path)  # the drift: a shape in each frame's layout
+    np.testing.assert_allclose(arrows[:, 0], x_t[2, :5], atol=1e-3)  # from each point at t = 50 ...
+    np.testing.assert_allclose(arrows[:, 1], 0, atol=1e-3)  # ... along its drift -x_t, to the origin
+    assert last.layout.shapes[0].yref == "y3" and last.layout.shapes[0].y0 == 0  # SNR = 1 stays
+    assert list(last.data[1].x) == [1.0, 1.0] and last.data[1].yaxis == "y2"  # the marker at t / T = 1, both panels
+    assert list(last.data[2].x) == [1.0, 1.0] and last.data[2].yaxis == "y3"
     assert list(fig.layout.yaxis3.range) == [-2.0, 2.0]  # log10 SNR of the curves, marker spanning it
 
 
@@ -255,13 +255,44 @@ def test_distance_histograms_share_bins_and_floor_zero_distances():
     assert a.xbins.size == b.xbins.size and fig.layout.shapes[0].x0 == -2.0
 
 
+def _path_arrows(path: str) -> np.ndarray:
+    """An SVG path of arrows ("M x,y L x,y ..." per arrow) as an array (arrows, points, 2)."""
+    parts = [p for p in path.split("M") if p.strip()]
+    return np.array([[[float(v) for v in pt.strip().lstrip("L").split(",")] for pt in part.split(" L")]
+                     for part in parts])
+
+
+def test_an_arrows_shape_draws_each_arrow_from_its_origin_to_its_tip_with_two_barbs_back():
+    """Closed form: an arrow from o along v ends at o + v; its barbs leave the tip at 25 degrees either side of -v,
+    `head` times its length long. A zero-length arrow is left out; the legend names the field."""
+    origins = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, -1.0]])
+    vectors = np.array([[2.0, 0.0], [0.0, 0.0], [0.0, -1.0]])
+    shape = plots.arrows_shape(origins, vectors, color="#D55E00", width=1.5, name="field", head=0.3,
+                               axes=("x2", "y2"))
+    assert (shape["type"], shape["xref"], shape["yref"], shape["name"], shape["showlegend"]) == (
+        "path", "x2", "y2", "field", True)
+    arrows = _path_arrows(shape["path"])
+    assert arrows.shape == (2, 5, 2)
+    keep = [0, 2]
+    np.testing.assert_allclose(arrows[:, 0], origins[keep], atol=1e-3)
+    np.testing.assert_allclose(arrows[:, 1], origins[keep] + vectors[keep], atol=1e-3)
+    np.testing.assert_allclose(arrows[:, 3], arrows[:, 1], atol=1e-3)  # back to the tip between the barbs
+    for k, i in enumerate(keep):
+        back = -vectors[i] / np.linalg.norm(vectors[i])
+        for barb in (arrows[k, 2], arrows[k, 4]):
+            d = barb - arrows[k, 1]
+            assert abs(np.linalg.norm(d) - 0.3 * np.linalg.norm(vectors[i])) < 2e-3  # 3 decimals in the path
+            assert abs(np.degrees(np.arccos(np.clip(d @ back / np.linalg.norm(d), -1, 1))) - 25) < 0.3
+        side = [float(np.linalg.det(np.stack([arrows[k, j] - arrows[k, 1], back]))) for j in (2, 4)]
+        assert side[0] * side[1] < 0  # one barb on each side of the shaft
+
+
 def test_score_arrows_are_at_most_nine_tenths_of_a_cell_and_weak_ones_shrink():
     origins = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
     vectors = np.array([[100.0, 0.0], [1.0, 0.0], [0.1, 0.0]])  # median length 1
     fig = plots.score_field(np.linspace(0, 2, 3), np.zeros((3, 3)), origins, vectors, title="f", lim=2, cell=0.5)
-    x = np.array(fig.data[1].x, dtype=float)
-    shafts = x.reshape(-1, plots.ARROW_POINTS)[:, :2]  # each arrow: origin, tip, then its head, then a gap
-    lengths = shafts[:, 1] - shafts[:, 0]
+    arrows = _path_arrows(fig.layout.shapes[0].path)
+    lengths = arrows[:, 1, 0] - arrows[:, 0, 0]  # each arrow: origin, tip, a barb, the tip, the other barb
     assert np.allclose(lengths, [0.45, 0.45, 0.045])
 
 

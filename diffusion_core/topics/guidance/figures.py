@@ -13,7 +13,7 @@ from ...figures import (
     DATA_GREY,
     SERIES,
     array,
-    arrow_segments,
+    arrows_shape,
     data_trace,
     figure,
     layout,
@@ -149,14 +149,12 @@ def isolation(view: Mapping, *, names: Mapping[str, str], shape_label: str, titl
         yaxis={"title": {"text": "distance to another shape"}, "rangemode": "tozero"}))
 
 
-def _arrows(grid, step, axes: tuple[str, str], color: str, name: str, legend: bool) -> dict:
+def _arrows(grid, step, axes: tuple[str, str], color: str, name: str) -> dict:
+    """A field of steps as one shape (figures.arrows_shape), each arrow at most ARROW_CAP long."""
     move = array(step)
     length = np.linalg.norm(move, axis=1, keepdims=True)
     move = move * np.minimum(1.0, ARROW_CAP / np.maximum(length, 1e-12))
-    x, y = arrow_segments(array(grid), move, head=0.3)
-    return {"type": "scatter", "mode": "lines", "x": x.astype(np.float32), "y": y.astype(np.float32),
-            "xaxis": axes[0], "yaxis": axes[1], "line": {"color": color, "width": 1.3}, "name": name,
-            "hoverinfo": "skip", "showlegend": legend}
+    return arrows_shape(array(grid), move, color=color, width=1.3, name=name, axes=axes, head=0.3)
 
 
 def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: str, lim: float = 2.6,
@@ -169,22 +167,25 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
     ax = array(view["axis"]).astype(np.float32)
     static = [
         {**data_trace(view["all"], f"all {len(view['all']):,} points"), "xaxis": "x", "yaxis": "y"},
-        _arrows(grid, u, axes[0], FIELD_COLORS[0], "unconditional step D_u − x", True),
         {**data_trace(view["points"], f"the {shape_label}'s points"), "xaxis": "x2", "yaxis": "y2",
          "marker": {"color": "#000000", "size": 4, "opacity": 0.5}},
-        _arrows(grid, c, axes[1], FIELD_COLORS[1], "conditional step D_c − x", True),
         {"type": "heatmap", "x": ax, "y": ax, "z": array(view["posterior"]).astype(np.float32), "xaxis": "x3",
          "yaxis": "y3", "zmin": 0, "zmax": 1, "colorscale": "Greys", "showscale": True, "name": "p_σ(c | x)",
          "colorbar": {"title": {"text": "p_σ(c | x)"}, "len": 0.7, "y": 0.42, "thickness": 12, "x": 1.01},
          "hovertemplate": "(%{x:.2f}, %{y:.2f}): p_σ(c | x) = %{z:.2f}<extra></extra>"},
     ]
-    frames = [[_arrows(grid, u + w * (c - u), axes[2], FIELD_COLORS[2], "guided step (D_u − x) + w (D_c − D_u)",
-                       True)] for w in scales]
+    # the three fields are shapes (one SVG element each); a frame replaces the guided one only (plotly.js merges a
+    # frame's list of shapes into the figure's item by item, and an empty item leaves its shape as it is)
+    fixed = [_arrows(grid, u, axes[0], FIELD_COLORS[0], "unconditional step D_u − x"),
+             _arrows(grid, c, axes[1], FIELD_COLORS[1], "conditional step D_c − x")]
+    guided = [_arrows(grid, u + w * (c - u), axes[2], FIELD_COLORS[2], "guided step (D_u − x) + w (D_c − D_u)")
+              for w in scales]
     titles = [f"The three steps at σ = {view['sigma']:g}, guided at w = {w:g}" for w in scales]
-    frame_list, slider = scrubbed(frames, traces=[len(static)], labels=[f"{w:g}" for w in scales], active=active,
-                                  prefix="guidance scale w = ", y=-0.1, titles=titles)
+    frame_list, slider = scrubbed([[] for _ in scales], traces=[], labels=[f"{w:g}" for w in scales], active=active,
+                                  prefix="guidance scale w = ", y=-0.1, titles=titles,
+                                  layouts=[{"shapes": [{}, {}, g]} for g in guided])
     notes = panel_titles([f"Unconditional: toward all {len(datasets.DOZEN_NAMES)} shapes", f"Conditional: toward the {shape_label}",
                     "Guided, over p_σ(c | x)"], centres, 0.88)
-    return figure(data=static + frames[active], frames=frame_list, layout=layout(
-        titles[active], height, legend_y=-0.33, annotations=notes, sliders=[slider],
+    return figure(data=static, frames=frame_list, layout=layout(
+        titles[active], height, legend_y=-0.33, annotations=notes, sliders=[slider], shapes=fixed + [guided[active]],
         margin={"l": 63, "r": 128, "t": 60, "b": 192}, **lay))  # r: room for the colour bar (Plotly made it anyway)

@@ -11,6 +11,7 @@ from ...figures import (
     OKABE_ITO,
     array,
     arrow_segments,
+    arrows_shape,
     data_trace,
     figure,
     finite_rows,
@@ -45,14 +46,12 @@ def score_field(axis, log_density, origins, vectors, *, title: str, lim: float, 
     ok = np.isfinite(length[:, 0]) & (length[:, 0] > 0)
     ref = float(np.median(length[ok])) if ok.any() else 1.0
     scaled = v / np.maximum(length, 1e-12) * (0.9 * cell * np.minimum(1.0, length / max(ref, 1e-12)))
-    ax, ay = arrow_segments(g[ok], scaled[ok])
+    arrows = arrows_shape(g[ok], scaled[ok], color=color, width=1.3, name="score ∇ log p_σ (direction)")
     density = np.exp(array(log_density) - np.nanmax(array(log_density)))
     # Greys runs white (low) to black (high); zmax above 1 keeps the densest cells grey, so arrows show
     traces = [{**_heatmap(axis, density, name="density (darker: more likely)", zmin=0, zmax=1.6), "zsmooth": "best",
-               "showlegend": True, "hoverinfo": "skip"},
-              {"type": "scatter", "x": ax, "y": ay, "mode": "lines", "name": "score ∇ log p_σ (direction)",
-               "hoverinfo": "skip", "line": {"color": color, "width": 1.3}}]
-    return figure(data=traces, layout=layout(title, height, **square_axes(lim)))
+               "showlegend": True, "hoverinfo": "skip"}]
+    return figure(data=traces, layout=layout(title, height, shapes=[arrows], **square_axes(lim)))
 
 
 def error_map(axis, error, *, title: str, lim: float, contour=None, height: int = 460) -> go.Figure:
