@@ -223,7 +223,7 @@ def test_the_forward_run_scrubs_the_points_the_arrows_and_the_schedule_marker_to
     assert fig.layout.sliders[0].active == 1 and fig.layout.title.text.startswith("x_t at t = 25 of 50")
     assert "ᾱ_t = 0.500, SNR = 1" in fig.layout.title.text
     last = _frames(fig)[2]
-    assert list(last.traces) == [2, 3, 4] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
+    assert list(last.traces) == [3, 4, 5] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
     np.testing.assert_allclose(last.data[0].x, x_t[2, :, 0], rtol=1e-6)  # the points at t = 50
     arrows = _path_arrows(last.layout.shapes[1].path)  # the drift: a shape in each frame's layout
     np.testing.assert_allclose(arrows[:, 0], x_t[2, :5], atol=1e-3)  # from each point at t = 50 ...
@@ -264,13 +264,13 @@ def _path_arrows(path: str) -> np.ndarray:
 
 def test_an_arrows_shape_draws_each_arrow_from_its_origin_to_its_tip_with_two_barbs_back():
     """Closed form: an arrow from o along v ends at o + v; its barbs leave the tip at 25 degrees either side of -v,
-    `head` times its length long. A zero-length arrow is left out; the legend names the field."""
+    `head` times its length long. A zero-length arrow is left out."""
     origins = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, -1.0]])
     vectors = np.array([[2.0, 0.0], [0.0, 0.0], [0.0, -1.0]])
     shape = plots.arrows_shape(origins, vectors, color="#D55E00", width=1.5, name="field", head=0.3,
                                axes=("x2", "y2"))
     assert (shape["type"], shape["xref"], shape["yref"], shape["name"], shape["showlegend"]) == (
-        "path", "x2", "y2", "field", True)
+        "path", "x2", "y2", "field", False)  # its legend entry is a line trace (legend_line)
     arrows = _path_arrows(shape["path"])
     assert arrows.shape == (2, 5, 2)
     keep = [0, 2]
@@ -293,7 +293,9 @@ def test_score_arrows_are_at_most_nine_tenths_of_a_cell_and_weak_ones_shrink():
     fig = plots.score_field(np.linspace(0, 2, 3), np.zeros((3, 3)), origins, vectors, title="f", lim=2, cell=0.5)
     arrows = _path_arrows(fig.layout.shapes[0].path)
     lengths = arrows[:, 1, 0] - arrows[:, 0, 0]  # each arrow: origin, tip, a barb, the tip, the other barb
-    assert np.allclose(lengths, [0.45, 0.45, 0.045])
+    assert np.allclose(lengths, [0.45, 0.45, 0.045], atol=1e-3)
+    entry = [t for t in fig.data if t.name == fig.layout.shapes[0].name]  # the shape's legend entry: a line trace
+    assert len(entry) == 1 and entry[0].mode == "lines" and entry[0].line.color == fig.layout.shapes[0].line.color
 
 
 def test_dsm_thick_arrow_ends_at_the_noisy_point_plus_the_mean_step():

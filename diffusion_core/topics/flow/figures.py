@@ -17,6 +17,7 @@ from ...figures import (
     data_trace,
     figure,
     layout,
+    legend_line,
     low_legend,
     panel_titles,
     points_trace,
@@ -26,6 +27,7 @@ from ...figures import (
 
 PATH_BLUE, PATH_ORANGE, FIELD_GREEN, PATH_PURPLE = SERIES[0], SERIES[1], SERIES[2], SERIES[3]
 ARROW_DT, ARROW_CAP = 0.1, 0.6  # an arrow is the move over a tenth of the run (-v dt), drawn at most this long
+FIELD_NAME = f"velocity field (−v · {ARROW_DT:g})"
 
 
 def loss_weights(lam, curves: Mapping[str, Sequence[float]], *, title: str, height: int = 380) -> go.Figure:
@@ -64,8 +66,8 @@ def _arrows(grid: np.ndarray, velocity: np.ndarray, axes: tuple[str, str]) -> di
     move = -array(velocity) * ARROW_DT
     length = np.linalg.norm(move, axis=1, keepdims=True)
     move = move * np.minimum(1.0, ARROW_CAP / np.maximum(length, 1e-12))
-    return arrows_shape(array(grid), move, color=FIELD_GREEN, width=1.3, name=f"velocity field (−v · {ARROW_DT:g})",
-                        legend=axes[0] == "x2", axes=axes, head=0.3, layer="between")
+    return arrows_shape(array(grid), move, color=FIELD_GREEN, width=1.3, name=FIELD_NAME, axes=axes, head=0.3,
+                        layer="between")
 
 
 def _markers(points: np.ndarray, axes: tuple[str, str], name: str, legend: bool) -> dict:
@@ -92,6 +94,7 @@ def paths_run(view: Mapping, *, active: int, ideal_name: str, lim: float = 3.0, 
                        "line": {"color": PATH_BLUE if i == 0 else PATH_PURPLE, "width": 1.4 if i == 0 else 2.2},
                        "opacity": 0.7 if i == 0 else 0.95,
                        "hoverinfo": "skip", "showlegend": i < 2})
+    static.append(legend_line(FIELD_NAME, FIELD_GREEN, "solid"))  # the fields' entry (a shape has none)
     grid = array(view["grid"])
 
     def moving(k: int) -> list[dict]:

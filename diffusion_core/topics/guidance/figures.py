@@ -17,6 +17,7 @@ from ...figures import (
     data_trace,
     figure,
     layout,
+    legend_line,
     panel_titles,
     points_trace,
     scrubbed,
@@ -27,6 +28,7 @@ from .core import COVER_RADIUS
 MODEL_COLORS = {"exact": SERIES[0], "trained": SERIES[1]}
 MODEL_DASH = {"exact": "solid", "trained": "dash"}
 FIELD_COLORS = (SERIES[5], SERIES[2], SERIES[1])  # unconditional, conditional, guided
+FIELD_NAMES = ("unconditional step D_u − x", "conditional step D_c − x", "guided step (D_u − x) + w (D_c − D_u)")
 ARROW_CAP = 0.45  # an arrow is D(x; sigma) - x, drawn at most this long
 
 
@@ -173,13 +175,12 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
          "yaxis": "y3", "zmin": 0, "zmax": 1, "colorscale": "Greys", "showscale": True, "name": "p_σ(c | x)",
          "colorbar": {"title": {"text": "p_σ(c | x)"}, "len": 0.7, "y": 0.42, "thickness": 12, "x": 1.01},
          "hovertemplate": "(%{x:.2f}, %{y:.2f}): p_σ(c | x) = %{z:.2f}<extra></extra>"},
-    ]
+    ] + [legend_line(name, color, "solid") for name, color in zip(FIELD_NAMES, FIELD_COLORS)]  # shapes have none
     # the three fields are shapes (one SVG element each); a frame replaces the guided one only (plotly.js merges a
     # frame's list of shapes into the figure's item by item, and an empty item leaves its shape as it is)
-    fixed = [_arrows(grid, u, axes[0], FIELD_COLORS[0], "unconditional step D_u − x"),
-             _arrows(grid, c, axes[1], FIELD_COLORS[1], "conditional step D_c − x")]
-    guided = [_arrows(grid, u + w * (c - u), axes[2], FIELD_COLORS[2], "guided step (D_u − x) + w (D_c − D_u)")
-              for w in scales]
+    fixed = [_arrows(grid, u, axes[0], FIELD_COLORS[0], FIELD_NAMES[0]),
+             _arrows(grid, c, axes[1], FIELD_COLORS[1], FIELD_NAMES[1])]
+    guided = [_arrows(grid, u + w * (c - u), axes[2], FIELD_COLORS[2], FIELD_NAMES[2]) for w in scales]
     titles = [f"The three steps at σ = {view['sigma']:g}, guided at w = {w:g}" for w in scales]
     frame_list, slider = scrubbed([[] for _ in scales], traces=[], labels=[f"{w:g}" for w in scales], active=active,
                                   prefix="guidance scale w = ", y=-0.1, titles=titles,

@@ -16,10 +16,13 @@ from ...figures import (
     data_trace,
     figure,
     layout,
+    legend_line,
     points_trace,
     scrubbed,
     square_axes,
 )
+
+DRIFT_NAME = "drift E[x₀ | x_t] − x_t"
 
 
 def drift_shape(origins, drift, *, arrow_scale: float = 1.0) -> dict:
@@ -27,7 +30,7 @@ def drift_shape(origins, drift, *, arrow_scale: float = 1.0) -> dict:
     rows that are not finite left out."""
     g, v = array(origins).reshape(-1, 2), array(drift).reshape(-1, 2) * arrow_scale
     ok = np.isfinite(g).all(1) & np.isfinite(v).all(1)
-    label = "drift E[x₀ | x_t] − x_t" + ("" if arrow_scale == 1 else f" (length × {arrow_scale:.2g})")
+    label = DRIFT_NAME + ("" if arrow_scale == 1 else f" (length × {arrow_scale:.2g})")
     return arrows_shape(g[ok], v[ok], color=OKABE_ITO["vermillion"], width=1.4, name=label)
 
 
@@ -49,6 +52,7 @@ def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: 
         traces.append({**common, "x": frac, "y": sn, "showlegend": False, "xaxis": "x3", "yaxis": "y3",
                        "hovertemplate": "t/T = %{x:.2f}<br>log₁₀ SNR = %{y:.2f}<extra>" + name + "</extra>"})
         log_snr_range = [min(log_snr_range[0], float(sn.min())), max(log_snr_range[1], float(sn.max()))]
+    traces.append(legend_line(DRIFT_NAME, OKABE_ITO["vermillion"], "solid"))  # the drift's entry (a shape has none)
     n_static = len(traces)
     marker_line = {"color": OKABE_ITO["black"], "width": 1.2, "dash": "dot"}
 

@@ -16,6 +16,7 @@ from ...figures import (
     figure,
     finite_rows,
     layout,
+    legend_line,
     points_trace,
     scrubbed,
     square_axes,
@@ -46,11 +47,12 @@ def score_field(axis, log_density, origins, vectors, *, title: str, lim: float, 
     ok = np.isfinite(length[:, 0]) & (length[:, 0] > 0)
     ref = float(np.median(length[ok])) if ok.any() else 1.0
     scaled = v / np.maximum(length, 1e-12) * (0.9 * cell * np.minimum(1.0, length / max(ref, 1e-12)))
-    arrows = arrows_shape(g[ok], scaled[ok], color=color, width=1.3, name="score ∇ log p_σ (direction)")
+    name = "score ∇ log p_σ (direction)"
+    arrows = arrows_shape(g[ok], scaled[ok], color=color, width=1.3, name=name)
     density = np.exp(array(log_density) - np.nanmax(array(log_density)))
     # Greys runs white (low) to black (high); zmax above 1 keeps the densest cells grey, so arrows show
     traces = [{**_heatmap(axis, density, name="density (darker: more likely)", zmin=0, zmax=1.6), "zsmooth": "best",
-               "showlegend": True, "hoverinfo": "skip"}]
+               "showlegend": True, "hoverinfo": "skip"}, legend_line(name, color, "solid")]
     return figure(data=traces, layout=layout(title, height, shapes=[arrows], **square_axes(lim)))
 
 
