@@ -195,15 +195,15 @@ def arrows_path(origins: np.ndarray, vectors: np.ndarray, head: float = 0.3,
 
 
 def arrows_shape(origins: np.ndarray, vectors: np.ndarray, *, color: str, width: float, name: str,
-                 axes: tuple[str, str] = ("x", "y"), head: float = 0.3, layer: str = "above") -> dict:
-    """A field of arrows as one layout shape (type "path"), named but out of the legend (Plotly's legend draws a
-    path shape as a hexagon: give the figure `legend_line(name, color, "solid")` for its entry). Plotly draws each
-    stretch of a line trace between gaps as an SVG element of its own; a shape is one element for the whole field:
-    on a bare page, a slider redrawing two fields of 625 arrows answered in 0.14 s against 0.26 s as traces
-    (medians of 24 moves, one run). Drawn above the traces (`layer` "between": over the grid, under the traces);
-    put it in a frame's layout to scrub it."""
+                 axes: tuple[str, str] = ("x", "y"), head: float = 0.3) -> dict:
+    """A field of arrows as one layout shape (type "path"), drawn above the traces, named but out of the legend
+    (Plotly's legend draws a path shape as a hexagon: give the figure `legend_line(name, color, "solid")` for its
+    entry). Plotly draws each stretch of a line trace between gaps as an SVG element of its own; a shape is one
+    element for the whole field: on a bare page, a slider redrawing two fields of 625 arrows answered in 0.14 s
+    against 0.26 s as traces (medians of 24 moves, one run). A frame's layout can replace it (Guidance's guided
+    field); the figures whose frames also carry traces keep their arrows as traces (README: measured, not kept)."""
     return {"type": "path", "path": arrows_path(origins, vectors, head), "xref": axes[0], "yref": axes[1],
-            "line": {"color": color, "width": width}, "layer": layer, "name": name, "showlegend": False}
+            "line": {"color": color, "width": width}, "layer": "above", "name": name, "showlegend": False}
 
 
 def samples_panel(samples, data=None, *, title: str, lim: float = 2.6, height: int = 400,

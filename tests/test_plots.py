@@ -181,19 +181,20 @@ def test_non_finite_points_are_dropped_and_counted_in_the_legend():
 
 def test_drift_arrows_end_at_origin_plus_drift():
     origins, drift = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 0.0], [0.0, -2.0]])
-    origins[1, 0] = np.nan  # a row that is not finite is left out too
-    shape = plots.drift_shape(origins, drift)
-    xy = _path_arrows(shape["path"])
-    assert len(xy) == 2 and shape["name"] == "drift E[x₀ | x_t] − x_t"  # the zero-length arrow is left out
-    np.testing.assert_allclose(xy[:, 0], origins[[0, 2]], atol=1e-3)
+    arrows = plots.drift_traces(origins, drift)[-1]
+    xy = np.stack([np.array(arrows["x"], dtype=float), np.array(arrows["y"], dtype=float)], 1)
+    xy = xy.reshape(-1, plots.ARROW_POINTS, 2)
+    assert len(xy) == 2  # the zero-length arrow is left out
+    np.testing.assert_allclose(xy[:, 0], origins[[0, 2]])
     tips = origins[[0, 2]] + drift[[0, 2]]
-    np.testing.assert_allclose(xy[:, 1], tips, atol=1e-3)
-    np.testing.assert_allclose(xy[:, 3], tips, atol=1e-3)  # one polyline: the shaft, a barb, back to the tip, the other
+    np.testing.assert_allclose(xy[:, 1], tips)
+    np.testing.assert_allclose(xy[:, 3], tips)  # one polyline: the shaft, a barb, back to the tip, the other barb
+    assert np.isnan(xy[:, -1]).all() and not np.isnan(xy[:, :-1]).any()  # a gap only between arrows
     for barb in (xy[:, 2], xy[:, 4]):  # each barb 25 degrees off the shaft, pointing back, 0.3 of its length
         back, shaft = barb - tips, tips - origins[[0, 2]]
         cos = -(back * shaft).sum(1) / (np.linalg.norm(back, axis=1) * np.linalg.norm(shaft, axis=1))
-        np.testing.assert_allclose(cos, np.cos(np.radians(25)), atol=2e-3)  # the path keeps 3 decimals
-        np.testing.assert_allclose(np.linalg.norm(back, axis=1), 0.3 * np.linalg.norm(shaft, axis=1), atol=2e-3)
+        np.testing.assert_allclose(cos, np.cos(np.radians(25)), rtol=1e-6)
+        np.testing.assert_allclose(np.linalg.norm(back, axis=1), 0.3 * np.linalg.norm(shaft, axis=1), rtol=1e-6)
 
 
 def test_scrubbed_figures_send_float32_typed_arrays():
@@ -223,14 +224,13 @@ def test_the_forward_run_scrubs_the_points_the_arrows_and_the_schedule_marker_to
     assert fig.layout.sliders[0].active == 1 and fig.layout.title.text.startswith("x_t at t = 25 of 50")
     assert "ᾱ_t = 0.500, SNR = 1" in fig.layout.title.text
     last = _frames(fig)[2]
-    assert list(last.traces) == [3, 4, 5] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
+    assert list(last.traces) == [2, 3, 4, 5] and last.layout.title.text.endswith("ᾱ_t = 0.010, SNR = 0.0101")
     np.testing.assert_allclose(last.data[0].x, x_t[2, :, 0], rtol=1e-6)  # the points at t = 50
-    arrows = _path_arrows(last.layout.shapes[1].path)  # the drift: a shape in each frame's layout
-    np.testing.assert_allclose(arrows[:, 0], x_t[2, :5], atol=1e-3)  # from each point at t = 50 ...
-    np.testing.assert_allclose(arrows[:, 1], 0, atol=1e-3)  # ... along its drift -x_t, to the origin
-    assert last.layout.shapes[0].yref == "y3" and last.layout.shapes[0].y0 == 0  # SNR = 1 stays
-    assert list(last.data[1].x) == [1.0, 1.0] and last.data[1].yaxis == "y2"  # the marker at t / T = 1, both panels
-    assert list(last.data[2].x) == [1.0, 1.0] and last.data[2].yaxis == "y3"
+    arrows = np.array(last.data[1].x, dtype=float).reshape(-1, plots.ARROW_POINTS)
+    np.testing.assert_allclose(arrows[:, 0], x_t[2, :5, 0], rtol=1e-6)  # from each point at t = 50 ...
+    np.testing.assert_allclose(arrows[:, 1], 0, atol=1e-6)  # ... along its drift -x_t, to the origin
+    assert list(last.data[2].x) == [1.0, 1.0] and last.data[2].yaxis == "y2"  # the marker at t / T = 1, both panels
+    assert list(last.data[3].x) == [1.0, 1.0] and last.data[3].yaxis == "y3"
     assert list(fig.layout.yaxis3.range) == [-2.0, 2.0]  # log10 SNR of the curves, marker spanning it
 
 

@@ -13,11 +13,10 @@ from ...figures import (
     DATA_GREY,
     SERIES,
     array,
-    arrows_shape,
+    arrow_segments,
     data_trace,
     figure,
     layout,
-    legend_line,
     low_legend,
     panel_titles,
     points_trace,
@@ -27,7 +26,6 @@ from ...figures import (
 
 PATH_BLUE, PATH_ORANGE, FIELD_GREEN, PATH_PURPLE = SERIES[0], SERIES[1], SERIES[2], SERIES[3]
 ARROW_DT, ARROW_CAP = 0.1, 0.6  # an arrow is the move over a tenth of the run (-v dt), drawn at most this long
-FIELD_NAME = f"velocity field (−v · {ARROW_DT:g})"
 
 
 def loss_weights(lam, curves: Mapping[str, Sequence[float]], *, title: str, height: int = 380) -> go.Figure:
@@ -62,12 +60,13 @@ def _at(paths: np.ndarray, t: float) -> np.ndarray:
 
 
 def _arrows(grid: np.ndarray, velocity: np.ndarray, axes: tuple[str, str]) -> dict:
-    """The move -v dt as one shape (figures.arrows_shape), under the data, the paths and the markers."""
     move = -array(velocity) * ARROW_DT
     length = np.linalg.norm(move, axis=1, keepdims=True)
     move = move * np.minimum(1.0, ARROW_CAP / np.maximum(length, 1e-12))
-    return arrows_shape(array(grid), move, color=FIELD_GREEN, width=1.3, name=FIELD_NAME, axes=axes, head=0.3,
-                        layer="between")
+    x, y = arrow_segments(array(grid), move, head=0.3)
+    return {"type": "scatter", "mode": "lines", "x": x.astype(np.float32), "y": y.astype(np.float32),
+            "xaxis": axes[0], "yaxis": axes[1], "line": {"color": FIELD_GREEN, "width": 1.3},
+            "name": "velocity field (−v · 0.1)", "hoverinfo": "skip", "showlegend": axes[0] == "x2"}
 
 
 def _markers(points: np.ndarray, axes: tuple[str, str], name: str, legend: bool) -> dict:
@@ -94,30 +93,26 @@ def paths_run(view: Mapping, *, active: int, ideal_name: str, lim: float = 3.0, 
                        "line": {"color": PATH_BLUE if i == 0 else PATH_PURPLE, "width": 1.4 if i == 0 else 2.2},
                        "opacity": 0.7 if i == 0 else 0.95,
                        "hoverinfo": "skip", "showlegend": i < 2})
-    static.append(legend_line(FIELD_NAME, FIELD_GREEN, "solid"))  # the fields' entry (a shape has none)
     grid = array(view["grid"])
 
     def moving(k: int) -> list[dict]:
         t = view["frame_times"][k]
         where = [_at(straight, t), _at(view["ideal_paths"], t), _at(view["learned_paths"], t)]
         return [_markers(where[0], axes[0], "where each path is at t", True),
-                _markers(where[1], axes[1], "at t", False), _markers(where[2], axes[2], "at t", False)]
-
-    def fields(k: int) -> list[dict]:  # shapes (one SVG element each), scrubbed in the frames' layouts
-        return [_arrows(grid, view["ideal_field"][k], axes[1]), _arrows(grid, view["learned_field"][k], axes[2])]
+                _arrows(grid, view["ideal_field"][k], axes[1]), _markers(where[1], axes[1], "at t", False),
+                _arrows(grid, view["learned_field"][k], axes[2]), _markers(where[2], axes[2], "at t", False)]
 
     frames = [moving(k) for k in range(len(view["frame_times"]))]
     first = len(static)
     titles = [f"Paths from noise (t = 1) to data (t = 0), at t = {t:.2f}" for t in view["frame_times"]]
-    frame_list, slider = scrubbed(frames, traces=list(range(first, first + 3)),
+    frame_list, slider = scrubbed(frames, traces=list(range(first, first + 5)),
                                   labels=[f"{t:.2f}" for t in view["frame_times"]], active=active,
-                                  prefix="t = ", y=-0.2, titles=titles,
-                                  layouts=[{"shapes": fields(k)} for k in range(len(view["frame_times"]))])
+                                  prefix="t = ", y=-0.2, titles=titles)
     _, lay, centres = square_panels(3, lim, gap=0.08, top=0.88)
     notes = panel_titles(["Training: straight paths", ideal_name, "Flow network"], centres, 0.93, size=14)
     return figure(data=static + frames[active], frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.42, margin={"l": 63, "r": 20, "t": 60, "b": 223}, annotations=notes,
-        sliders=[slider], shapes=fields(active), **lay))
+        sliders=[slider], **lay))
 
 
 def time_grids(grids: Mapping[str, Sequence[float]], *, title: str, height: int = 240) -> go.Figure:

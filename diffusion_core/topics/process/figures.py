@@ -12,26 +12,26 @@ from ...figures import (
     OKABE_ITO,
     SERIES,
     array,
-    arrows_shape,
+    arrow_segments,
     data_trace,
     figure,
     layout,
-    legend_line,
     points_trace,
     scrubbed,
     square_axes,
 )
 
-DRIFT_NAME = "drift E[x₀ | x_t] − x_t"
 
-
-def drift_shape(origins, drift, *, arrow_scale: float = 1.0) -> dict:
-    """Arrows from `origins` along `drift` (e.g. E[x0 | x_t] - x_t, vermillion) as one shape (figures.arrows_shape);
-    rows that are not finite left out."""
+def drift_traces(origins, drift, x_t=None, *, arrow_scale: float = 1.0) -> list[dict]:
+    """The noisy points x_t (blue) and arrows from `origins` along `drift` (e.g. E[x0 | x_t] - x_t, vermillion)."""
     g, v = array(origins).reshape(-1, 2), array(drift).reshape(-1, 2) * arrow_scale
     ok = np.isfinite(g).all(1) & np.isfinite(v).all(1)
-    label = DRIFT_NAME + ("" if arrow_scale == 1 else f" (length × {arrow_scale:.2g})")
-    return arrows_shape(g[ok], v[ok], color=OKABE_ITO["vermillion"], width=1.4, name=label)
+    traces = [] if x_t is None else [points_trace(x_t, "x_t, the noised data", OKABE_ITO["blue"], 4, 0.4)]
+    ax, ay = arrow_segments(g[ok], v[ok])
+    label = "drift E[x₀ | x_t] − x_t" + ("" if arrow_scale == 1 else f" (length × {arrow_scale:.2g})")
+    traces.append({"type": "scatter", "x": ax.astype(np.float32), "y": ay.astype(np.float32), "mode": "lines",
+                   "name": label, "hoverinfo": "skip", "line": {"color": OKABE_ITO["vermillion"], "width": 1.4}})
+    return traces
 
 
 def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: float = DEFAULT_LIM,
@@ -52,7 +52,6 @@ def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: 
         traces.append({**common, "x": frac, "y": sn, "showlegend": False, "xaxis": "x3", "yaxis": "y3",
                        "hovertemplate": "t/T = %{x:.2f}<br>log₁₀ SNR = %{y:.2f}<extra>" + name + "</extra>"})
         log_snr_range = [min(log_snr_range[0], float(sn.min())), max(log_snr_range[1], float(sn.max()))]
-    traces.append(legend_line(DRIFT_NAME, OKABE_ITO["vermillion"], "solid"))  # the drift's entry (a shape has none)
     n_static = len(traces)
     marker_line = {"color": OKABE_ITO["black"], "width": 1.2, "dash": "dot"}
 
@@ -62,23 +61,17 @@ def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: 
                     "name": "the step shown", "legendgroup": "shown", "showlegend": xa == "x2", "line": marker_line,
                     "hoverinfo": "skip"}
                    for xa, ya, ys in (("x2", "y2", [0, 1.03]), ("x3", "y3", log_snr_range))]
-        return [points_trace(run["x_t"][k], "x_t, the noised data", OKABE_ITO["blue"], 4, 0.4)] + markers
-
-    snr_line = {"type": "line", "xref": "x3", "yref": "y3", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
-                "line": {"color": "#BBBBBB", "width": 1}}  # SNR = 1: signal above, noise below
-
-    def shapes(k: int) -> list[dict]:  # the drift is a shape (one SVG element), scrubbed in the frames' layouts
-        return [snr_line, drift_shape(run["origins"][k], run["drift"][k])]
+        return drift_traces(run["origins"][k], run["drift"][k], run["x_t"][k]) + markers
 
     def title(k: int) -> str:
         return (f"x_t at t = {run['t'][k]} of {run['T']}, with the ideal drift: signal kept ᾱ_t = "
                 f"{run['alpha_bar'][k]:.3f}, SNR = {run['snr'][k]:.3g}")
 
     n = len(run["t"])
-    frames, slider = scrubbed([moving(k) for k in range(n)], traces=range(n_static, n_static + 3),
+    frames, slider = scrubbed([moving(k) for k in range(n)], traces=range(n_static, n_static + 4),
                               labels=[f"{f:.2f}" for f in run["frac"]], active=active,
                               prefix="How far into the forward process, t / T: ", y=-0.17,
-                              titles=[title(k) for k in range(n)], layouts=[{"shapes": shapes(k)} for k in range(n)])
+                              titles=[title(k) for k in range(n)])
     square = square_axes(lim)
     panel = {"text": "", "xref": "paper", "yref": "paper", "x": 0.81, "xanchor": "center", "yanchor": "bottom",
              "showarrow": False, "font": {"size": 14}}
@@ -90,7 +83,8 @@ def forward_run(run: Mapping, curves: Mapping[str, tuple], *, active: int, lim: 
                  xaxis3={"title": {"text": "t / T (0 = clean)"}, "range": [0, 1], "domain": [0.62, 1], "anchor": "y3"},
                  yaxis3={"title": {"text": "log₁₀ SNR(t)"}, "range": log_snr_range, "domain": [0, 0.33],
                          "anchor": "x3"},
-                 shapes=shapes(active),
+                 shapes=[{"type": "line", "xref": "x3", "yref": "y3", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
+                          "line": {"color": "#BBBBBB", "width": 1}}],  # SNR = 1: signal above, noise below
                  annotations=[{**panel, "text": "signal kept ᾱ(t), every schedule", "y": 0.96},
                               {**panel, "text": "signal-to-noise ratio", "y": 0.34}])
     # its traces and layout unchecked too (figure() never has Plotly check frames)
