@@ -13,7 +13,6 @@ import app_training
 from app_cache.figures import memo
 from app_cache.flow import cached as cache
 from diffusion_core import datasets, pretrained, samplers
-from diffusion_core.models import ModelConfig
 from diffusion_core.topics.flow import figures, views
 from diffusion_core.topics.flow.figures import ARROW_CAP
 from diffusion_core.topics.optimization import core as optimization
@@ -24,6 +23,7 @@ figures = memo(figures)
 optimization_figures = memo(optimization_figures)
 
 keep = app_common.keep
+FLOW_NET = pretrained.RECIPES[views.models(views.DATASET)["flow"]].config  # the network both losses train
 LIVE_KEY = "flow_live_reflow"  # the session's live reflow result, one per data set (the key and its name)
 SET_LABELS = {name: datasets.LABELS[name] for name in views.DATASETS}
 CURVE_LABELS = {"eps_ddim": "ε-model, DDIM", "flow_euler": "flow model, Euler", "flow_heun": "flow model, Heun",
@@ -49,10 +49,12 @@ st.title("Flow matching: the same model on a straight path")
 st.markdown(
     "Stable Diffusion 3 and Flux are trained with **flow matching** (rectified flow) rather than to predict the noise. "
     "Is that a different kind of model? Here the network of the rest of the app (the dino MLP: Fourier features, "
-    f"{ModelConfig().depth} hidden layers of {ModelConfig().hidden}) is trained both ways on the same data, for the "
+    f"{FLOW_NET.depth} hidden layers of {FLOW_NET.hidden}) is trained both ways on the same data, for the "
     "same number of steps, and compared.")
 c_set, _ = st.columns([1, 2])
-dataset = c_set.selectbox("Data set", views.DATASETS, help="Every section below but the first (the losses, which need no data) is computed for this data set.",
+dataset = c_set.selectbox("Data set", views.DATASETS,
+                          help="Every section below but the first (the losses, which need no data) is computed for "
+                               "this data set.",
                           **keep("flow_dataset", views.DATASET, index_in=views.DATASETS, format_func=SET_LABELS.get))
 names = views.models(dataset)
 st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same network "
@@ -90,7 +92,8 @@ st.markdown(
     "this axis; per unit of log-SNR $\\lambda = -2\\log\\sigma$, uniform $t$ with the weight $(1+\\sigma)^2$ comes to "
     f"$\\sigma / 2 = e^{{-\\lambda/2}}/2$. Over the range drawn, the flow loss puts {share['flow']:.0%} of its "
     f"weight on the ε-error at levels noisier than SNR = 1 ($\\lambda < 0$), the ε-model {share['eps']:.0%}; the "
-    "flow loss's weight grows without bound toward pure noise, so a wider range would give it a larger share. (In "
+    "flow loss's weight grows without bound toward pure noise, so a range reaching further toward noise would "
+    "give it a larger share. (In "
     "its own terms the flow loss weighs every t alike; the ε-error it multiplies by $(1+\\sigma)^2$ is small where "
     "the noise is large.)")
 st.plotly_chart(figures.loss_weights(weights["lambda"], {
@@ -197,7 +200,8 @@ def few_steps_text(view: dict) -> None:
         f"{CURVE_LABELS[best_one]}.\n"
         f"- The ε-model's single DDIM step lands on $\\hat x_0 = x - \\sigma\\hat\\varepsilon$ from the top of the "
         f"cosine schedule, $\\sigma \\approx {latex_int(view['sigma_max'])}$, where any error in "
-        f"$\\hat\\varepsilon$ is multiplied by $\\sigma$ (the app's samplers clip that guess to ±{samplers.X0_CLIP:g}, so it lands in "
+        f"$\\hat\\varepsilon$ is multiplied by $\\sigma$ (the app's samplers clip that guess to "
+        f"±{samplers.X0_CLIP:g}, so it lands in "
         "that box); the flow model's one Euler step is $x - \\hat v(x, 1)$, with no such factor.\n"
         f"- At the largest budget: "
         f"{'; '.join(f'{CURVE_LABELS[k]} ({curves[k][0][-1]} evaluations): {pm(v)}' for k, v in last.items())}. "

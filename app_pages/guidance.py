@@ -100,7 +100,8 @@ def dial_section(shape: str):
                    f"(the shipped one trained {pretrained.GUIDE_STEPS:,}).")
     st.plotly_chart(figures.dial(view, names=NAMES, active=SHOWN, shape_label=label, steps=views.STEPS),
                     theme=None, key="guide_dial")
-    st.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the {views.SCHEDULE} schedule's "
+    st.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the {views.SCHEDULE} "
+               "schedule's "
                f"grid; the grey points are the {label} shape's {N_SHAPE}.")
 
     st.header("3. The trade, measured")
@@ -144,7 +145,8 @@ def trade_text(trade: dict) -> None:
         cov = [c["coverage"][0] for c in curve]
         lines.append(
             f"- **{NAMES[model][:1].upper() + NAMES[model][1:]}.** Distance to the shape {fid[0]:.3f} at $w = 0$, "
-            f"{fid[one]:.3f} at $w = 1$, " + (f"best at $w = {f['best_fidelity']:g}$ ({fid[views.SCALES.index(f['best_fidelity'])]:.3f})" if f["gains"]
+            f"{fid[one]:.3f} at $w = 1$, "
+            + (f"best at $w = {f['best_fidelity']:g}$ ({fid[views.SCALES.index(f['best_fidelity'])]:.3f})" if f["gains"]
                                               else "no better at any larger scale beyond the errors")
             + f", and {fid[-1]:.3f} at $w = {top_w:g}$. Coverage is highest ({pct(max(cov))}) at "
             f"{scales_text(f['coverage_ties'])} (within the errors) and {pct(cov[-1])} at $w = {top_w:g}$. Off the "
@@ -208,6 +210,17 @@ field_section(shape)
 st.header("5. What guidance does not sample")
 
 
+def gap_text(shows: bool, off_at_top: float, top_w: float) -> str:
+    """The end of section 5's sentence: whether the exact denoisers show the gap, and how much of it may be the
+    step count's (exact samples off the shape at the largest scale, which more steps remove)."""
+    if not shows:
+        return "."
+    if off_at_top == 0:
+        return ": the exact denoisers show the gap."
+    return (f": the exact denoisers show a gap, though with {views.STEPS} steps {pct(off_at_top)} of their samples "
+            f"at $w = {top_w:g}$ land off the shape, so part of it is the steps' (section 2).")
+
+
 def tilted_section(shape: str):
     view = app_common.shipped(pretrained.GUIDE, cache.guided, shape)
     if view is None:
@@ -237,8 +250,8 @@ def tilted_section(shape: str):
         f"2024; Bradley and Nakkiran 2024). {target} The exact guided sampler scores an energy distance of "
         f"{e_one:.4f} at $w = 1$ ({where(e_one)}, {band[0]:.4f} to {band[2]:.4f}) and {e_top:.4f} at "
         f"$w = {top_w:g}$ ({where(e_top)})"
-        + (": the exact denoisers show the gap." if e_top > band[2] and inside(e_one, band) and view["shared"] == 0
-           else "."))
+        + gap_text(e_top > band[2] and inside(e_one, band) and view["shared"] == 0,
+                   view["curves"]["exact"][-1]["off"][0], top_w))
     if live is not None:
         st.caption("The trained network's line is the live one's.")
     st.plotly_chart(figures.isolation(view, names=NAMES, shape_label=label,

@@ -171,7 +171,8 @@ def arrow_segments(origins: np.ndarray, vectors: np.ndarray, head: float = 0.3,
                     angle: float = math.radians(25)) -> tuple[np.ndarray, np.ndarray]:
     """Each arrow as one polyline (shaft, then its head's two barbs from the tip), arrows separated by NaN, for one
     trace. Plotly draws each stretch between gaps as an SVG element of its own, and the browser's time grows with
-    their number: one stretch an arrow, not a shaft and a head, drew Guidance's field a fifth faster (measured)."""
+    their number: one stretch an arrow, not a shaft and a head, drew Guidance's field a fifth faster (measured, when
+    it was a trace; a field in a figure without frames of traces is now one shape: `arrows_shape`)."""
     length = np.linalg.norm(vectors, axis=1, keepdims=True)  # (N, 1)
     keep = length[:, 0] > 0
     origins, vectors, length = origins[keep], vectors[keep], length[keep]

@@ -287,6 +287,31 @@ def test_an_arrows_shape_draws_each_arrow_from_its_origin_to_its_tip_with_two_ba
         assert side[0] * side[1] < 0  # one barb on each side of the shaft
 
 
+def test_guidance_frames_replace_the_guided_field_alone():
+    """Each frame of Guidance's fields carries only the guided step D_u - x + w (D_c - D_u) at its scale (its list of
+    shapes leaves the first two, the unconditional and conditional fields, to the figure), and the figure opens on
+    the active scale's; arrows are capped at ARROW_CAP."""
+    grid = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    u, c = np.array([[0.1, 0.0], [0.0, 0.1], [0.2, 0.0]]), np.array([[0.0, 0.1], [0.1, 0.0], [0.0, 0.2]])
+    scales = [0.0, 1.0, 3.0]
+    fig = plots.fields({"grid": grid, "uncond": u, "cond": c, "axis": np.linspace(-1, 1, 3),
+                        "posterior": np.full((3, 3), 0.5), "all": grid, "points": grid, "sigma": 0.2},
+                       scales=scales, active=2, shape_label="dino")
+    frames = [f.to_plotly_json() for f in fig.frames]
+    assert [len(f["layout"]["shapes"]) for f in frames] == [3] * 3 and all("data" not in f for f in frames)
+    for w, frame in zip(scales, frames):
+        empty, also_empty, guided = frame["layout"]["shapes"]
+        assert empty == {} and also_empty == {} and guided["xref"] == "x3"
+        move = u + w * (c - u)
+        cap = importlib.import_module("diffusion_core.topics.guidance.figures").ARROW_CAP  # flow has its own
+        move = move * np.minimum(1, cap / np.linalg.norm(move, axis=1, keepdims=True))
+        np.testing.assert_allclose(_path_arrows(guided["path"])[:, 1], grid + move, atol=1e-3)
+    shown = fig.layout.shapes
+    assert [s.xref for s in shown] == ["x", "x2", "x3"] and shown[2].path == frames[2]["layout"]["shapes"][2]["path"]
+    np.testing.assert_allclose(_path_arrows(shown[0].path)[:, 1], grid + u, atol=1e-3)
+    np.testing.assert_allclose(_path_arrows(shown[1].path)[:, 1], grid + c, atol=1e-3)
+
+
 def test_score_arrows_are_at_most_nine_tenths_of_a_cell_and_weak_ones_shrink():
     origins = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
     vectors = np.array([[100.0, 0.0], [1.0, 0.0], [0.1, 0.0]])  # median length 1

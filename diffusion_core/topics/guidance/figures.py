@@ -28,7 +28,8 @@ from .core import COVER_RADIUS
 MODEL_COLORS = {"exact": SERIES[0], "trained": SERIES[1]}
 MODEL_DASH = {"exact": "solid", "trained": "dash"}
 FIELD_COLORS = (SERIES[5], SERIES[2], SERIES[1])  # unconditional, conditional, guided
-FIELD_NAMES = ("unconditional step D_u − x", "conditional step D_c − x", "guided step (D_u − x) + w (D_c − D_u)")
+FIELD_NAMES = ("unconditional step D_u − x", "conditional step D_c − x",
+               "guided step (D_u − x) + w (D_c − D_u)")
 ARROW_CAP = 0.45  # an arrow is D(x; sigma) - x, drawn at most this long
 
 
@@ -65,7 +66,8 @@ def dial(view: Mapping, *, names: Mapping[str, str], active: int, shape_label: s
     browser (one frame per scale)."""
     models = list(view["samples"])
     axes, lay, centres = square_panels(len(models), lim, gap=0.06, top=0.86)
-    static = [{**data_trace(view["points"], f"the {shape_label} shape's {len(view['points']):,} points"), "xaxis": xa, "yaxis": ya,
+    shape_name = f"the {shape_label} shape's {len(view['points']):,} points"
+    static = [{**data_trace(view["points"], shape_name), "xaxis": xa, "yaxis": ya,
                "showlegend": i == 0} for i, (xa, ya) in enumerate(axes)]
 
     def frame(k: int) -> list[dict]:
@@ -185,8 +187,8 @@ def fields(view: Mapping, *, scales: Sequence[float], active: int, shape_label: 
     frame_list, slider = scrubbed([[] for _ in scales], traces=[], labels=[f"{w:g}" for w in scales], active=active,
                                   prefix="guidance scale w = ", y=-0.1, titles=titles,
                                   layouts=[{"shapes": [{}, {}, g]} for g in guided])
-    notes = panel_titles([f"Unconditional: toward all {len(datasets.DOZEN_NAMES)} shapes", f"Conditional: toward the {shape_label}",
-                    "Guided, over p_σ(c | x)"], centres, 0.88)
+    notes = panel_titles([f"Unconditional: toward all {len(datasets.DOZEN_NAMES)} shapes",
+                          f"Conditional: toward the {shape_label}", "Guided, over p_σ(c | x)"], centres, 0.88)
     return figure(data=static, frames=frame_list, layout=layout(
         titles[active], height, legend_y=-0.33, annotations=notes, sliders=[slider], shapes=fixed + [guided[active]],
         margin={"l": 63, "r": 128, "t": 60, "b": 192}, **lay))  # r: room for the colour bar (Plotly made it anyway)

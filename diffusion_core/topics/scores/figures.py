@@ -53,7 +53,9 @@ def score_field(axis, log_density, origins, vectors, *, title: str, lim: float, 
     # Greys runs white (low) to black (high); zmax above 1 keeps the densest cells grey, so arrows show
     traces = [{**_heatmap(axis, density, name="density (darker: more likely)", zmin=0, zmax=1.6), "zsmooth": "best",
                "showlegend": True, "hoverinfo": "skip"}, legend_line(name, color, "solid")]
-    return figure(data=traces, layout=layout(title, height, shapes=[arrows], **square_axes(lim)))
+    lay = layout(title, height, shapes=[arrows], **square_axes(lim))
+    lay["legend"] = {**lay["legend"], "itemclick": False, "itemdoubleclick": False}  # a click would hide the stand-in
+    return figure(data=traces, layout=lay)
 
 
 def error_map(axis, error, *, title: str, lim: float, contour=None, height: int = 460) -> go.Figure:
