@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools import browser, exercise  # noqa: E402 - after the path to the project
+from tools import browser, exercise  # after the path to the project
 
 QUIET_MS = 600  # nothing changed on the page for this long: the answer is complete
 FLOOR_MOVES = 10

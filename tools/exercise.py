@@ -71,7 +71,7 @@ def _open_select(page, i: int) -> None:
         try:
             options.first.wait_for(state="attached", timeout=2_000)
             return
-        except Exception:  # noqa: BLE001 - closed: click again
+        except Exception:  # noqa: BLE001, S112 - closed: click again
             continue
     options.first.wait_for(state="attached", timeout=2_000)  # raises the timeout with its call log
 
