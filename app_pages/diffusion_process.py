@@ -12,6 +12,7 @@ import app_common
 import app_training
 from app_cache.figures import kept, memo
 from app_cache.process import cached as cache
+from app_components.chart import chart
 from diffusion_core import datasets, metrics, pretrained, samplers, schedules
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.process import figures, views
@@ -39,7 +40,7 @@ def forward_section():
                                              format_func=schedules.LABELS.get))
     run = cache.forward_run(dataset, schedule_name)
     drowned = cache.linear_drowned()
-    st.plotly_chart(figures.forward_run(run, cache.schedule_curves(), active=views.FRACS.index(FORWARD_SHOWN)),
+    chart(st, figures.forward_run(run, cache.schedule_curves(), active=views.FRACS.index(FORWARD_SHOWN)),
                     theme=None, key="fwd_run")
     st.caption(f"Drag the slider under the plot to move through the forward process in your browser: "
                f"{len(views.FRACS)} steps, t / T from 0 to 1 in steps of {views.FRACS[1]:g} (t = 1 at 0). "
@@ -76,7 +77,7 @@ def reverse_section():
         xs = app_common.shipped("dino", cache.reverse_paths, sampler, path_steps, n_particles, seed)
         if xs is not None:
             title = f"{n_particles} particle{'s' * (n_particles > 1)}, {samplers.LABELS[sampler]}, {path_steps} steps"
-            st.plotly_chart(figures.trajectories(xs, data=app_cache.points("dino"), title=title),
+            chart(st, figures.trajectories(xs, data=app_cache.points("dino"), title=title),
                             theme=None, key="rev_paths")
     with right:
         st.markdown(
@@ -109,13 +110,13 @@ def ladder_panel(name: str, dino_points):
             return
         info, ed, s2d, band = shipped["info"], shipped["ed"], shipped["s2d"], shipped["band"]
         if retrained is None:
-            st.plotly_chart(samples_panel(shipped["samples"], dino_points, title=f"Shipped: {info['steps']:,} "
+            chart(st, samples_panel(shipped["samples"], dino_points, title=f"Shipped: {info['steps']:,} "
                                           "training steps"), theme=None, key=f"ladder_{name}")
             # stacked, not side by side: three panels a row leave too little width for two numbers
             app_common.ed_metric("Energy distance", ed, band, views.LADDER_N)
             st.metric("s2d", f"{s2d:.3f}", help=S2D_HELP)
         elif math.isfinite(retrained["ed"]):
-            st.plotly_chart(samples_panel(retrained["samples"], dino_points, color=SERIES[1],
+            chart(st, samples_panel(retrained["samples"], dino_points, color=SERIES[1],
                                           title=f"Live: {retrained['steps']:,} steps in {retrained['seconds']:.0f} s"),
                             theme=None, key=f"ladder_{name}")
             app_common.ed_metric("Energy distance", retrained["ed"], band, views.LADDER_N,

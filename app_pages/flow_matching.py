@@ -12,6 +12,7 @@ import app_common
 import app_training
 from app_cache.figures import memo
 from app_cache.flow import cached as cache
+from app_components.chart import chart
 from diffusion_core import datasets, pretrained, samplers
 from diffusion_core.topics.flow import figures, views
 from diffusion_core.topics.flow.figures import ARROW_CAP
@@ -96,7 +97,7 @@ st.markdown(
     "give it a larger share. (In "
     "its own terms the flow loss weighs every t alike; the ε-error it multiplies by $(1+\\sigma)^2$ is small where "
     "the noise is large.)")
-st.plotly_chart(figures.loss_weights(weights["lambda"], {
+chart(st, figures.loss_weights(weights["lambda"], {
     "ε-model: steps of the cosine schedule drawn uniformly": weights["eps"],
     "flow matching: t drawn uniformly, weight (1 + σ)²": weights["flow"]},
     title="Where each loss puts its weight over noise levels"), theme=None, key="flow_weights")
@@ -119,7 +120,7 @@ st.markdown(
     "of the run, and the dots are where each path is.")
 paths = app_common.shipped(names["flow"], cache.paths, dataset)
 if paths is not None:
-    st.plotly_chart(figures.paths_run(paths, active=views.FRAME_TIMES.index(0.5),
+    chart(st, figures.paths_run(paths, active=views.FRAME_TIMES.index(0.5),
                                       ideal_name=f"Ideal velocity field ({views.IDEAL[dataset]})"),
                     theme=None, key="flow_paths")
     ratio = paths["ratio"]
@@ -140,11 +141,11 @@ def grids_section(dataset: str):
                              help="Steps of each sampler, one network evaluation each.")
     g = cache.grids(dataset, int(steps))
     below = {k: float((g[k][:-1] < 0.5).mean()) for k in ("ddim_times", "even_times")}
-    st.plotly_chart(figures.time_grids({"DDIM (cosine schedule, strided)": g["ddim_times"],
+    chart(st, figures.time_grids({"DDIM (cosine schedule, strided)": g["ddim_times"],
                                         "Euler, even steps in t": g["even_times"]},
                                        title=f"Where {steps} steps are spent, in flow time"),
                     theme=None, key="flow_grids")
-    st.plotly_chart(figures.cloud_row(
+    chart(st, figures.cloud_row(
         [(f"DDIM<br>{pm(g['ed_ddim'])}", g["ddim"]), ("Euler on DDIM's grid<br>(the same states)", g["euler_ddim"]),
          (f"Euler on even steps<br>{pm(g['ed_even'])}", g["euler_even"])], data_of(dataset),
         title=f"The ideal denoiser of {views.IDEAL[dataset]}, {steps} steps from the same noise (energy distance)"),
@@ -234,7 +235,7 @@ st.markdown(
     "to the data against the network evaluations spent on each, from the same noise draws for every model.")
 few = app_common.shipped(names["reflow"], cache.few_steps, dataset)
 if few is not None:
-    st.plotly_chart(optimization_figures.quality_vs_compute(
+    chart(st, optimization_figures.quality_vs_compute(
         {CURVE_LABELS[k]: c for k, c in few["curves"].items()}, floor=few["floor"],
         title=f"Compute against quality, {SET_LABELS[dataset]}: ε-model, flow model, reflowed"), theme=None,
         key="flow_quality")
@@ -264,7 +265,7 @@ def reflow_section(dataset: str):
     before, after = ref["flow"], live if live is not None else ref["reflow"]
     who = (f"live reflow ({live['steps']:,} steps in {live['seconds']:.0f} s)" if live is not None else
            f"shipped reflow ({pretrained.REFLOW_STEPS:,} steps)")
-    st.plotly_chart(figures.path_pairs(before["paths"], after["paths"], ref["points"],
+    chart(st, figures.path_pairs(before["paths"], after["paths"], ref["points"],
                                        title=f"The same noise draws, before and after reflow: {who}"),
                     theme=None, key="flow_reflow_paths")
     c1, c2, c3 = st.columns(3)
@@ -282,7 +283,7 @@ def reflow_section(dataset: str):
     clouds = [(f"{name}, {steps} step{'s' if steps > 1 else ''}<br>{pm(model['few'][steps]['ed'])}",
                model["few"][steps]["samples"])
               for name, model in (("Flow model", before), ("Reflowed", after)) for steps in (1, 2)]
-    st.plotly_chart(figures.cloud_row(clouds, ref["points"], title="One and two Euler steps (energy distance)",
+    chart(st, figures.cloud_row(clouds, ref["points"], title="One and two Euler steps (energy distance)",
                                       height=370), theme=None, key="flow_reflow_samples")
     many, teacher = views.NFE[-1], ref["teacher_ed"]
     end = after["few"][many]["ed"]

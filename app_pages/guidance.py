@@ -14,6 +14,7 @@ import app_common
 import app_training
 from app_cache.figures import memo
 from app_cache.guidance import cached as cache
+from app_components.chart import chart
 from diffusion_core import datasets, pretrained, training
 from diffusion_core.topics.guidance import core, figures, views
 
@@ -48,7 +49,7 @@ shape = c_shape.selectbox("Shape (the class c)", views.SHAPES, format_func=SHAPE
                           help="Every section below is computed for this shape.",
                           **keep("guide_shape", views.SHAPE, index_in=views.SHAPES))
 label = SHAPE_LABELS[shape]
-st.plotly_chart(figures.gallery(cache.dozen(), SHAPE_LABELS, shape,
+chart(st, figures.gallery(cache.dozen(), SHAPE_LABELS, shape,
                                 title=f"The Datasaurus Dozen: {len(views.SHAPES)} sets of {N_SHAPE} points; "
                                       f"{label} chosen"),
                 theme=None, key="guide_gallery")
@@ -98,7 +99,7 @@ def dial_section(shape: str):
                 "curves": {**view["curves"], "trained": live["curves"]}}
         st.caption(f"The trained model is the live one: {live['steps']:,} steps in {live['seconds']:.0f} s "
                    f"(the shipped one trained {pretrained.GUIDE_STEPS:,}).")
-    st.plotly_chart(figures.dial(view, names=NAMES, active=SHOWN, shape_label=label, steps=views.STEPS),
+    chart(st, figures.dial(view, names=NAMES, active=SHOWN, shape_label=label, steps=views.STEPS),
                     theme=None, key="guide_dial")
     st.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the {views.SCHEDULE} "
                "schedule's "
@@ -116,7 +117,7 @@ def dial_section(shape: str):
         f"{views.N} samples, measured the same way (95% of {views.FLOOR_RUNS} runs). The bars are one standard error "
         "over the seeds; the text below calls two scales different when they differ by more than two combined "
         "standard errors.")
-    st.plotly_chart(figures.trade(view, names=NAMES, title=f"What guidance buys and costs: the {label}"),
+    chart(st, figures.trade(view, names=NAMES, title=f"What guidance buys and costs: the {label}"),
                     theme=None, key="guide_trade")
     trade_text(view)
 
@@ -199,7 +200,7 @@ def field_section(shape: str):
     sigma = st.select_slider("Noise level σ", views.FIELD_SIGMAS, help="The noise level at which the three steps "
                              "are drawn.", **keep("guide_sigma", views.FIELD_SIGMA, format_func=lambda s: f"{s:g}"))
     view = cache.field(shape, sigma)
-    st.plotly_chart(figures.fields(view, scales=views.SCALES, active=SHOWN, shape_label=label), theme=None,
+    chart(st, figures.fields(view, scales=views.SCALES, active=SHOWN, shape_label=label), theme=None,
                     key="guide_fields")
 
 
@@ -254,7 +255,7 @@ def tilted_section(shape: str):
                    view["curves"]["exact"][-1]["off"][0], top_w))
     if live is not None:
         st.caption("The trained network's line is the live one's.")
-    st.plotly_chart(figures.isolation(view, names=NAMES, shape_label=label,
+    chart(st, figures.isolation(view, names=NAMES, shape_label=label,
                                       title=f"Where the samples land: the {label}'s point nearest each sample, and "
                                             "its distance to another shape"), theme=None, key="guide_isolation")
     iso, exact = view["isolation"], views.facts(view, "exact")

@@ -6,6 +6,7 @@ import app_cache
 import app_common
 from app_cache.figures import memo
 from app_cache.home import cached as cache
+from app_components.chart import chart
 from diffusion_core.topics.home import figures, views
 
 # the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
@@ -80,7 +81,7 @@ with right:
         **app_common.keep("home_steps", 100, arg="default"))
     run = cache.run(steps)
     with app_common.in_column([1, 1.25], 1, "large"):
-        st.plotly_chart(figures.reverse_run(run, app_cache.points("dino")), theme=None, key="home_dino")
+        chart(st, figures.reverse_run(run, app_cache.points("dino")), theme=None, key="home_dino")
     numbers = cache.numbers(steps)
     c1, c2 = st.columns(2)
     app_common.ed_metric("Energy distance to the dino", numbers["ed"], numbers["band"], numbers["n"], where=c1)

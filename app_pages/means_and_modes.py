@@ -10,6 +10,7 @@ import app_common
 import app_training
 from app_cache.figures import kept, memo
 from app_cache.modes import cached as cache
+from app_components.chart import chart
 from diffusion_core import datasets, mixtures, pretrained
 from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.figures import SERIES, mode_weights, samples_panel
@@ -82,7 +83,7 @@ def generator_panel(kind: str, dataset: str, data) -> None:
         else:
             step, samples = live["snapshots"][-1]
             title = f"Live: after {step:,} steps ({live['seconds']:.0f} s)"
-        st.plotly_chart(samples_panel(samples, data, title=title, data_name="data", lim=2.6, color=KIND_COLORS[kind],
+        chart(st, samples_panel(samples, data, title=title, data_name="data", lim=2.6, color=KIND_COLORS[kind],
                                       samples_name="samples", height=360), theme=None, key=f"modes_samples_{kind}")
         rep = cache.panel_report(samples, dataset, SEED)
         app_common.ed_metric("Energy distance to the data", rep["ed"], rep["band"], rep["n"])
@@ -91,7 +92,7 @@ def generator_panel(kind: str, dataset: str, data) -> None:
             st.caption("The dino is not a mixture of separate modes, so there is nothing to count; "
                        "compare the shapes and the energy distance.")
         else:
-            st.plotly_chart(figures.coverage_bars(cov["shares"], cov["weights"], cov["off_mode"],
+            chart(st, figures.coverage_bars(cov["shares"], cov["weights"], cov["off_mode"],
                                                   title=f"Modes hit: {cov['modes_hit']} of {len(cov['weights'])}"),
                             theme=None, key=f"modes_cov_{kind}")
 
@@ -118,7 +119,7 @@ def gan_panel(dataset: str, data) -> None:
         notes = [f"Energy distance to the data: {app_common.ed_text(r['ed'], r['band'])}"
                  + (f"<br>Modes hit: {r['coverage']['modes_hit']} of {len(r['coverage']['weights'])}" if covered else "")
                  for r in reports]
-        st.plotly_chart(figures.snapshots_run(
+        chart(st, figures.snapshots_run(
             steps, run["samples"], data, titles=[f"{who}: after {s:,} steps" for s in steps], notes=notes,
             coverage=[r["coverage"] for r in reports] if covered else None, color=KIND_COLORS["gan"],
             active=len(steps) - 1), theme=None, key="modes_gan_run")
@@ -162,7 +163,7 @@ def training_section():
     c = app_common.shipped("ring8_growth", cache.training_curves, "ring8")
     if c is None:
         return
-    st.plotly_chart(figures.training_curves({"GAN": c["gan"], "diffusion": c["diffusion"]}, modes=c["modes"],
+    chart(st, figures.training_curves({"GAN": c["gan"], "diffusion": c["diffusion"]}, modes=c["modes"],
                                             floor=c["band"].top, title="Ring of 8 Gaussians over training"),
                     theme=None, key="modes_training")
     gan, diff = c["gan"], c["diffusion"]
@@ -195,7 +196,7 @@ def posterior_section():
         return
     left, right = st.columns([1.5, 1], gap="large")
     with left:
-        st.plotly_chart(figures.posterior_bars(view.centres, view.posterior, prior=view.prior, mean=view.mean,
+        chart(st, figures.posterior_bars(view.centres, view.posterior, prior=view.prior, mean=view.mean,
                                                learned_mean=view.learned_mean, observed=view.observed,
                                                title=f"Where could x_t = {x_t:.2f} at t = {t} have come from?"),
                         theme=None, key="modes_posterior")
@@ -233,7 +234,7 @@ def error_map_block() -> None:
     if m is None:
         return
     left, right = st.columns([1.5, 1], gap="large")
-    left.plotly_chart(figures.error_map_1d(m["steps"], m["values"], m["error"], near=m["near"],
+    chart(left, figures.error_map_1d(m["steps"], m["values"], m["error"], near=m["near"],
                                            title="How far the network's guess is from the exact mean"),
                       theme=None, key="modes_error_map")
     worst, near = m["worst_below"], m["near"]
@@ -265,7 +266,7 @@ def paths_section():
                 continue
             who = "the trained network" if learned else "the exact posterior mean"
             guess = "the network's x̂₀, its running guess" if learned else "E[x₀ | x_t], the running guess"
-            st.plotly_chart(figures.mean_paths(run["steps"], run["states"], run["guesses"], modes=run["modes"],
+            chart(st, figures.mean_paths(run["steps"], run["states"], run["guesses"], modes=run["modes"],
                                                T=1000, title=f"Guided by {who}", guess_name=guess), theme=None,
                             key=f"modes_paths_{'learned' if learned else 'exact'}")
             st.caption("Landed on the modes at " + ", ".join(f"{m:+.1f}: {c}" for m, c in
@@ -284,7 +285,7 @@ def landing_block() -> None:
     first = next(iter(shares.values()))
     labels = [f"at {m:+.1f}<br>weight {w:.1f}" for m, w in zip(first["modes"], first["weights"])]
     left, right = st.columns([1.3, 1], gap="large")
-    left.plotly_chart(mode_weights({k: v["shares"] for k, v in shares.items()}, first["weights"], labels=labels,
+    chart(left, mode_weights({k: v["shares"] for k, v in shares.items()}, first["weights"], labels=labels,
                                    title=f"Where {first['runs']:,} runs land", height=400, legend_y=-0.36),
                       theme=None, key="modes_landing")
     gap = max(abs(s - w) for v in shares.values() for s, w in zip(v["shares"], v["weights"]))

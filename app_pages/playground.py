@@ -19,6 +19,7 @@ import app_common
 import app_training
 from app_cache.playground import cached as cache
 from app_components import drawing
+from app_components.chart import chart
 from diffusion_core import background, datasets, inputs, metrics, samplers, schedules, shipped, training
 from diffusion_core.figures import loss_curve
 from diffusion_core.topics.guidance.core import COVER_RADIUS as GUIDE_RADIUS
@@ -190,10 +191,10 @@ def training_progress() -> None:
     steps, losses = zip(*((r.step, r.loss) for r in bg.records))
     look = next((r for r in reversed(bg.records) if getattr(r, "preview", None) is not None), None)
     c_loss, c_look = st.columns(2, gap="large")
-    c_loss.plotly_chart(loss_curve(steps, losses, title="Training loss, live"), theme=None, key="pg_live_loss")
+    chart(c_loss, loss_curve(steps, losses, title="Training loss, live"), theme=None, key="pg_live_loss")
     if look is not None:
         frame = st.session_state.pg_training_spec[1].frame
-        c_look.plotly_chart(figures.points_preview(frame.to_data(look.preview), name="samples now",
+        chart(c_look, figures.points_preview(frame.to_data(look.preview), name="samples now",
                                                    title=f"The model's samples at step {look.step:,}", height=300,
                                                    raster_min=float("inf")),  # markers: no drawing beside the training
                             theme=None, key="pg_live_samples")
@@ -318,7 +319,7 @@ def sampling_section(model: dict) -> None:
     left, right = st.columns([3, 1], gap="medium")
     states = frame.to_data(run.states)
     with app_common.in_column([3, 1], 0, "medium"):
-        left.plotly_chart(figures.animated_run(states, run.labels, data,
+        chart(left, figures.animated_run(states, run.labels, data,
                                              title=f"{SAMPLER_LABELS[sampler]}, {steps} steps, from noise to samples"
                                                    + ("" if label is None else f" of class {label + 1} at w = {w:g}"),
                                              current=f"steps taken (of {steps}; 0 is pure noise): "),
@@ -363,7 +364,7 @@ def sampling_section(model: dict) -> None:
                    "and scale).")
     if model["records"]:
         steps_, losses = zip(*model["records"])
-        st.plotly_chart(loss_curve(steps_, losses, title=f"Training loss of this model "
+        chart(st, loss_curve(steps_, losses, title=f"Training loss of this model "
                                                         f"({app_common.for_plot(label_of(model['label'], model.get('source')))})"),
                         theme=None, key="pg_loss")
 
@@ -419,7 +420,7 @@ with app_common.in_column([2, 3], 1, "large"):  # its cloud is drawn as an image
     preview = figures.points_preview(data.in_data_units(), height=380, labels=data.labels,
                                      title=f"Training data: {app_common.for_plot(label_of(data.label, data.source))} "
                                            f"({len(data.points):,} points)", colours=playground.DRAW_COLOURS)
-right.plotly_chart(preview, theme=None, key="pg_data_plot")
+chart(right, preview, theme=None, key="pg_data_plot")
 
 st.header("2. Model and training")
 settings = settings_panel()

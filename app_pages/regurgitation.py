@@ -11,6 +11,7 @@ import app_common
 import app_training
 from app_cache.copies import cached as cache
 from app_cache.figures import memo
+from app_components.chart import chart
 from diffusion_core import datasets, pretrained, schedules
 from diffusion_core.figures import SERIES
 from diffusion_core.topics.copies import core, figures, views
@@ -49,9 +50,9 @@ def memorization_section():
     for col, key, who, color in ((left, "network", f"Trained network ({trained})", SERIES[0]),
                                  (mid, "ideal", "Ideal denoiser of the N points", SERIES[1])):
         with col:
-            st.plotly_chart(figures.memorization_panel(run[f"{key}_samples"], run["train"], title=who, color=color),
+            chart(st, figures.memorization_panel(run[f"{key}_samples"], run["train"], title=who, color=color),
                             theme=None, key=f"copies_memo_{key}")
-    st.plotly_chart(figures.distance_histograms(
+    chart(st, figures.distance_histograms(
         {"trained network": run["network_distances"], "ideal denoiser": run["ideal_distances"],
          "fresh data": run["fresh_distances"]}, radius=run["radius"],
         title="Distance from each point to its nearest training point"), theme=None, key="copies_memo_hist")
@@ -80,10 +81,10 @@ def repeated_section():
         return
     left, right = st.columns(2, gap="large")
     trained = (f"live, {live['steps']:,} steps in {live['seconds']:.0f} s" if live is not None else "shipped")
-    left.plotly_chart(figures.memorization_panel(run["network_samples"], run["train"], color=SERIES[0],
+    chart(left, figures.memorization_panel(run["network_samples"], run["train"], color=SERIES[0],
                                                  title=f"Trained network ({trained}), {copies} copies",
                                                  highlight=run["point"]), theme=None, key="copies_dup_samples")
-    right.plotly_chart(figures.repeated_share(curve, title="How often samples land on the repeated point",
+    chart(right, figures.repeated_share(curve, title="How often samples land on the repeated point",
                                               set_size=pretrained.DUP_N),
                        theme=None, key="copies_dup_curve")
     m1, m2, m3 = st.columns(3)

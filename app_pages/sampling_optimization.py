@@ -10,6 +10,7 @@ import app_cache
 import app_common
 from app_cache.figures import kept, memo
 from app_cache.optimization import cached as cache
+from app_components.chart import chart
 from diffusion_core import datasets, metrics, schedules
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.optimization import core, figures, views
@@ -66,7 +67,7 @@ def compute_section():
         return
     label = {n: SAMPLER_LABELS[n] for n in core.SAMPLERS}
     exact = curves["exact"]
-    st.plotly_chart(figures.quality_vs_compute(
+    chart(st, figures.quality_vs_compute(
         {label[n]: c for n, c in curves["network"].items()}, floor=curves["floor"],
         exact=None if exact is None else {label[n]: c for n, c in exact.items()},
         title=f"Compute against quality: {SET_LABELS[dataset]}"), theme=None, key="opt_curves")
@@ -85,7 +86,7 @@ def compute_section():
         with col, app_common.in_column(len(CLOUD_STEPS)):
             x = cache.cloud(dataset, sampler, steps)
             nfe = core.nfe_of(sampler, steps)
-            st.plotly_chart(samples_panel(x, data, title=f"{steps} steps ({nfe} evaluations)",
+            chart(st, samples_panel(x, data, title=f"{steps} steps ({nfe} evaluations)",
                                           data_name="data", samples_name="samples", height=340),
                             theme=None, key=f"opt_cloud_{steps}")
 
@@ -102,7 +103,7 @@ def descent_section():
         help="Each step moves along γ times the current direction minus γ − 1 times the previous one. "
              "γ = 1 is plain gradient descent, which is DDIM; Permenter and Yuan use γ = 2.")
     land = cache.landscape(steps, gamma)
-    st.plotly_chart(figures.descent_landscape(
+    chart(st, figures.descent_landscape(
         land["axis"], land["maps"], land["sigmas"], {"network's runs": land["states"]["network"],
                                                      "ideal denoiser's runs": land["states"]["ideal"]},
         land["points"], land["steps_taken"], title=f"The landscape each step descends: {steps} steps, γ = {gamma:g}"),
@@ -119,7 +120,7 @@ def descent_section():
     cols = st.columns(2, gap="medium")
     for col, (name, (sig, near, smooth)) in zip(cols, traces.items()):
         with col:
-            st.plotly_chart(figures.distance_paths(sig, near, smooth, title=f"{DESCENT_LABELS[name].capitalize()}: "
+            chart(st, figures.distance_paths(sig, near, smooth, title=f"{DESCENT_LABELS[name].capitalize()}: "
                                                    f"{steps} steps, γ = {gamma:g}"), theme=None, key=f"opt_dist_{name}")
     landed = {name: f"{float(np.median(near[-1])):.2g}" for name, (_, near, _) in traces.items()}
     st.caption(f"Five samples from the same start points in both panels, in the frame y = x_t / √ᾱ_t = x₀ + σε "
@@ -134,7 +135,7 @@ def descent_section():
 def momentum_block(steps: int, gamma: float) -> None:
     with st.spinner("Sampling at every momentum (about a second, once per step count)..."):
         scan = cache.momentum_scan(steps)
-    st.plotly_chart(figures.momentum_curve(
+    chart(st, figures.momentum_curve(
         core.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan["curves"].items()},
         {DESCENT_LABELS[k]: v for k, v in scan["errors"].items()}, chosen=gamma,
         title=f"Momentum against quality at {steps} steps"), theme=None, key="opt_momentum")
@@ -142,7 +143,7 @@ def momentum_block(steps: int, gamma: float) -> None:
     plain_col, chosen_col = st.columns(2, gap="large")
     for col, g, color, which in ((plain_col, 1.0, SERIES[0], "plain"), (chosen_col, gamma, SERIES[1], "chosen")):
         with app_common.in_column(2, gap="large"):
-            col.plotly_chart(samples_panel(cache.descent_cloud(steps, g), data, title=(
+            chart(col, samples_panel(cache.descent_cloud(steps, g), data, title=(
                 f"Network, {steps} steps, " + ("plain DDIM" if g == 1 else f"γ = {g:g}")), data_name="dino points",
                 samples_name="samples", color=color, height=380), theme=None, key=f"opt_momentum_cloud_{which}")
     net = scan["curves"]["network"]

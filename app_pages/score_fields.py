@@ -10,6 +10,7 @@ import app_cache
 import app_common
 from app_cache.figures import kept, memo
 from app_cache.scores import cached as cache
+from app_components.chart import chart
 from diffusion_core.figures import OKABE_ITO, SERIES, mode_weights, samples_panel
 from diffusion_core.topics.scores import core, figures, views
 from diffusion_core.topics.scores.figures import FOLLOW_SHOWN
@@ -39,11 +40,11 @@ def field_section():
     for col, key, who, color in ((cols[0], "exact", "Exact score", OKABE_ITO["vermillion"]),
                                  (cols[1], "learned", "The network's score", OKABE_ITO["blue"])):
         with col:
-            st.plotly_chart(figures.score_field(view["axis"], view["log_density"], view["points"], view[key],
+            chart(st, figures.score_field(view["axis"], view["log_density"], view["points"], view[key],
                                               title=f"{who}, σ = {sig:.3g}", lim=FIELD_LIM, cell=cell, color=color,
                                               height=430), theme=None, key=f"score_field_{key}")
     with cols[2]:
-        st.plotly_chart(figures.error_map(view["axis"], view["error_map"], contour=view["log_density"],
+        chart(st, figures.error_map(view["axis"], view["error_map"], contour=view["log_density"],
                                         title="Where the network is wrong", lim=FIELD_LIM, height=430),
                         theme=None, key="score_error_map")
     m1, m2 = st.columns([1, 2])
@@ -86,7 +87,7 @@ def follow_section():
                 "settles: the larger ε, the further its stationary distribution drifts from the target. The mode "
                 "weights below count only the particles that ended in a mode.",
                 icon=":material/hourglass_top:")
-    st.plotly_chart(figures.follow_run(run["states"], run["frames"], data, colors=METHOD_COLORS, lim=FOLLOW_LIM),
+    chart(st, figures.follow_run(run["states"], run["frames"], data, colors=METHOD_COLORS, lim=FOLLOW_LIM),
                     theme=None, key="score_follow_run")
     st.caption(f"Drag the slider under the panels to scrub through the run in your browser: {len(run['frames'])} "
                f"evenly spaced steps from 0 to {steps:,}, {min(FOLLOW_SHOWN, n):,} of each sampler's {n:,} "
@@ -96,7 +97,7 @@ def follow_section():
     weights = {m: e["weights"] for m, e in run["ends"].items()}
     left, right = st.columns([1.3, 1], gap="large")
     with left:
-        st.plotly_chart(mode_weights(weights, truth, labels=["left (weight 1/5)", "right (weight 4/5)"],
+        chart(st, mode_weights(weights, truth, labels=["left (weight 1/5)", "right (weight 4/5)"],
                                            colors=METHOD_COLORS, title="Where the particles end: share in each mode"),
                         theme=None, key="score_mode_weights")
     with right:
@@ -124,7 +125,7 @@ def dino_section():
     data = app_cache.points("dino")
     for col, (name, run) in zip(st.columns(3, gap="small"), view["runs"].items()):
         with col, app_common.in_column(3):
-            st.plotly_chart(samples_panel(run["samples"], data, title=f"{name}, dino network",
+            chart(st, samples_panel(run["samples"], data, title=f"{name}, dino network",
                                           color=METHOD_COLORS.get(name, SERIES[4]),
                                           data_name="dino points", samples_name="samples", height=330, size=5),
                             theme=None, key=f"score_dino_{name}")
@@ -166,7 +167,7 @@ def dsm_section():
     left, right = st.columns([1.2, 1], gap="large")
     with left:
         lim = max(FIELD_LIM, float(np.abs(pic["x"]).max()) + 0.3)  # a very noisy point can land far out
-        st.plotly_chart(figures.dsm_arrows(pic["points"], pic["x"], pic["to_clean"], pic["weights"], pic["mean_step"],
+        chart(st, figures.dsm_arrows(pic["points"], pic["x"], pic["to_clean"], pic["weights"], pic["mean_step"],
                                          title=f"A noisy point at σ = {sigma:g}: its targets, their mean",
                                          lim=lim, height=540),
                         theme=None, key="dsm_picture")
@@ -200,7 +201,7 @@ def ode_section():
                               ("Reverse SDE (DDPM)", "Probability-flow ODE (DDIM)")):
         with col:
             path_steps, xs = out[name]
-            st.plotly_chart(figures.density_paths(out["density_steps"], out["grid"], out["log_density"],
+            chart(st, figures.density_paths(out["density_steps"], out["grid"], out["log_density"],
                                                 {f"{who}, {steps} steps": (path_steps, xs)},
                                                 title=f"{who}: {runs} runs, {steps} steps", T=1000),
                             theme=None, key=f"ode_{name}")

@@ -11,6 +11,7 @@ import app_common
 import app_training
 from app_cache.figures import memo
 from app_cache.spectra import cached as cache
+from app_components.chart import chart
 from diffusion_core import pretrained, schedules
 from diffusion_core.denoisers import NetDenoiser
 from diffusion_core.topics.spectra import core, figures, views
@@ -71,7 +72,7 @@ def tide_section(img: np.ndarray, title: str):
         picture(view["x_t"], f"x_t at t = {t} of {T}")
     with right:
         f = spec["freqs"]
-        st.plotly_chart(figures.spectra_plot(
+        chart(st, figures.spectra_plot(
             {"signal in x_t, ᾱ·P(f)": (f, ab * spec["power"]),
              f"power-law fit: slope {spec['slope']:.2f}": (f, ab * spec["fit"])},
             flat={f"noise in x_t, 1 − ᾱ = {1 - ab:.3g}": 1 - ab}, marker=view["crossing"],
@@ -108,13 +109,13 @@ def schedules_block(spec: dict, marker: float) -> None:
     bands = cache.schedule_bands(spec["amplitude"], spec["slope"])
     b1, b2 = st.columns(2, gap="large")
     with b1:
-        st.plotly_chart(figures.crossing_curves({schedules.LABELS[n]: (b["t_frac"], b["crossing"])
+        chart(st, figures.crossing_curves({schedules.LABELS[n]: (b["t_frac"], b["crossing"])
                                                  for n, b in bands.items()},
                                                 marker=marker, frange=(1 / core.SIZE, 0.5),
                                                 title="Where the signal meets the noise"),
                         theme=None, key="spec_crossing")
     with b2:
-        st.plotly_chart(figures.octave_bars({schedules.LABELS[n]: b["octaves"] for n, b in bands.items()},
+        chart(st, figures.octave_bars({schedules.LABELS[n]: b["octaves"] for n, b in bands.items()},
                                             core.OCTAVES, title="Steps spent deciding each octave"),
                         theme=None, key="spec_octaves")
     lin, cos = bands["linear"], bands["cosine"]
@@ -166,7 +167,7 @@ def wiener_block(view: dict, freqs: np.ndarray, t: int) -> None:
     with w1:
         picture(view["x0_hat"], "Wiener estimate x̂₀ from x_t")
     with w2:
-        st.plotly_chart(figures.response_curve(freqs, view["share"], title=f"Share of x_t that is signal, per band, "
+        chart(st, figures.response_curve(freqs, view["share"], title=f"Share of x_t that is signal, per band, "
                                                f"at t = {t}"), theme=None, key="spec_wiener_gain")
         st.caption(f"Mean squared error of x̂₀ against x₀: {view['mse']:.3f}; of the unfiltered x_t / √ᾱ_t: "
                    f"{view['mse_scaled']:.3g}.")
@@ -219,11 +220,11 @@ def learned_section():
     strip(run)
     r1, r2 = st.columns(2, gap="large")
     with r1:
-        st.plotly_chart(figures.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
+        chart(st, figures.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
                                                  title=f"The network's x̂₀ spectra ({who})"),
                         theme=None, key="spec_learned_psd")
     with r2:
-        st.plotly_chart(figures.settling_plot(exact["freqs"], {"exact Gaussian model": exact["settled"],
+        chart(st, figures.settling_plot(exact["freqs"], {"exact Gaussian model": exact["settled"],
                                                                f"convolutional network ({who.split(',')[0]})":
                                                                run["settled"]}, T=1000,
                                               title="When each band settles, exact and learned"),
@@ -250,10 +251,10 @@ def run_section():
     strip(run)
     r1, r2 = st.columns(2, gap="large")
     with r1:
-        st.plotly_chart(figures.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
+        chart(st, figures.rapsd_over_steps(run["freqs"], run["powers"], run["steps"],
                                                  title="Spectrum of x̂₀ along the run"), theme=None, key="spec_run_psd")
     with r2:
-        st.plotly_chart(figures.settling_plot(run["freqs"], {"exact Gaussian model (DDIM)": run["settled"]}, T=1000,
+        chart(st, figures.settling_plot(run["freqs"], {"exact Gaussian model (DDIM)": run["settled"]}, T=1000,
                                               title=f"When each band settles (to {core.SETTLE_TOLERANCE:.0%})"),
                         theme=None, key="spec_settling")
     st.caption(f"The Gaussian model of the spectrum of {SOURCE_LABELS[name]} at {core.RUN_SIZE} pixels (slope "
@@ -298,7 +299,7 @@ st.markdown(
     "(grass, gravel) have flatter spectra than the photographs of objects, so their bands drown closer "
     "together."
 )
-st.plotly_chart(figures.slope_bars(cache.photo_slopes(), title="Fitted slope of every shipped photograph"),
+chart(st, figures.slope_bars(cache.photo_slopes(), title="Fitted slope of every shipped photograph"),
                 theme=None, key="spec_slopes")
 with st.columns([1.2, 2])[0]:
     image, image_title = chosen_image()  # outside the fragments: a new image redraws every section

@@ -13,6 +13,7 @@ import app_common
 import app_training
 from app_cache.figures import kept, memo
 from app_cache.objective import cached as cache
+from app_components.chart import chart
 from diffusion_core import datasets, pretrained, schedules
 from diffusion_core.figures import SERIES, samples_panel
 from diffusion_core.topics.objective import core, figures, views
@@ -52,7 +53,7 @@ def bound_section():
                     **keep("loss_bound_schedule", "linear", index_in=views.SCHEDULES,
                            format_func=lambda n: schedules.LABELS[n]))
     b = cache.bound(name)
-    st.plotly_chart(figures.elbo_weights(b["t"], b["elbo"], b["uniform"],
+    chart(st, figures.elbo_weights(b["t"], b["elbo"], b["uniform"],
                                          title=f"Each step's share of the loss, {schedules.LABELS[name]}, T = {b['T']:,}"),
                     theme=None, key="loss_bound_plot")
     (t_max, w_max), (t_min, w_min) = b["largest"], b["smallest"]
@@ -79,12 +80,12 @@ def targets_section():
     view = cache.targets()
     left, right = st.columns(2, gap="large")
     with left:
-        st.plotly_chart(figures.implied_weights(view["lambda"], view["weights"],
+        chart(st, figures.implied_weights(view["lambda"], view["weights"],
                                                 title="Weight each target puts on the ε error"),
                         theme=None, key="loss_implied")
     with right:
         lam = view["steps_lambda"]
-        st.plotly_chart(figures.over_log_snr(
+        chart(st, figures.over_log_snr(
             {f"{TARGET_NAMES[t]}, uniform steps": (lam, w) for t, w in view["effective"].items()},
             title="… times the cosine schedule's draw of levels", ytitle="weight per unit λ (area 1)",
             log_y=True), theme=None, key="loss_effective")
@@ -124,14 +125,14 @@ def _draw_plots(target: str, noise, label: str) -> None:
         density = {f"this setting ({label})": (lam, d["density"])}
         if noise != 0:
             density["uniform steps"] = (lam, d["uniform_density"])
-        st.plotly_chart(figures.over_log_snr(density, title="Where training draws its noise levels",
+        chart(st, figures.over_log_snr(density, title="Where training draws its noise levels",
                                              ytitle="draws per unit λ"),
                         theme=None, key="loss_draw_density")
     with right:
         weight = {f"this setting ({TARGET_NAMES[target]}, {label})": (lam, d["effective"])}
         if (target, noise) != views.BASELINE:
             weight["L_simple (ε, uniform steps)"] = (lam, d["baseline_effective"])
-        st.plotly_chart(figures.over_log_snr(weight, title="The weight the loss puts on each level", log_y=True,
+        chart(st, figures.over_log_snr(weight, title="The weight the loss puts on each level", log_y=True,
                                              ytitle="weight per unit λ (area 1)"),
                         theme=None, key="loss_draw_weight")
     st.markdown(f"{d['noisy_share']:.0%} of this setting's draws are noisier than SNR = 1 ($\\lambda < 0$), against "
@@ -158,7 +159,7 @@ def _setting_view(target: str, noise, label: str) -> dict | None:
            else f"shipped, {view['steps']:,} steps, seed {SEED}")
     left, right = st.columns([1, 1.4], gap="large")
     with left, app_common.in_column([1, 1.4], 0, "large"):
-        st.plotly_chart(samples_panel(shown["samples"], datasets.DINO_POINTS,
+        chart(st, samples_panel(shown["samples"], datasets.DINO_POINTS,
                                       title=f"Samples: {TARGET_NAMES[target]}, {label}",
                                       samples_name=f"samples ({who})", color=SERIES[0], height=420),
                         theme=None, key="loss_samples")
@@ -180,7 +181,7 @@ def _setting_view(target: str, noise, label: str) -> dict | None:
             curves["L_simple (ε, uniform steps)"] = (view["baseline"]["error"], view["baseline"]["error_se"])
         if live:
             curves[f"trained live ({live['steps']:,} steps)"] = (live["error"], 0 * live["error"])
-        st.plotly_chart(figures.error_by_level(view["lambdas"], curves,
+        chart(st, figures.error_by_level(view["lambdas"], curves,
                                                title="How far x̂₀ is from the exact denoiser, per noise level"),
                         theme=None, key="loss_error_levels")
         lam0 = float(core.CURVE_LAMBDAS[0])
@@ -219,7 +220,7 @@ def comparison_block(target: str, noise) -> None:
     for col, key, title, ytitle in ((left, "coarse", "Coarse shape, every setting", f"MMD² at {SCALE:g} (lower: better)"),
                                     (right, "detail", "Fine detail, every setting", "s2d (lower: better)")):
         with col:
-            st.plotly_chart(figures.across_settings(comp["ticks"], comp[key], comp["floor"][key], title=title,
+            chart(st, figures.across_settings(comp["ticks"], comp[key], comp["floor"][key], title=title,
                                                     ytitle=ytitle, selected=selected),
                             theme=None, key=f"loss_compare_{key}")
     f = views.findings(comp)
@@ -257,7 +258,7 @@ def comparison_block(target: str, noise) -> None:
 
 def schedules_section():
     dens = cache.schedule_densities()
-    st.plotly_chart(figures.over_log_snr({f"{schedules.LABELS[n]}, T = {d['T']:,}": (d["lambda"], d["density"])
+    chart(st, figures.over_log_snr({f"{schedules.LABELS[n]}, T = {d['T']:,}": (d["lambda"], d["density"])
                                           for n, d in dens.items()},
                                          title="Where uniform steps put training, per schedule",
                                          ytitle="draws per unit λ", xrange=(-21, 11)),

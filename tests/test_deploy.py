@@ -59,7 +59,7 @@ def _context_files() -> list[Path]:
 def test_the_build_context_holds_the_app_and_leaves_out_the_rest(tmp_path):
     files = _context_files()
     names = {f.as_posix() for f in files}
-    assert {"app.py", "app.css", "requirements.txt", ".streamlit/config.toml"} <= names
+    assert {"app.py", "app.css", "requirements.txt", ".streamlit/config.toml", "static/chart.js"} <= names
     assert any(n.startswith("diffusion_core/pretrained/") and n.endswith(".pt") for n in names)
     assert not any(n.startswith(("tests/", "tools/", ".git/", "screenshots/")) for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
@@ -71,7 +71,8 @@ def test_the_build_context_holds_the_app_and_leaves_out_the_rest(tmp_path):
               "at.run()\n"
               "at.switch_page('app_pages/diffusion_process.py').run()\n"
               "assert not at.exception, [e.value for e in at.exception]\n"
-              "print(len(at.get('plotly_chart')))\n")
+              "print(len(at.get('plotly_chart'))\n"
+              "      + sum(b.proto.component_name == 'gd_chart' for b in at.get('bidi_component')))\n")
     out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert int(out.stdout.split()[-1]) == 8  # the forward run, paths, five rungs and the gentle ablation

@@ -34,9 +34,22 @@ def opened(page: str) -> AppTest:
     return at
 
 
+def chart_nodes(at: AppTest) -> list:
+    """The page's charts in page order: plotly charts and canvas charts (app_components.chart)."""
+    def walk(node):
+        if getattr(node, "type", None) == "plotly_chart" or (
+                getattr(node, "type", None) == "bidi_component" and node.proto.component_name == "gd_chart"):
+            yield node
+        children = getattr(node, "children", {})
+        for key in sorted(children):
+            yield from walk(children[key])
+    return list(walk(at._tree))
+
+
 def figures(at: AppTest) -> list[dict]:
-    """The plotly figures on the page, in page order, as figure dicts."""
-    return [json.loads(node.proto.spec) for node in at.get("plotly_chart")]
+    """The figures on the page, in page order, as figure dicts (a canvas chart carries its figure's JSON)."""
+    return [json.loads(node.proto.spec) if node.type == "plotly_chart" else json.loads(json.loads(node.proto.json)["spec"])
+            for node in chart_nodes(at)]
 
 
 def values(array) -> list:

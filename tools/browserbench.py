@@ -100,6 +100,7 @@ def answer(page, act) -> float:
 
 def counts(page) -> dict[str, int]:
     return {"charts": page.locator("[data-testid='stPlotlyChart']").count(),
+            "canvas": page.locator(".gd-chart > canvas").count(),  # app_components.chart
             "images": page.locator("[data-testid='stImage'] img").count()}  # a list of images is one element
 
 
@@ -182,19 +183,22 @@ def select_times(page, repeats: int) -> dict[str, list[float]]:
 
 
 def scrub_times(page, repeats: int) -> dict[str, list[float]]:
-    """Every figure's own slider (plotly frames, no rerun): a click at a quarter and at three quarters of its rail,
-    `repeats` times, from the click to the last change of the page."""
+    """Every figure's own slider (frames, no rerun; Plotly's rail or a canvas chart's range input): a click at a
+    quarter and at three quarters of it, `repeats` times, from the click to the last change of the page."""
     out: dict[str, list[float]] = {}
-    rails = page.locator(".js-plotly-plot .slider-rail-rect")
-    for j in range(rails.count()):
-        rails.nth(j).scroll_into_view_if_needed()
+    charts = page.locator(".js-plotly-plot, .gd-chart").filter(
+        has=page.locator(".slider-rail-rect, .gd-frames input[type='range']"))
+    for j in range(charts.count()):
+        chart = charts.nth(j)
+        rail = chart.locator(".slider-rail-rect, .gd-frames input[type='range']").first
+        rail.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
-        title = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-rect")).nth(j) \
-            .locator(".gtitle").first.text_content() or f"figure {j}"
+        title = (chart.locator(".gtitle").first.text_content() if chart.locator(".gtitle").count()
+                 else chart.locator("canvas").first.get_attribute("aria-label")) or f"figure {j}"
         times = []
         for _ in range(repeats):
             for at in (0.25, 0.75):
-                box = rails.nth(j).bounding_box()
+                box = rail.bounding_box()
                 x, y = box["x"] + at * box["width"], box["y"] + box["height"] / 2
                 times.append(answer(page, lambda x=x, y=y: page.mouse.click(x, y)))
         out[f"figure slider: {title[:50]}"] = times
@@ -208,18 +212,19 @@ def _is_chosen(option, kind: str) -> bool:
         "Active" in (option.get_attribute("data-testid") or "")
 
 
-def floor_times(page, url: str, shapes: set[tuple[int, int]], repeats: int) -> dict:
-    """The floor page: its slider FLOOR_MOVES times each way, and its load for every (charts, images) shape."""
+def floor_times(page, url: str, shapes: set[tuple[int, int, int]], repeats: int) -> dict:
+    """The floor page: its slider FLOOR_MOVES times each way, and its load for every (plotly charts, canvas charts,
+    images) shape."""
     load(page, url)
     moves = []
     for _ in range(FLOOR_MOVES):
         for key in ("ArrowRight", "ArrowLeft"):
             moves.append(nudge(page, 0, key)[0])
     loads = {}
-    for charts, images in sorted(shapes):
-        shape_url = f"{url}/?charts={max(charts, 1)}&images={images}"
+    for charts, canvas, images in sorted(shapes):
+        shape_url = f"{url}/?charts={max(charts, 1)}&canvas={canvas}&images={images}"
         load(page, shape_url)  # untimed: the first visit of this shape
-        loads[(charts, images)] = [load(page, shape_url) for _ in range(repeats)]
+        loads[(charts, canvas, images)] = [load(page, shape_url) for _ in range(repeats)]
     return {"moves": moves, "loads": loads}
 
 
@@ -291,16 +296,22 @@ def main() -> None:
                 for label, app in (list(apps.items()) if k % 2 == 0 else list(apps.items())[::-1]):
                     merge(results[label], title, measure_page(page, app.url + path, args, received))
             print(f"{title}: measured", file=sys.stderr)
-        shapes = {(r["charts"], r["images"]) for pages_of in results.values() for r in pages_of.values()}
+        shapes = {drawing(r) for pages_of in results.values() for r in pages_of.values()}
         floor_result = floor_times(page, floor.url, shapes, args.repeats)
         chromium.close()
     report({"pages": results["this"], "floor": floor_result}, results.get("compared"))
     if errors:
         print("\nerrors in the browser: " + "; ".join(errors[:5]))
     if args.json:
-        floor_loads = {f"{c} charts, {i} images": v for (c, i), v in floor_result["loads"].items()}
+        floor_loads = {f"{c} plotly charts, {k} canvas charts, {i} images": v
+                       for (c, k, i), v in floor_result["loads"].items()}
         args.json.write_text(json.dumps({"pages": results["this"], "compared": results.get("compared"),
                                          "floor": floor_result | {"loads": floor_loads}}, indent=1))
+
+
+def drawing(r: dict) -> tuple[int, int, int]:
+    """A page's drawing to do: its plotly charts, canvas charts and images (a version before canvas charts: 0)."""
+    return r["charts"], r.get("canvas", 0), r["images"]
 
 
 def report(results: dict, compared: dict | None = None) -> None:
@@ -312,12 +323,13 @@ def report(results: dict, compared: dict | None = None) -> None:
           f"{len(results['floor']['moves'])} moves)\n")
     every = []
     for title, r in results["pages"].items():
-        floor_load = med(results["floor"]["loads"][(r["charts"], r["images"])])
+        floor_load = med(results["floor"]["loads"][drawing(r)])
         page_load = med(r["loads"])
         was = compared.get(title) if compared else None
         before = f" (was {med(was['loads']):.2f} s, {was['megabytes']:.1f} MB)" if was else ""
-        print(f"{title}: load {page_load:.2f} s, {r['megabytes']:.1f} MB{before}; floor with {r['charts']} charts "
-              f"and {r['images']} images {floor_load:.2f} s; ratio {page_load / floor_load:.2f}")
+        print(f"{title}: load {page_load:.2f} s, {r['megabytes']:.1f} MB{before}; floor with {r['charts']} plotly "
+              f"charts, {r.get('canvas', 0)} canvas charts and {r['images']} images {floor_load:.2f} s; ratio "
+              f"{page_load / floor_load:.2f}")
         labels = list(r["controls"]) + [k for k in (was or {}).get("controls", {}) if k not in r["controls"]]
         for label in labels:
             times = r["controls"].get(label)

@@ -3,20 +3,24 @@
     streamlit run tools/floor_app.py          # then open /?charts=N&images=M
 
 A title, a bare slider in a fragment that redraws one plotly chart of 1,000 points, and as many more charts
-(`charts`, 1 to 64, plotly, 1,000 points each, drawn as the app draws them: `theme=None`) and images (`images`,
-0 to 64, 128 x 128 PNG) as a page of the app shows, so a page's load can be set beside a bare page with the
-same drawing to do.
+(`charts`, 1 to 64, plotly, 1,000 points each, drawn as the app draws them: `theme=None`), canvas charts
+(`canvas`, 0 to 64, the same figure drawn by app_components.chart) and images (`images`, 0 to 64, 128 x 128 PNG)
+as a page of the app shows, so a page's load can be set beside a bare page with the same drawing to do.
 """
 
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from app_components.chart import chart  # noqa: E402 (after the path to the project)
 
 POINTS = 1_000
 
@@ -56,5 +60,7 @@ def answered() -> None:
 answered()
 for k in range(1, _count("charts", 1, 1)):
     st.plotly_chart(scatter(100 + k), theme=None, key=f"floor_{k}")
+for k in range(_count("canvas", 0, 0)):
+    chart(st, scatter(200 + k), key=f"floor_canvas_{k}")
 for k in range(_count("images", 0, 0)):
     st.image(png(k), caption=f"image {k}", width=128)

@@ -641,7 +641,7 @@ async def attack_markup_browser(url: str, a: Attack, run: Run) -> None:
           img: document.querySelectorAll('img[src*="127.0.0.1"]').length,
           b: [...document.querySelectorAll('b, strong')].filter(e => t(e) === 'y').length,
           em: [...document.querySelectorAll('em, i')].filter(e => t(e) === 'b').length,
-          bold_svg: [...document.querySelectorAll('.js-plotly-plot text, .js-plotly-plot tspan')]
+          bold_svg: [...document.querySelectorAll('.js-plotly-plot text, .js-plotly-plot tspan')]  // canvas: b above
                .filter(e => /bold/.test(e.getAttribute('style') || '') && t(e) === 'y').length,
           katex: [...document.querySelectorAll(zone)].filter(e => t(e).startsWith('x')).length,
           rlo: (() => {  // where U+202E is on the page: the nearest test id, and whether it is the uploader's list
@@ -669,7 +669,8 @@ async def attack_markup_browser(url: str, a: Attack, run: Run) -> None:
         try:
             page = await (await chromium.new_context(viewport={"width": 1400, "height": 1000})).new_page()
             page.set_default_timeout(VISIT_TIMEOUT_S * 1000)
-            title_has = "(x) => [...document.querySelectorAll('.js-plotly-plot .gtitle')].some(e => e.textContent.includes(x))"
+            title_has = ("(x) => [...document.querySelectorAll('.js-plotly-plot .gtitle, .gd-title-text')]"
+                         ".some(e => e.textContent.includes(x))")  # Plotly's title, or a canvas chart's as text
             for word, shown in ((IMAGE_WORD, MARKUP_URL), (MARKUP_SHORT, "y")):
                 query = urllib.parse.urlencode({"data": "Type a word", "word": word})
                 await page.goto(f"{url}/{PLAYGROUND}?{query}", wait_until="commit")

@@ -88,7 +88,7 @@ async def _idle(page, heading: str, timeout_ms: int = 120_000) -> None:
     """The page shows `heading`, its script has finished, and its plots are drawn."""
     await page.get_by_role("heading", name=heading, exact=True).first.wait_for(timeout=timeout_ms)
     await page.wait_for_selector(browser.IDLE, timeout=timeout_ms)
-    await page.wait_for_selector(".js-plotly-plot", timeout=timeout_ms)
+    await page.wait_for_selector(".js-plotly-plot, .gd-chart > canvas", timeout=timeout_ms)
 
 
 async def _visit(page, wire: Wire, i: int, title: str, heading: str, report: Report) -> None:

@@ -1,0 +1,97 @@
+"""The canvas chart (app_components/chart.py): which figures go to the canvas, and which stay with Plotly.
+
+How the canvas draws them is checked in Chromium against Plotly's own drawing (tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import json
+
+import test_plots
+
+from app_components.chart import chart, drawable
+
+FRAMED = {"reverse_run", "forward_run", "follow_run", "snapshots_run", "snapshots_run_dino", "animated_run",
+          "descent_landscape", "paths_run", "dial", "fields"}
+PLOTLY_ONLY: dict = {}
+
+
+def spec_of(fig) -> dict:
+    return json.loads(fig.to_json())
+
+
+def test_every_figure_of_the_catalogue_goes_to_the_canvas():
+    """Every figure of the test catalogue is drawn on the canvas, those with frames (scrubbed by their own slider)
+    among them."""
+    figs = test_plots._figures()
+    reasons = {name: drawable(spec_of(fig)) for name, fig in figs.items()}
+    assert {n: why for n, why in reasons.items() if why} == PLOTLY_ONLY
+    assert FRAMED == {n for n, fig in figs.items() if spec_of(fig).get("frames")}
+
+
+def test_anything_the_canvas_does_not_know_goes_to_plotly():
+    """A trace attribute, trace type, shape, axis or annotation the canvas does not draw sends the figure to Plotly,
+    whole, rather than drawing it wrong."""
+    base = spec_of(test_plots._figures()["loss_curve"])
+    assert drawable(base) is None
+
+    def changed(edit) -> str | None:
+        spec = json.loads(json.dumps(base))
+        edit(spec)
+        return drawable(spec)
+
+    assert "hoverlabel" in changed(lambda s: s["data"][0].update(hoverlabel={"bgcolor": "red"}))
+    assert changed(lambda s: s["data"].append({"type": "violin", "y": [1, 2]})) == "a violin trace"
+    assert changed(lambda s: s["data"].append({"type": "histogram", "x": [1, 2], "histnorm": "density"})) \
+        == "a histogram normalised or binned otherwise"
+    assert changed(lambda s: s["data"][0].update(mode="lines", line={"shape": "spline"})) == "line shape spline"
+    assert changed(lambda s: s["data"][0].update(marker={"symbol": "triangle-up"})) == "symbol triangle-up"
+    assert changed(lambda s: s["data"][0].update(fill="tonexty")) == "fill tonexty"
+    assert changed(lambda s: s["layout"].update(shapes=[{"type": "circle", "x0": 0, "x1": 1, "y0": 0, "y1": 1}])) \
+        == "a circle shape"
+    assert changed(lambda s: s["layout"].update(shapes=[{"type": "path", "path": "M 0 0 Q 1 1 2 0"}])) \
+        == "a curved or relative path"
+    assert changed(lambda s: s["layout"].update(annotations=[{"text": "a", "x": 0, "y": 0}])) \
+        == "an annotation with an arrow"
+    assert changed(lambda s: s["layout"]["xaxis"].update(type="date")) == "xaxis.type date"
+    assert changed(lambda s: s["layout"].update(yaxis2={"overlaying": "y", "side": "right"})).startswith("yaxis2")
+    assert changed(lambda s: s["layout"].update(sliders=[{"steps": []}])) == "a slider or buttons without frames"
+    framed = spec_of(test_plots._figures()["follow_run"])
+    assert drawable(framed) is None
+    framed["layout"]["sliders"][0]["steps"][0]["method"] = "relayout"
+    assert drawable(framed) == "frames without one slider that animates"
+    framed = spec_of(test_plots._figures()["follow_run"])
+    framed["frames"][0]["layout"]["xaxis"] = {"range": [0, 1]}
+    assert drawable(framed).startswith("a frame that changes more of the layout")
+    framed = spec_of(test_plots._figures()["follow_run"])
+    framed["frames"][0]["data"][0]["marker"] = {"symbol": "hexagram"}
+    assert drawable(framed) == "a frame's symbol hexagram"
+    contour = spec_of(test_plots._figures()["error_map"])
+    contour["data"][1]["contours"]["showlabels"] = True
+    assert drawable(contour).startswith("contours")
+
+
+def test_a_figure_s_json_is_made_once_and_a_figure_plotly_draws_is_sent_to_plotly(monkeypatch):
+    """chart() keeps each figure's JSON on the figure (a kept figure is sent again on every run), and hands a
+    figure the canvas does not draw to st.plotly_chart with the page's arguments."""
+    import plotly.io as pio
+
+    figs = test_plots._figures()
+    made = []
+    real = pio.to_json
+    monkeypatch.setattr(pio, "to_json", lambda fig, **kw: made.append(1) or real(fig, **kw))
+
+    class Where:
+        def __init__(self):
+            self.calls = []
+
+        def plotly_chart(self, fig, **kwargs):
+            self.calls.append((fig, kwargs))
+
+    where = Where()
+    fig = test_plots._figures.__wrapped__()["distance_histograms"]  # a fresh figure: nothing kept on it yet
+    fig.update_traces(histfunc="sum", selector={"type": "histogram"})  # something the canvas does not draw
+    chart(where, fig, key="k", theme=None)
+    chart(where, fig, key="k", theme=None)
+    assert made == [1] and [c[1] for c in where.calls] == [{"theme": None, "key": "k"}] * 2
+    assert where.calls[0][0] is fig and figs["distance_histograms"] is not fig
+    assert drawable(spec_of(figs["distance_histograms"])) is None
