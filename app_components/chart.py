@@ -3,10 +3,11 @@
 Plotly draws each marker, line stretch, tick and label of a chart as an SVG element, and Streamlit draws every new
 chart twice; in Chromium on this machine a slider that redraws one chart of 1,000 points answers in about 0.1 s,
 one that redraws six in 0.5 s. The same charts drawn on a canvas answer in 0.03 and 0.05 s. So `chart` sends a
-figure that uses only what `chart.js` draws (`drawable`) to the canvas, and anything else (frames and their
-sliders, contours, histograms, arrows on annotations, ...) to `st.plotly_chart` as before. The figure is the same
-Plotly figure either way: the page code and the figure functions do not change, and a test draws each drawable
-figure of the catalogue both ways in Chromium and compares them.
+figure that uses only what `chart.js` draws (`drawable`: trace, layout and axis attributes from lists of what it
+draws; anything else, say an arrow on an annotation, a stacked bar or a bar on a log axis) to the canvas, and
+anything else to `st.plotly_chart` as before. The figure is the same Plotly figure either way: the page code and
+the figure functions do not change, and a test draws every figure of the catalogue both ways in Chromium and
+compares them.
 
 What a canvas chart does not do that Plotly does: zoom and pan, the mode bar (download as PNG), and hiding a trace
 by clicking its legend entry. Hovering shows the nearest point's label, from the trace's hover template.
@@ -35,7 +36,12 @@ export default function (component) {
   const ready = (modules[url] = modules[url] || import(url));
   let cleanup = null;
   let gone = false;
-  ready.then((m) => { if (!gone) cleanup = m.default(component); });
+  ready.then((m) => { if (!gone) cleanup = m.default(component); }, (err) => {
+    // the module did not load (the server went away, say): one sentence in the chart's place
+    console.error('gd_chart: the chart module did not load', err);
+    const root = component.parentElement.querySelector('.gd-chart');
+    if (root) root.textContent = 'This chart could not be loaded; reloading the page may help.';
+  });
   return () => { gone = true; if (cleanup) cleanup(); };
 }
 """ % hashlib.blake2b(MODULE.read_bytes(), digest_size=8).hexdigest()
@@ -70,6 +76,14 @@ SYMBOLS = {"circle", "circle-open", "square", "square-open", "diamond", "diamond
            "line-ns-open", "x"}
 LAYOUT_OFF = {"images", "polar", "scene", "geo", "mapbox", "ternary", "grid"}
 AXIS_TYPES = {None, "-", "linear", "log", "category"}
+# what chart.js reads of the layout and of an axis; anything else sends the figure to Plotly
+LAYOUT_KEYS = {"annotations", "autotypenumbers", "bargap", "barmode", "colorscale", "colorway", "datarevision", "font",
+               "height", "width", "hoverlabel", "hovermode", "legend", "margin", "paper_bgcolor", "plot_bgcolor",
+               "shapes", "showlegend", "sliders", "template", "title", "updatemenus"}
+AXIS_KEYS = {"anchor", "automargin", "autorange", "constrain", "domain", "dtick", "tick0", "exponentformat",
+             "gridcolor", "gridwidth", "linecolor", "range", "rangemode", "scaleanchor", "scaleratio", "showgrid",
+             "showline", "showticklabels", "tickangle", "tickfont", "ticks", "ticktext", "tickvals", "title", "type",
+             "visible", "zeroline", "zerolinecolor", "zerolinewidth", "nticks"}
 SHAPES = {"line", "rect", "path"}
 
 
@@ -97,6 +111,13 @@ def _trace_off(trace: dict, frame_of: str | None = None) -> str | None:
     named = not isinstance(trace.get("colorscale"), (list, tuple)) and ("colorscale" in trace or frame_of is None)
     if kind in ("heatmap", "contour") and named:
         return f"a {kind} without a colour scale spelled out"
+    if kind == "bar" and "text" in trace and trace.get("textposition") != "outside":
+        return "bar text inside its bar"
+    if kind == "scatter" and trace.get("textposition") not in (None, "top center"):
+        return f"text placed {trace['textposition']}"
+    if any((trace.get(e) or {}).get("array") is not None and (trace.get(e) or {}).get("visible", True)
+           for e in ("error_x",)):
+        return "horizontal error bars"
     if kind == "histogram" and (trace.get("histnorm") not in (None, "", "probability", "percent")
                                 or set(trace.get("xbins") or {}) - {"start", "end", "size"}):
         return "a histogram normalised or binned otherwise"
@@ -128,6 +149,11 @@ def _frames_off(spec: dict) -> str | None:
         for shape in frame.get("layout", {}).get("shapes", []):
             if shape.get("type") not in (None, *SHAPES):
                 return f"a {shape.get('type')} shape"
+            if "path" in shape and any(c in shape["path"] for c in "CQSTAHVcqstahvml"):
+                return "a curved or relative path"
+        for note in frame.get("layout", {}).get("annotations", []):
+            if note.get("showarrow", True) and note:
+                return "an annotation with an arrow"
         for i, trace in enumerate(frame.get("data", [])):
             index = frame.get("traces", range(len(frame["data"])))[i]
             base = data[index] if index < len(data) else {}
@@ -144,6 +170,11 @@ def drawable(spec: dict) -> str | None:
     for key in LAYOUT_OFF & set(layout):
         if layout[key]:
             return f"layout.{key}"
+    extra = {k for k in layout if k[:5] not in ("xaxis", "yaxis")} - LAYOUT_KEYS
+    if extra:
+        return f"layout {sorted(extra)}"
+    if layout.get("barmode", "group") not in ("group", "overlay"):
+        return f"barmode {layout['barmode']}"
     off = _frames_off(spec)
     if off:
         return off
@@ -153,6 +184,10 @@ def drawable(spec: dict) -> str | None:
                 return f"{key}.type {axis.get('type')}"
             if axis.get("overlaying") or axis.get("side") in ("right", "top") or axis.get("matches"):
                 return f"{key}: overlaid, matched or on the far side"
+            if set(axis) - AXIS_KEYS:
+                return f"{key} {sorted(set(axis) - AXIS_KEYS)}"
+            if axis.get("tickangle", 0) not in (0, "auto") or axis.get("showline") or axis.get("ticks", "") != "":
+                return f"{key}: tick marks, an axis line or slanted labels"
     for shape in layout.get("shapes", []) or []:
         if shape.get("type", "path" if "path" in shape else "rect") not in SHAPES:
             return f"a {shape.get('type')} shape"
@@ -165,27 +200,33 @@ def drawable(spec: dict) -> str | None:
         off = _trace_off(trace)
         if off:
             return off
+        kinds = {layout.get(f"{letter}axis{(trace.get(f'{letter}axis') or letter)[1:]}", {}).get("type")
+                 for letter in "xy"}
+        if (trace.get("type") in ("bar", "histogram", "heatmap", "contour") or trace.get("fill") not in (None, "none")) \
+                and ("log" in kinds or (trace.get("type") in ("heatmap", "contour") and "category" in kinds)):
+            return f"a {trace.get('type', 'scatter')} trace on a {'log' if 'log' in kinds else 'category'} axis"
     return None
 
 
-def _spec(fig: go.Figure) -> tuple[dict, str]:
-    """The figure's JSON (as a dict and as text), computed once per figure: kept figures are sent again and again."""
+def _sent(fig: go.Figure) -> tuple[str | None, str, int]:
+    """What the canvas does not draw of the figure (None: nothing), its JSON text and its height, worked out once per
+    figure: kept figures (app_cache.figures, which weighs this text in) are sent again and again."""
     kept = getattr(fig, "_gd_canvas", None)
     if kept is None:
         text = pio.to_json(fig, validate=False)
-        kept = (json.loads(text), text)
+        spec = json.loads(text)
+        kept = (drawable(spec), text, int(spec.get("layout", {}).get("height") or 450))
         fig._gd_canvas = kept
     return kept
 
 
 def chart(where, fig: go.Figure, *, key: str, theme=None, **kwargs) -> None:
     """Draw `fig` in `where` (st or a container): on a canvas if it can be (`drawable`), else with st.plotly_chart
-    (`theme` and `kwargs` go there)."""
-    spec, text = _spec(fig)
-    if drawable(spec) is not None:
+    (`theme` and `kwargs` go there only: the canvas has no theme, and the app passes nothing else)."""
+    off, text, height = _sent(fig)
+    if off is not None:
         where.plotly_chart(fig, theme=theme, key=key, **kwargs)
         return
-    height = int(spec.get("layout", {}).get("height") or 450)
     if where is st:
         _chart(key=key, data={"spec": text}, height=height)
     else:

@@ -25,16 +25,34 @@ export default function (component) {
     // drawn again when the column's width changes (the window, the sidebar)
     root.gdObserver = new ResizeObserver(() => {
       const w = Math.floor(root.clientWidth);
-      if (w && w !== root.gdWidth) draw(root);
+      if (w && w !== root.gdWidth) drawSafely(root);
     });
     root.gdObserver.observe(root);
-    setupHover(root);
   }
-  draw(root);
+  if (!root.gdHover) { setupHover(root); root.gdHover = true; }
+  drawSafely(root);
   return () => {
+    // Streamlit calls this when the chart leaves the page; a later call on the same element sets things up again
+    if (root.gdSpec !== spec) return; // a cleanup of an earlier call: the live one keeps its observer
     if (root.gdObserver) root.gdObserver.disconnect();
     root.gdObserver = null;
+    if (root.gdTimer) { clearInterval(root.gdTimer); root.gdTimer = null; }
   };
+}
+
+function drawSafely(root) {
+  // a figure the canvas fails on says so in its place (and in the console), rather than leaving a blank
+  try {
+    draw(root);
+  } catch (err) {
+    console.error('gd_chart: the chart could not be drawn', err);
+    const canvas = root.querySelector('canvas');
+    const g = canvas.getContext('2d');
+    g.setTransform(window.devicePixelRatio || 1, 0, 0, window.devicePixelRatio || 1, 0, 0);
+    g.clearRect(0, 0, canvas.width, canvas.height);
+    text(g, 10, 20, 'This chart could not be drawn; reloading the page may help.', { size: 14, yanchor: 'top' });
+    root.dataset.drawn = String((+root.dataset.drawn || 0) + 1);
+  }
 }
 
 // ------------------------------------------------------------------ decoding
@@ -335,14 +353,15 @@ function setRange(a, spec, L) {
         vals = [c[0] - step0 / 2, c[c.length - 1] + step1 / 2];
       } else if (c) vals = c;
     } else {
-      vals = (arr(t[a.letter]) || []).map(num).filter((v) => v !== null);
+      const raw = (arr(t[a.letter]) || []).map(num);
       if (type === 'bar' && a.letter === 'y') { toZero = true; }
-      const e = a.letter === 'y' ? t.error_y : t.error_x;
+      const e = a.letter === 'y' ? t.error_y : null;
+      vals = raw.filter((v) => v !== null);
       if (e && e.visible !== false && e.array) {
+        // each point's bar, read by the point's own index (a gap in the values keeps the others in place)
         const up = arr(e.array);
         const down = e.symmetric === false && e.arrayminus ? arr(e.arrayminus) : up;
-        const base = vals;
-        vals = base.concat(base.map((v, i) => v + (+up[i] || 0)), base.map((v, i) => v - (+down[i] || 0)));
+        raw.forEach((v, i) => { if (v !== null) vals.push(v + (+up[i] || 0), v - (+down[i] || 0)); });
       }
       if (type === 'bar' && a.letter === 'x' && vals.length) {
         // bars reach half a bar either side of their positions, and Plotly pads them no further
@@ -360,14 +379,16 @@ function setRange(a, spec, L) {
       if (u !== null && Number.isFinite(u)) { lo.push(u); hi.push(u); }
     }
   }
+  const shapes = [];
   for (const sh of L.shapes || []) {
-    // Plotly's autorange takes in the shapes placed in the axis's units
+    // Plotly's autorange takes in the shapes placed in the axis's units (unpadded)
     if ((sh[a.letter + 'ref'] || a.letter) !== a.id || sh.type === 'path') continue;
     for (const v of [sh[a.letter + '0'], sh[a.letter + '1']]) {
       const u = a.type === 'log' ? (v > 0 ? Math.log10(v) : null) : num(v);
-      if (u !== null && Number.isFinite(u)) { lo.push(u); hi.push(u); }
+      if (u !== null && Number.isFinite(u)) shapes.push(u);
     }
   }
+  if (!lo.length && shapes.length) { lo.push(...shapes); hi.push(...shapes); shapes.length = 0; }
   let [r0, r1] = extent(lo);
   if (!lo.length) [r0, r1] = a.type === 'log' ? [0, 1] : [-1, 4];
   const zero = a.type !== 'log' && (a.rangemode === 'tozero' || a.rangemode === 'nonnegative');
@@ -379,6 +400,7 @@ function setRange(a, spec, L) {
     r1 += p;
   }
   if (zero) r0 = Math.max(r0, 0);
+  if (shapes.length) { const [s0, s1] = extent(shapes); r0 = Math.min(r0, s0); r1 = Math.max(r1, s1); }
   if (a.autorange === 'reversed') [r0, r1] = [r1, r0];
   [a.r0, a.r1] = [r0, r1];
 }
@@ -580,7 +602,7 @@ function drawScatter(g, t, ax, ay, hits) {
     for (let i = 0; i < n; i++) if (ok(i)) drawMarker(g, m, i, px[i], py[i]);
   }
   if (mode.includes('text') && t.text) {
-    const tx = arr(t.text) || [t.text];
+    const tx = arr(t.text) || t.text; // a list, or one text for every point
     for (let i = 0; i < n; i++) if (ok(i)) text(g, px[i], py[i] - 8, pick(tx, i, ''), { size: 12, xanchor: 'center', yanchor: 'bottom' });
   }
   g.restore();
@@ -642,7 +664,7 @@ function drawBars(g, traces, axes, L, hits) {
       g.globalAlpha = t.opacity ?? 1;
       errorBars(g, t, xs, ys, (i) => centres[i], ay);
       if (t.text && t.textposition === 'outside') {
-        const tx = arr(t.text) || [t.text];
+        const tx = arr(t.text) || t.text;
         const up = t.error_y && t.error_y.array ? arr(t.error_y.array) : null;
         for (let i = 0; i < xs.length; i++) {
           if (centres[i] === null) continue;
@@ -707,6 +729,7 @@ function heatLimits(t, z) {
 
 function drawHeatmap(g, t, ax, ay, hits) {
   const z = arr(t.z);
+  if (!z || !z.length || !Array.isArray(z[0]) || !z[0].length) return; // nothing to draw
   const ny = z.length;
   const nx = z[0].length;
   const xs = arr(t.x) || [...Array(nx).keys()];
@@ -976,14 +999,11 @@ function legendItems(spec) {
   const L = spec.layout || {};
   if (L.showlegend === false) return [];
   const items = [];
-  const seen = new Set();
   const showByDefault = spec.data.filter((t) => t.type !== 'image').length > 1 || L.showlegend === true;
   spec.data.forEach((t, k) => {
     const shown = t.showlegend === undefined ? showByDefault && !['heatmap', 'contour'].includes(t.type) : t.showlegend;
     if (!shown || t.visible === false || t.type === 'image') return; // Plotly gives images no legend entry
     if (Array.isArray(t.x) && !t.x.length && Array.isArray(t.y) && !t.y.length) return; // nor a trace of no points
-    if (t.legendgroup && seen.has(t.legendgroup)) return;
-    if (t.legendgroup) seen.add(t.legendgroup);
     items.push({ t, rank: t.legendrank ?? 1000, k });
   });
   items.sort((p, q) => p.rank - q.rank || p.k - q.k);
@@ -1181,13 +1201,13 @@ function draw(root) {
   g.clearRect(0, 0, W, H);
   const images = spec.data.filter((t) => t.type === 'image');
   // an image trace's size (in pixels of its PNG) decides its autorange: read them before the axes
-  const pending = images.filter((t) => !t._w).map((t) => new Promise((resolve) => {
+  const pending = images.filter((t) => !t._w && !t._failed).map((t) => new Promise((resolve) => {
     const im = new Image();
     im.onload = () => { t._w = im.naturalWidth; t._h = im.naturalHeight; t._img = im; resolve(); };
-    im.onerror = () => resolve();
+    im.onerror = () => { t._w = t._h = 0; t._failed = true; resolve(); }; // drawn without it, not retried
     im.src = t.source;
   }));
-  if (pending.length) { Promise.all(pending).then(() => { if (root.gdSpec === spec) draw(root); }); return; }
+  if (pending.length) { Promise.all(pending).then(() => { if (root.gdSpec === spec) drawSafely(root); }); return; }
   for (const t of spec.data) if (t.type === 'histogram' && !t._bars) binned(t);
   const colorway = L.colorway || ['#636efa', '#EF553B', '#00cc96', '#ab63fa', '#FFA15A', '#19d3f3', '#FF6692', '#B6E880', '#FF97FF', '#FECB52'];
   spec.data.forEach((t, k) => { t._c = colorway[k % colorway.length]; });
@@ -1285,7 +1305,12 @@ function draw(root) {
   // the title as text too, its runs marked up as drawn (bold as <b>): for screen readers, and for checks that a
   // reader's text in a title stays characters
   let heading = root.querySelector('.gd-title-text');
-  if (!heading) { heading = document.createElement('div'); heading.className = 'gd-title-text'; root.appendChild(heading); }
+  if (!heading) {
+    heading = document.createElement('div');
+    heading.className = 'gd-title-text';
+    heading.setAttribute('aria-hidden', 'true'); // a screen reader has the canvas's label
+    root.appendChild(heading);
+  }
   heading.replaceChildren(...richLines(title || '').flatMap((line, n) => (n ? [document.createElement('br')] : []).concat(line.map((run) => {
     const el = document.createElement(run.bold ? 'b' : run.shift > 0 ? 'sup' : run.shift < 0 ? 'sub' : 'span');
     el.textContent = run.text;
@@ -1322,6 +1347,7 @@ function binned(t) {
   // trace is a bar trace from then on (its x the bins' centres, its width a bin's)
   const xs = (arr(t.x) || []).map(num).filter((v) => v !== null && Number.isFinite(v));
   const b = t.xbins || {};
+  if (!xs.length) { t.type = 'bar'; t._bars = true; t.x = []; t.y = []; return; }
   let [lo, hi] = extent(xs);
   const size = b.size || niceStep((hi - lo) / 20 || 1);
   const start = b.start ?? Math.floor(lo / size) * size;
@@ -1398,6 +1424,7 @@ function isolines(g, z, xs, ys, level, ax, ay) {
 
 function drawContour(g, t, ax, ay, hits) {
   const z = arr(t.z);
+  if (!z || z.length < 2 || !Array.isArray(z[0]) || z[0].length < 2) return; // no cell to draw a level in
   const ny = z.length;
   const nx = z[0].length;
   const xs = arr(t.x) || [...Array(nx).keys()];
@@ -1582,7 +1609,7 @@ function applyFrame(spec, frame) {
   (frame.data || []).forEach((t, i) => {
     const k = frame.traces ? frame.traces[i] : i;
     if (!spec.data[k]) return;
-    if (t.source !== undefined) { delete spec.data[k]._img; delete spec.data[k]._w; delete spec.data[k]._h; } // a new PNG
+    if (t.source !== undefined) { for (const key of ['_img', '_w', '_h', '_failed']) delete spec.data[k][key]; } // a new PNG
     merged(spec.data[k], t);
   });
   const L = spec.layout;
@@ -1636,7 +1663,7 @@ function setupFrames(root, spec) {
     input.value = String(k);
     input.setAttribute('aria-valuetext', label(k));
     if (cv.visible !== false) shown.textContent = label(k);
-    draw(root);
+    drawSafely(root);
   };
   input.setAttribute('aria-label', cv.prefix ? cv.prefix.replace(/[:=\s]+$/, '') : 'frame');
   input.setAttribute('aria-valuetext', label(+input.value));

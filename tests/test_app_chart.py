@@ -95,3 +95,15 @@ def test_a_figure_s_json_is_made_once_and_a_figure_plotly_draws_is_sent_to_plotl
     assert made == [1] and [c[1] for c in where.calls] == [{"theme": None, "key": "k"}] * 2
     assert where.calls[0][0] is fig and figs["distance_histograms"] is not fig
     assert drawable(spec_of(figs["distance_histograms"])) is None
+
+
+def test_every_chart_of_every_page_is_drawn_on_the_canvas():
+    """Each page opened as a reader gets it (its default view): every chart on it is a canvas chart, none falls
+    back to Plotly."""
+    from test_pages import chart_nodes, opened
+
+    from tools.browser import PAGES
+
+    for path, _, title in PAGES:
+        nodes = chart_nodes(opened("app_pages/" + ("home" if path == "/" else path.strip("/")) + ".py"))
+        assert nodes and all(n.type == "bidi_component" for n in nodes), (title, [n.type for n in nodes])

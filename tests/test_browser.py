@@ -705,43 +705,72 @@ def canvas_page(chromium):
     page.close()
 
 
+def _ink_off(plotted: np.ndarray, drawn: np.ndarray, pool: int = 3) -> float:
+    """How far two grey-level pictures of a figure are apart, as a share of their ink: the summed difference over
+    the larger of the two summed inks (1 - grey), after averaging over `pool` x `pool` cells of the (already 4 x 4)
+    pictures, so that a line a pixel or two off counts little and a missing trace by its ink, however much white is
+    around."""
+    h, w = (n // pool * pool for n in plotted.shape)
+    a, b = (p[:h, :w].reshape(h // pool, pool, w // pool, pool).mean((1, 3)) for p in (plotted, drawn))
+    return float(np.abs(a - b).sum() / max((1 - a).sum(), (1 - b).sum(), 1e-9))
+
+
+def _has_data(trace: dict) -> bool:
+    """The trace draws something: points, cells or an image (not a legend's empty stand-in)."""
+    from test_pages import values
+
+    return "source" in trace or any(v is not None for k in ("x", "z") if trace.get(k) is not None
+                                    for v in values(trace[k]))
+
+
 def test_the_canvas_draws_each_figure_s_data_where_plotly_draws_it(canvas_page):
-    """Plotly is the reference: every figure of the test catalogue that goes to the canvas (app_components.chart),
+    """Plotly is the reference: every figure of the test catalogue (each one goes to the canvas: test_app_chart),
     stripped to its data (no text, grid or legend, margins as given), is drawn by the canvas as Plotly draws it:
     the same ranges (given or automatic, linear, log or category, tied to an aspect ratio), the same traces (lines
-    and their dashes, markers and their symbols, bars, error bars, heat maps, images, fills) and shapes in the same
-    places. The same figure turned upside down (its y axes reversed) is far from Plotly's, so the bound tells."""
+    and their dashes, markers and their symbols, bars, histograms, error bars, heat maps, contours, images, fills)
+    and shapes in the same places: within BOUND of their ink each, and for almost every figure much nearer Plotly's
+    picture than two controls are: the figure upside down (its y axes reversed), and the figure with its first trace
+    of data left out."""
     import test_plots
 
     from app_components.chart import drawable
 
-    off, flipped_off = {}, {}
+    off, flipped_off, dropped_off = {}, {}, {}
     for name, fig in test_plots._figures().items():
         spec = _bare(fig)
-        if drawable(spec) is not None:
-            continue
+        assert drawable(spec) is None, (name, drawable(spec))
         plotted, drawn = _two_ways(canvas_page, spec)
         assert plotted.shape == drawn.shape, name
         assert (plotted < 0.97).mean() > 0.002, f"{name}: Plotly drew nothing"
-        off[name] = float(np.abs(plotted - drawn).mean())
+        off[name] = _ink_off(plotted, drawn)
+        with_data = [i for i, t in enumerate(spec["data"]) if _has_data(t)]
+        if len(with_data) >= 2:
+            fewer = json.loads(json.dumps(spec))
+            fewer["data"][with_data[0]]["visible"] = False
+            dropped_off[name] = _ink_off(plotted, _two_ways(canvas_page, fewer)[1])
         for key, axis in spec["layout"].items():
             if key.startswith("yaxis"):
                 axis["autorange"] = "reversed"
                 if axis.get("range"):
                     axis["range"] = axis["range"][::-1]
-        flipped_off[name] = float(np.abs(plotted - _two_ways(canvas_page, spec)[1]).mean())
-    assert len(off) > 25, sorted(off)
-    unlike = {n: (round(v, 4), round(flipped_off[n], 4)) for n, v in off.items() if v > BOUND}
-    assert not unlike, f"figures the canvas draws unlike Plotly (difference, upside down): {unlike}"
-    told = [n for n in off if flipped_off[n] > 2 * off[n]]
-    assert len(told) >= 0.9 * len(off), {n: (off[n], flipped_off[n]) for n in off if n not in told}
+        flipped_off[name] = _ink_off(plotted, _two_ways(canvas_page, spec)[1])
+    assert len(off) == len(test_plots._figures()) > 40
+    unlike = {n: round(v, 3) for n, v in off.items() if v > BOUND}
+    assert not unlike, f"figures the canvas draws unlike Plotly (share of their ink): {unlike}"
+    flipped = [n for n in off if flipped_off[n] > 2 * off[n]]
+    assert len(flipped) >= 0.9 * len(off), {n: (off[n], flipped_off[n]) for n in off if n not in flipped}
+    dropped = [n for n in dropped_off if dropped_off[n] > 2 * off[n]]
+    assert len(dropped) >= 0.9 * len(dropped_off) and len(dropped_off) > 30, \
+        {n: (off[n], dropped_off[n]) for n in dropped_off if n not in dropped}
 
 
-# The bound on the mean grey-level difference (0 to 1, blurred over 4 x 4 pixels) between the canvas's drawing and
-# Plotly's. Measured on the 42 figures: 0.0000 to 0.0074 (the largest: the landscape's filled contours, which
-# Plotly smooths, and error bars' caps); upside down, 0.0017 to 0.27, more than twice the drawing's own difference
-# on 41 of 42 (not the landscape, whose bands look much alike either way up).
-BOUND = 0.01
+# The bound on a figure's difference as a share of its ink (_ink_off). Measured on the 42 figures: 0.000 to 0.366;
+# the largest are thin lines on log axes with error bars (the loss page's levels 0.37, Sampling as optimization's
+# momentum 0.33), whose automatic range the canvas pads a few pixels differently from Plotly, so a line a few pixels
+# off counts in full. Upside down: 0.06 to 2.0, more than twice the drawing's own difference on 41 of 42 (not the
+# landscape's filled contours, alike either way up); with the first trace of data left out: 0.02 to 1.2, more
+# than twice on 35 of the 36 figures with two traces of data or more (not the noise-level settings' band).
+BOUND = 0.4
 
 
 def test_hovering_a_canvas_chart_shows_the_nearest_point_s_label(canvas_page):
@@ -762,3 +791,20 @@ def test_hovering_a_canvas_chart_shows_the_nearest_point_s_label(canvas_page):
     assert tip.inner_text().split("\n") == ["at 0.50: 2.0 (20)", "the points"]
     canvas_page.mouse.move(box["x"] + 2, box["y"] + 2)  # far from every point
     expect(tip).to_be_hidden()
+
+
+def test_a_figure_the_canvas_fails_on_says_so_in_its_place(canvas_page):
+    """A figure the canvas cannot draw (here, one with no list of traces) gets a sentence in the chart's place and
+    an error in the console (which the page tests watch), not a blank; an empty heat map is drawn as nothing."""
+    from PIL import Image
+
+    logged = []
+    canvas_page.on("console", lambda m: logged.append(m.text) if m.type == "error" else None)
+    _two_ways(canvas_page, {"data": [{"type": "heatmap", "z": []}], "layout": {"title": {"text": "empty"}}})
+    assert not logged
+    canvas_page.evaluate("""() => window.gdChart({parentElement: document.getElementById('canvas'),
+                                                   data: {spec: JSON.stringify({layout: {}})}})""")
+    canvas_page.wait_for_timeout(100)
+    assert any("could not be drawn" in m for m in logged), logged
+    shot = np.asarray(Image.open(io.BytesIO(canvas_page.locator("#canvas canvas").screenshot())).convert("L"))
+    assert (shot < 128).mean() > 0.001, "the sentence is drawn"
