@@ -32,7 +32,7 @@ MODULE = HERE.parent / "static" / "chart.js"  # served by Streamlit's static ser
 LOADER = """
 const modules = (window.gdChartModules = window.gdChartModules || {});
 export default function (component) {
-  const url = new URL('app/static/chart.js?v=%s', document.baseURI).href;
+  const url = new URL('app/static/chart.js?v=DIGEST', document.baseURI).href;
   const ready = (modules[url] = modules[url] || import(url));
   let cleanup = null;
   let gone = false;
@@ -44,7 +44,7 @@ export default function (component) {
   });
   return () => { gone = true; if (cleanup) cleanup(); };
 }
-""" % hashlib.blake2b(MODULE.read_bytes(), digest_size=8).hexdigest()
+""".replace("DIGEST", hashlib.blake2b(MODULE.read_bytes(), digest_size=8).hexdigest())
 
 _chart = st.components.v2.component(
     "gd_chart",

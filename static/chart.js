@@ -727,6 +727,16 @@ function heatLimits(t, z) {
   return [lo, hi === lo ? lo + 1 : hi];
 }
 
+function gridHits(t, z, xs, ys, ax, ay, hits) {
+  // a heat map's or contour's cells to hover, on a grid of at most 60 x 60 of their centres
+  if (t.hoverinfo === 'skip' || t.hoverinfo === 'none') return;
+  const stepX = Math.max(1, Math.floor(xs.length / 60));
+  const stepY = Math.max(1, Math.floor(ys.length / 60));
+  for (let r = 0; r < z.length; r += stepY) {
+    for (let c = 0; c < z[r].length; c += stepX) hits.push({ x: ax.toPx(xs[c]), y: ay.toPx(ys[r]), t, i: [r, c], xv: xs[c], yv: ys[r], zv: z[r][c] });
+  }
+}
+
 function drawHeatmap(g, t, ax, ay, hits) {
   const z = arr(t.z);
   if (!z || !z.length || !Array.isArray(z[0]) || !z[0].length) return; // nothing to draw
@@ -778,13 +788,7 @@ function drawHeatmap(g, t, ax, ay, hits) {
   g.setTransform(g.getTransform().multiply(new DOMMatrix([sx, 0, 0, sy, X0, Y0])));
   g.drawImage(off, 0, 0);
   g.restore();
-  if (t.hoverinfo !== 'skip' && t.hoverinfo !== 'none') {
-    const stepX = Math.max(1, Math.floor(nx / 60));
-    const stepY = Math.max(1, Math.floor(ny / 60));
-    for (let r = 0; r < ny; r += stepY) {
-      for (let c = 0; c < nx; c += stepX) hits.push({ x: ax.toPx(xs[c]), y: ay.toPx(ys[r]), t, i: [r, c], xv: xs[c], yv: ys[r], zv: z[r][c] });
-    }
-  }
+  gridHits(t, z, xs, ys, ax, ay, hits);
 }
 
 function colorbarBox(t, plot) {
@@ -1497,13 +1501,7 @@ function drawContour(g, t, ax, ay, hits) {
     g.setLineDash([]);
   }
   g.restore();
-  if (t.hoverinfo !== 'skip' && t.hoverinfo !== 'none') {
-    const stepX = Math.max(1, Math.floor(nx / 60));
-    const stepY = Math.max(1, Math.floor(ny / 60));
-    for (let r = 0; r < ny; r += stepY) {
-      for (let c = 0; c < nx; c += stepX) hits.push({ x: ax.toPx(xs[c]), y: ay.toPx(ys[r]), t, i: [r, c], xv: xs[c], yv: ys[r], zv: z[r][c] });
-    }
-  }
+  gridHits(t, z, xs, ys, ax, ay, hits);
 }
 
 // ------------------------------------------------------------------ hover

@@ -20,7 +20,7 @@ import streamlit as st
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from app_components.chart import chart  # noqa: E402 (after the path to the project)
+from app_components.chart import chart  # after the path to the project
 
 POINTS = 1_000
 
