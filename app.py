@@ -1,5 +1,6 @@
 """Grokking Diffusion: routes to the pages (and hardens Streamlit for a public server, starts computing every
-page's default view in the background, and adds the one style rule, app.css); nothing else lives here."""
+page's default view in the background, lets a page's own address connect at once, and adds the one style rule,
+app.css); nothing else lives here."""
 
 from pathlib import Path
 
@@ -11,9 +12,7 @@ import app_hosting
 app_hosting.harden()
 app_cache.warm_up()
 
-st.set_page_config(layout="wide", page_title="Grokking Diffusion", page_icon="🦖")
-st.html(Path(__file__).with_name("app.css"))  # style only: Streamlit adds it without a block on the page
-st.navigation([
+PAGES = [
     st.Page("app_pages/home.py", title="Home", default=True),
     st.Page("app_pages/diffusion_process.py", title="The diffusion process"),
     st.Page("app_pages/means_and_modes.py", title="Means and modes"),
@@ -25,4 +24,9 @@ st.navigation([
     st.Page("app_pages/flow_matching.py", title="Flow matching"),
     st.Page("app_pages/guidance.py", title="Guidance"),
     st.Page("app_pages/playground.py", title="Playground"),
-], position="sidebar").run()
+]
+app_hosting.connect_at_once(page.url_path for page in PAGES)  # a page's own address connects at once
+
+st.set_page_config(layout="wide", page_title="Grokking Diffusion", page_icon="🦖")
+st.html(Path(__file__).with_name("app.css"))  # style only: Streamlit adds it without a block on the page
+st.navigation(PAGES, position="sidebar").run()

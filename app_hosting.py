@@ -20,15 +20,29 @@ Any client can send Streamlit's `clear_cache` message (the developer menu's "Cle
 shown), and Streamlit clears every cache of the server for every reader: each of them then waits for every page
 to be computed again (under tools/hostile.py the ordinary readers' p95 went from 9.5 s to 38 s). `keep_caches`
 makes the message clear only the sender's own session state; a maintainer clears the caches by restarting.
+
+A page opened at its own address (a shared link, a reload: every page but Home) waited about 0.1 s more than Home
+before its first message: Streamlit's client does not know the app's base path, so it first asks for
+`/<page>/_stcore/health`, gets a 404, waits 100 ms and then asks at the root. The client reads the base path from
+`window.__streamlit.BACKEND_BASE_URL` when a page sets it, and then asks there first. `connect_at_once` puts a
+script in the app's HTML (Streamlit's own index.html, served for every page's address) that sets it: the address
+with the page's name taken off its end when that name is one of the app's pages, the address itself otherwise (an
+unknown address falls back as before). It holds behind a proxy that adds a prefix, since the prefix stays in the
+address.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+from collections.abc import Iterable
 
 from starlette import formparsers
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from streamlit import config
+from starlette.responses import FileResponse
+from streamlit import config, file_util
 from streamlit.elements.widgets.number_input import NumberInputSerde
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
@@ -39,6 +53,10 @@ MAX_UPLOAD_BYTES = 200 * 2**20  # all sessions' uploads together
 
 _DONE = threading.Lock()
 _original_deserialize = NumberInputSerde.deserialize
+_original_file_response = FileResponse.__call__
+INDEX = os.path.join(file_util.get_static_dir(), "index.html")  # the HTML Streamlit serves for every page's address
+_INDEX_NAMES = {INDEX, os.path.abspath(INDEX), os.path.realpath(INDEX)}  # as the fallback and the root name it
+_index_html: bytes | None = None  # INDEX with the base-path script, once connect_at_once has made it
 
 
 class UploadRefused(HTTPException):
@@ -97,6 +115,50 @@ def keep_caches() -> None:
     """A client's clear_cache message clears its own session state, not the server's caches (idempotent)."""
     with _DONE:
         AppSession._handle_clear_cache_request = _clear_own_session
+
+
+BASE_SCRIPT = """<script>
+(() => {  // grokking-diffusion: the app's base path, so the client connects at once (app_hosting.py)
+  const pages = PAGES;
+  const parts = location.pathname.replace(/\\/+$/, '').split('/');
+  let last = parts[parts.length - 1];
+  try { last = decodeURIComponent(last); } catch (e) { /* not an address of a page */ }
+  if (parts.length > 1 && pages.includes(last)) parts.pop();
+  const base = location.origin + parts.join('/') + '/';
+  window.__streamlit = Object.assign({}, window.__streamlit, {BACKEND_BASE_URL: base});
+})();
+</script>"""
+
+
+async def _file_response_with_base(self: FileResponse, scope, receive, send) -> None:
+    """Starlette's FileResponse, but Streamlit's index.html goes out with the base-path script after its <head>
+    (without the file's length, ETag and date, which are the unchanged file's)."""
+    html = _index_html
+    if html is None or scope["type"] != "http" or os.fspath(self.path) not in _INDEX_NAMES or self.status_code != 200:
+        await _original_file_response(self, scope, receive, send)
+        return
+    dropped = {b"content-length", b"etag", b"last-modified", b"accept-ranges"}
+    headers = MutableHeaders(raw=[(k, v) for k, v in self.raw_headers if k.lower() not in dropped])
+    headers["content-length"] = str(len(html))
+    await send({"type": "http.response.start", "status": 200, "headers": headers.raw})
+    await send({"type": "http.response.body", "body": b"" if scope["method"].upper() == "HEAD" else html})
+    if self.background is not None:
+        await self.background()
+
+
+def connect_at_once(url_paths: Iterable[str]) -> None:
+    """Serve the app's HTML with a script that gives the client the app's base path, worked out from the address
+    and the pages' `url_paths` (idempotent; the first call makes the HTML)."""
+    global _index_html
+    with _DONE:
+        if _index_html is None:
+            with open(INDEX, "rb") as f:
+                page = f.read()
+            names = json.dumps(sorted(p for p in url_paths if p)).replace("<", "\\u003c")
+            script = BASE_SCRIPT.replace("PAGES", names).encode()
+            head = page.index(b"<head>") + len(b"<head>")
+            _index_html = page[:head] + b"\n" + script + page[head:]
+        FileResponse.__call__ = _file_response_with_base
 
 
 def harden() -> None:

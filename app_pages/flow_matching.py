@@ -1,8 +1,9 @@
 """Flow matching: the same network on a straight path; DDIM is Euler on the flow; reflow straightens the paths.
 
 Every number on the page is computed from the shipped models (diffusion_core/topics/flow/views.py). The server's
-controls: the data set (the whole page), the step count of section 3 (a fragment, every value computed at start-up)
-and the live reflow of section 5; t in section 2 is the figure's own slider.
+controls: the data set (sections 2 to 5, one fragment: section 1 needs no data), the step count of section 3 (a
+fragment within it, every value computed at start-up) and the live reflow of section 5; t in section 2 is the
+figure's own slider.
 """
 
 import streamlit as st
@@ -52,14 +53,6 @@ st.markdown(
     "Is that a different kind of model? Here the network of the rest of the app (the dino MLP: Fourier features, "
     f"{FLOW_NET.depth} hidden layers of {FLOW_NET.hidden}) is trained both ways on the same data, for the "
     "same number of steps, and compared.")
-c_set, _ = st.columns([1, 2])
-dataset = c_set.selectbox("Data set", views.DATASETS,
-                          help="Every section below but the first (the losses, which need no data) is computed for "
-                               "this data set.",
-                          **keep("flow_dataset", views.DATASET, index_in=views.DATASETS, format_func=SET_LABELS.get))
-names = views.models(dataset)
-st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same network "
-           f"trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching loss.")
 
 # ---------------------------------------------------------------- 1. two losses
 
@@ -107,30 +100,35 @@ st.caption(f"Both curves are scaled to integrate to 1 over λ from {low} to {hig
 
 # ---------------------------------------------------------------- 2. paths
 
-st.header("2. Straight paths in training, curved paths in sampling")
-st.markdown(
-    "Each training example is a straight line from a noise draw to a data point, walked at the constant velocity "
-    "$\\varepsilon - x_0$. But the network sees only $x_t$, not the pair it came from, and many straight lines pass "
-    "near every point: the regression learns their average direction, $v(x, t) = \\mathbb{E}[\\varepsilon - x_0 "
-    f"\\mid x_t = x]$. For {views.IDEAL[dataset]} that average can be computed exactly (from the ideal denoiser, as "
-    "on [Score fields](/score_fields)). Sampling follows it backwards, $dx/dt = v(x, t)$ from $t = 1$ to $0$, and "
-    "that path bends: "
-    "at $t = 1$ every path heads for the data's mean ($v = x - \\mathbb{E}[x_0]$), and only later turns to the "
-    "part of the data nearest it. Drag $t$ under the figure: the arrows are the move $-v\\,\\Delta t$ over a tenth "
-    "of the run, and the dots are where each path is.")
-paths = app_common.shipped(names["flow"], cache.paths, dataset)
-if paths is not None:
-    chart(st, figures.paths_run(paths, active=views.FRAME_TIMES.index(0.5),
-                                      ideal_name=f"Ideal velocity field ({views.IDEAL[dataset]})"),
-                    theme=None, key="flow_paths")
-    ratio = paths["ratio"]
-    st.caption(
-        f"{views.PAIRS} noise draws (seed 0), each paired at random with a data point for the straight "
-        f"paths; the ODE paths start from the same draws and take {views.PATH_STEPS} Euler steps. The drawn ideal "
-        f"paths are on average {ratio['ideal_paths']:.2f} times as long as the straight line between their ends, the "
-        f"network's {ratio['learned_paths']:.2f} times. Arrows longer than {ARROW_CAP:g} are drawn at that "
-        f"length; the field is drawn for t from 1 down to {views.FRAME_TIMES[-1]:g} (at t = 0 the ideal field is "
-        "not defined).")
+
+def paths_section(dataset: str, names: dict) -> None:
+    """Section 2: the straight training paths and the ODE paths the models follow, t scrubbed in the browser."""
+    st.header("2. Straight paths in training, curved paths in sampling")
+    st.markdown(
+        "Each training example is a straight line from a noise draw to a data point, walked at the constant velocity "
+        "$\\varepsilon - x_0$. But the network sees only $x_t$, not the pair it came from, and many straight lines "
+        "pass near every point: the regression learns their average direction, "
+        f"$v(x, t) = \\mathbb{{E}}[\\varepsilon - x_0 \\mid x_t = x]$. For {views.IDEAL[dataset]} that average can "
+        "be computed exactly (from the ideal denoiser, as on [Score fields](/score_fields)). Sampling follows it "
+        "backwards, $dx/dt = v(x, t)$ from $t = 1$ to $0$, and that path bends: "
+        "at $t = 1$ every path heads for the data's mean ($v = x - \\mathbb{E}[x_0]$), and only later turns to the "
+        "part of the data nearest it. Drag $t$ under the figure: the arrows are the move $-v\\,\\Delta t$ over a tenth "
+        "of the run, and the dots are where each path is.")
+    paths = app_common.shipped(names["flow"], cache.paths, dataset)
+    if paths is not None:
+        chart(st, figures.paths_run(paths, active=views.FRAME_TIMES.index(0.5),
+                                    ideal_name=f"Ideal velocity field ({views.IDEAL[dataset]})"),
+              theme=None, key="flow_paths")
+        ratio = paths["ratio"]
+        st.caption(
+            f"{views.PAIRS} noise draws (seed 0), each paired at random with a data point for the straight "
+            f"paths; the ODE paths start from the same draws and take {views.PATH_STEPS} Euler steps. The drawn ideal "
+            f"paths are on average {ratio['ideal_paths']:.2f} times as long as the straight line between their ends, "
+            f"the network's {ratio['learned_paths']:.2f} times. Arrows longer than {ARROW_CAP:g} are drawn at that "
+            f"length; the field is drawn for t from 1 down to {views.FRAME_TIMES[-1]:g} (at t = 0 the ideal field is "
+            "not defined).")
+
+
 
 # ---------------------------------------------------------------- 3. DDIM is Euler
 
@@ -170,20 +168,6 @@ def grids_section(dataset: str):
             f"{pm(g['ed_even'])}): at "
             "this step count, where the steps go makes no difference this measurement can see."))
 
-
-st.header("3. DDIM is Euler on the flow")
-st.markdown(
-    "DDIM's deterministic step (Song et al. 2021) goes from noise level $\\sigma$ to $\\sigma'$ by keeping its guesses "
-    "and changing the noise level: $x_{\\sigma'} = \\hat x_0 + \\sigma'\\hat\\varepsilon$. In the flow's frame that "
-    "is")
-st.latex(r"x_{t'} = (1-t')\,\hat x_0 + t'\,\hat\varepsilon = x_t + (t' - t)\,(\hat\varepsilon - \hat x_0) "
-         r"= x_t + (t' - t)\,\hat v(x_t, t),")
-st.markdown(
-    "one Euler step of the flow's ODE (Gao et al. 2024). So on the same grid of noise levels DDIM and Euler are "
-    "one sampler; what differs between a diffusion model's sampler and a flow model's is where each spends its "
-    "steps. Below, with the ideal denoiser (no training error), on DDIM's grid and on even steps in $t$, and without "
-    f"the clip of $\\hat x_0$ to ±{samplers.X0_CLIP:g} that the app's DDIM applies elsewhere.")
-grids_section(dataset)
 
 # ---------------------------------------------------------------- 4. few steps
 
@@ -229,24 +213,6 @@ def inside_text(names: list[str], total: int) -> str:
     return f"Within two combined standard errors of fresh data's mean: {', '.join(names)}."
 
 
-st.header("4. Few steps: quality against compute")
-st.markdown(
-    "The same measurement as [Sampling as optimization](/sampling_optimization): the energy distance of the samples "
-    "to the data against the network evaluations spent on each, from the same noise draws for every model.")
-few = app_common.shipped(names["reflow"], cache.few_steps, dataset)
-if few is not None:
-    chart(st, optimization_figures.quality_vs_compute(
-        {CURVE_LABELS[k]: c for k, c in few["curves"].items()}, floor=few["floor"],
-        title=f"Compute against quality, {SET_LABELS[dataset]}: ε-model, flow model, reflowed"), theme=None,
-        key="flow_quality")
-    st.caption(f"Each point: {optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} samples from the same "
-               "start points at every budget; the line joins the groups' mean energy distance and the bars span two "
-               f"standard errors. The grey band is what {optimization.GROUPS} groups of fresh data score, up to two "
-               "standard errors above their mean. DDIM walks the ε-model's "
-               "cosine schedule (strided); the flow models take even steps in t. Heun spends two evaluations a "
-               "step, one on the last.")
-    few_steps_text(few)
-
 # ---------------------------------------------------------------- 5. reflow
 
 @st.fragment
@@ -276,7 +242,8 @@ def reflow_section(dataset: str):
     c2.metric("Straightness S (0: straight)", f"{after['deviation']:.4f}", f"before: {before['deviation']:.3f}",
               delta_color="off", delta_arrow="off",
               help="Liu et al.'s S: the mean over t and paths of |(x₁ − x₀) − dx/dt|², the squared gap between each "
-                   "step's velocity and the straight line's (x₁ the noise end, x₀ the data end, t running from 1 to 0).")
+                   "step's velocity and the straight line's (x₁ the noise end, x₀ the data end, t running from 1 to "
+                   "0).")
     c3.metric("Transport cost E|x₁ − x₀|²", f"{after['cost']:.3f}", f"before: {before['cost']:.3f}",
               delta_color="off", delta_arrow="off",
               help="The mean squared distance between each path's noise end and its data end.")
@@ -308,13 +275,71 @@ def reflow_section(dataset: str):
                f"{optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} with two standard errors.")
 
 
-st.header("5. Reflow straightens the paths")
-st.markdown(
-    "Curved paths need many steps. Liu et al. (2023) straighten them: draw noise, run the trained flow model's ODE "
-    "to a sample, and train again on those (noise, sample) pairs instead of random ones. The pairs are joined by the "
-    "old model's ODE paths, which never cross: each noise draw keeps the sample its own path reached, so the new "
-    "straight training lines agree better with each other than random pairings do, and the average the new model "
-    "learns bends less. Learned exactly, reflow never raises the pairs' transport cost (Liu et al. 2023, for any "
-    "convex cost); below, how much straighter the paths measure, and what it costs.")
-reflow_section(dataset)
+# ---------------------------------------------------------------- sections 2 to 5, for one data set
+
+
+@st.fragment
+def data_sections() -> None:
+    """Sections 2 to 5, for the data set chosen at their head: a new data set reruns them, not section 1 (which
+    needs no data)."""
+    c_set, _ = st.columns([1, 2])
+    dataset = c_set.selectbox("Data set (sections 2 to 5)", views.DATASETS,
+                              help="Every section below is computed for this data set (section 1, the losses, needs "
+                                   "no data).",
+                              **keep("flow_dataset", views.DATASET, index_in=views.DATASETS,
+                                     format_func=SET_LABELS.get))
+    names = views.models(dataset)
+    st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same "
+               f"network trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching "
+               "loss.")
+    paths_section(dataset, names)
+    st.header("3. DDIM is Euler on the flow")
+    st.markdown(
+        "DDIM's deterministic step (Song et al. 2021) goes from noise level $\\sigma$ to $\\sigma'$ by keeping its "
+        "guesses "
+        "and changing the noise level: $x_{\\sigma'} = \\hat x_0 + \\sigma'\\hat\\varepsilon$. In the flow's frame "
+        "that "
+        "is")
+    st.latex(r"x_{t'} = (1-t')\,\hat x_0 + t'\,\hat\varepsilon = x_t + (t' - t)\,(\hat\varepsilon - \hat x_0) "
+             r"= x_t + (t' - t)\,\hat v(x_t, t),")
+    st.markdown(
+        "one Euler step of the flow's ODE (Gao et al. 2024). So on the same grid of noise levels DDIM and Euler are "
+        "one sampler; what differs between a diffusion model's sampler and a flow model's is where each spends its "
+        "steps. Below, with the ideal denoiser (no training error), on DDIM's grid and on even steps in $t$, and "
+        "without "
+        f"the clip of $\\hat x_0$ to ±{samplers.X0_CLIP:g} that the app's DDIM applies elsewhere.")
+    grids_section(dataset)
+    st.header("4. Few steps: quality against compute")
+    st.markdown(
+        "The same measurement as [Sampling as optimization](/sampling_optimization): the energy distance of the "
+        "samples "
+        "to the data against the network evaluations spent on each, from the same noise draws for every model.")
+    few = app_common.shipped(names["reflow"], cache.few_steps, dataset)
+    if few is not None:
+        chart(st, optimization_figures.quality_vs_compute(
+            {CURVE_LABELS[k]: c for k, c in few["curves"].items()}, floor=few["floor"],
+            title=f"Compute against quality, {SET_LABELS[dataset]}: ε-model, flow model, reflowed"), theme=None,
+            key="flow_quality")
+        st.caption(f"Each point: {optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} samples from the same "
+                   "start points at every budget; the line joins the groups' mean energy distance and the bars span "
+                   "two "
+                   f"standard errors. The grey band is what {optimization.GROUPS} groups of fresh data score, up to "
+                   "two "
+                   "standard errors above their mean. DDIM walks the ε-model's "
+                   "cosine schedule (strided); the flow models take even steps in t. Heun spends two evaluations a "
+                   "step, one on the last.")
+        few_steps_text(few)
+    st.header("5. Reflow straightens the paths")
+    st.markdown(
+        "Curved paths need many steps. Liu et al. (2023) straighten them: draw noise, run the trained flow model's ODE "
+        "to a sample, and train again on those (noise, sample) pairs instead of random ones. The pairs are joined by "
+        "the "
+        "old model's ODE paths, which never cross: each noise draw keeps the sample its own path reached, so the new "
+        "straight training lines agree better with each other than random pairings do, and the average the new model "
+        "learns bends less. Learned exactly, reflow never raises the pairs' transport cost (Liu et al. 2023, for any "
+        "convex cost); below, how much straighter the paths measure, and what it costs.")
+    reflow_section(dataset)
+
+
+data_sections()
 app_cache.training_worker()  # start the training process while the reader reads (reflow trains live)

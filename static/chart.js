@@ -18,7 +18,8 @@ const DEFAULT_MARGIN = { l: 80, r: 80, t: 100, b: 80 };
 export default function (component) {
   const { parentElement, data } = component;
   const root = parentElement.querySelector('.gd-chart');
-  const spec = decoded(JSON.parse(data.spec));
+  // the figure's JSON as UTF-8 bytes (app_components/chart.py sends them as they are)
+  const spec = decoded(JSON.parse(new TextDecoder().decode(data)));
   root.gdSpec = spec;
   setupFrames(root, spec);
   if (!root.gdObserver) {

@@ -149,6 +149,56 @@ def test_an_address_that_is_no_page_gets_a_notice_not_an_exception(server, page)
     assert not [e for e in errors if "nonsense" not in e and "does not seem to exist" not in e], errors
 
 
+def test_a_page_s_own_address_connects_at_the_app_s_base_at_once(server, page):
+    """Opened at its own address (once the server has run a page), a page asks the server at the app's base and
+    not first at `/<page>/_stcore/...` (a 404 and then a 100 ms wait in Streamlit's client): app_hosting puts
+    the base path into the HTML. The HTML goes out whole, its length right and without the file's ETag, and
+    Streamlit's own index.html on disk is unchanged."""
+    import urllib.request
+
+    import app_hosting
+
+    page.goto(server + "/")  # the first run of the server applies the patches
+    browser.wait_idle(page)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url.replace(server, "")))
+    errors = browser.watch_errors(page)
+    page.goto(server + "/flow_matching")
+    browser.wait_idle(page)
+    expect(page.get_by_role("heading", name="Flow matching: the same model on a straight path")).to_be_visible()
+    health = [u for u in asked if "_stcore/health" in u]
+    assert health and all(u == "/_stcore/health" for u in health), health
+    assert not errors, errors
+    with urllib.request.urlopen(server + "/guidance") as answer:
+        html, headers = answer.read(), answer.headers
+    assert b"BACKEND_BASE_URL" in html and b'"flow_matching"' in html and html.rstrip().endswith(b"</html>")
+    assert int(headers["Content-Length"]) == len(html) and headers.get("ETag") is None
+    assert headers["Cache-Control"] == "no-cache"
+    with open(app_hosting.INDEX, "rb") as f:
+        assert b"BACKEND_BASE_URL" not in f.read(), "Streamlit's own file was changed"
+
+
+@pytest.mark.parametrize("address, base", [
+    ("/", "http://h/"), ("/flow_matching", "http://h/"), ("/flow_matching/", "http://h/"),
+    ("/gd/flow_matching", "http://h/gd/"), ("/gd", "http://h/gd/"), ("/nonsense", "http://h/nonsense/"),
+    ("/%E0%A4%A", "http://h/%E0%A4%A/"),
+])
+def test_the_base_path_script_takes_only_a_page_s_name_off_the_address(page, address, base):
+    """The script app_hosting puts in the HTML, run against a made-up address: the app's base is the address
+    with a page's name taken off its end (behind a proxy's prefix too), and the address itself when it ends in
+    no page's name (Streamlit's client then falls back to the root as before), a malformed escape included."""
+    import app_hosting
+
+    body = app_hosting.BASE_SCRIPT.removeprefix("<script>").removesuffix("</script>")
+    body = body.replace("PAGES", json.dumps(["flow_matching", "guidance"]))
+    got = page.evaluate("""([body, path]) => {
+        const win = {__streamlit: {LIGHT_THEME: 'kept'}};
+        new Function('location', 'window', body)({pathname: path, origin: 'http://h'}, win);
+        return win.__streamlit;
+    }""", [body, address])
+    assert got == {"LIGHT_THEME": "kept", "BACKEND_BASE_URL": base}
+
+
 def _slider_value(page, key: str) -> str:
     return page.locator(f".st-key-{key} input[type='range']").first.get_attribute("aria-valuetext")
 
@@ -291,6 +341,39 @@ def test_scrubbing_the_guided_field_redraws_it_alone_in_the_browser(server, page
     assert sent.events[mark:] == [], "scrubbing sent a message to the server"
     assert not errors, errors
 
+
+
+def test_a_new_data_set_on_flow_matching_reruns_sections_2_to_5_only(server, page):
+    """Flow matching's data set heads sections 2 to 5, one fragment: a new data set asks the server for a run of
+    that fragment (the rerun request names it), and section 1's chart, which needs no data, is not drawn again,
+    while the charts below it are drawn for the ring."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    errors = browser.watch_errors(page)
+    fragments = []
+
+    def sent(payload):
+        if isinstance(payload, bytes):
+            msg = BackMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "rerun_script":
+                fragments.append(msg.rerun_script.fragment_id)
+
+    page.on("websocket", lambda ws: ws.on("framesent", sent))
+    page.goto(server + "/flow_matching")
+    browser.wait_idle(page)
+    page.wait_for_function(_title_starts("Compute against quality, Dino"), timeout=30_000)
+    losses = page.locator(".gd-chart").filter(has=page.locator("canvas[aria-label^='Where each loss puts']"))
+    drawn = losses.evaluate("c => +c.dataset.drawn || 0")
+    assert drawn >= 1
+    mark = len(fragments)
+    exercise._open_select(page, 0)
+    page.get_by_role("option", name="Ring of 8 Gaussians").click()
+    page.wait_for_function(_title_starts("Compute against quality, Ring of 8 Gaussians"), timeout=30_000)
+    browser.wait_idle(page)
+    assert len(fragments) > mark and all(fragments[mark:]), f"a run of the whole page: {fragments[mark:]}"
+    assert losses.evaluate("c => +c.dataset.drawn || 0") == drawn, "section 1's chart was drawn again"
+    assert not errors, errors
 
 def test_every_page_can_be_shared_by_its_address(server, page):
     """A link sets a page's controls (Score fields at σ = 0.1, the ladder with DDPM at 20 steps), including a
@@ -673,7 +756,7 @@ def _two_ways(page, spec: dict) -> tuple[np.ndarray, np.ndarray]:
         const div = document.getElementById('plot');
         Plotly.purge(div);
         await Plotly.newPlot(div, JSON.parse(text));
-        window.gdChart({parentElement: document.getElementById('canvas'), data: {spec: text}});
+        window.gdChart({parentElement: document.getElementById('canvas'), data: new TextEncoder().encode(text)});
         await new Promise(r => setTimeout(r, 300));  // PNGs decode; the canvas draws again once they have
     }""", json.dumps(spec))
 
@@ -803,7 +886,7 @@ def test_a_figure_the_canvas_fails_on_says_so_in_its_place(canvas_page):
     _two_ways(canvas_page, {"data": [{"type": "heatmap", "z": []}], "layout": {"title": {"text": "empty"}}})
     assert not logged
     canvas_page.evaluate("""() => window.gdChart({parentElement: document.getElementById('canvas'),
-                                                   data: {spec: JSON.stringify({layout: {}})}})""")
+                                                   data: new TextEncoder().encode(JSON.stringify({layout: {}}))})""")
     canvas_page.wait_for_timeout(100)
     assert any("could not be drawn" in m for m in logged), logged
     shot = np.asarray(Image.open(io.BytesIO(canvas_page.locator("#canvas canvas").screenshot())).convert("L"))

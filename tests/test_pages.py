@@ -48,7 +48,7 @@ def chart_nodes(at: AppTest) -> list:
 
 def figures(at: AppTest) -> list[dict]:
     """The figures on the page, in page order, as figure dicts (a canvas chart carries its figure's JSON)."""
-    return [json.loads(node.proto.spec) if node.type == "plotly_chart" else json.loads(json.loads(node.proto.json)["spec"])
+    return [json.loads(node.proto.spec) if node.type == "plotly_chart" else json.loads(node.proto.bytes)
             for node in chart_nodes(at)]
 
 
