@@ -26,9 +26,9 @@ before its first message: Streamlit's client does not know the app's base path, 
 `/<page>/_stcore/health`, gets a 404, waits 100 ms and then asks at the root. The client reads the base path from
 `window.__streamlit.BACKEND_BASE_URL` when a page sets it, and then asks there first. `connect_at_once` puts a
 script in the app's HTML (Streamlit's own index.html, served for every page's address) that sets it: the address
-with the page's name taken off its end when that name is one of the app's pages, the address itself otherwise (an
-unknown address falls back as before). It holds behind a proxy that adds a prefix, since the prefix stays in the
-address.
+with the page's name taken off its end when that name is one of the app's pages (and not part of
+server.baseUrlPath), the address itself otherwise (an unknown address falls back as before). It holds behind a proxy
+that adds a prefix, since the prefix stays in the address, unless the prefix ends in one of the pages' names.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse
 from streamlit import config, file_util
 from streamlit.elements.widgets.number_input import NumberInputSerde
+from streamlit.logger import get_logger
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 
@@ -57,6 +58,8 @@ _original_file_response = FileResponse.__call__
 INDEX = os.path.join(file_util.get_static_dir(), "index.html")  # the HTML Streamlit serves for every page's address
 _INDEX_NAMES = {INDEX, os.path.abspath(INDEX), os.path.realpath(INDEX)}  # as the fallback and the root name it
 _index_html: bytes | None = None  # INDEX with the base-path script, once connect_at_once has made it
+_index_failed = False  # INDEX could not be read or had no </head>: served as it is
+LOG = get_logger(__name__)
 
 
 class UploadRefused(HTTPException):
@@ -120,10 +123,11 @@ def keep_caches() -> None:
 BASE_SCRIPT = """<script>
 (() => {  // grokking-diffusion: the app's base path, so the client connects at once (app_hosting.py)
   const pages = PAGES;
+  const fixed = BASE_SEGMENTS;  // the segments of server.baseUrlPath, never taken off
   const parts = location.pathname.replace(/\\/+$/, '').split('/');
   let last = parts[parts.length - 1];
   try { last = decodeURIComponent(last); } catch (e) { /* not an address of a page */ }
-  if (parts.length > 1 && pages.includes(last)) parts.pop();
+  if (parts.length - 1 > fixed && pages.includes(last)) parts.pop();
   const base = location.origin + parts.join('/') + '/';
   window.__streamlit = Object.assign({}, window.__streamlit, {BACKEND_BASE_URL: base});
 })();
@@ -131,7 +135,7 @@ BASE_SCRIPT = """<script>
 
 
 async def _file_response_with_base(self: FileResponse, scope, receive, send) -> None:
-    """Starlette's FileResponse, but Streamlit's index.html goes out with the base-path script after its <head>
+    """Starlette's FileResponse, but Streamlit's index.html goes out with the base-path script at the end of its <head>
     (without the file's length, ETag and date, which are the unchanged file's)."""
     html = _index_html
     if html is None or scope["type"] != "http" or os.fspath(self.path) not in _INDEX_NAMES or self.status_code != 200:
@@ -146,19 +150,34 @@ async def _file_response_with_base(self: FileResponse, scope, receive, send) -> 
         await self.background()
 
 
+def base_script(url_paths: Iterable[str], base_url_path: str) -> str:
+    """BASE_SCRIPT for the app's pages (their `url_paths`) under server.baseUrlPath `base_url_path`."""
+    names = json.dumps(sorted(p for p in url_paths if p)).replace("<", "\\u003c")
+    fixed = len([s for s in base_url_path.split("/") if s])
+    return BASE_SCRIPT.replace("PAGES", names).replace("BASE_SEGMENTS", str(fixed))
+
+
 def connect_at_once(url_paths: Iterable[str]) -> None:
     """Serve the app's HTML with a script that gives the client the app's base path, worked out from the address
-    and the pages' `url_paths` (idempotent; the first call makes the HTML)."""
-    global _index_html
+    and the pages' `url_paths` (idempotent; the first call makes the HTML). If Streamlit's index.html cannot be
+    read or has no </head>, the HTML goes out as it is (logged once): the pages connect as they did without it.
+    A proxy that adds a prefix ending in one of the pages' names (an app served at `/guidance` by a proxy, with no
+    server.baseUrlPath) is not supported: the script would take that name off."""
+    global _index_html, _index_failed
     with _DONE:
-        if _index_html is None:
-            with open(INDEX, "rb") as f:
-                page = f.read()
-            names = json.dumps(sorted(p for p in url_paths if p)).replace("<", "\\u003c")
-            script = BASE_SCRIPT.replace("PAGES", names).encode()
-            head = page.index(b"<head>") + len(b"<head>")
-            _index_html = page[:head] + b"\n" + script + page[head:]
-        FileResponse.__call__ = _file_response_with_base
+        if _index_html is None and not _index_failed:
+            try:
+                with open(INDEX, "rb") as f:
+                    page = f.read()
+                end = page.index(b"</head>")  # before the end of <head>: after <meta charset>, before the bundle runs
+            except (OSError, ValueError) as err:
+                _index_failed = True
+                LOG.warning("The app's HTML goes out without its base path (%s): pages connect as before.", err)
+                return
+            script = base_script(url_paths, config.get_option("server.baseUrlPath") or "").encode()
+            _index_html = page[:end] + script + b"\n" + page[end:]
+        if _index_html is not None:
+            FileResponse.__call__ = _file_response_with_base
 
 
 def harden() -> None:

@@ -178,19 +178,22 @@ def test_a_page_s_own_address_connects_at_the_app_s_base_at_once(server, page):
         assert b"BACKEND_BASE_URL" not in f.read(), "Streamlit's own file was changed"
 
 
-@pytest.mark.parametrize("address, base", [
-    ("/", "http://h/"), ("/flow_matching", "http://h/"), ("/flow_matching/", "http://h/"),
-    ("/gd/flow_matching", "http://h/gd/"), ("/gd", "http://h/gd/"), ("/nonsense", "http://h/nonsense/"),
-    ("/%E0%A4%A", "http://h/%E0%A4%A/"),
+@pytest.mark.parametrize("base_url_path, address, base", [
+    ("", "/", "http://h/"), ("", "/flow_matching", "http://h/"), ("", "/flow_matching/", "http://h/"),
+    ("", "/gd/flow_matching", "http://h/gd/"), ("", "/gd", "http://h/gd/"), ("", "/nonsense", "http://h/nonsense/"),
+    ("", "/%E0%A4%A", "http://h/%E0%A4%A/"),
+    ("guidance", "/guidance", "http://h/guidance/"), ("guidance", "/guidance/flow_matching", "http://h/guidance/"),
+    ("/a/guidance/", "/a/guidance", "http://h/a/guidance/"),
 ])
-def test_the_base_path_script_takes_only_a_page_s_name_off_the_address(page, address, base):
+def test_the_base_path_script_takes_only_a_page_s_name_off_the_address(page, base_url_path, address, base):
     """The script app_hosting puts in the HTML, run against a made-up address: the app's base is the address
     with a page's name taken off its end (behind a proxy's prefix too), and the address itself when it ends in
-    no page's name (Streamlit's client then falls back to the root as before), a malformed escape included."""
+    no page's name (Streamlit's client then falls back to the root as before), a malformed escape included; a
+    server.baseUrlPath that ends in a page's name keeps it."""
     import app_hosting
 
-    body = app_hosting.BASE_SCRIPT.removeprefix("<script>").removesuffix("</script>")
-    body = body.replace("PAGES", json.dumps(["flow_matching", "guidance"]))
+    body = app_hosting.base_script(["flow_matching", "guidance", ""], base_url_path)
+    body = body.removeprefix("<script>").removesuffix("</script>")
     got = page.evaluate("""([body, path]) => {
         const win = {__streamlit: {LIGHT_THEME: 'kept'}};
         new Function('location', 'window', body)({pathname: path, origin: 'http://h'}, win);

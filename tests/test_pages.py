@@ -1285,18 +1285,21 @@ def _precomputed() -> dict:
 
 def test_app_only_routes():
     """app.py holds a docstring, the imports, what a public server needs (app_hosting, and the warm-up of every
-    page's default view), st.set_page_config, the style rule of app.css and st.navigation(...).run()."""
+    page's default view), the list of pages (and their addresses for app_hosting's HTML), st.set_page_config, the
+    style rule of app.css and st.navigation(...).run()."""
     import ast
 
     body = ast.parse((ROOT / "app.py").read_text()).body
     calls = [ast.unparse(n.value) for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
     others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import, ast.ImportFrom))]
-    assert not others
-    assert len(calls) == 5
-    assert calls[:2] == ["app_hosting.harden()", "app_cache.warm_up()"]
-    assert calls[2].startswith("st.set_page_config(") and "layout='wide'" in calls[2]
-    assert calls[3] == "st.html(Path(__file__).with_name('app.css'))"
-    assert calls[4].startswith("st.navigation(") and calls[4].endswith(".run()")
+    assert [ast.unparse(n.targets[0]) for n in others] == ["PAGES"]
+    assert all(ast.unparse(e).startswith("st.Page(") for e in others[0].value.elts)
+    assert len(calls) == 6
+    assert calls[:3] == ["app_hosting.harden()", "app_cache.warm_up()",
+                         "app_hosting.connect_at_once((page.url_path for page in PAGES))"]
+    assert calls[3].startswith("st.set_page_config(") and "layout='wide'" in calls[3]
+    assert calls[4] == "st.html(Path(__file__).with_name('app.css'))"
+    assert calls[5] == "st.navigation(PAGES, position='sidebar').run()"
 
 
 def test_schedule_lengths_match_the_shipped_models():

@@ -275,14 +275,17 @@ def kinds(w: WireSession) -> list[str]:
 
 def strings_of(w: WireSession) -> list[tuple[str, str]]:
     """Every text the last run sent, with where: "md" (markdown, alerts, captions, headings: rendered as markdown)
-    or "plot" (the strings of the plot specs: titles and legends, which read a few HTML tags)."""
+    or "plot" (the strings of the plot specs, Plotly's and the canvas charts': titles and legends, which read a few
+    HTML tags)."""
     out = []
     for e in w.elements:
         kind = e.WhichOneof("type")
         if kind in ("markdown", "alert", "heading"):
             out.append(("md", getattr(e, kind).body))
-        elif kind == "plotly_chart":
-            stack = [json.loads(e.plotly_chart.spec or "{}")]
+        elif kind in ("plotly_chart", "bidi_component"):  # a canvas chart (a bidi component) carries its figure
+            stack = [json.loads(e.plotly_chart.spec or "{}") if kind == "plotly_chart" else
+                     json.loads(e.bidi_component.bytes or b"{}") if e.bidi_component.component_name == "gd_chart" else
+                     {}]
             while stack:
                 x = stack.pop()
                 if isinstance(x, dict):
