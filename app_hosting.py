@@ -181,7 +181,8 @@ def connect_at_once(url_paths: Iterable[str]) -> None:
 
 
 def harden() -> None:
-    """Everything above, once per process (app.py calls it on every run; it is idempotent)."""
+    """Everything above but `connect_at_once` (which app.py calls with its pages), once per process (app.py calls it
+    on every run; it is idempotent)."""
     bound_uploads()
     guard_number_inputs()
     keep_caches()
