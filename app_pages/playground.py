@@ -161,9 +161,9 @@ def adopt_finished() -> None:
     elif bg.status == background.FAILED:
         st.session_state.pg_notice = ("warning", f"The training failed ({bg.error}); the previous model is kept.")
     elif bg.status == background.ABANDONED:
-        st.session_state.pg_notice = ("info", "The training was given up: this page was closed (or, while it waited "
-                                              "for the CPU, left unseen for 10 minutes). Press Train again; the "
-                                              "previous model is kept.")
+        st.session_state.pg_notice = ("info", ("The training was given up: this page was closed (or, while it "
+                                                       "waited for the CPU, left unseen for 10 minutes). Press Train "
+                                                       "again; the previous model is kept."))
     else:
         st.session_state.pg_notice = ("info", "The training was stopped; the previous model is kept.")
 
@@ -311,7 +311,8 @@ def sampling_section(model: dict) -> None:
     seed = c4.number_input("Sampling seed", 0, playground.MAX_SEED, value=0, step=1, key="sample_seed", **URL)
     yardstick = "dino" if (model.get("source"), model["label"]) == ("builtin", "dino") else "points"
     label, w = class_controls(model)
-    sampled = sample_within_budget(model, yardstick, sampler, steps, n, int(seed), label, w)
+    with st.container():  # its spinner, progress or refusal in one place: the chart below keeps its own
+        sampled = sample_within_budget(model, yardstick, sampler, steps, n, int(seed), label, w)
     if sampled is None:
         return
     run, quality, band = sampled

@@ -78,15 +78,16 @@ def follow_section():
                 f"{m}: only {e['landed']:.0%} of the particles ended in a mode; the others overshoot back and forth"
                 for m, e in ends.items() if e["status"] in ("ran away", "overshoots")]
     unsettled = [f"{m} ({e['landed']:.0%})" for m, e in ends.items() if e["status"] == "unsettled"]
+    notes = st.container()  # always there, so the charts below keep their places when a note comes or goes
     if troubles:
-        st.warning("The step size is too large. " + "; ".join(troubles) + ". The mode weights below count only "
-                   "the particles that ended in a mode. Choose a smaller step size.", icon=":material/warning:")
+        notes.warning("The step size is too large. " + "; ".join(troubles) + ". The mode weights below count only "
+                      "the particles that ended in a mode. Choose a smaller step size.", icon=":material/warning:")
     if unsettled:
-        st.info("Not every particle has reached a mode yet: " + ", ".join(unsettled) + " ended in one. More steps "
-                "let them arrive. A larger step size does too, but it biases where Langevin without a correction "
-                "settles: the larger ε, the further its stationary distribution drifts from the target. The mode "
-                "weights below count only the particles that ended in a mode.",
-                icon=":material/hourglass_top:")
+        notes.info("Not every particle has reached a mode yet: " + ", ".join(unsettled) + " ended in one. More steps "
+                   "let them arrive. A larger step size does too, but it biases where Langevin without a correction "
+                   "settles: the larger ε, the further its stationary distribution drifts from the target. The mode "
+                   "weights below count only the particles that ended in a mode.",
+                   icon=":material/hourglass_top:")
     chart(st, figures.follow_run(run["states"], run["frames"], data, colors=METHOD_COLORS, lim=FOLLOW_LIM),
                     theme=None, key="score_follow_run")
     st.caption(f"Drag the slider under the panels to scrub through the run in your browser: {len(run['frames'])} "

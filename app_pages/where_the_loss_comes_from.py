@@ -201,6 +201,8 @@ def spend_section():
     view = _setting_view(target, noise, label)
     if view is None:
         return
+    # One markdown element in this place at every setting: an element that comes and goes moves the ones after
+    # it, and Streamlit then builds the comparison's charts anew instead of redrawing them.
     if (target, noise) != views.BASELINE:
         against = "uniform" if noise != 0 else "baseline"
         lv = views.by_level(view, against)
@@ -208,6 +210,9 @@ def spend_section():
         st.markdown(f"**Measured, per level.** Against {who} ({len(views.SEEDS)} seeds each, a difference counted "
                     f"when it exceeds two standard errors), this setting's $\\hat x_0$ is closer to the exact "
                     f"denoiser at {_levels(lv['better'])}, and further at {_levels(lv['worse'])}.")
+    else:
+        st.markdown("**Measured, per level.** This setting is $L_\\text{simple}$ itself (ε, uniform steps): the "
+                    "one the others are measured against. Choose another target or draw to compare.")
     comparison_block(target, noise)
 
 

@@ -1119,6 +1119,8 @@ def test_loss_every_control_at_its_ends(loss_page):
     at.select_slider(key="loss_shift").set_value(0.0).run()
     at.radio(key="loss_target").set_value("eps").run()
     assert_clean(at)
+    text = " ".join(m.value for m in at.markdown)  # the baseline says so in the place of its per-level comparison
+    assert "**Measured, per level.** This setting is $L_\\text{simple}$ itself" in text
 
 
 def test_loss_train_live_and_go_back(monkeypatch):

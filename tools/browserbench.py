@@ -11,7 +11,11 @@ Chromium:
 - every figure's own slider (plotly frames, scrubbed in the browser) is clicked at a quarter and three quarters
   of its rail; every slider is moved one step each way (a key press on its thumb), every radio, segmented
   control and selectbox to its next option and back; all --repeats times: the time from the key press or click to the last change to the page,
-  measured the same way. Beside them, the floor's slider (10 moves each way).
+  measured the same way. Beside them, the floor's slider.
+The floor is measured in turns with the pages, not once: after each page (each round, each version), the floor's
+slider FLOOR_MOVES times each way and the floor page with that page's charts and images loaded --repeats times. The
+browser slows as a run goes on, and so does the floor; measured at one moment it was a yardstick from another time
+than most of the pages (between runs it moved between 0.10 and 0.16 s).
 With --compare DIR, another checkout of the app (say `git worktree add /tmp/before HEAD~3`) is started too and
 measured in the same run, page by page, and its medians are printed beside ("was"). With --rounds N, each page is
 measured N times on each version, the versions taking turns to go first, so that the machine's drift (a factor of
@@ -36,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools import browser, exercise  # after the path to the project
 
 QUIET_MS = 600  # nothing changed on the page for this long: the answer is complete
-FLOOR_MOVES = 10
+FLOOR_MOVES = 2  # each way, after every page measured: 44 moves in a run of 11 pages
 # Records, in the page, the time of the last change to the document and of the last key press or click.
 TIMER = """
 (() => {
@@ -212,20 +216,16 @@ def _is_chosen(option, kind: str) -> bool:
         "Active" in (option.get_attribute("data-testid") or "")
 
 
-def floor_times(page, url: str, shapes: set[tuple[int, int, int]], repeats: int) -> dict:
-    """The floor page: its slider FLOOR_MOVES times each way, and its load for every (plotly charts, canvas charts,
-    images) shape."""
-    load(page, url)
-    moves = []
+def floor_times(page, url: str, shape: tuple[int, int, int], repeats: int, floor: dict) -> None:
+    """One turn of the floor page, added to `floor`: its slider FLOOR_MOVES times each way, and its load with
+    `shape` (plotly charts, canvas charts, images) `repeats` times."""
+    charts, canvas, images = shape
+    shape_url = f"{url}/?charts={max(charts, 1)}&canvas={canvas}&images={images}"
+    load(page, shape_url)  # untimed: this shape's first visit of the turn
+    floor["loads"].setdefault(shape, []).extend(load(page, shape_url) for _ in range(repeats))
     for _ in range(FLOOR_MOVES):
         for key in ("ArrowRight", "ArrowLeft"):
-            moves.append(nudge(page, 0, key)[0])
-    loads = {}
-    for charts, canvas, images in sorted(shapes):
-        shape_url = f"{url}/?charts={max(charts, 1)}&canvas={canvas}&images={images}"
-        load(page, shape_url)  # untimed: the first visit of this shape
-        loads[(charts, canvas, images)] = [load(page, shape_url) for _ in range(repeats)]
-    return {"moves": moves, "loads": loads}
+            floor["moves"].append(nudge(page, 0, key)[0])
 
 
 def measure_page(page, url: str, args, received: Received) -> dict:
@@ -291,13 +291,14 @@ def main() -> None:
         received = Received(page)
         for app in apps.values():
             warmed(page, app, wait=300 if args.compare is None else 120)
+        floor_result: dict = {"moves": [], "loads": {}}
         for path, _, title in pages:
             for k in range(args.rounds):  # the versions take turns going first: drift falls on both alike
                 for label, app in (list(apps.items()) if k % 2 == 0 else list(apps.items())[::-1]):
-                    merge(results[label], title, measure_page(page, app.url + path, args, received))
+                    measured = measure_page(page, app.url + path, args, received)
+                    merge(results[label], title, measured)
+                    floor_times(page, floor.url, drawing(measured), args.repeats, floor_result)
             print(f"{title}: measured", file=sys.stderr)
-        shapes = {drawing(r) for pages_of in results.values() for r in pages_of.values()}
-        floor_result = floor_times(page, floor.url, shapes, args.repeats)
         chromium.close()
     report({"pages": results["this"], "floor": floor_result}, results.get("compared"))
     if errors:
@@ -320,7 +321,7 @@ def report(results: dict, compared: dict | None = None) -> None:
     floor = med(results["floor"]["moves"])
     print(f"Floor: a bare slider in a fragment redrawing one chart of 1,000 points: median {floor:.2f} s a move "
           f"(range {min(results['floor']['moves']):.2f} to {max(results['floor']['moves']):.2f}, "
-          f"{len(results['floor']['moves'])} moves)\n")
+          f"{len(results['floor']['moves'])} moves, {FLOOR_MOVES} each way after every page)\n")
     every = []
     for title, r in results["pages"].items():
         floor_load = med(results["floor"]["loads"][drawing(r)])

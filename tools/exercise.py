@@ -6,9 +6,12 @@ its options, nonsense into every text box and uploader, every download, every bu
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tools.browser import EXCEPTION, wait_rerun
 
@@ -37,9 +40,31 @@ class Touched:
         return sum(self.counts.values())
 
 
-def _check(page, touched: Touched, what: str) -> None:
+# Canvas charts by their element's key, each marked as seen; `_check` then names the ones built anew. A chart whose
+# inputs changed is redrawn in its element; one built anew means an element before it in its block came or went,
+# so Streamlit took the chart for another one: a reader waits for a chart to be set up from nothing.
+MARK_CHARTS = """() => [...document.querySelectorAll('.gd-chart')].map(el => { el.__gdSeen = true;
+  const keyed = el.closest("[class*='st-key-']");
+  return keyed ? [...keyed.classList].find(c => c.startsWith('st-key-')) : null; }).filter(Boolean)"""
+CHARTS_BUILT_ANEW = """(before) => [...document.querySelectorAll('.gd-chart')].filter(el => !el.__gdSeen).map(el => {
+  const keyed = el.closest("[class*='st-key-']");
+  return keyed ? [...keyed.classList].find(c => c.startsWith('st-key-')) : null; }).filter(k => before.includes(k))"""
+
+
+CHARTS_MOUNTED = """(before) => before.every(k => { const box = document.querySelector('.' + k);
+  return !box || box.querySelector('.gd-chart'); })"""
+
+
+def _check(page, touched: Touched, what: str, charts: list[str] | None = None) -> None:
+    """An exception on the page after `what`; with `charts` (MARK_CHARTS before the input), a chart built anew."""
     if page.locator(EXCEPTION).count():
         touched.problems.append(f"exception after {what}: " + page.locator(EXCEPTION).first.inner_text()[:300])
+    if charts:
+        with contextlib.suppress(PlaywrightTimeout):  # a chart built anew mounts a moment after the script ends
+            page.wait_for_function(CHARTS_MOUNTED, arg=charts, timeout=3_000)
+        anew = page.evaluate(CHARTS_BUILT_ANEW, charts)
+        if anew:
+            touched.problems.append(f"after {what}, charts built anew instead of redrawn: {anew}")
 
 
 def _sliders(page, touched: Touched) -> None:
@@ -51,9 +76,10 @@ def _sliders(page, touched: Touched) -> None:
         for key in ("End", "Home", "ArrowRight"):
             thumb = page.locator("[data-testid='stSlider']").nth(i).locator("input[type='range']").first
             thumb.focus()
+            charts = page.evaluate(MARK_CHARTS)
             thumb.press(key)
             wait_rerun(page)
-            _check(page, touched, f"{key} on {label}")
+            _check(page, touched, f"{key} on {label}", charts)
             thumb = page.locator("[data-testid='stSlider']").nth(i).locator("input[type='range']").first
             values[key] = thumb.get_attribute("aria-valuetext")
         if values["End"] == values["Home"]:
@@ -91,9 +117,10 @@ def _selects(page, touched: Touched) -> None:
             _open_select(page, i)
             option = page.get_by_role("option").nth(k)
             text = option.inner_text().strip()
+            charts = page.evaluate(MARK_CHARTS)
             option.click()
             wait_rerun(page)
-            _check(page, touched, f"option {k} of select {i}")
+            _check(page, touched, f"option {k} of select {i}", charts)
             shown = page.locator("[data-testid='stSelectbox'] input").nth(i).input_value()
             if shown != text:
                 touched.problems.append(f"select {i} shows {shown!r} after choosing {text!r}")
@@ -111,9 +138,10 @@ def _choices(page, touched: Touched, group: str, option: str, kind: str) -> None
     while i < page.locator(group).count():
         n = page.locator(group).nth(i).locator(option).count()
         for k in list(range(n)) + [0]:
+            charts = page.evaluate(MARK_CHARTS)
             page.locator(group).nth(i).locator(option).nth(k).click()
             wait_rerun(page)
-            _check(page, touched, f"option {k} of {kind} {i}")
+            _check(page, touched, f"option {k} of {kind} {i}", charts)
             if page.locator("[data-testid='stFileUploader']").count() > uploaders:
                 _uploads(page, touched)
         touched.counts[kind] += 1
