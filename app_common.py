@@ -158,6 +158,20 @@ GLOSSARY = {
 }
 
 
+def lazy_expander(label: str, key: str, body: Callable[[], None]) -> None:
+    """An expander whose `body` is computed and sent only while it is open. Closed, as a page opens, it costs the
+    reader's browser nothing (a derivation full of formulas is a third of a page's typesetting); opening it reruns
+    only this expander (a fragment), and its state is kept in `key`."""
+
+    @st.fragment
+    def expander() -> None:
+        with st.expander(label, key=key, on_change="rerun") as box:
+            if box.open:
+                body()
+
+    expander()
+
+
 def glossary() -> None:
     """The terms the pages use, each in one line (every page also defines a term where it first uses it)."""
     with st.expander("Glossary"):

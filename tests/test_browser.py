@@ -378,6 +378,29 @@ def test_a_new_data_set_on_flow_matching_reruns_sections_2_to_5_only(server, pag
     assert losses.evaluate("c => +c.dataset.drawn || 0") == drawn, "section 1's chart was drawn again"
     assert not errors, errors
 
+def test_the_loss_page_s_step_3_in_full_is_typeset_when_opened_and_reruns_only_itself(server, page):
+    """The derivation's expander is lazy (app_common.lazy_expander): closed, the page carries none of its formulas;
+    opened, they come in a run of its own fragment (no chart above or below is drawn again) and KaTeX typesets
+    every one of them without an error."""
+    errors = browser.watch_errors(page)
+    page.goto(server + "/where_the_loss_comes_from")
+    browser.wait_idle(page)
+    box = page.locator("[data-testid='stExpander']").filter(has_text="Step 3 in full")
+    page.wait_for_selector(".gd-chart[data-drawn]", timeout=30_000)
+    assert box.locator(".katex").count() == 0
+    charts = page.evaluate(exercise.MARK_CHARTS)
+    drawn = page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)")
+    box.locator("summary").click()
+    box.locator(".katex").first.wait_for(timeout=30_000)
+    browser.wait_idle(page)
+    assert box.locator(".katex").count() >= 15
+    assert page.locator(".katex-error").count() == 0
+    assert page.evaluate(exercise.CHARTS_BUILT_ANEW, charts) == []
+    assert page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)") == drawn, "a chart redrawn"
+    assert "The decoder term" in box.inner_text()
+    assert not errors, errors
+
+
 def test_every_page_can_be_shared_by_its_address(server, page):
     """A link sets a page's controls (Score fields at σ = 0.1, the ladder with DDPM at 20 steps), including a
     value that is the widget's first option; moving a control writes it into the address."""

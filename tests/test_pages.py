@@ -1090,6 +1090,16 @@ def test_loss_renders(loss_page):
                    "the linear schedule spends"):
         assert needle in text, needle
     assert at.expander[0].label == "Step 3 in full"
+    assert len(at.expander[0].children) == 0  # closed: its algebra is not sent (app_common.lazy_expander)
+
+
+def test_loss_step_3_in_full_is_written_once_opened():
+    at = opened(LOSS)
+    at.session_state["loss_step_3"] = True  # the expander's state, as the browser sets it when the reader opens it
+    at.run()
+    assert_clean(at)
+    body = " ".join(m.value for m in at.expander[0].markdown)
+    assert "The posterior mean is" in body and "The decoder term" in body
     refs = at.caption[-1].value
     for cited in ("Ho", "Vincent", "Kingma, R. Gao", "Salimans", "Nichol", "Gretton"):
         assert cited in refs, cited

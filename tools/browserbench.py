@@ -41,6 +41,7 @@ from tools import browser, exercise  # after the path to the project
 
 QUIET_MS = 600  # nothing changed on the page for this long: the answer is complete
 FLOOR_MOVES = 2  # each way, after every page measured: 44 moves in a run of 11 pages
+FLOOR_END_MOVES = 10  # each way, once more at the end of the run: the floor as measured before it took turns
 # Records, in the page, the time of the last change to the document and of the last key press or click.
 TIMER = """
 (() => {
@@ -299,6 +300,9 @@ def main() -> None:
                     merge(results[label], title, measured)
                     floor_times(page, floor.url, drawing(measured), args.repeats, floor_result)
             print(f"{title}: measured", file=sys.stderr)
+        load(page, floor.url)
+        floor_result["end_moves"] = [nudge(page, 0, key)[0] for _ in range(FLOOR_END_MOVES)
+                                     for key in ("ArrowRight", "ArrowLeft")]
         chromium.close()
     report({"pages": results["this"], "floor": floor_result}, results.get("compared"))
     if errors:
@@ -321,7 +325,13 @@ def report(results: dict, compared: dict | None = None) -> None:
     floor = med(results["floor"]["moves"])
     print(f"Floor: a bare slider in a fragment redrawing one chart of 1,000 points: median {floor:.2f} s a move "
           f"(range {min(results['floor']['moves']):.2f} to {max(results['floor']['moves']):.2f}, "
-          f"{len(results['floor']['moves'])} moves, {FLOOR_MOVES} each way after every page)\n")
+          f"{len(results['floor']['moves'])} moves, {FLOOR_MOVES} each way after every page)")
+    end = results["floor"].get("end_moves")
+    end_floor = med(end) if end else None
+    if end:
+        print(f"The same slider {FLOOR_END_MOVES} times each way at the end of the run (the floor as measured before "
+              f"it took turns with the pages): median {end_floor:.2f} s")
+    print()
     every = []
     for title, r in results["pages"].items():
         floor_load = med(results["floor"]["loads"][drawing(r)])
@@ -347,6 +357,10 @@ def report(results: dict, compared: dict | None = None) -> None:
         print(f"\nEvery control that asks the server: median {med(every):.2f} s (floor {floor:.2f} s); worst "
               f"{max(every):.2f} s = {max(every) / floor:.2f} x the floor; {sum(t > 1.5 * floor for t in every)} of "
               f"{len(every)} over 1.5 x the floor")
+        if end_floor:
+            print(f"Against the floor measured at the end of the run ({end_floor:.2f} s): "
+                  f"{sum(t > 1.5 * end_floor for t in every)} of {len(every)} over 1.5 x, median control "
+                  f"{med(every) / end_floor:.2f} x")
 
 
 if __name__ == "__main__":
