@@ -283,11 +283,10 @@ def data_sections() -> None:
     """Sections 2 to 5, for the data set chosen at their head: a new data set reruns them, not section 1 (which
     needs no data)."""
     c_set, _ = st.columns([1, 2])
-    dataset = c_set.selectbox("Data set (sections 2 to 5)", views.DATASETS,
-                              help="Every section below is computed for this data set (section 1, the losses, needs "
-                                   "no data).",
-                              **keep("flow_dataset", views.DATASET, index_in=views.DATASETS,
-                                     format_func=SET_LABELS.get))
+    dataset = c_set.segmented_control("Data set (sections 2 to 5)", views.DATASETS, required=True,
+                                      help="Every section below is computed for this data set (section 1, the "
+                                           "losses, needs no data).",
+                                      **keep("flow_dataset", views.DATASET, arg="default", format_func=SET_LABELS.get))
     names = views.models(dataset)
     st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same "
                f"network trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching "

@@ -44,10 +44,9 @@ st.markdown(
 # ---------------------------------------------------------------- 1. the data
 
 st.header("1. Thirteen pictures, one set of statistics")
-c_shape, _ = st.columns([1, 2])
-shape = c_shape.selectbox("Shape (the class c)", views.SHAPES, format_func=SHAPE_LABELS.get,
-                          help="Every section below is computed for this shape.",
-                          **keep("guide_shape", views.SHAPE, index_in=views.SHAPES))
+shape = st.pills("Shape (the class c)", views.SHAPES, required=True,
+                 help="Every section below is computed for this shape.",
+                 **keep("guide_shape", views.SHAPE, arg="default", format_func=SHAPE_LABELS.get))
 label = SHAPE_LABELS[shape]
 chart(st, figures.gallery(cache.dozen(), SHAPE_LABELS, shape,
                                 title=f"The Datasaurus Dozen: {len(views.SHAPES)} sets of {N_SHAPE} points; "

@@ -27,8 +27,8 @@ keep = app_common.keep
 
 def chosen_image() -> tuple[np.ndarray, str]:
     """The image the reader picked (a shipped photograph or a valid upload), prepared, and its title."""
-    source = st.selectbox("Image", list(SOURCE_LABELS),
-                          **keep("spec_source", "camera", index_in=list(SOURCE_LABELS), format_func=SOURCE_LABELS.get))
+    source = st.pills("Image", list(SOURCE_LABELS), required=True,
+                      **keep("spec_source", "camera", arg="default", format_func=SOURCE_LABELS.get))
     if source == UPLOAD:
         upload = st.file_uploader(f"An image of your own (PNG, JPEG, GIF, BMP, WebP or TIFF; at least "
                                   f"{core.MIN_SIDE} pixels a side, up to 8 MB)", type=None, key="spec_upload",
@@ -301,7 +301,7 @@ st.markdown(
 )
 chart(st, figures.slope_bars(cache.photo_slopes(), title="Fitted slope of every shipped photograph"),
                 theme=None, key="spec_slopes")
-with st.columns([1.2, 2])[0]:
+with st.container():  # the uploader comes and goes inside it: the charts below keep their places
     image, image_title = chosen_image()  # outside the fragments: a new image redraws every section
 tide_section(image, image_title)
 

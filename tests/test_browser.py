@@ -35,10 +35,10 @@ CONTROLS = {
     "Regurgitation": {"slider": 2},
     "Score fields": {"slider": 9},
     "Where the loss comes from": {"radio": 3, "slider": 1},
-    "Spectral bands": {"select": 2, "slider": 2, "upload": 1},
+    "Spectral bands": {"segmented control": 1, "select": 1, "slider": 2, "upload": 1},
     "Sampling as optimization": {"select": 1, "radio": 1, "slider": 2},
-    "Flow matching": {"select": 1, "slider": 1, "button": 2},
-    "Guidance": {"select": 1, "slider": 1},
+    "Flow matching": {"segmented control": 1, "slider": 1, "button": 2},
+    "Guidance": {"segmented control": 1, "slider": 1},
     "Playground": {"radio": 2, "select": 3, "slider": 6, "checkbox": 1, "number box": 2,
                    "upload": 2, "download": 2},
 }
@@ -370,8 +370,7 @@ def test_a_new_data_set_on_flow_matching_reruns_sections_2_to_5_only(server, pag
     drawn = losses.evaluate("c => +c.dataset.drawn || 0")
     assert drawn >= 1
     mark = len(fragments)
-    exercise._open_select(page, 0)
-    page.get_by_role("option", name="Ring of 8 Gaussians").click()
+    page.locator("[data-testid='stButtonGroup'] button", has_text="Ring of 8 Gaussians").click()
     page.wait_for_function(_title_starts("Compute against quality, Ring of 8 Gaussians"), timeout=30_000)
     browser.wait_idle(page)
     assert len(fragments) > mark and all(fragments[mark:]), f"a run of the whole page: {fragments[mark:]}"

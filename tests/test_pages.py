@@ -510,7 +510,7 @@ def test_spectra_every_image_schedule_and_slider_end(spectra_page):
     from diffusion_core.topics.spectra import core as spectra
 
     for name in spectra.IMAGES:
-        at.selectbox(key="spec_source").set_value(name).run()
+        at.pills(key="spec_source").set_value(name).run()
         assert_clean(at)
     for schedule in ("linear", "cosine", "gentle"):
         at.selectbox(key="spec_schedule").set_value(schedule).run()
@@ -553,7 +553,7 @@ def test_spectra_bad_uploads_give_one_message_and_the_page_keeps_working(name, d
         data = buf.getvalue()
     at = opened(SPECTRA)
     n_charts = len(charts(at))
-    at.selectbox(key="spec_source").set_value("upload").run()
+    at.pills(key="spec_source").set_value("upload").run()
     assert not at.exception and not at.warning
     at.get("file_uploader")[0].set_value((name, data, "image/png")).run()
     assert not at.exception and not at.error
@@ -590,7 +590,7 @@ def test_spectra_a_good_upload_is_analysed(mode):
     buf = io.BytesIO()
     img.save(buf, "PNG")
     at = opened(SPECTRA)
-    at.selectbox(key="spec_source").set_value("upload").run()
+    at.pills(key="spec_source").set_value("upload").run()
     at.get("file_uploader")[0].set_value(("noise.png", buf.getvalue(), "image/png")).run()
     assert not at.exception and not at.error and not at.warning
     assert "Your image, x₀" in captions(at)
@@ -677,7 +677,7 @@ def test_flow_grid_steps_at_every_end(dataset, steps):
     """Both data sets, the step count of section 3 at its ends (and 2): the grids, three clouds, the sentence for that
     count; on the ring every section names the ring and its exact mixture."""
     at = opened(FLOW)
-    at.selectbox(key="flow_dataset").set_value(dataset).run()
+    at.segmented_control(key="flow_dataset").set_value(dataset).run()
     assert_clean(at)
     if dataset == "ring8":
         assert any("Ring of 8 Gaussians" in t for t in charts(at))
@@ -721,7 +721,7 @@ def test_guidance_renders_the_dial_the_trade_and_the_fields_from_the_shipped_mod
 def test_guidance_at_every_end(shape, sigma):
     """The first and last shape, the lowest and highest noise level: every section redraws for them."""
     at = opened(GUIDANCE)
-    at.selectbox(key="guide_shape").set_value(shape).run()
+    at.pills(key="guide_shape").set_value(shape).run()
     at.select_slider(key="guide_sigma").set_value(sigma).run()
     assert_clean(at)
     label = {"dino": "Dino", "wide_lines": "Wide lines"}[shape]

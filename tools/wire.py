@@ -107,7 +107,8 @@ class WireSession:
 
     def state(self, key: str, **value) -> WidgetState:
         """The state of the widget with user key `key` (drawn by the last run), for example
-        `state("word", string_value="hi")` (text inputs, and radios and select boxes by their shown label),
+        `state("word", string_value="hi")` (text inputs, and radios and select boxes by their shown label;
+        segmented controls and pills as `string_array_value={"data": [label]}`),
         `state("seed", double_value=3)`, `state("pg_train", trigger_value=True)`."""
         if key not in self.widgets:
             raise KeyError(f"no widget with key {key!r} on the page (have: {sorted(self.widgets)})")
