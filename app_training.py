@@ -162,17 +162,18 @@ def live_or_shipped(state_key: str, train: Callable[[], None], *, label: str, he
     `train` runs the training (through `run`) and stores its result in st.session_state[state_key];
     a failure is shown as a warning and the shipped weights stay. Returns the live result or None.
     """
-    if st.button(label, key=button_key, icon=":material/model_training:", help=help):
-        try:
-            train()
-        except Busy as err:
-            st.warning(str(err), icon=":material/hourglass_top:")
-        except (ValueError, RuntimeError) as err:
-            st.warning(f"Training failed ({err}); the shipped weights are shown instead.")
-    live = st.session_state.get(state_key)
-    if live is not None and st.button("Back to shipped weights", key=reset_key):
-        del st.session_state[state_key]
-        live = None
+    with st.container():  # its buttons and warnings come and go inside it: the charts after it keep their places
+        if st.button(label, key=button_key, icon=":material/model_training:", help=help):
+            try:
+                train()
+            except Busy as err:
+                st.warning(str(err), icon=":material/hourglass_top:")
+            except (ValueError, RuntimeError) as err:
+                st.warning(f"Training failed ({err}); the shipped weights are shown instead.")
+        live = st.session_state.get(state_key)
+        if live is not None and st.button("Back to shipped weights", key=reset_key):
+            del st.session_state[state_key]
+            live = None
     return live
 
 

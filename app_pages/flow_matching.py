@@ -286,7 +286,8 @@ def data_sections() -> None:
     dataset = c_set.segmented_control("Data set (sections 2 to 5)", views.DATASETS, required=True,
                                       help="Every section below is computed for this data set (section 1, the "
                                            "losses, needs no data).",
-                                      **keep("flow_dataset", views.DATASET, arg="default", format_func=SET_LABELS.get))
+                                      **keep("flow_dataset", views.DATASET, arg="default",
+                                             format_func=SET_LABELS.get)) or views.DATASET  # None from `?flow_dataset=`
     names = views.models(dataset)
     st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same "
                f"network trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching "

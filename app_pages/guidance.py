@@ -46,7 +46,8 @@ st.markdown(
 st.header("1. Thirteen pictures, one set of statistics")
 shape = st.pills("Shape (the class c)", views.SHAPES, required=True,
                  help="Every section below is computed for this shape.",
-                 **keep("guide_shape", views.SHAPE, arg="default", format_func=SHAPE_LABELS.get))
+                 **keep("guide_shape", views.SHAPE, arg="default", format_func=SHAPE_LABELS.get)) or views.SHAPE
+# ("required" pills still give None for a link's `?guide_shape=` or a forged message: the default then)
 label = SHAPE_LABELS[shape]
 chart(st, figures.gallery(cache.dozen(), SHAPE_LABELS, shape,
                                 title=f"The Datasaurus Dozen: {len(views.SHAPES)} sets of {N_SHAPE} points; "
@@ -93,11 +94,12 @@ def dial_section(shape: str):
         reset_key="guide_reset",
         help=f"Train the conditional network from scratch for {app_cache.RETRAIN_SECONDS:.0f} s on this server, "
              "with the same recipe, and show it in place of the shipped one.")
+    note = st.container()  # there with or without a live model: the chart after it keeps its place
     if live is not None:
         view = {**view, "samples": {**view["samples"], "trained": live["samples"]},
                 "curves": {**view["curves"], "trained": live["curves"]}}
-        st.caption(f"The trained model is the live one: {live['steps']:,} steps in {live['seconds']:.0f} s "
-                   f"(the shipped one trained {pretrained.GUIDE_STEPS:,}).")
+        note.caption(f"The trained model is the live one: {live['steps']:,} steps in {live['seconds']:.0f} s "
+                     f"(the shipped one trained {pretrained.GUIDE_STEPS:,}).")
     chart(st, figures.dial(view, names=NAMES, active=SHOWN, shape_label=label, steps=views.STEPS),
                     theme=None, key="guide_dial")
     st.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the {views.SCHEDULE} "
@@ -252,8 +254,9 @@ def tilted_section(shape: str):
         f"$w = {top_w:g}$ ({where(e_top)})"
         + gap_text(e_top > band[2] and inside(e_one, band) and view["shared"] == 0,
                    view["curves"]["exact"][-1]["off"][0], top_w))
+    note = st.container()  # as above
     if live is not None:
-        st.caption("The trained network's line is the live one's.")
+        note.caption("The trained network's line is the live one's.")
     chart(st, figures.isolation(view, names=NAMES, shape_label=label,
                                       title=f"Where the samples land: the {label}'s point nearest each sample, and "
                                             "its distance to another shape"), theme=None, key="guide_isolation")

@@ -162,8 +162,8 @@ def adopt_finished() -> None:
         st.session_state.pg_notice = ("warning", f"The training failed ({bg.error}); the previous model is kept.")
     elif bg.status == background.ABANDONED:
         st.session_state.pg_notice = ("info", ("The training was given up: this page was closed (or, while it "
-                                                       "waited for the CPU, left unseen for 10 minutes). Press Train "
-                                                       "again; the previous model is kept."))
+                                               "waited for the CPU, left unseen for 10 minutes). Press Train "
+                                               "again; the previous model is kept."))
     else:
         st.session_state.pg_notice = ("info", "The training was stopped; the previous model is kept.")
 
@@ -235,9 +235,9 @@ def training_section(settings: playground.Settings) -> None:
         changed = spec_settings != settings or (spec_data.label, len(spec_data.points)) != (data.label, len(data.points))
         c_note.caption(f"Training on {app_common.md(label_of(spec_data.label, spec_data.source))} with {playground.describe(spec_settings)}."
                        + (" Your changes since apply to the next training." if changed else ""))
-    notice = st.session_state.get("pg_notice")
+    notice, note = st.session_state.get("pg_notice"), st.container()  # the charts below keep their places
     if notice is not None:
-        getattr(st, notice[0])(notice[1])
+        getattr(note, notice[0])(notice[1])
     st.fragment(training_progress, run_every=0.5 if bg is not None else None)()
 
 

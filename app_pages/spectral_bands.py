@@ -28,7 +28,8 @@ keep = app_common.keep
 def chosen_image() -> tuple[np.ndarray, str]:
     """The image the reader picked (a shipped photograph or a valid upload), prepared, and its title."""
     source = st.pills("Image", list(SOURCE_LABELS), required=True,
-                      **keep("spec_source", "camera", arg="default", format_func=SOURCE_LABELS.get))
+                      **keep("spec_source", "camera", arg="default", format_func=SOURCE_LABELS.get)) or "camera"
+    # ("required" pills still give None for a link's `?spec_source=` or a forged message: the default then)
     if source == UPLOAD:
         upload = st.file_uploader(f"An image of your own (PNG, JPEG, GIF, BMP, WebP or TIFF; at least "
                                   f"{core.MIN_SIDE} pixels a side, up to 8 MB)", type=None, key="spec_upload",
@@ -92,10 +93,11 @@ def tide_numbers(spec: dict, view: dict) -> None:
              "below the coarsest band: all noise" if cross < 1 / core.SIZE else f"{cross:.3g} (a wavelength of "
              f"{1 / cross:.0f} pixels)")
     m3.metric("SNR = 1 at frequency", f"{cross:.3g}" if 1 / core.SIZE <= cross <= 0.5 else "off the axis", help=shown)
+    note = st.container()  # there for every image: the charts after it keep their places
     if spec["slope"] > -0.1:
-        st.info(f"This image's spectrum does not fall with frequency (fitted slope {spec['slope']:.2f}): its fine "
-                "bands are not the weak ones, so noise does not drown them first, and the frontier below does not "
-                "move from fine to coarse. Photographs of things have slopes near −2.", icon=":material/info:")
+        note.info(f"This image's spectrum does not fall with frequency (fitted slope {spec['slope']:.2f}): its fine "
+                  "bands are not the weak ones, so noise does not drown them first, and the frontier below does not "
+                  "move from fine to coarse. Photographs of things have slopes near −2.", icon=":material/info:")
 
 
 def schedules_block(spec: dict, marker: float) -> None:
@@ -119,12 +121,13 @@ def schedules_block(spec: dict, marker: float) -> None:
                                             core.OCTAVES, title="Steps spent deciding each octave"),
                         theme=None, key="spec_octaves")
     lin, cos = bands["linear"], bands["cosine"]
+    what = st.container()  # there for every image: the charts after it keep their places
     if spec["slope"] < -0.1:
         lead = cache.schedule_lead()
         behind = lead["behind"]
         trails = (f"every step except the last {len(behind)} (t = {behind[0]} to {behind[-1]}, where both keep "
                   f"less than {lead['behind_max']:.0e} of it)") if behind else "every step"
-        st.markdown(
+        what.markdown(
             "**What the schedules do with this image.**\n"
             f"- *Broad shapes.* The two coarsest octaves get {lin['coarse']} of the linear schedule's steps and "
             f"{cos['coarse']} of the cosine schedule's.\n"

@@ -212,7 +212,8 @@ def spend_section():
                     f"denoiser at {_levels(lv['better'])}, and further at {_levels(lv['worse'])}.")
     else:
         st.markdown("**Measured, per level.** This setting is $L_\\text{simple}$ itself (ε, uniform steps): the "
-                    "one the others are measured against. Choose another target or draw to compare.")
+                    "other targets' uniform draws are measured against it, and a shifted or ELBO draw against its "
+                    "own target's uniform draw. Choose another target or draw to compare.")
     comparison_block(target, noise)
 
 

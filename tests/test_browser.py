@@ -394,6 +394,7 @@ def test_the_loss_page_s_step_3_in_full_is_typeset_when_opened_and_reruns_only_i
     browser.wait_idle(page)
     assert box.locator(".katex").count() >= 15
     assert page.locator(".katex-error").count() == 0
+    page.evaluate(exercise.TWO_FRAMES)
     assert page.evaluate(exercise.CHARTS_BUILT_ANEW, charts) == []
     assert page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)") == drawn, "a chart redrawn"
     assert "The decoder term" in box.inner_text()

@@ -1091,18 +1091,20 @@ def test_loss_renders(loss_page):
         assert needle in text, needle
     assert at.expander[0].label == "Step 3 in full"
     assert len(at.expander[0].children) == 0  # closed: its algebra is not sent (app_common.lazy_expander)
+    refs = at.caption[-1].value
+    for cited in ("Ho", "Vincent", "Kingma, R. Gao", "Salimans", "Nichol", "Gretton"):
+        assert cited in refs, cited
 
 
 def test_loss_step_3_in_full_is_written_once_opened():
+    """The derivation's expander is lazy: opened (its state set as the browser sets it when the reader opens it),
+    the run writes its algebra."""
     at = opened(LOSS)
-    at.session_state["loss_step_3"] = True  # the expander's state, as the browser sets it when the reader opens it
+    at.session_state["loss_step_3"] = True
     at.run()
     assert_clean(at)
     body = " ".join(m.value for m in at.expander[0].markdown)
     assert "The posterior mean is" in body and "The decoder term" in body
-    refs = at.caption[-1].value
-    for cited in ("Ho", "Vincent", "Kingma, R. Gao", "Salimans", "Nichol", "Gretton"):
-        assert cited in refs, cited
 
 
 def test_loss_every_control_at_its_ends(loss_page):
@@ -1397,7 +1399,8 @@ SHARED = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, FLO
 @pytest.mark.parametrize("page", SHARED)
 def test_every_control_is_bound_to_the_address(page):
     """A link carries every control of every page (bind="query-params", the key as the parameter): a link with a
-    value for each sets them all, and a link of nonsense falls back to the defaults without an error."""
+    value for each sets them all, and a link of nonsense, or of empty values, falls back to the defaults without an
+    error."""
     at = opened(page)
     assert_clean(at)
     found = controls(at)
@@ -1421,6 +1424,12 @@ def test_every_control_is_bound_to_the_address(page):
     nonsense.switch_page(page).run()
     assert_clean(nonsense)
     assert {c.proto.query_param_key: c.value for c in controls(nonsense)} == defaults
+    empty = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key in defaults:
+        empty.query_params[key] = ""  # `?key=`: segmented controls and pills give None; the page takes the default
+    empty.switch_page(page).run()
+    assert_clean(empty)
+    assert chart_nodes(empty), "no chart drawn from a link of empty values"
 
 
 def test_a_linked_value_survives_a_visit_to_another_page_and_stays_in_the_address():

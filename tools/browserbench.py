@@ -12,8 +12,9 @@ Chromium:
   of its rail; every slider is moved one step each way (a key press on its thumb), every radio, segmented
   control and selectbox to its next option and back; all --repeats times: the time from the key press or click to the last change to the page,
   measured the same way. Beside them, the floor's slider.
-The floor is measured in turns with the pages, not once: after each page (each round, each version), the floor's
-slider FLOOR_MOVES times each way and the floor page with that page's charts and images loaded --repeats times. The
+The floor is measured in turns with the pages, not once: after each page (each round, each version), the bare
+floor page's slider FLOOR_MOVES times each way, and the floor page with that page's charts and images loaded
+--repeats times. The
 browser slows as a run goes on, and so does the floor; measured at one moment it was a yardstick from another time
 than most of the pages (between runs it moved between 0.10 and 0.16 s).
 With --compare DIR, another checkout of the app (say `git worktree add /tmp/before HEAD~3`) is started too and
@@ -220,13 +221,14 @@ def _is_chosen(option, kind: str) -> bool:
 def floor_times(page, url: str, shape: tuple[int, int, int], repeats: int, floor: dict) -> None:
     """One turn of the floor page, added to `floor`: its slider FLOOR_MOVES times each way, and its load with
     `shape` (plotly charts, canvas charts, images) `repeats` times."""
+    load(page, url)  # the bare floor page: its slider and one chart
+    for _ in range(FLOOR_MOVES):
+        for key in ("ArrowRight", "ArrowLeft"):
+            floor["moves"].append(nudge(page, 0, key)[0])
     charts, canvas, images = shape
     shape_url = f"{url}/?charts={max(charts, 1)}&canvas={canvas}&images={images}"
     load(page, shape_url)  # untimed: this shape's first visit of the turn
     floor["loads"].setdefault(shape, []).extend(load(page, shape_url) for _ in range(repeats))
-    for _ in range(FLOOR_MOVES):
-        for key in ("ArrowRight", "ArrowLeft"):
-            floor["moves"].append(nudge(page, 0, key)[0])
 
 
 def measure_page(page, url: str, args, received: Received) -> dict:

@@ -1,7 +1,9 @@
 """Touch every control of a page in Chromium, as a curious reader would, and say what was touched.
 
 Used by the browser tests (tests/test_browser.py): every slider to both ends, every select and radio through
-its options, nonsense into every text box and uploader, every download, every button that does not train.
+its options, nonsense into every text box and uploader, every download, every button that does not train. After
+each input (a download apart) it reports an exception on the page, and a canvas chart built anew where it should
+have been redrawn.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ CHARTS_BUILT_ANEW = """(before) => [...document.querySelectorAll('.gd-chart')].f
   return keyed ? [...keyed.classList].find(c => c.startsWith('st-key-')) : null; }).filter(k => before.includes(k))"""
 
 
+TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 CHARTS_MOUNTED = """(before) => before.every(k => { const box = document.querySelector('.' + k);
   return !box || box.querySelector('.gd-chart'); })"""
 
@@ -60,6 +63,7 @@ def _check(page, touched: Touched, what: str, charts: list[str] | None = None) -
     if page.locator(EXCEPTION).count():
         touched.problems.append(f"exception after {what}: " + page.locator(EXCEPTION).first.inner_text()[:300])
     if charts:
+        page.evaluate(TWO_FRAMES)  # React commits the run's last elements, and components mount, after it ends
         with contextlib.suppress(PlaywrightTimeout):  # a chart built anew mounts a moment after the script ends
             page.wait_for_function(CHARTS_MOUNTED, arg=charts, timeout=3_000)
         anew = page.evaluate(CHARTS_BUILT_ANEW, charts)
@@ -152,9 +156,10 @@ def _toggles(page, touched: Touched) -> None:
     i = 0
     while i < page.locator("[data-testid='stCheckbox']").count():
         for _ in range(2):
+            charts = page.evaluate(MARK_CHARTS)
             page.locator("[data-testid='stCheckbox']").nth(i).locator("label").first.click()
             wait_rerun(page)
-            _check(page, touched, f"checkbox {i}")
+            _check(page, touched, f"checkbox {i}", charts)
         touched.counts["checkbox"] += 1
         i += 1
 
@@ -165,9 +170,10 @@ def _texts(page, touched: Touched) -> None:
         while i < page.locator(f"[data-testid='{testid}']").count():
             box = page.locator(f"[data-testid='{testid}'] input").nth(i)
             box.fill(NONSENSE_TEXT if kind == "text box" else "-1e300")
+            charts = page.evaluate(MARK_CHARTS)
             box.press("Enter")
             wait_rerun(page)
-            _check(page, touched, f"nonsense in {kind} {i}")
+            _check(page, touched, f"nonsense in {kind} {i}", charts)
             touched.counts[kind] += 1
             i += 1
 
@@ -184,9 +190,10 @@ def _uploads(page, touched: Touched) -> None:
             continue
         touched.fed.add(label)
         before = alerts.all_inner_texts()
+        charts = page.evaluate(MARK_CHARTS)
         uploaders.nth(i).locator("input[type='file']").set_input_files(NONSENSE_FILE)
         wait_rerun(page)
-        _check(page, touched, f"a garbage file in uploader {label!r}")
+        _check(page, touched, f"a garbage file in uploader {label!r}", charts)
         if alerts.all_inner_texts() == before:  # no message appeared and none changed
             touched.problems.append(f"a garbage file in uploader {label!r} got no message")
         touched.counts["upload"] += 1
@@ -226,9 +233,10 @@ def _buttons(page, touched: Touched) -> None:
         if any(word in label.lower() for word in TRAINING_WORDS):
             touched.skipped.append(label)
             continue
+        charts = page.evaluate(MARK_CHARTS)
         buttons.nth(k).click()
         wait_rerun(page)
-        _check(page, touched, f"button {label!r}")
+        _check(page, touched, f"button {label!r}", charts)
         touched.counts["button"] += 1
 
 

@@ -493,7 +493,8 @@ async def attack_png(s: Sessions, a: Attack, png: bytes) -> None:
         w = s.new(f"attack 5.{i}")
         try:
             await open_page(w, SPECTRAL)
-            await w.rerun(SPECTRAL, widgets=[w.state("spec_source", string_array_value={"data": ["Your own image (upload)"]})])
+            own = w.state("spec_source", string_array_value={"data": ["Your own image (upload)"]})  # pills
+            await w.rerun(SPECTRAL, widgets=[own])
             file = await w.upload("big.png", png, "image/png")
             seconds = await w.rerun(SPECTRAL, widgets=[w.files_state("spec_upload", [file])])
             # the image and its noised version as images, the spectra as the tide section's chart

@@ -117,7 +117,7 @@ def settling_plot(freqs, settled: Mapping[str, object], *, title: str, T: int, h
         yaxis={"title": {"text": "step t at which it settles"}, "range": [0, T]})))
 
 
-def slope_bars(slopes: Mapping[str, float], *, title: str, height: int = 300) -> go.Figure:
+def slope_bars(slopes: Mapping[str, float], *, title: str, height: int = 320) -> go.Figure:
     """The fitted power-law slope of each image, with -2 (the 1/f² of natural images) marked."""
     names = list(slopes)
     trace = {"type": "bar", "x": names, "y": [slopes[n] for n in names], "name": "fitted slope",
@@ -127,4 +127,4 @@ def slope_bars(slopes: Mapping[str, float], *, title: str, height: int = 300) ->
            "line": {"color": OKABE_ITO["vermillion"], "width": 1.5, "dash": "dash"}}
     return figure(data=[trace, legend_line("−2: power ∝ 1/f²", OKABE_ITO["vermillion"], "dash")],
                      layout=layout(title, height, shapes=[ref], xaxis={"title": {"text": "photograph"}},
-                                    yaxis={"title": {"text": "slope of log power vs log f"}, "range": [-3.2, 0]}))
+                                    yaxis={"title": {"text": "slope s in P(f) ∝ fˢ"}, "range": [-3.2, 0]}))
