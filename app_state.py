@@ -33,7 +33,8 @@ def keep(key: str, default, *, index_in: Sequence | None = None, arg: str = "val
     error. The default goes to the widget itself (Streamlit leaves a value equal to a widget's declared default
     out of the address, so the declared default must be the real one); the value saved when the reader left the
     page comes back through session state, unless a link names one (the duplicate-default warning is off in
-    .streamlit/config.toml for that)."""
+    .streamlit/config.toml for that). A segmented control or pills, even with required=True, still gives None
+    for a link's empty value (`?key=`) or a forged empty choice: follow it with `or` its default."""
     if key not in st.session_state and _PREFIX + key in st.session_state and key not in st.query_params:
         st.session_state[key] = st.session_state[_PREFIX + key]
     out = {"key": key, "on_change": _save, "args": (key,), "bind": "query-params"}

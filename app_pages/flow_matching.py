@@ -287,7 +287,7 @@ def data_sections() -> None:
                                       help="Every section below is computed for this data set (section 1, the "
                                            "losses, needs no data).",
                                       **keep("flow_dataset", views.DATASET, arg="default",
-                                             format_func=SET_LABELS.get)) or views.DATASET  # None from `?flow_dataset=`
+                                             format_func=SET_LABELS.get)) or views.DATASET  # None: see app_state.keep
     names = views.models(dataset)
     st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same "
                f"network trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching "

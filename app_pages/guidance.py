@@ -47,7 +47,7 @@ st.header("1. Thirteen pictures, one set of statistics")
 shape = st.pills("Shape (the class c)", views.SHAPES, required=True,
                  help="Every section below is computed for this shape.",
                  **keep("guide_shape", views.SHAPE, arg="default", format_func=SHAPE_LABELS.get)) or views.SHAPE
-# ("required" pills still give None for a link's `?guide_shape=` or a forged message: the default then)
+# (or: None, see app_state.keep)
 label = SHAPE_LABELS[shape]
 chart(st, figures.gallery(cache.dozen(), SHAPE_LABELS, shape,
                                 title=f"The Datasaurus Dozen: {len(views.SHAPES)} sets of {N_SHAPE} points; "

@@ -78,7 +78,7 @@ with right:
     steps = st.segmented_control(
         "Model applications (denoising steps)", views.STEP_CHOICES, required=True,
         help="The same trained network, applied this many times (DDPM, Ho et al. 2020, strided).",
-        **app_common.keep("home_steps", 100, arg="default")) or 100  # None from a link's `?home_steps=`
+        **app_common.keep("home_steps", 100, arg="default")) or 100  # None: see app_state.keep
     run = cache.run(steps)
     with app_common.in_column([1, 1.25], 1, "large"):
         chart(st, figures.reverse_run(run, app_cache.points("dino")), theme=None, key="home_dino")

@@ -29,7 +29,7 @@ def chosen_image() -> tuple[np.ndarray, str]:
     """The image the reader picked (a shipped photograph or a valid upload), prepared, and its title."""
     source = st.pills("Image", list(SOURCE_LABELS), required=True,
                       **keep("spec_source", "camera", arg="default", format_func=SOURCE_LABELS.get)) or "camera"
-    # ("required" pills still give None for a link's `?spec_source=` or a forged message: the default then)
+    # (or: None, see app_state.keep)
     if source == UPLOAD:
         upload = st.file_uploader(f"An image of your own (PNG, JPEG, GIF, BMP, WebP or TIFF; at least "
                                   f"{core.MIN_SIDE} pixels a side, up to 8 MB)", type=None, key="spec_upload",
