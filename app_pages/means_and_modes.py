@@ -132,10 +132,9 @@ def gan_panel(dataset: str, data) -> None:
 
 @st.fragment
 def generators_section():
-    c_set, _ = st.columns([1, 2])
-    dataset = c_set.selectbox("Data set", pretrained.COMPARED,
-                              **keep("modes_dataset", "ring8", index_in=pretrained.COMPARED,
-                                     format_func=SET_LABELS.get))
+    dataset = st.segmented_control("Data set", pretrained.COMPARED, required=True,
+                                   **keep("modes_dataset", "ring8", arg="default",
+                                          format_func=SET_LABELS.get)) or "ring8"  # None: see app_state.keep
     data = app_cache.points(dataset, 2000 if dataset != "dino" else None)
     for col, kind in zip(st.columns(3, gap="medium"), ("mse", "gan", "diffusion")):
         with col, app_common.in_column(3, gap="medium"):

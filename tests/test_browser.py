@@ -31,7 +31,7 @@ PAGES = browser.PAGES
 CONTROLS = {
     "Home": {"segmented control": 1},
     "The diffusion process": {"radio": 1, "select": 2, "slider": 3},
-    "Means and modes": {"select": 1, "slider": 4},
+    "Means and modes": {"segmented control": 1, "slider": 4},
     "Regurgitation": {"slider": 2},
     "Score fields": {"slider": 9},
     "Where the loss comes from": {"radio": 3, "slider": 1},

@@ -287,9 +287,9 @@ def test_modes_every_data_set_with_every_gan_snapshot(modes_page):
     from diffusion_core.topics.modes import views
 
     at = modes_page
-    assert len(at.selectbox(key="modes_dataset").options) == len(pretrained.COMPARED)
+    assert len(at.segmented_control(key="modes_dataset").options) == len(pretrained.COMPARED)
     for dataset in pretrained.COMPARED:
-        at.selectbox(key="modes_dataset").set_value(dataset).run()
+        at.segmented_control(key="modes_dataset").set_value(dataset).run()
         assert_clean(at)
         n_bars = sum(t.startswith("Modes hit") for t in charts(at))
         assert n_bars == (0 if dataset == "dino" else 2), (dataset, charts(at))

@@ -1,22 +1,22 @@
 """The reader's wait, measured in Chromium: every page's warm load and every control, beside a bare floor page.
 
-    python tools/browserbench.py [--only PAGE ...] [--repeats N] [--compare DIR [--rounds N]] [--json FILE]
+    python tools/browserbench.py [--only PAGE ...] [--repeats N] [--load-repeats N] [--compare DIR [--rounds N]]
+                                 [--json FILE]
 
 Starts the app (its warm-up on, and waits until the warm-up is done) and a floor page (tools/floor_app.py: a
 bare slider in a fragment that redraws one plotly chart of 1,000 points) in the same run. Then, in one headless
 Chromium:
-- each page is opened once untimed, then loaded --repeats times (default 3): the load is the time from
-  navigation to the last change to the page once the script is idle and nothing has changed for 0.6 s (every
-  chart drawn). Beside it, the floor page loaded with as many plotly charts and images as the page shows;
+- each page is opened once untimed, then loaded --load-repeats times (default: --repeats, 3): the load is the
+  time from navigation to the last change to the page once the script is idle and nothing has changed for 0.6 s
+  (every chart drawn). Beside it, the floor page loaded with as many plotly charts and images as the page shows;
 - every figure's own slider (plotly frames, scrubbed in the browser) is clicked at a quarter and three quarters
   of its rail; every slider is moved one step each way (a key press on its thumb), every radio, segmented
-  control and selectbox to its next option and back; all --repeats times: the time from the key press or click to the last change to the page,
-  measured the same way. Beside them, the floor's slider.
+  control and selectbox to its next option and back; all --repeats times: the time from the key press or click
+  to the last change to the page, measured the same way. Beside them, the floor's slider.
 The floor is measured in turns with the pages, not once: after each page (each round, each version), the bare
 floor page's slider FLOOR_MOVES times each way, and the floor page with that page's charts and images loaded
---repeats times. The
-browser slows as a run goes on, and so does the floor; measured at one moment it was a yardstick from another time
-than most of the pages (between runs it moved between 0.10 and 0.16 s).
+--load-repeats times. The browser slows as a run goes on, and so does the floor; measured at one moment it was a
+yardstick from another time than most of the pages (between runs it moved between 0.10 and 0.16 s).
 With --compare DIR, another checkout of the app (say `git worktree add /tmp/before HEAD~3`) is started too and
 measured in the same run, page by page, and its medians are printed beside ("was"). With --rounds N, each page is
 measured N times on each version, the versions taking turns to go first, so that the machine's drift (a factor of
@@ -235,8 +235,8 @@ def measure_page(page, url: str, args, received: Received) -> dict:
     """One page of one server: its loads, what they receive, its charts and images, and every control."""
     load(page, url)  # untimed: the first visit
     received.bytes = 0
-    loads = [load(page, url) for _ in range(args.repeats)]
-    shape = counts(page) | {"megabytes": received.bytes / args.repeats / 1e6}
+    loads = [load(page, url) for _ in range(args.load_repeats)]
+    shape = counts(page) | {"megabytes": received.bytes / args.load_repeats / 1e6}
     controls = scrub_times(page, args.repeats)
     if not args.scrub_only:
         controls |= slider_times(page, args.repeats) | choice_times(page, args.repeats) | \
@@ -270,7 +270,10 @@ def warmed(page, app: browser.Server, wait: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="page titles or paths to measure (default: every page)")
-    parser.add_argument("--repeats", type=int, default=3, help="loads per page and moves each way per control")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="moves each way per control (and loads per page, unless --load-repeats)")
+    parser.add_argument("--load-repeats", type=int, help="loads per page, and of its floor page, each round "
+                                                          "(default: --repeats): loads are cheap and noisy")
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     parser.add_argument("--rounds", type=int, default=1, help="measure each page this many times per version, the "
                                                                    "versions taking turns to go first (with --compare)")
@@ -278,6 +281,7 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="another checkout of the app (say the version before a change), "
                                                      "measured in the same run, page by page, beside this one")
     args = parser.parse_args()
+    args.load_repeats = args.load_repeats or args.repeats
     pages = [p for p in browser.PAGES if not args.only or p[2] in args.only or p[0].strip("/") in args.only]
     from playwright.sync_api import sync_playwright
 
@@ -300,7 +304,7 @@ def main() -> None:
                 for label, app in (list(apps.items()) if k % 2 == 0 else list(apps.items())[::-1]):
                     measured = measure_page(page, app.url + path, args, received)
                     merge(results[label], title, measured)
-                    floor_times(page, floor.url, drawing(measured), args.repeats, floor_result)
+                    floor_times(page, floor.url, drawing(measured), args.load_repeats, floor_result)
             print(f"{title}: measured", file=sys.stderr)
         load(page, floor.url)
         floor_result["end_moves"] = [nudge(page, 0, key)[0] for _ in range(FLOOR_END_MOVES)
