@@ -59,8 +59,9 @@ keep = app_common.keep
 @st.fragment
 def compute_section():
     c_set, c_sampler = st.columns([1, 2])
-    dataset = c_set.selectbox("Data set", tuple(SET_LABELS),
-                              **keep("opt_dataset", "dino", index_in=tuple(SET_LABELS), format_func=SET_LABELS.get))
+    dataset = c_set.segmented_control("Data set", tuple(SET_LABELS), required=True,
+                                      **keep("opt_dataset", "dino", arg="default",
+                                             format_func=SET_LABELS.get)) or "dino"  # None: see app_state.keep
     with st.spinner("Sampling every budget with every sampler (a few seconds, once per data set)..."):
         curves = app_common.shipped(dataset, cache.quality_curves, dataset)
     if curves is None:

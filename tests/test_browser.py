@@ -36,7 +36,7 @@ CONTROLS = {
     "Score fields": {"slider": 9},
     "Where the loss comes from": {"radio": 3, "slider": 1},
     "Spectral bands": {"segmented control": 1, "select": 1, "slider": 2, "upload": 1},
-    "Sampling as optimization": {"select": 1, "radio": 1, "slider": 2},
+    "Sampling as optimization": {"segmented control": 1, "radio": 1, "slider": 2},
     "Flow matching": {"segmented control": 1, "slider": 1, "button": 2},
     "Guidance": {"segmented control": 1, "slider": 1},
     "Playground": {"radio": 2, "select": 3, "slider": 6, "checkbox": 1, "number box": 2,

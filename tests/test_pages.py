@@ -613,7 +613,7 @@ def test_optimization_renders_every_data_set_and_sampler():
     assert all(tr["error_y"]["visible"] for tr in curves["data"][1:]), "every curve has its error bars"
     assert curves["layout"]["shapes"][0]["type"] == "rect", "the noise floor is shaded"
     for dataset in ("ring8", "dino"):
-        at.selectbox(key="opt_dataset").set_value(dataset).run()
+        at.segmented_control(key="opt_dataset").set_value(dataset).run()
         assert_clean(at)
         names = [tr["name"] for tr in figures(at)[0]["data"]]
         assert len(names) == (9 if dataset == "ring8" else 5), names
