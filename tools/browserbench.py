@@ -3,8 +3,9 @@
     python tools/browserbench.py [--only PAGE ...] [--repeats N] [--load-repeats N] [--compare DIR [--rounds N]]
                                  [--json FILE]
 
-Starts the app (its warm-up on, and waits until the warm-up is done) and a floor page (tools/floor_app.py: a
-bare slider in a fragment that redraws one plotly chart of 1,000 points) in the same run. Then, in one headless
+Starts the app (its warm-up on; waits until the warm-up is done and, once a page has started the app's training
+process, until the server is idle) and a floor page (tools/floor_app.py: a bare slider in a fragment that redraws
+one plotly chart of 1,000 points) in the same run. Then, in one headless
 Chromium:
 - each page is opened once untimed, then loaded --load-repeats times (default: --repeats, 3): the load is the
   time from navigation to the last change to the page once the script is idle and nothing has changed for 0.6 s
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -43,6 +45,9 @@ from tools import browser, exercise  # after the path to the project
 QUIET_MS = 600  # nothing changed on the page for this long: the answer is complete
 FLOOR_MOVES = 2  # each way, after every page measured: 44 moves in a run of 11 pages
 FLOOR_END_MOVES = 10  # each way, once more at the end of the run: the floor as measured before it took turns
+TRAINING_PAGE = "/regurgitation"  # opening it starts the server's training process (app_cache.training_worker)
+IDLE_CPU = 0.05  # seconds of CPU a second: below it, a server and its children are idle
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # Records, in the page, the time of the last change to the document and of the last key press or click.
 TIMER = """
 (() => {
@@ -259,12 +264,45 @@ def merge(results: dict, title: str, measured: dict) -> None:
 
 def warmed(page, app: browser.Server, wait: float) -> None:
     """Open the app once (the first session starts the warm-up of every page's default view) and wait until its
-    log says the warm-up is done, or `wait` seconds (a version that does not log it)."""
+    log says the warm-up is done, or `wait` seconds (a version that does not log it). Then open a page that starts
+    the training process (a child that imports torch: seconds of a core) and wait until the server and its children
+    are idle, so that neither lands in the first page's timed loads."""
     load(page, app.url)
     started = time.time()
     while "warm-up done" not in app.output() and time.time() - started < wait:
         time.sleep(1)
-    print(f"warm-up: waited {time.time() - started:.0f} s", file=sys.stderr)
+    load(page, app.url + TRAINING_PAGE)
+    settled = idle(app.process.pid)
+    print(f"warm-up: waited {time.time() - started:.0f} s (idle after {settled:.0f} s more)", file=sys.stderr)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and every process under it (Linux /proc; 0 where it cannot be read)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def idle(pid: int, timeout: float = 60) -> float:
+    """Wait until the process tree under `pid` uses less than IDLE_CPU of a core over a second (at most `timeout`
+    seconds); returns the seconds waited."""
+    started = time.time()
+    before = cpu_seconds(pid)
+    while time.time() - started < timeout:
+        time.sleep(1)
+        now = cpu_seconds(pid)
+        if now - before < IDLE_CPU:
+            break
+        before = now
+    return time.time() - started
 
 
 def main() -> None:
