@@ -21,7 +21,9 @@ yardstick from another time than most of the pages (between runs it moved betwee
 With --compare DIR, another checkout of the app (say `git worktree add /tmp/before HEAD~3`) is started too and
 measured in the same run, page by page, and its medians are printed beside ("was"). With --rounds N, each page is
 measured N times on each version, the versions taking turns to go first, so that the machine's drift (a factor of
-two between runs here) falls on both alike.
+two between runs here) falls on both alike. Each round starts the servers afresh, the version started first taking
+turns too: on the same commit, the server started first loaded pages about 0.1 s slower (README). So compare with
+an even number of rounds.
 Prints one table per page (medians, seconds; the megabytes a load receives) and the ratios the issue sets as bars (a control within 1.5 times
 the floor, the median control within the floor; a load within 1.5 times its floor). Timings stay out of the
 test suite: they are noisy. Needs Playwright and Debian's Chromium.
@@ -325,28 +327,35 @@ def main() -> None:
 
     versions = {"this": browser.ROOT} | ({"compared": args.compare.resolve()} if args.compare else {})
     results: dict = {label: {} for label in versions}
-    with contextlib.ExitStack() as stack, sync_playwright() as pw:
-        apps = {label: stack.enter_context(browser.server(cwd=root)) for label, root in versions.items()}
-        floor = stack.enter_context(browser.server(script="tools/floor_app.py"))
+    with sync_playwright() as pw:
         chromium = browser.launch(pw)
         context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         context.add_init_script(TIMER)
         page = context.new_page()
         errors = browser.watch_errors(page)
         received = Received(page)
-        for app in apps.values():
-            warmed(page, app, wait=300 if args.compare is None else 120)
         floor_result: dict = {"moves": [], "loads": {}}
-        for path, _, title in pages:
-            for k in range(args.rounds):  # the versions take turns going first: drift falls on both alike
-                for label, app in (list(apps.items()) if k % 2 == 0 else list(apps.items())[::-1]):
-                    measured = measure_page(page, app.url + path, args, received)
-                    merge(results[label], title, measured)
-                    floor_times(page, floor.url, drawing(measured), args.load_repeats, floor_result)
-            print(f"{title}: measured", file=sys.stderr)
-        load(page, floor.url)
-        floor_result["end_moves"] = [nudge(page, 0, key)[0] for _ in range(FLOOR_END_MOVES)
-                                     for key in ("ArrowRight", "ArrowLeft")]
+        for k in range(args.rounds):
+            # Each round starts the versions' servers afresh (then the floor's), the first started taking turns: a
+            # server started first was measured slower than one started after it, on the same commit (README).
+            # Within a round, the one started first goes first on every page, so the versions take turns going first.
+            order = list(versions.items()) if k % 2 == 0 else list(versions.items())[::-1]
+            with contextlib.ExitStack() as servers:
+                apps = {label: servers.enter_context(browser.server(cwd=root)) for label, root in order}
+                floor = servers.enter_context(browser.server(script="tools/floor_app.py"))
+                for app in apps.values():
+                    warmed(page, app, wait=300 if args.compare is None else 120)
+                for path, _, title in pages:
+                    for label, app in apps.items():
+                        measured = measure_page(page, app.url + path, args, received)
+                        merge(results[label], title, measured)
+                        floor_times(page, floor.url, drawing(measured), args.load_repeats, floor_result)
+                    print(f"{title}: measured (round {k + 1} of {args.rounds})", file=sys.stderr)
+                if k == args.rounds - 1:
+                    load(page, floor.url)
+                    floor_result["end_moves"] = [nudge(page, 0, key)[0] for _ in range(FLOOR_END_MOVES)
+                                                 for key in ("ArrowRight", "ArrowLeft")]
+                page.goto("about:blank")  # off this round's servers before they stop (else the page reports it)
         chromium.close()
     report({"pages": results["this"], "floor": floor_result}, results.get("compared"))
     if errors:
