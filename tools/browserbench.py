@@ -22,7 +22,7 @@ With --compare DIR, another checkout of the app (say `git worktree add /tmp/befo
 measured in the same run, page by page, and its medians are printed beside ("was"). With --rounds N, each page is
 measured N times on each version, the versions taking turns to go first, so that the machine's drift (a factor of
 two between runs here) falls on both alike. Each round starts the servers afresh, the version started first taking
-turns too: on the same commit, the server started first loaded pages about 0.1 s slower (README). So compare with
+turns too: on the same commit, the server started first loaded pages 0.1 to 0.2 s slower (README). So compare with
 an even number of rounds.
 Prints one table per page (medians, seconds; the megabytes a load receives) and the ratios the issue sets as bars (a control within 1.5 times
 the floor, the median control within the floor; a load within 1.5 times its floor). Timings stay out of the
