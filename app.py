@@ -1,6 +1,6 @@
 """Grokking Diffusion: routes to the pages (and hardens Streamlit for a public server, starts computing every
 page's default view in the background, lets a page's own address connect at once, and adds the one style rule,
-app.css); nothing else lives here."""
+app.css, and the style of text with formulas, app_components/prose.css); nothing else lives here."""
 
 from pathlib import Path
 
@@ -8,6 +8,7 @@ import streamlit as st
 
 import app_cache
 import app_hosting
+from app_components import prose
 
 app_hosting.harden()
 app_cache.warm_up()
@@ -29,4 +30,5 @@ app_hosting.connect_at_once(page.url_path for page in PAGES)  # a page's own add
 
 st.set_page_config(layout="wide", page_title="Grokking Diffusion", page_icon="🦖")
 st.html(Path(__file__).with_name("app.css"))  # style only: Streamlit adds it without a block on the page
+st.html(prose.STYLE)  # the style of text with formulas (app_components/prose.py), style only too
 st.navigation(PAGES, position="sidebar").run()

@@ -16,6 +16,7 @@ from typing import TypeVar
 import streamlit as st
 from streamlit.logger import get_logger
 
+from app_components import prose
 from app_state import keep  # noqa: F401  (re-exported: every page keeps its controls through here)
 from diffusion_core import figures, inputs
 
@@ -98,13 +99,13 @@ def refuse(err: Exception, kept: str, where=st, lead: str = "", icon: str = ":ma
 def noise_levels() -> None:
     """The one text on noise levels: how x_t, alpha_bar_t, sigma and x = x_t / sqrt(alpha_bar_t) relate."""
     with st.container(border=True):
-        st.markdown(
+        prose.markdown(
             "**Noise levels, one language.** A noisy point can be written two ways. The forward process keeps "
             "its size near 1, $x_t = \\sqrt{\\bar\\alpha_t}\\,x_0 + \\sqrt{1-\\bar\\alpha_t}\\,\\varepsilon$. "
             "Divide it by $\\sqrt{\\bar\\alpha_t}$ and it is the data plus noise of size $\\sigma$:")
-        st.latex(r"x = \frac{x_t}{\sqrt{\bar\alpha_t}} = x_0 + \sigma\,\varepsilon, \qquad "
-                 r"\sigma = \sqrt{\frac{1-\bar\alpha_t}{\bar\alpha_t}}, \qquad \bar\alpha_t = \frac{1}{1+\sigma^2}.")
-        st.markdown(
+        prose.latex(r"x = \frac{x_t}{\sqrt{\bar\alpha_t}} = x_0 + \sigma\,\varepsilon, \qquad "
+                    r"\sigma = \sqrt{\frac{1-\bar\alpha_t}{\bar\alpha_t}}, \qquad \bar\alpha_t = \frac{1}{1+\sigma^2}.")
+        prose.markdown(
             "On every page $\\sigma$ is this **noise level**, measured in the data's own units (Karras et al. "
             "2022): $\\sigma \\approx 0$ is clean data, $\\sigma$ far above the data's spread is pure noise, and "
             "$\\mathrm{SNR}(t) = 1/\\sigma^2$. The noise inside $x_t$ itself has standard deviation "
@@ -175,4 +176,4 @@ def lazy_expander(label: str, key: str, body: Callable[[], None]) -> None:
 def glossary() -> None:
     """The terms the pages use, each in one line (every page also defines a term where it first uses it)."""
     with st.expander("Glossary"):
-        st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))
+        prose.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))

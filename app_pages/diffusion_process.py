@@ -12,6 +12,7 @@ import app_common
 import app_training
 from app_cache.figures import kept, memo
 from app_cache.process import cached as cache
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, metrics, pretrained, samplers, schedules
 from diffusion_core.figures import SERIES, samples_panel
@@ -42,11 +43,11 @@ def forward_section():
     drowned = cache.linear_drowned()
     chart(st, figures.forward_run(run, cache.schedule_curves(), active=views.FRACS.index(FORWARD_SHOWN)),
                     theme=None, key="fwd_run")
-    st.caption(f"Drag the slider under the plot to move through the forward process in your browser: "
-               f"{len(views.FRACS)} steps, t / T from 0 to 1 in steps of {views.FRACS[1]:g} (t = 1 at 0). "
-               f"{views.FORWARD_N:,} noised points, each with its own fixed noise ε, so you can follow one "
-               f"drift into the noise; {views.ARROWS} of them carry the ideal drift.")
-    st.markdown(
+    prose.caption(f"Drag the slider under the plot to move through the forward process in your browser: "
+                  f"{len(views.FRACS)} steps, t / T from 0 to 1 in steps of {views.FRACS[1]:g} (t = 1 at 0). "
+                  f"{views.FORWARD_N:,} noised points, each with its own fixed noise ε, so you can follow one "
+                  f"drift into the noise; {views.ARROWS} of them carry the ideal drift.")
+    prose.markdown(
         "**What to look for.** Early on ($\\mathrm{SNR} \\gg 1$) the arrows are short and point "
         "to the nearest piece of data: the noisy point has barely left home. Late "
         "($\\mathrm{SNR} \\ll 1$) they all point to the middle, because from pure noise the "
@@ -80,7 +81,7 @@ def reverse_section():
             chart(st, figures.trajectories(xs, data=app_cache.points("dino"), title=title),
                             theme=None, key="rev_paths")
     with right:
-        st.markdown(
+        prose.markdown(
             "**What to look for.** Every path starts at a draw of pure noise, $\\mathcal{N}(0, I)$ "
             "(in this frame it has the same spread as the data), and ends on the dino. DDIM paths "
             "are smooth curves: the end point is a fixed function of the start point. Switch to "
@@ -89,12 +90,12 @@ def reverse_section():
             "mistakes. With fewer steps each jump is larger. Either way, the fine placement "
             "happens at the end, at low noise, when the guesses $\\hat x_0$ become sharp."
         )
-        st.markdown(
+        prose.markdown(
             "Both samplers follow the **score** $\\nabla_x \\log p_t(x)$, the direction in which "
             "noisy data gets more likely, which the network estimates through its noise "
             "prediction (Song et al. 2021, score SDEs):"
         )
-        st.latex(r"\nabla_{x_t} \log p_t(x_t) \approx -\frac{\varepsilon_\theta(x_t, t)}{\sqrt{1-\bar\alpha_t}}")
+        prose.latex(r"\nabla_{x_t} \log p_t(x_t) \approx -\frac{\varepsilon_\theta(x_t, t)}{\sqrt{1-\bar\alpha_t}}")
 
 
 def ladder_panel(name: str, dino_points):
@@ -126,7 +127,7 @@ def ladder_panel(name: str, dino_points):
         else:
             st.warning("The retrained model's samples diverged (no finite points). Retrain again, "
                        "or go back to the shipped weights.")
-        st.caption(f"{info['params']:,} weights; {info['schedule']} schedule, T = {info['T']}")
+        prose.caption(f"{info['params']:,} weights; {info['schedule']} schedule, T = {info['T']}")
 
 
 @st.fragment
@@ -138,7 +139,7 @@ def ladder_section():
         # titles in their own row, so a title that wraps does not push its panel out of line
         for col, name in zip(st.columns(3, gap="medium"), row):
             number = f"{panels.index(name) + 1}. " if name in pretrained.LADDER else ""
-            col.markdown(f"##### {number}{pretrained.RECIPES[name].title}")
+            prose.markdown(f"##### {number}{pretrained.RECIPES[name].title}", where=col)
         for col, name in zip(st.columns(3, gap="medium"), row):
             with col, app_common.in_column(3, gap="medium"):
                 ladder_panel(name, dino_points)
@@ -155,7 +156,7 @@ def ladder_numbers() -> None:
     ed = [app_common.ed_text(r["ed"], band) for r in rungs]
     s2d = [f"{r['s2d']:.3f}" for r in rungs]
     inside = [i + 1 for i, r in enumerate(rungs) if band.within(r["ed"])]
-    st.markdown(
+    prose.markdown(
         "**What the numbers say.**\n"
         f"- *No time input:* energy distance {ed[0]}, s2d {s2d[0]}. The model cannot tell a slightly noisy "
         "point from a very noisy one, and it samples a smeared cloud.\n"
@@ -184,7 +185,7 @@ def ladder_numbers() -> None:
     else:
         verdict = (f"its energy distance differs by {diff:+.4f} on average, within two standard errors "
                    f"({2 * err:.4f}): no consistent cost shows")
-    st.markdown(
+    prose.markdown(
         f"**What the gentle schedule costs.** It is rung 4 trained and sampled on another schedule: "
         f"{schedules.SHIPPED_T['gentle']} steps (all of them used to sample, where rung 4 uses {views.LADDER_STEPS} of "
         f"its {schedules.SHIPPED_T['linear']:,}) that stop at $\\bar\\alpha_T = {cost['alpha_bar_T']:.1f}$. So "
@@ -196,7 +197,7 @@ def ladder_numbers() -> None:
 
 
 st.title("The diffusion process")
-st.markdown(
+prose.markdown(
     "A diffusion model is two processes. The **forward** process destroys data by adding "
     "Gaussian noise step by step; it is fixed, not learned. The **reverse** process undoes it "
     "one small step at a time, and each step needs only one thing from the network: a guess "
@@ -204,11 +205,11 @@ st.markdown(
 )
 
 st.header("1. Forward: structure in, noise out")
-st.markdown("Every step mixes in a little noise. After $t$ steps (Ho et al. 2020, eq. 4):")
-st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad"
-         r"\mathrm{SNR}(t) = \frac{\vphantom{1}\bar\alpha_t}{1-\bar\alpha_t}")  # the strut: KaTeX clips a lone bar
+prose.markdown("Every step mixes in a little noise. After $t$ steps (Ho et al. 2020, eq. 4):")
+prose.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad"
+            r"\mathrm{SNR}(t) = \frac{\vphantom{1}\bar\alpha_t}{1-\bar\alpha_t}")  # the strut: KaTeX clips a lone bar
 app_common.noise_levels()
-st.markdown(
+prose.markdown(
     "The orange-red arrows are the **ideal drift**, drawn at true length from 150 of the noisy "
     "points: from $x_t$ to where such a point came from on average, "
     "$\\mathbb{E}[x_0 \\mid x_t] - x_t$. No network is involved; the average is exact. For the "
@@ -222,17 +223,17 @@ st.markdown(
 forward_section()
 
 st.header("2. Reverse: follow a few particles home")
-st.markdown(
+prose.markdown(
     "Sampling runs the chain backwards. At each step the network predicts the noise "
     "$\\varepsilon_\\theta(x_t, t)$, which gives a guess $\\hat x_0$; the sampler steps part of "
     "the way towards it. **DDPM** (Ho et al. 2020, Algorithm 2) lands on the mean of where $x_{t-1}$ could be, "
     "given $x_t$ and the guess, and adds fresh noise of the right size ($\\beta_t$ is the variance step $t$ adds, "
     "$\\alpha_t = 1 - \\beta_t$ and $\\bar\\alpha_t = \\alpha_1 \\cdots \\alpha_t$):"
 )
-st.latex(r"x_{t-1} = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}\,\hat x_0 + "
-         r"\frac{\sqrt{\alpha_t}\,(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}\,x_t + \tilde\beta_t^{1/2} z,\qquad "
-         r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t,\quad z \sim \mathcal{N}(0, I).")
-st.markdown(
+prose.latex(r"x_{t-1} = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}\,\hat x_0 + "
+            r"\frac{\sqrt{\alpha_t}\,(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}\,x_t + \tilde\beta_t^{1/2} z,\qquad "
+            r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t,\quad z \sim \mathcal{N}(0, I).")
+prose.markdown(
     "**DDIM** (Song, Meng and Ermon 2021) drops the fresh noise and follows a deterministic path with the same "
     "**marginals**, in the limit of many small steps and an exact denoiser: over many runs, $x_t$ has the same "
     "distribution at every step as under DDPM. Both can be "
@@ -248,31 +249,31 @@ reverse_section()
 app_cache.training_worker()  # start the training process while the reader reads (it takes a few seconds)
 st.header("3. What the model needs: the ablation ladder")
 drowned = cache.linear_drowned()
-st.markdown(
+prose.markdown(
     "Five models, each one change from the one before, all trained on the same 142 dino points for the same "
     "number of steps. A sixth panel is an ablation. The network must know **how noisy** its input is: rung 1 has "
     "no time input, rung 2 gets $t/T$, rung 3 a sinusoidal embedding of $t$. It must be able to draw **sharp** "
     "shapes: rung 4 adds random **Fourier features** of the coordinates, sines and cosines of random projections "
     "of the point (Tancik et al. 2020),"
 )
-st.latex(r"\gamma(x) = \big[\cos(2\pi B x),\ \sin(2\pi B x)\big],\qquad B_{ij} \sim \mathcal{N}(0, s^2).")
-st.markdown(
+prose.latex(r"\gamma(x) = \big[\cos(2\pi B x),\ \sin(2\pi B x)\big],\qquad B_{ij} \sim \mathcal{N}(0, s^2).")
+prose.markdown(
     "And the **schedule** decides where the steps go. Rungs 1 to 4 use the linear schedule of Ho et al. (2020), "
     f"which keeps less than 1% of the signal from step {drowned['linear']['from']} on: its last "
     f"{drowned['linear']['share']:.0%} of steps. Rung 5 uses the cosine schedule, where that is only the last "
     f"{drowned['cosine']['share']:.0%}. The sixth panel puts rung 4 on the gentle schedule instead."
 )
-st.caption(f"Each panel: {views.LADDER_N:,} samples, DDPM with {views.LADDER_STEPS} strided steps (all 50 for "
-           "the gentle schedule), seed 0. The energy distance says how far the samples' whole distribution is from "
-           f"the data's (0 when they are alike), against {metrics.DINO_REFERENCE_N:,} fresh dino points; "
-           "s2d is the mean distance from a sample to its nearest of the 142 points. Lower is better for both. "
-           f"Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
-           "instead of its full step count, on this server's CPU.")
+prose.caption(f"Each panel: {views.LADDER_N:,} samples, DDPM with {views.LADDER_STEPS} strided steps (all 50 for "
+              "the gentle schedule), seed 0. The energy distance says how far the samples' whole distribution is from "
+              f"the data's (0 when they are alike), against {metrics.DINO_REFERENCE_N:,} fresh dino points; "
+              "s2d is the mean distance from a sample to its nearest of the 142 points. Lower is better for both. "
+              f"Retraining runs the same recipe for {app_cache.RETRAIN_SECONDS:.0f} seconds "
+              "instead of its full step count, on this server's CPU.")
 ladder_section()
 
 app_common.glossary()
 st.divider()
-st.caption(
+prose.caption(
     "References. J. Ho, A. Jain, P. Abbeel, Denoising Diffusion Probabilistic Models (2020). "
     "J. Song, C. Meng, S. Ermon, Denoising Diffusion Implicit Models (2021). "
     "Y. Song et al., Score-Based Generative Modeling through Stochastic Differential Equations (2021). "

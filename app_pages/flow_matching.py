@@ -13,6 +13,7 @@ import app_common
 import app_training
 from app_cache.figures import memo
 from app_cache.flow import cached as cache
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, pretrained, samplers
 from diffusion_core.topics.flow import figures, views
@@ -48,7 +49,7 @@ def apart(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 st.title("Flow matching: the same model on a straight path")
-st.markdown(
+prose.markdown(
     "Stable Diffusion 3 and Flux are trained with **flow matching** (rectified flow) rather than to predict the noise. "
     "Is that a different kind of model? Here the network of the rest of the app (the dino MLP: Fourier features, "
     f"{FLOW_NET.depth} hidden layers of {FLOW_NET.hidden}) is trained both ways on the same data, for the "
@@ -57,29 +58,29 @@ st.markdown(
 # ---------------------------------------------------------------- 1. two losses
 
 st.header("1. Two losses, one regression")
-st.markdown(
+prose.markdown(
     "**Which end is noise.** Here $t = 0$ is data and $t = 1$ is noise, the direction in which the app counts "
     "diffusion steps (and Stable Diffusion 3's, Esser et al. 2024). Lipman et al. (2023) and Liu et al. (2023) run "
     "time the other way, with data at $t = 1$, so their velocity is minus this one.")
 left, right = st.columns(2, gap="large")
 with left:
-    st.markdown("**Diffusion** (the ε-model, Ho et al. 2020): a curved path, and the noise as the target,")
-    st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,")
-    st.latex(r"L_\varepsilon = \mathbb{E}\,\big\|\hat\varepsilon_\theta(x_t, t) - \varepsilon\big\|^2.")
+    prose.markdown("**Diffusion** (the ε-model, Ho et al. 2020): a curved path, and the noise as the target,")
+    prose.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,")
+    prose.latex(r"L_\varepsilon = \mathbb{E}\,\big\|\hat\varepsilon_\theta(x_t, t) - \varepsilon\big\|^2.")
 with right:
-    st.markdown("**Flow matching** (Lipman et al. 2023; Liu et al. 2023): a straight path, walked at constant speed,")
-    st.latex(r"x_t = (1-t)\,x_0 + t\,\varepsilon,\quad t \sim U[0, 1],")
-    st.latex(r"L_v = \mathbb{E}\,\big\|\hat v_\theta(x_t, t) - (\varepsilon - x_0)\big\|^2.")
-st.markdown(
+    prose.markdown("**Flow matching** (Lipman et al. 2023; Liu et al. 2023): a straight path, walked at constant speed,")
+    prose.latex(r"x_t = (1-t)\,x_0 + t\,\varepsilon,\quad t \sim U[0, 1],")
+    prose.latex(r"L_v = \mathbb{E}\,\big\|\hat v_\theta(x_t, t) - (\varepsilon - x_0)\big\|^2.")
+prose.markdown(
     "**The same noise levels.** Divide the flow's state by $1 - t$ and it is the data plus noise of the app's size "
     "$\\sigma$: $x_t / (1-t) = x_0 + \\sigma\\varepsilon$ with $\\sigma = t / (1-t)$. A velocity guess is also a guess "
     "of the noise and of the data, $\\hat\\varepsilon = x_t + (1-t)\\,\\hat v$ and $\\hat x_0 = x_t - t\\,\\hat v$, "
     "and the two errors are proportional:")
-st.latex(r"\hat\varepsilon - \varepsilon = (1-t)\,(\hat v - v) \quad\Longrightarrow\quad "
-         r"\big\|\hat v - v\big\|^2 = (1+\sigma)^2\,\big\|\hat\varepsilon - \varepsilon\big\|^2.")
+prose.latex(r"\hat\varepsilon - \varepsilon = (1-t)\,(\hat v - v) \quad\Longrightarrow\quad "
+            r"\big\|\hat v - v\big\|^2 = (1+\sigma)^2\,\big\|\hat\varepsilon - \varepsilon\big\|^2.")
 weights = cache.loss_weights()
 share = weights["noisy_share"]
-st.markdown(
+prose.markdown(
     "So the flow loss is the ε-loss with a weight $(1+\\sigma)^2$ at each noise level, under another draw of noise "
     "levels: the same regression up to a change of variables and a weighting over noise levels (Kingma and Gao "
     "2023; Gao et al. 2024). [Where the loss comes from](/where_the_loss_comes_from) puts every prediction target on "
@@ -95,8 +96,8 @@ chart(st, figures.loss_weights(weights["lambda"], {
     "flow matching: t drawn uniformly, weight (1 + σ)²": weights["flow"]},
     title="Where each loss puts its weight over noise levels"), theme=None, key="flow_weights")
 low, high = (f"{v:g}".replace("-", "−") for v in views.LAMBDA_RANGE)
-st.caption(f"Both curves are scaled to integrate to 1 over λ from {low} to {high}; each is the density of the loss's "
-           "draw of noise levels per unit λ times the weight it puts on the ε-error there.")
+prose.caption(f"Both curves are scaled to integrate to 1 over λ from {low} to {high}; each is the density of the loss's "
+              "draw of noise levels per unit λ times the weight it puts on the ε-error there.")
 
 # ---------------------------------------------------------------- 2. paths
 
@@ -104,7 +105,7 @@ st.caption(f"Both curves are scaled to integrate to 1 over λ from {low} to {hig
 def paths_section(dataset: str, names: dict) -> None:
     """Section 2: the straight training paths and the ODE paths the models follow, t scrubbed in the browser."""
     st.header("2. Straight paths in training, curved paths in sampling")
-    st.markdown(
+    prose.markdown(
         "Each training example is a straight line from a noise draw to a data point, walked at the constant velocity "
         "$\\varepsilon - x_0$. But the network sees only $x_t$, not the pair it came from, and many straight lines "
         "pass near every point: the regression learns their average direction, "
@@ -120,7 +121,7 @@ def paths_section(dataset: str, names: dict) -> None:
                                     ideal_name=f"Ideal velocity field ({views.IDEAL[dataset]})"),
               theme=None, key="flow_paths")
         ratio = paths["ratio"]
-        st.caption(
+        prose.caption(
             f"{views.PAIRS} noise draws (seed 0), each paired at random with a data point for the straight "
             f"paths; the ODE paths start from the same draws and take {views.PATH_STEPS} Euler steps. The drawn ideal "
             f"paths are on average {ratio['ideal_paths']:.2f} times as long as the straight line between their ends, "
@@ -151,11 +152,11 @@ def grids_section(dataset: str):
     same = f"DDIM and Euler over DDIM's grid visit the same states to within {g['gap']:.1e} (the samplers keep " \
            "their states in float32): they are one sampler."
     if steps == 1:
-        st.markdown(f"With one step, {same} Both grids are then the single step from pure noise (t ≈ 1) to t = 0, "
-                    "which puts every sample on the ideal denoiser's guess from pure noise, the data's mean: energy "
-                    f"distances {pm(g['ed_ddim'])} and {pm(g['ed_even'])}.")
+        prose.markdown(f"With one step, {same} Both grids are then the single step from pure noise (t ≈ 1) to t = 0, "
+                       "which puts every sample on the ideal denoiser's guess from pure noise, the data's mean: energy "
+                       f"distances {pm(g['ed_ddim'])} and {pm(g['ed_even'])}.")
         return
-    st.markdown(
+    prose.markdown(
         f"At {steps} steps, {same} The even grid starts its last step from t = {g['even_times'][-2]:.3g}, DDIM's "
         f"from t = {g['ddim_times'][-2]:.3g}; {below['ddim_times']:.0%} of DDIM's steps start below t = 0.5, "
         f"against {below['even_times']:.0%} of the even grid's. " + (
@@ -179,7 +180,7 @@ def few_steps_text(view: dict) -> None:
     best_one = min(at, key=lambda k: at[k][0])
     floor = view["floor"]
     top = floor[0] + 2 * floor[1]
-    st.markdown(
+    prose.markdown(
         "**What the curves show.**\n"
         f"- At one evaluation: {'; '.join(f'{CURVE_LABELS[k]}: {pm(v)}' for k, v in at.items())}. The best is the "
         f"{CURVE_LABELS[best_one]}.\n"
@@ -258,7 +259,7 @@ def reflow_section(dataset: str):
                "worse, beyond two combined standard errors" if end[0] > teacher[0] else
                "better, beyond two combined standard errors")
     straighter = after["deviation"] < before["deviation"]
-    st.markdown(
+    prose.markdown(
         f"Measured on {ref['straight_n']} paths of {views.PATH_STEPS} steps, the length over chord goes from "
         f"{before['ratio']:.2f} to {after['ratio']:.3f}, and S from {before['deviation']:.3f} to "
         f"{after['deviation']:.4f}" + ("." if straighter else ": this reflow did not straighten the paths.")
@@ -268,11 +269,11 @@ def reflow_section(dataset: str):
         f"with {ref['teacher_steps']} Euler steps, so at best it copies the teacher's samples, errors included: those "
         f"score {pm(teacher)}, and the reflowed model at {many} steps scores {pm(end)} ({verdict}). It also costs a "
         "second training from the flow model's weights, and the sampling of the pairs.")
-    st.caption(f"Reflow: {ref['reflow_pairs']:,} pairs (noise seed 1) of the flow model's {ref['teacher_steps']}-step "
-               f"Euler ODE; the shipped model trained {pretrained.REFLOW_STEPS:,} steps from the flow model's weights, "
-               f"a live one for {app_cache.RETRAIN_SECONDS:.0f} s. Samples: "
-               f"{optimization.GROUPS * optimization.CURVE_SAMPLES:,} from noise seed 0, energy distance as a mean of "
-               f"{optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} with two standard errors.")
+    prose.caption(f"Reflow: {ref['reflow_pairs']:,} pairs (noise seed 1) of the flow model's {ref['teacher_steps']}-step "
+                  f"Euler ODE; the shipped model trained {pretrained.REFLOW_STEPS:,} steps from the flow model's weights, "
+                  f"a live one for {app_cache.RETRAIN_SECONDS:.0f} s. Samples: "
+                  f"{optimization.GROUPS * optimization.CURVE_SAMPLES:,} from noise seed 0, energy distance as a mean of "
+                  f"{optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} with two standard errors.")
 
 
 # ---------------------------------------------------------------- sections 2 to 5, for one data set
@@ -289,20 +290,20 @@ def data_sections() -> None:
                                       **keep("flow_dataset", views.DATASET, arg="default",
                                              format_func=SET_LABELS.get)) or views.DATASET  # None: see app_state.keep
     names = views.models(dataset)
-    st.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same "
-               f"network trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching "
-               "loss.")
+    prose.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same "
+                  f"network trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching "
+                  "loss.")
     paths_section(dataset, names)
     st.header("3. DDIM is Euler on the flow")
-    st.markdown(
+    prose.markdown(
         "DDIM's deterministic step (Song et al. 2021) goes from noise level $\\sigma$ to $\\sigma'$ by keeping its "
         "guesses "
         "and changing the noise level: $x_{\\sigma'} = \\hat x_0 + \\sigma'\\hat\\varepsilon$. In the flow's frame "
         "that "
         "is")
-    st.latex(r"x_{t'} = (1-t')\,\hat x_0 + t'\,\hat\varepsilon = x_t + (t' - t)\,(\hat\varepsilon - \hat x_0) "
-             r"= x_t + (t' - t)\,\hat v(x_t, t),")
-    st.markdown(
+    prose.latex(r"x_{t'} = (1-t')\,\hat x_0 + t'\,\hat\varepsilon = x_t + (t' - t)\,(\hat\varepsilon - \hat x_0) "
+                r"= x_t + (t' - t)\,\hat v(x_t, t),")
+    prose.markdown(
         "one Euler step of the flow's ODE (Gao et al. 2024). So on the same grid of noise levels DDIM and Euler are "
         "one sampler; what differs between a diffusion model's sampler and a flow model's is where each spends its "
         "steps. Below, with the ideal denoiser (no training error), on DDIM's grid and on even steps in $t$, and "
@@ -310,7 +311,7 @@ def data_sections() -> None:
         f"the clip of $\\hat x_0$ to ±{samplers.X0_CLIP:g} that the app's DDIM applies elsewhere.")
     grids_section(dataset)
     st.header("4. Few steps: quality against compute")
-    st.markdown(
+    prose.markdown(
         "The same measurement as [Sampling as optimization](/sampling_optimization): the energy distance of the "
         "samples "
         "to the data against the network evaluations spent on each, from the same noise draws for every model.")
@@ -320,17 +321,17 @@ def data_sections() -> None:
             {CURVE_LABELS[k]: c for k, c in few["curves"].items()}, floor=few["floor"],
             title=f"Compute against quality, {SET_LABELS[dataset]}: ε-model, flow model, reflowed"), theme=None,
             key="flow_quality")
-        st.caption(f"Each point: {optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} samples from the same "
-                   "start points at every budget; the line joins the groups' mean energy distance and the bars span "
-                   "two "
-                   f"standard errors. The grey band is what {optimization.GROUPS} groups of fresh data score, up to "
-                   "two "
-                   "standard errors above their mean. DDIM walks the ε-model's "
-                   "cosine schedule (strided); the flow models take even steps in t. Heun spends two evaluations a "
-                   "step, one on the last.")
+        prose.caption(f"Each point: {optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} samples from the same "
+                      "start points at every budget; the line joins the groups' mean energy distance and the bars span "
+                      "two "
+                      f"standard errors. The grey band is what {optimization.GROUPS} groups of fresh data score, up to "
+                      "two "
+                      "standard errors above their mean. DDIM walks the ε-model's "
+                      "cosine schedule (strided); the flow models take even steps in t. Heun spends two evaluations a "
+                      "step, one on the last.")
         few_steps_text(few)
     st.header("5. Reflow straightens the paths")
-    st.markdown(
+    prose.markdown(
         "Curved paths need many steps. Liu et al. (2023) straighten them: draw noise, run the trained flow model's ODE "
         "to a sample, and train again on those (noise, sample) pairs instead of random ones. The pairs are joined by "
         "the "

@@ -14,6 +14,7 @@ import app_common
 import app_training
 from app_cache.figures import memo
 from app_cache.guidance import cached as cache
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, pretrained, training
 from diffusion_core.topics.guidance import core, figures, views
@@ -34,7 +35,7 @@ def pct(value: float) -> str:
 
 
 st.title("Guidance: a dial from means to modes")
-st.markdown(
+prose.markdown(
     "Most text-to-image diffusion models are steered by **classifier-free guidance** (Ho and Salimans 2022): the "
     "same network is asked what the image should be with the prompt and without it, and the sampler follows the "
     "first answer pushed *further away* from the second. Turn the dial up and samples leave the broad distribution "
@@ -53,7 +54,7 @@ chart(st, figures.gallery(cache.dozen(), SHAPE_LABELS, shape,
                                 title=f"The Datasaurus Dozen: {len(views.SHAPES)} sets of {N_SHAPE} points; "
                                       f"{label} chosen"),
                 theme=None, key="guide_gallery")
-st.markdown(
+prose.markdown(
     "Matejka and Fitzmaurice (2017) made these thirteen sets to share their means, standard deviations and "
     "correlation to two decimals: summary statistics cannot tell a dinosaur from a star. "
     f"A model of all {N_ALL:,} points "
@@ -65,13 +66,13 @@ st.markdown(
 # ---------------------------------------------------------------- 2. the dial
 
 st.header("2. The dial")
-st.markdown(
+prose.markdown(
     "Write $D(x;\\sigma)$ for a denoiser's guess of the clean point from a noisy $x$ (the app's one language for "
     "noise, $x = x_0 + \\sigma\\varepsilon$), $D_u$ for the unconditional answer and $D_c$ for the answer given the "
     "shape $c$. Guidance at scale $w$ samples with")
-st.latex(r"D_w = D_u + w\,(D_c - D_u), \qquad\text{equivalently}\qquad "
-         r"\hat\varepsilon_w = \hat\varepsilon_u + w\,(\hat\varepsilon_c - \hat\varepsilon_u).")
-st.markdown(
+prose.latex(r"D_w = D_u + w\,(D_c - D_u), \qquad\text{equivalently}\qquad "
+            r"\hat\varepsilon_w = \hat\varepsilon_u + w\,(\hat\varepsilon_c - \hat\varepsilon_u).")
+prose.markdown(
     "$w = 0$ is the unconditional model, $w = 1$ the conditional one, and $w > 1$ goes past it. (Ho and Salimans "
     "write $(1 + w)\\,\\hat\\varepsilon_c - w\\,\\hat\\varepsilon_u$: their $w$ is this page's $w - 1$.) "
     f"Below, both kinds of denoiser sample with the same {views.STEPS} DDIM steps from the same noise. **Exact**: "
@@ -98,16 +99,16 @@ def dial_section(shape: str):
     if live is not None:
         view = {**view, "samples": {**view["samples"], "trained": live["samples"]},
                 "curves": {**view["curves"], "trained": live["curves"]}}
-        note.caption(f"The trained model is the live one: {live['steps']:,} steps in {live['seconds']:.0f} s "
-                     f"(the shipped one trained {pretrained.GUIDE_STEPS:,}).")
+        prose.caption(f"The trained model is the live one: {live['steps']:,} steps in {live['seconds']:.0f} s "
+                      f"(the shipped one trained {pretrained.GUIDE_STEPS:,}).", where=note)
     chart(st, figures.dial(view, names=NAMES, active=SHOWN, shape_label=label, steps=views.STEPS),
                     theme=None, key="guide_dial")
-    st.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the {views.SCHEDULE} "
-               "schedule's "
-               f"grid; the grey points are the {label} shape's {N_SHAPE}.")
+    prose.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the {views.SCHEDULE} "
+                  "schedule's "
+                  f"grid; the grey points are the {label} shape's {N_SHAPE}.")
 
     st.header("3. The trade, measured")
-    st.markdown(
+    prose.markdown(
         f"Four numbers for each scale, each over {len(views.SEEDS)} seeds of {views.N} samples: **fidelity**, the "
         "mean distance from a sample to its nearest point of the shape; **coverage**, the share of the shape's points "
         f"with a sample within {core.COVER_RADIUS:g} (the data's standard deviation, pooled over both coordinates, is "
@@ -171,12 +172,12 @@ def trade_text(trade: dict) -> None:
     elif exact["coverage_falls"]:
         story += "With the exact denoisers, coverage at the largest scale is lower than at $w = 1$, beyond the errors."
     floor, exact_one = trade["floor"], trade["curves"]["exact"][one]["fidelity"][0]
-    st.markdown("\n".join(lines) + story + " A perfect sampler scores a distance of "
-                f"{floor['fidelity'][1]:.3f} (the training jitter; the exact sampler at $w = 1$, which lands on the "
-                f"points themselves, scores {exact_one:.3f}), coverage {pct(floor['coverage'][1])}, and an energy "
-                "distance between "
-                f"{floor['energy'][0]:.4f} and {floor['energy'][2]:.4f} in 95% of runs: the estimate is unbiased, so "
-                "it can come out below 0.")
+    prose.markdown("\n".join(lines) + story + " A perfect sampler scores a distance of "
+                   f"{floor['fidelity'][1]:.3f} (the training jitter; the exact sampler at $w = 1$, which lands on the "
+                   f"points themselves, scores {exact_one:.3f}), coverage {pct(floor['coverage'][1])}, and an energy "
+                   "distance between "
+                   f"{floor['energy'][0]:.4f} and {floor['energy'][2]:.4f} in 95% of runs: the estimate is unbiased, so "
+                   "it can come out below 0.")
 
 
 dial_section(shape)
@@ -184,12 +185,12 @@ dial_section(shape)
 # ---------------------------------------------------------------- 4. the geometry
 
 st.header("4. Why it seeks modes")
-st.markdown(
+prose.markdown(
     "Each ideal denoiser gives a score, $\\nabla_x \\log p_\\sigma = (D - x)/\\sigma^2$ (a trained one "
     "approximates it), so the guided one is")
-st.latex(r"\nabla_x \log p_\sigma(x) + w\,\nabla_x \log p_\sigma(c \mid x), \qquad "
-         r"\text{the score of}\quad p_\sigma(x)\,p_\sigma(c \mid x)^{w}")
-st.markdown(
+prose.latex(r"\nabla_x \log p_\sigma(x) + w\,\nabla_x \log p_\sigma(c \mid x), \qquad "
+            r"\text{the score of}\quad p_\sigma(x)\,p_\sigma(c \mid x)^{w}")
+prose.markdown(
     "(Bayes: $\\log p_\\sigma(x \\mid c) = \\log p_\\sigma(x) + \\log p_\\sigma(c \\mid x) - \\log p(c)$). Raising "
     "the class posterior to a power $w > 1$ sharpens it: the density moves toward where the shape is *most certainly* "
     "the shape, away from where other shapes overlap it. The arrows are each denoiser's step $D(x;\\sigma) - x$ on a "
@@ -244,7 +245,7 @@ def tilted_section(shape: str):
     def where(value: float) -> str:
         return "inside the band" if inside(value, band) else ("above the band" if value > band[2] else "below it")
 
-    st.markdown(
+    prose.markdown(
         "At each noise level the guided score is exactly the score of $p_\\sigma(x)\\,p_\\sigma(c \\mid x)^w$, "
         "but these densities do not fit together across levels: they are not $p_0(x)\\,p_0(c \\mid x)^w$ with noise "
         "added, so a sampler that follows their scores from pure noise down does not, in general (any $w$ but 0 and "
@@ -256,12 +257,12 @@ def tilted_section(shape: str):
                    view["curves"]["exact"][-1]["off"][0], top_w))
     note = st.container()  # as above
     if live is not None:
-        note.caption("The trained network's line is the live one's.")
+        prose.caption("The trained network's line is the live one's.", where=note)
     chart(st, figures.isolation(view, names=NAMES, shape_label=label,
                                       title=f"Where the samples land: the {label}'s point nearest each sample, and "
                                             "its distance to another shape"), theme=None, key="guide_isolation")
     iso, exact = view["isolation"], views.facts(view, "exact")
-    st.markdown(
+    prose.markdown(
         f"**Where the samples go.** For each sample, take the {label}'s point nearest it and that point's distance to "
         "the nearest point of another shape. Over the exact sampler's samples this averages "
         f"{iso['exact'][one][0]:.3f} at $w = 1$ and {iso['exact'][-1][0]:.3f} (± {2 * iso['exact'][-1][1]:.4f}) at "

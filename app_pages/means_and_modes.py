@@ -10,6 +10,7 @@ import app_common
 import app_training
 from app_cache.figures import kept, memo
 from app_cache.modes import cached as cache
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, mixtures, pretrained
 from diffusion_core.denoisers import NetDenoiser
@@ -71,7 +72,7 @@ def _live_or_shipped(kind: str, dataset: str):
 
 def generator_panel(kind: str, dataset: str, data) -> None:
     """Samples over the data, energy distance and coverage bars for the MSE generator or diffusion, shipped or live."""
-    st.markdown(f"##### {KIND_TITLES[kind]}")
+    prose.markdown(f"##### {KIND_TITLES[kind]}")
     panel = st.container()
     live = _live_or_shipped(kind, dataset)
     with panel:
@@ -89,8 +90,8 @@ def generator_panel(kind: str, dataset: str, data) -> None:
         app_common.ed_metric("Energy distance to the data", rep["ed"], rep["band"], rep["n"])
         cov = rep["coverage"]
         if cov is None:
-            st.caption("The dino is not a mixture of separate modes, so there is nothing to count; "
-                       "compare the shapes and the energy distance.")
+            prose.caption("The dino is not a mixture of separate modes, so there is nothing to count; "
+                          "compare the shapes and the energy distance.")
         else:
             chart(st, figures.coverage_bars(cov["shares"], cov["weights"], cov["off_mode"],
                                                   title=f"Modes hit: {cov['modes_hit']} of {len(cov['weights'])}"),
@@ -100,7 +101,7 @@ def generator_panel(kind: str, dataset: str, data) -> None:
 def gan_panel(dataset: str, data) -> None:
     """The GAN at every kept snapshot of its training, shipped or live, in one figure scrubbed in the browser: its
     samples, their energy distance and (on a mixture) the share near each mode."""
-    st.markdown(f"##### {KIND_TITLES['gan']}")
+    prose.markdown(f"##### {KIND_TITLES['gan']}")
     panel = st.container()
     live = _live_or_shipped("gan", dataset)
     with panel:
@@ -123,10 +124,10 @@ def gan_panel(dataset: str, data) -> None:
             steps, run["samples"], data, titles=[f"{who}: after {s:,} steps" for s in steps], notes=notes,
             coverage=[r["coverage"] for r in reports] if covered else None, color=KIND_COLORS["gan"],
             active=len(steps) - 1), theme=None, key="modes_gan_run")
-        st.caption(f"Drag the slider under the plot to see the GAN at each of the {len(steps)} snapshots kept during "
-                   "its training, in your browser. The energy distance is explained by the question mark beside "
-                   "the other panels' energy distance; "
-                   + ("a sample is near a mode within three of its standard deviations." if covered
+        prose.caption(f"Drag the slider under the plot to see the GAN at each of the {len(steps)} snapshots kept during "
+                      "its training, in your browser. The energy distance is explained by the question mark beside "
+                      "the other panels' energy distance; "
+                      + ("a sample is near a mode within three of its standard deviations." if covered
                       else "the dino is not a mixture of separate modes, so there is nothing to count."))
 
 
@@ -145,15 +146,15 @@ def generators_section():
     b = app_common.shipped(dataset, cache.budget, dataset)
     if b is None:
         return
-    st.caption(f"Same budget: every network has 3 hidden layers of 64 units and trains for {b['steps']:,} steps on "
-               f"batches of 512 (the GAN's discriminator, the same size, takes a step each time too). The "
-               f"diffusion network also takes Fourier features of its input and its time step, so it has "
-               f"{b['diffusion_weights']:,} weights against the generator's {b['generator_weights']:,}, and it "
-               f"keeps an average of its weights over training. {views.N_SAMPLES:,} samples each; diffusion samples "
-               f"with DDPM in {views.DIFF_STEPS} steps. The energy distance compares the whole cloud of samples with the "
-               "data (0 when they are distributed alike; lower is better), in the data's standardised frame, against "
-               f"{core.REFERENCE_N:,} fresh data points. Live training runs for "
-               f"{app_cache.RETRAIN_SECONDS:.0f} s instead of the full step count.")
+    prose.caption(f"Same budget: every network has 3 hidden layers of 64 units and trains for {b['steps']:,} steps on "
+                  f"batches of 512 (the GAN's discriminator, the same size, takes a step each time too). The "
+                  f"diffusion network also takes Fourier features of its input and its time step, so it has "
+                  f"{b['diffusion_weights']:,} weights against the generator's {b['generator_weights']:,}, and it "
+                  f"keeps an average of its weights over training. {views.N_SAMPLES:,} samples each; diffusion samples "
+                  f"with DDPM in {views.DIFF_STEPS} steps. The energy distance compares the whole cloud of samples with the "
+                  "data (0 when they are distributed alike; lower is better), in the data's standardised frame, against "
+                  f"{core.REFERENCE_N:,} fresh data points. Live training runs for "
+                  f"{app_cache.RETRAIN_SECONDS:.0f} s instead of the full step count.")
 
 
 @st.fragment
@@ -168,7 +169,7 @@ def training_section():
     gan, diff = c["gan"], c["diffusion"]
     best = min(range(len(gan["ed"])), key=gan["ed"].__getitem__)
     ed = lambda value: app_common.ed_text(value, c["band"])  # noqa: E731
-    st.markdown(
+    prose.markdown(
         f"**Measured.** The GAN's energy distance is {ed(gan['ed'][0])} after {gan['steps'][0]:,} steps, lowest "
         f"({ed(gan['ed'][best])}) at step {gan['steps'][best]:,}, and {ed(gan['ed'][-1])} at the end: "
         + ("more training made it worse. " if gan["ed"][-1] > 2 * gan["ed"][best] else "it does not improve much. ")
@@ -209,7 +210,7 @@ def posterior_section():
 
 
 def posterior_text() -> None:
-    st.markdown(
+    prose.markdown(
         "**What to look for.** At large $t$ the bars are the prior itself, three bumps of "
         "weights 0.5, 0.2 and 0.3: the noisy value tells almost nothing, and the best guess in "
         "squared error, the **posterior mean** (dashed), sits at the global mean, "
@@ -221,10 +222,10 @@ def posterior_text() -> None:
         "The dotted line is a network trained on samples of this mixture; the map below says how far it is from "
         "the exact mean."
     )
-    st.latex(r"\mathbb{E}[x_0 \mid x_t] = \sum_k r_k(x_t)\,\frac{s_k^2\, x + \sigma^2 m_k}{s_k^2 + \sigma^2}")
-    st.caption("where x = x_t / √ᾱ_t and σ² = (1 − ᾱ_t) / ᾱ_t put the noisy value in the data's units, "
-               "m_k and s_k are mode k's centre and width, and r_k(x_t) is the probability that mode k "
-               "produced x_t.")
+    prose.latex(r"\mathbb{E}[x_0 \mid x_t] = \sum_k r_k(x_t)\,\frac{s_k^2\, x + \sigma^2 m_k}{s_k^2 + \sigma^2}")
+    prose.caption("where x = x_t / √ᾱ_t and σ² = (1 − ᾱ_t) / ᾱ_t put the noisy value in the data's units, "
+                  "m_k and s_k are mode k's centre and width, and r_k(x_t) is the probability that mode k "
+                  "produced x_t.")
 
 
 def error_map_block() -> None:
@@ -247,10 +248,10 @@ def error_map_block() -> None:
                   f"$x_t = {worst['x_t']:.2f}$, $t = {worst['t']}$), where the noisy value almost never is. ")
     mass = (f"Weighted by where $x_t$ actually lies, it stays within {near:g} for {m['mass']:.0%} of them up to "
             f"$t = {m['mass_to']}$. " if m["mass_to"] is not None else "")
-    right.markdown(
+    prose.markdown(
         f"**Measured.** {first}{mass}Nearer $T$ it strays everywhere: its guess $\\hat x_0 = (x_t - "
         "\\sqrt{1-\\bar\\alpha_t}\\,\\hat\\varepsilon)/\\sqrt{\\bar\\alpha_t}$ divides a small error in the "
-        "predicted noise by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it).")
+        "predicted noise by a tiny $\\sqrt{\\bar\\alpha_t}$ (clipped to ±4, as the samplers clip it).", where=right)
 
 
 @st.fragment
@@ -268,9 +269,9 @@ def paths_section():
             chart(st, figures.mean_paths(run["steps"], run["states"], run["guesses"], modes=run["modes"],
                                                T=1000, title=f"Guided by {who}", guess_name=guess), theme=None,
                             key=f"modes_paths_{'learned' if learned else 'exact'}")
-            st.caption("Landed on the modes at " + ", ".join(f"{m:+.1f}: {c}" for m, c in
+            prose.caption("Landed on the modes at " + ", ".join(f"{m:+.1f}: {c}" for m, c in
                                                               zip(run["modes"], run["landed"])) + "."
-                       + (" Near t = T the network's guesses are clipped to ±4 and leave the chart: the "
+                          + (" Near t = T the network's guesses are clipped to ±4 and leave the chart: the "
                           "amplified error explained above." if learned else ""))
     landing_block()
 
@@ -288,16 +289,16 @@ def landing_block() -> None:
                                    title=f"Where {first['runs']:,} runs land", height=400, legend_y=-0.36),
                       theme=None, key="modes_landing")
     gap = max(abs(s - w) for v in shares.values() for s, w in zip(v["shares"], v["weights"]))
-    right.markdown(
+    prose.markdown(
         f"**Many runs.** A handful of runs cannot show proportions. Over {first['runs']:,} runs from fresh noise, "
         f"each mode gets a share within {gap:.3f} of its weight, with the exact mean and with the network alike: "
-        "every run follows the mean, and the runs together land in proportion to the weights.")
+        "every run follows the mean, and the runs together land in proportion to the weights.", where=right)
 
 
 # ---------------------------------------------------------------- the page
 
 st.title("Means and modes")
-st.markdown(
+prose.markdown(
     "A generative model must turn noise into data. Train a network to do it **in one shot** with "
     "a squared error, and it learns an average, not a sample. Train it as a **GAN** and it chases "
     "modes, but often only some of them. **Diffusion** also only ever learns averages, yet its "
@@ -310,13 +311,13 @@ st.markdown(
 
 app_cache.training_worker()  # start the training process while the reader reads (the panels train live)
 st.header("1. Three generators, same data, same budget")
-st.markdown(
+prose.markdown(
     "The one-shot generator $G(z)$ is trained like any regression: each data point $x$ is paired "
     "with a random noise vector $z$ and $G$ minimises $\\mathbb{E}\\,\\lVert G(z) - x\\rVert^2$. "
     "The minimiser of a squared error is a conditional mean,"
 )
-st.latex(r"G^\star(z) = \arg\min_{g}\ \mathbb{E}\big[\lVert g - x \rVert^2 \,\big|\, z\big] = \mathbb{E}[x \mid z],")
-st.markdown(
+prose.latex(r"G^\star(z) = \arg\min_{g}\ \mathbb{E}\big[\lVert g - x \rVert^2 \,\big|\, z\big] = \mathbb{E}[x \mid z],")
+prose.markdown(
     "and since $z$ was drawn independently of $x$, it tells the network nothing: the best answer "
     "is close to the mean of all the data, a blur in the middle of the ring. A **GAN** (Goodfellow "
     "et al. 2014) replaces the squared error by a second network that tells data from fakes, so "
@@ -325,7 +326,7 @@ st.markdown(
     "Metz et al. 2017). **Diffusion** trains the same squared error as the one-shot model, but on "
     "a question it can answer: from $x_t$, where did the data come from?"
 )
-st.markdown(
+prose.markdown(
     "**What to look for.** On the ring the one-shot samples sit in a blob at the centre and no mode "
     "gets any share. Move the GAN's snapshot slider: early on it spreads over the ring, then settles "
     "on some modes and starves others. Diffusion's bars match the true weights, mode by mode. On the "
@@ -335,14 +336,14 @@ st.markdown(
 )
 generators_section()
 st.subheader("GANs are also hard to train")
-st.markdown(
+prose.markdown(
     "Collapse is not the only trouble. The GAN's snapshots and the diffusion model's weights at the same training "
     "steps, on the ring, measured the same way:"
 )
 training_section()
 
 st.header("2. The mean that walks onto a mode")
-st.markdown(
+prose.markdown(
     "If diffusion learns averages, why are its samples not blurred? Because each step asks for the "
     "mean of a **different** distribution: the posterior $p(x_0 \\mid x_t)$ of the clean value given "
     "the current noisy one. Below, the data are three Gaussians on a line, so this posterior is "
@@ -351,7 +352,7 @@ st.markdown(
 app_common.noise_levels()
 posterior_section()
 error_map_block()
-st.markdown(
+prose.markdown(
     "**Follow the mean down.** Each run starts from pure noise and takes DDPM steps "
     "(Ho et al. 2020): move a little towards the current guess $\\mathbb{E}[x_0 \\mid x_t]$, add "
     "a little fresh noise. Early guesses (dashed) all start near the global mean; as the noise "
@@ -364,7 +365,7 @@ paths_section()
 
 app_common.glossary()
 st.divider()
-st.caption(
+prose.caption(
     "References. I. Goodfellow et al., Generative Adversarial Nets (2014). L. Metz, B. Poole, "
     "D. Pfau, J. Sohl-Dickstein, Unrolled Generative Adversarial Networks (2017). J. Ho, A. Jain, "
     "P. Abbeel, Denoising Diffusion Probabilistic Models (2020). S. Dieleman, Perspectives on "

@@ -18,7 +18,7 @@ import app_cache
 import app_common
 import app_training
 from app_cache.playground import cached as cache
-from app_components import drawing
+from app_components import drawing, prose
 from app_components.chart import chart
 from diffusion_core import background, datasets, inputs, metrics, samplers, schedules, shipped, training
 from diffusion_core.figures import loss_curve
@@ -104,8 +104,8 @@ def chosen_data() -> None:
 
 def draw_section() -> None:
     """The canvas; a drawing that passes the checks becomes the data in use (a refused one leaves it as it was)."""
-    st.caption("Drag to paint points; pick a colour per class, the brush size, undo a stroke or clear. Each stroke "
-               f"reaches the page when you let go (at most {inputs.MAX_DRAWN_POINTS:,} points).")
+    prose.caption("Drag to paint points; pick a colour per class, the brush size, undo a stroke or clear. Each stroke "
+                  f"reaches the page when you let go (at most {inputs.MAX_DRAWN_POINTS:,} points).")
     kept = st.session_state.get("pg_drawing")
     drawn = drawing.canvas("pg_canvas", kept["strokes"] if kept else None)
     if drawn is None:  # nothing sent since the canvas was mounted: the drawing kept from before, if any
@@ -123,10 +123,10 @@ def draw_section() -> None:
                        help="Two columns, x and y in the canvas's units (0 to 1), as the CSV upload reads them; "
                             "the colours are not in it.")
     if classes > 1:
-        st.caption(f"{classes} colours, so {classes} classes: training makes the network class-conditional (a "
-                   f"label per colour, dropped for {training.LABEL_DROP:.0%} of examples so that it learns the whole "
-                   "drawing too), and the sampling section offers a class and the guidance scale, as on the "
-                   "Guidance page.")
+        prose.caption(f"{classes} colours, so {classes} classes: training makes the network class-conditional (a "
+                      f"label per colour, dropped for {training.LABEL_DROP:.0%} of examples so that it learns the whole "
+                      "drawing too), and the sampling section offers a class and the guidance scale, as on the "
+                      "Guidance page.")
 
 
 def class_record(net, data: playground.TrainingData) -> dict:
@@ -198,10 +198,10 @@ def training_progress() -> None:
                                                    title=f"The model's samples at step {look.step:,}", height=300,
                                                    raster_min=float("inf")),  # markers: no drawing beside the training
                             theme=None, key="pg_live_samples")
-        c_look.caption(f"{playground.PREVIEW_N} samples, {playground.PREVIEW_STEPS} DDIM steps from the same noise, "
+        prose.caption(f"{playground.PREVIEW_N} samples, {playground.PREVIEW_STEPS} DDIM steps from the same noise, "
                        f"about every {playground.PREVIEW_EVERY:g} s of training, from the weights as they are "
                        "(the finished model keeps their running "
-                       "average): watch the cloud change as the model learns.")
+                       "average): watch the cloud change as the model learns.", where=c_look)
 
 
 def start_training(settings: playground.Settings, data: playground.TrainingData) -> None:
@@ -233,8 +233,8 @@ def training_section(settings: playground.Settings) -> None:
             bg.stop()
         spec_settings, spec_data = st.session_state.pg_training_spec
         changed = spec_settings != settings or (spec_data.label, len(spec_data.points)) != (data.label, len(data.points))
-        c_note.caption(f"Training on {app_common.md(label_of(spec_data.label, spec_data.source))} with {playground.describe(spec_settings)}."
-                       + (" Your changes since apply to the next training." if changed else ""))
+        prose.caption(f"Training on {app_common.md(label_of(spec_data.label, spec_data.source))} with {playground.describe(spec_settings)}."
+                       + (" Your changes since apply to the next training." if changed else ""), where=c_note)
     notice, note = st.session_state.get("pg_notice"), st.container()  # the charts below keep their places
     if notice is not None:
         getattr(note, notice[0])(notice[1])
@@ -335,16 +335,16 @@ def sampling_section(model: dict) -> None:
                            "standardised frame (as on the Guidance page).")
             st.metric("Class covered", f"{t.coverage:.0%}",
                       help=f"Coverage: the share of the class's points with a sample within {GUIDE_RADIUS:g}.")
-            st.caption(f"Off the class (farther than {GUIDE_RADIUS:g} from all its points): {t.off:.0%} of the "
-                       f"samples. Energy distance to the class: {t.energy:.4f} (at most "
-                       f"{playground.CLASS_REFERENCE:,} samples and points of the class).")
+            prose.caption(f"Off the class (farther than {GUIDE_RADIUS:g} from all its points): {t.off:.0%} of the "
+                          f"samples. Energy distance to the class: {t.energy:.4f} (at most "
+                          f"{playground.CLASS_REFERENCE:,} samples and points of the class).")
         elif quality is not None:
             against = (f"{metrics.DINO_REFERENCE_N:,} fresh jittered dino points (the project's yardstick)"
                        if yardstick == "dino" else
                        f"the first {min(len(model['points']), playground.QUALITY_REFERENCE):,} training points, in "
                        "their standardised frame (the noise is measured with resampled training points)")
             app_common.ed_metric("Energy distance", quality.energy_distance, band, n)
-            st.caption(f"Energy distance against {against}.")
+            prose.caption(f"Energy distance against {against}.")
             st.metric("Distance to nearest point", f"{quality.sample_to_data:.3f}",
                       help="Mean distance from a sample to its nearest training point, standardised frame. Small "
                            "means on the data; near 0 with a small training set can mean copying (see "
@@ -360,9 +360,9 @@ def sampling_section(model: dict) -> None:
         st.download_button("Download weights (.pt)", functools.partial(playground.checkpoint_bytes, net, frame, meta),
                            file_name="playground_model.pt", mime="application/octet-stream",
                            icon=":material/download:", on_click="ignore")
-        st.caption("Load the weights here again (\"Load weights saved earlier\", above), or sample them with `python -m diffusion_core sample "
-                   "--checkpoint FILE` (in the standardised frame; the file's metadata holds your data's centre "
-                   "and scale).")
+        prose.caption("Load the weights here again (\"Load weights saved earlier\", above), or sample them with `python -m diffusion_core sample "
+                      "--checkpoint FILE` (in the standardised frame; the file's metadata holds your data's centre "
+                      "and scale).")
     if model["records"]:
         steps_, losses = zip(*model["records"])
         chart(st, loss_curve(steps_, losses, title=f"Training loss of this model "
@@ -393,7 +393,7 @@ def load_weights() -> None:
     st.success(f"Loaded {app_common.md(upload.name)}: it is the model below.")
 
 st.title("Playground")
-st.markdown(
+prose.markdown(
     "Bring your own points (a CSV, a word, a built-in set, or a drawing made with the mouse) and train a diffusion "
     "model on them, live, on this server's CPU, watching its samples as it learns. Everything the "
     "other pages show holds here too: try a Fourier scale that is too low (a blur) or too high (noise), a "
@@ -413,9 +413,9 @@ left, right = st.columns([2, 3], gap="large")
 with left:
     chosen_data()
     data: playground.TrainingData = st.session_state.pg_data
-    st.caption("Training uses the points centred on their mean and divided by their spread (pooled standard "
-               "deviation), so the settings below mean the same on any data; samples come back in your units."
-               + (f" The dino is trained on its 142 points with a jitter of {data.jitter:g} per batch, as the "
+    prose.caption("Training uses the points centred on their mean and divided by their spread (pooled standard "
+                  "deviation), so the settings below mean the same on any data; samples come back in your units."
+                  + (f" The dino is trained on its 142 points with a jitter of {data.jitter:g} per batch, as the "
                   "shipped models are." if data.jitter else ""))
 with app_common.in_column([2, 3], 1, "large"):  # its cloud is drawn as an image, sized for this column
     preview = figures.points_preview(data.in_data_units(), height=380, labels=data.labels,
@@ -437,8 +437,8 @@ else:
     described = (playground.describe(model["settings"], model.get("timed", True)) if model["settings"]
                  else "settings this page does not offer")
     if model.get("shipped"):
-        st.caption(f"Until you train one, this is the project's shipped dino model: the default settings, trained "
-                   f"for {model['steps']:,} steps rather than seconds. Train above to replace it with your own.")
+        prose.caption(f"Until you train one, this is the project's shipped dino model: the default settings, trained "
+                      f"for {model['steps']:,} steps rather than seconds. Train above to replace it with your own.")
     else:
-        st.caption(f"Model trained on {app_common.md(label_of(model['label'], model.get('source')))} ({described}).")
+        prose.caption(f"Model trained on {app_common.md(label_of(model['label'], model.get('source')))} ({described}).")
     sampling_section(model)

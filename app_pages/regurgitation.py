@@ -11,6 +11,7 @@ import app_common
 import app_training
 from app_cache.copies import cached as cache
 from app_cache.figures import memo
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, pretrained, schedules
 from diffusion_core.figures import SERIES
@@ -56,10 +57,10 @@ def memorization_section():
         {"trained network": run["network_distances"], "ideal denoiser": run["ideal_distances"],
          "fresh data": run["fresh_distances"]}, radius=run["radius"],
         title="Distance from each point to its nearest training point"), theme=None, key="copies_memo_hist")
-    st.caption(f"{core.MEMO_SAMPLES:,} samples from each, DDPM in {core.MEMO_STEPS} steps, seed {SEED}; "
-               f"{core.MEMO_FRESH:,} fresh points. The N training points are the first N of one fixed draw "
-               f"of {datasets.MEMO_POOL:,} from the ring, so each set contains the smaller ones; every "
-               f"network has the same shape and {pretrained.MEMO_STEPS:,} training steps.")
+    prose.caption(f"{core.MEMO_SAMPLES:,} samples from each, DDPM in {core.MEMO_STEPS} steps, seed {SEED}; "
+                  f"{core.MEMO_FRESH:,} fresh points. The N training points are the first N of one fixed draw "
+                  f"of {datasets.MEMO_POOL:,} from the ring, so each set contains the smaller ones; every "
+                  f"network has the same shape and {pretrained.MEMO_STEPS:,} training steps.")
 
 
 # ---------------------------------------------------------------- 2. a point seen often
@@ -92,7 +93,7 @@ def repeated_section():
     m2.metric("On the point, ideal denoiser", f"{run['ideal_share']:.1%}")
     m3.metric("Its share of the set", f"{run['set_share']:.1%}")
     net = curve["network_share"]
-    st.markdown(
+    prose.markdown(
         f"**Measured.** With the point once in {pretrained.DUP_N}, {net[0]:.1%} of the network's samples land on it; "
         f"with {curve['copies'][-1]} copies, {net[-1]:.1%}. Fresh draws from the ring land there "
         f"{curve['fresh_share'][0]:.2%} of the time. A set of {pretrained.DUP_N} with k copies of the point has "
@@ -102,20 +103,20 @@ def repeated_section():
 
 
 st.title("Regurgitation")
-st.markdown(
+prose.markdown(
     "Diffusion learns averages, and Means and modes shows why its samples still land on the data. The same "
     "mechanism has a dark side. The perfect denoiser of a finite training set can only hand its points back, and "
     "a network that comes close enough to it does the same."
 )
 app_cache.training_worker()  # start the training process while the reader reads
 st.header("1. Few points: it hands them back")
-st.markdown(
+prose.markdown(
     "The ideal denoiser of a **finite** training set $\\{x_i\\}_{i=1}^N$ is the posterior mean of "
     "that set, a softmax-weighted average of the training points:"
 )
-st.latex(r"\hat x_0(x_t) = \sum_{i=1}^{N} \operatorname{softmax}_i\!\Big(-\frac{\lVert x - x_i\rVert^2}"
-         r"{2\sigma^2}\Big)\, x_i,\qquad x = \frac{x_t}{\sqrt{\bar\alpha_t}}")
-st.markdown(
+prose.latex(r"\hat x_0(x_t) = \sum_{i=1}^{N} \operatorname{softmax}_i\!\Big(-\frac{\lVert x - x_i\rVert^2}"
+            r"{2\sigma^2}\Big)\, x_i,\qquad x = \frac{x_t}{\sqrt{\bar\alpha_t}}")
+prose.markdown(
     "As $\\sigma \\to 0$ the softmax picks one point, so sampling with it can only ever return a "
     "training point: it is perfect on the loss, and it generates nothing new. A network trained on "
     "the same points approximates it; with few points it gets close enough to copy them too "
@@ -124,7 +125,7 @@ st.markdown(
     "(Yoon et al. 2023; Kadkhodaie et al. 2024)."
 )
 smallest = schedules.shipped("cosine").sigma[0]
-st.markdown(
+prose.markdown(
     "**What to look for.**\n"
     "- *The histograms.* Each sample's distance to its nearest training point, beside the same for fresh draws "
     "from the ring, which no model saw.\n"
@@ -140,7 +141,7 @@ st.markdown(
 )
 memorization_section()
 st.header("2. A point seen often comes back")
-st.markdown(
+prose.markdown(
     f"The claim behind copies in image models is about repetition: a picture seen many times becomes a mode of "
     f"its own. Below, a set of {pretrained.DUP_N} ring points in which one point is repeated: with one copy the set "
     "is the plain one above, with more copies the point makes up more of the set while the set's size stays the "
@@ -151,7 +152,7 @@ repeated_section()
 
 app_common.glossary()
 st.divider()
-st.caption(
+prose.caption(
     "References. G. Somepalli et al., Diffusion Art or Digital Forgery? (2023). N. Carlini et al., Extracting "
     "Training Data from Diffusion Models (2023). T. Yoon et al., Diffusion Probabilistic Models Generalize when They "
     "Fail to Memorize (2023). Z. Kadkhodaie et al., Generalization in diffusion models arises from "

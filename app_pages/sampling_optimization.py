@@ -10,6 +10,7 @@ import app_cache
 import app_common
 from app_cache.figures import kept, memo
 from app_cache.optimization import cached as cache
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, metrics, schedules
 from diffusion_core.figures import SERIES, samples_panel
@@ -51,7 +52,7 @@ def curves_text(story: dict, with_exact: bool) -> None:
                      "exact one agree within their errors, so the network's own error does not show at this sample "
                      "size." if agree else "- *The exact denoiser* (dashed): the network's DDIM curve and the exact "
                      "one do not agree within their errors at any budget shown.")
-    st.markdown("**What the curves show.**\n" + "\n".join(lines))
+    prose.markdown("**What the curves show.**\n" + "\n".join(lines))
 DESCENT_LABELS = {"network": "shipped network", "ideal": "ideal denoiser (the 142 points)"}
 keep = app_common.keep
 
@@ -72,12 +73,12 @@ def compute_section():
         {label[n]: c for n, c in curves["network"].items()}, floor=curves["floor"],
         exact=None if exact is None else {label[n]: c for n, c in exact.items()},
         title=f"Compute against quality: {SET_LABELS[dataset]}"), theme=None, key="opt_curves")
-    st.caption(f"Each point: {core.GROUPS} groups of {core.CURVE_SAMPLES} samples from the shipped model of the data "
-               "set (cosine schedule, 1,000 steps; fewer steps are strided), the same start points at every budget. "
-               "The line joins the groups' mean energy distance; the bars span two standard errors. The grey band "
-               f"is what {core.GROUPS} groups of fresh data score (against {metrics.DINO_REFERENCE_N:,} dino points, "
-               "or 2,000 points of the ring), up to two standard errors above their mean; means below the band are "
-               "drawn at its bottom." + (" Dashed: the same samplers with the exact denoiser of the mixture, the "
+    prose.caption(f"Each point: {core.GROUPS} groups of {core.CURVE_SAMPLES} samples from the shipped model of the data "
+                  "set (cosine schedule, 1,000 steps; fewer steps are strided), the same start points at every budget. "
+                  "The line joins the groups' mean energy distance; the bars span two standard errors. The grey band "
+                  f"is what {core.GROUPS} groups of fresh data score (against {metrics.DINO_REFERENCE_N:,} dino points, "
+                  "or 2,000 points of the ring), up to two standard errors above their mean; means below the band are "
+                  "drawn at its bottom." + (" Dashed: the same samplers with the exact denoiser of the mixture, the "
                                           "limit of a perfect network." if exact is not None else ""))
     curves_text(cache.curve_story(curves), exact is not None)
     sampler = c_sampler.radio("Sampler for the clouds below", core.SAMPLERS, horizontal=True,
@@ -109,7 +110,7 @@ def descent_section():
                                                      "ideal denoiser's runs": land["states"]["ideal"]},
         land["points"], land["steps_taken"], title=f"The landscape each step descends: {steps} steps, γ = {gamma:g}"),
         theme=None, key="opt_landscape")
-    st.markdown(
+    prose.markdown(
         "**What to look for.** Press play, or drag the slider: at large $\\sigma$ the map is one broad bowl around "
         "the dino, and the samples move towards its middle. As $\\sigma$ falls it sharpens into valleys along the "
         "lines of the dino, and each sample drops into the one nearest it. Below, the same runs as distances: while "
@@ -124,11 +125,11 @@ def descent_section():
             chart(st, figures.distance_paths(sig, near, smooth, title=f"{DESCENT_LABELS[name].capitalize()}: "
                                                    f"{steps} steps, γ = {gamma:g}"), theme=None, key=f"opt_dist_{name}")
     landed = {name: f"{float(np.median(near[-1])):.2g}" for name, (_, near, _) in traces.items()}
-    st.caption(f"Five samples from the same start points in both panels, in the frame y = x_t / √ᾱ_t = x₀ + σε "
-               f"(cosine schedule; the first state has σ ≈ {traces['network'][0][0]:,.0f}). Distances under 10⁻⁴ "
-               f"are drawn at 10⁻⁴. Median final distance to the nearest training point: network "
-               f"{landed['network']}, ideal denoiser {landed['ideal']}"
-               + (" (with momentum, the last step extrapolates past the point it was heading for)." if gamma != 1
+    prose.caption(f"Five samples from the same start points in both panels, in the frame y = x_t / √ᾱ_t = x₀ + σε "
+                  f"(cosine schedule; the first state has σ ≈ {traces['network'][0][0]:,.0f}). Distances under 10⁻⁴ "
+                  f"are drawn at 10⁻⁴. Median final distance to the nearest training point: network "
+                  f"{landed['network']}, ideal denoiser {landed['ideal']}"
+                  + (" (with momentum, the last step extrapolates past the point it was heading for)." if gamma != 1
                   else "."))
     momentum_block(steps, gamma)
 
@@ -155,7 +156,7 @@ def momentum_block(steps: int, gamma: float) -> None:
                  if scan["best_beats_plain"] else
                  f"the lowest mean is at γ = {scan['best_gamma']:g}, where it is {best_ed}, but no momentum beats "
                  "plain DDIM by more than two standard errors")
-    st.markdown(
+    prose.markdown(
         f"**Measured at {steps} steps.** The network's samples reach an energy distance of {plain} with plain "
         f"DDIM and {chosen} with γ = {gamma:g}, {views.verdict(scan, gamma)} DDIM; {best_text}. Each point is "
         f"{core.GROUPS} groups of {core.CURVE_SAMPLES} samples that start from the same points at every γ, so two "
@@ -163,14 +164,14 @@ def momentum_block(steps: int, gamma: float) -> None:
 
 
 st.title("Sampling as optimization")
-st.markdown(
+prose.markdown(
     "A diffusion model is trained once; every sample then costs compute of its own. Each sampling step is "
     "a small move of the sample towards where the network thinks the data is, like a step of gradient "
     "descent at inference time (Permenter and Yuan 2024), so the number of steps is a knob: more steps, "
     "more compute per sample, better samples, up to what the network itself knows."
 )
 st.header("1. Compute against quality, measured live")
-st.markdown(
+prose.markdown(
     "Each sampler below runs the shipped network with a budget of 1 to 250 **network evaluations** per sample "
     "(one per step; Heun, a second-order solver, spends two). Quality is the **energy distance** to the data: "
     "it compares the whole cloud of samples with the data's, and is 0 when the two are distributed alike. It is "
@@ -178,7 +179,7 @@ st.markdown(
 )
 compute_section()
 five = [float(v) for v in schedules.grid(schedules.shipped("cosine"), 5)[:-1]]
-st.markdown(
+prose.markdown(
     "**When ODE samplers need fewer steps, and when not.** DDPM's steps each add fresh noise that later steps must "
     "remove. The **probability-flow ODE** (the deterministic path with the same marginals as DDPM in the limit of "
     "many steps, Song et al. 2021) has smooth paths (Score fields shows them), and a smooth path can be followed "
@@ -191,25 +192,25 @@ st.markdown(
 )
 st.header("2. Sampling descends a distance to the data")
 app_common.noise_levels()
-st.markdown(
+prose.markdown(
     "**A distance that sharpens.** Work in the rescaled frame of the box above: the noisy sample is "
     "$y = x_0 + \\sigma\\varepsilon$, the data plus noise of size $\\sigma$. For training points "
     "$x_1, \\dots, x_N$, define half a squared distance, smoothed at scale $\\sigma$:"
 )
-st.latex(r"f_\sigma(y) = -\sigma^2 \log \frac{1}{N}\sum_{i=1}^{N} e^{-\lVert y - x_i\rVert^2 / 2\sigma^2}.")
-st.markdown(
+prose.latex(r"f_\sigma(y) = -\sigma^2 \log \frac{1}{N}\sum_{i=1}^{N} e^{-\lVert y - x_i\rVert^2 / 2\sigma^2}.")
+prose.markdown(
     "It is a soft minimum. For small $\\sigma$ it is half the squared distance to the nearest training point. "
     "For large $\\sigma$ it is half the mean squared distance to all of them: one broad bowl. The map below draws "
     "it (as the distance $\\sqrt{2 f_\\sigma}$) at each noise level of a run."
 )
-st.markdown(
+prose.markdown(
     "**Its gradient is the denoiser's step.** The gradient of $f_\\sigma$ is $y - \\mathbb{E}[x_0 \\mid y]$, and "
     "the expectation is what the ideal denoiser predicts (the tests check this with autograd). A DDIM step, "
     "$y_{t-1} = \\hat x_0 + \\tfrac{\\sigma_{t-1}}{\\sigma_t}(y_t - \\hat x_0)$, is therefore one step of "
     "gradient descent (Permenter and Yuan 2024):"
 )
-st.latex(r"y_{t-1} = y_t - \eta_t \nabla f_{\sigma_t}(y_t), \qquad \eta_t = 1 - \sigma_{t-1}/\sigma_t.")
-st.markdown(
+prose.latex(r"y_{t-1} = y_t - \eta_t \nabla f_{\sigma_t}(y_t), \qquad \eta_t = 1 - \sigma_{t-1}/\sigma_t.")
+prose.markdown(
     "The step size $\\eta_t$ is set by the schedule, and the objective changes as $\\sigma$ falls. A trained "
     "network stands in for the ideal denoiser; it has learned a smoother function than the nearest-point pull of "
     "142 points. **Momentum**: with few steps each stride is long, and its direction is stale by the time it "
@@ -219,7 +220,7 @@ st.markdown(
 )
 descent_section()
 st.header("3. Where this fits")
-st.markdown(
+prose.markdown(
     "Training is paid once; sampling is paid per sample, and each of the two sections above is a way to "
     "spend that compute better. The steps are the same object seen three ways: a step towards the current "
     "posterior mean (Means and modes), a step along the score (Score fields, where Langevin's added noise is "
@@ -234,7 +235,7 @@ c2.page_link("app_pages/score_fields.py", label="Score fields", icon=":material/
 c3.page_link("app_pages/playground.py", label="Playground", icon=":material/arrow_forward:")
 app_common.glossary()
 st.divider()
-st.caption(
+prose.caption(
     "References. J. Ho, A. Jain, P. Abbeel, DDPM (2020). J. Song, C. Meng, S. Ermon, DDIM (2021). Y. Song et al., "
     "Score-Based Generative Modeling through SDEs (2021). T. Karras, M. Aittala, T. Aila, S. Laine, Elucidating "
     "the Design Space of Diffusion-Based Generative Models (2022). F. Permenter, C. Yuan, Interpreting and "

@@ -10,6 +10,7 @@ import app_cache
 import app_common
 from app_cache.figures import kept, memo
 from app_cache.scores import cached as cache
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core.figures import OKABE_ITO, SERIES, mode_weights, samples_panel
 from diffusion_core.topics.scores import core, figures, views
@@ -90,10 +91,10 @@ def follow_section():
                    icon=":material/hourglass_top:")
     chart(st, figures.follow_run(run["states"], run["frames"], data, colors=METHOD_COLORS, lim=FOLLOW_LIM),
                     theme=None, key="score_follow_run")
-    st.caption(f"Drag the slider under the panels to scrub through the run in your browser: {len(run['frames'])} "
-               f"evenly spaced steps from 0 to {steps:,}, {min(FOLLOW_SHOWN, n):,} of each sampler's {n:,} "
-               f"particles drawn (all {n:,} start from the same points; the warnings and the weights below count all "
-               "of them, the legend only those drawn).")
+    prose.caption(f"Drag the slider under the panels to scrub through the run in your browser: {len(run['frames'])} "
+                  f"evenly spaced steps from 0 to {steps:,}, {min(FOLLOW_SHOWN, n):,} of each sampler's {n:,} "
+                  f"particles drawn (all {n:,} start from the same points; the warnings and the weights below count all "
+                  "of them, the legend only those drawn).")
     truth = run["truth"]
     weights = {m: e["weights"] for m, e in run["ends"].items()}
     left, right = st.columns([1.3, 1], gap="large")
@@ -108,11 +109,11 @@ def follow_section():
             st.metric(f"{method}: largest error in a mode's weight", error,
                       help="|share of particles in the mode − its true weight|, largest of the two modes, among "
                            "the particles that ended in a mode.")
-        st.caption(f"Plain samplers run on the score at σ = {run['sigmas'][-1]:g}; annealed Langevin runs through "
-                   f"{len(run['sigmas'])} levels from σ = {run['sigmas'][0]:g} down to {run['sigmas'][-1]:g}, "
-                   "an equal share of the steps at each. A particle is in a mode if it ends within three of the "
-                   "mode's standard deviations; " + ", ".join(f"{m}: {e['landed']:.0%}" for m, e in run["ends"].items())
-                   + " of particles did.")
+        prose.caption(f"Plain samplers run on the score at σ = {run['sigmas'][-1]:g}; annealed Langevin runs through "
+                      f"{len(run['sigmas'])} levels from σ = {run['sigmas'][0]:g} down to {run['sigmas'][-1]:g}, "
+                      "an equal share of the steps at each. A particle is in a mode if it ends within three of the "
+                      "mode's standard deviations; " + ", ".join(f"{m}: {e['landed']:.0%}" for m, e in run["ends"].items())
+                      + " of particles did.")
 
 
 @st.fragment
@@ -145,7 +146,7 @@ def dino_section():
         where = f"end about as near the data as DDPM's samples ({distances}), but pile onto"
     inside = sum(view["band"].within(c["ed"]) for c in climbers)
     noise = f"fresh dino points score up to {view['band'].top:.4f}"
-    st.markdown(
+    prose.markdown(
         f"**Measured.** After {view['steps']} steps on the network's score at σ = {view['sigma_used']:.3g}, gradient "
         f"ascent's {len(ddpm['samples']):,} samples sit at {climbers[0]['places']} places and Adam's at "
         f"{climbers[1]['places']}; DDPM's sit at {ddpm['places']}. The climbers {where} the peaks of the learned "
@@ -176,7 +177,7 @@ def dsm_section():
         top = np.sort(pic["weights"])[::-1]
         st.metric("Weight of the likeliest clean point", f"{top[0]:.0%}",
                   help="p(x_i | x) for the clean point most likely to have produced x.")
-        st.markdown(
+        prose.markdown(
             "**What to look for.** Training shows the network the noisy point $x = x_i + \\sigma\\varepsilon$ "
             "and asks for the noise; in score units the target is $-\\varepsilon/\\sigma = (x_i - x)/\\sigma^2$, "
             "an arrow back to the one clean point that was used (thin arrows, drawn $\\sigma^2$ times the "
@@ -186,8 +187,8 @@ def dsm_section():
             "(Vincent 2011). At small $\\sigma$ one clean point takes all the weight; at large $\\sigma$ "
             "they share it and the score points to the middle of the data."
         )
-        st.latex(r"\mathbb{E}\Big[\frac{x_0 - x}{\sigma^2}\,\Big|\,x\Big] = \nabla_x \log p_\sigma(x)")
-        st.latex(r"s_\theta(x, \sigma) = -\frac{\hat\varepsilon_\theta(x)}{\sigma}")
+        prose.latex(r"\mathbb{E}\Big[\frac{x_0 - x}{\sigma^2}\,\Big|\,x\Big] = \nabla_x \log p_\sigma(x)")
+        prose.latex(r"s_\theta(x, \sigma) = -\frac{\hat\varepsilon_\theta(x)}{\sigma}")
 
 
 # ---------------------------------------------------------------- 4. ODE vs SDE
@@ -211,7 +212,7 @@ def ode_section():
 # ---------------------------------------------------------------- the page
 
 st.title("Score fields")
-st.markdown(
+prose.markdown(
     "What does a diffusion model actually learn? Not the density, but its slope: the **score** "
     "$\\nabla_x \\log p_\\sigma(x)$ of the data blurred by noise of size $\\sigma$, a vector field "
     "that points, at every location, towards where the data is more likely. Sampling follows that "
@@ -221,12 +222,12 @@ st.markdown(
 app_common.noise_levels()
 
 st.header("1. The field and the network's copy of it")
-st.markdown(
+prose.markdown(
     "Below, the ring of eight Gaussians: its exact score (a mixture's score is a closed form), the "
     "score the shipped diffusion network gives, and where the two disagree."
 )
-st.latex(r"\nabla_x \log p_\sigma(x) = \sum_k r_k(x)\,\frac{m_k - x}{s_k^2 + \sigma^2}")
-st.markdown(
+prose.latex(r"\nabla_x \log p_\sigma(x) = \sum_k r_k(x)\,\frac{m_k - x}{s_k^2 + \sigma^2}")
+prose.markdown(
     "**What to look for.** Where the data is (dark), the network's arrows match the exact ones: it saw "
     "plenty of noisy points there. Far out, in the corners, it saw almost none, and the error map "
     "lights up; the density-weighted error stays small because so little mass lives there. Slide "
@@ -238,18 +239,18 @@ st.markdown(
 field_section()
 
 st.header("2. Following the field")
-st.markdown(
+prose.markdown(
     "Take 1,000 particles and move them with the exact score of two Gaussians with weights 1/5 and "
     "4/5. **Gradient ascent** on $\\log p_\\sigma$ and **Adam** (Kingma and Ba 2015) treat it as an "
     "optimisation problem. **Langevin dynamics** adds noise of the right size,"
 )
-st.latex(r"x \leftarrow x + \epsilon\, \nabla_x \log p_\sigma(x) + \sqrt{2\epsilon}\, z,\qquad z \sim \mathcal{N}(0, I),")
-st.markdown(
+prose.latex(r"x \leftarrow x + \epsilon\, \nabla_x \log p_\sigma(x) + \sqrt{2\epsilon}\, z,\qquad z \sim \mathcal{N}(0, I),")
+prose.markdown(
     "which makes $p_\\sigma$ its **stationary distribution** as $\\epsilon \\to 0$: the distribution the particles "
     "settle into and keep, however long the chain runs. **Annealed Langevin** (Song and Ermon 2019) runs the same "
     "update while $\\sigma$ falls from large to small, as diffusion sampling does."
 )
-st.markdown(
+prose.markdown(
     "**What to look for.**\n"
     "- *No noise, no spread.* Ascent and Adam climb to the top of their own hill and stop. Both collapse onto the "
     "two mode centres, about half on each: the start points were symmetric. Adam moves every coordinate by about "
@@ -264,7 +265,7 @@ st.markdown(
 )
 follow_section()
 st.subheader("The same collapse on the dino model")
-st.markdown(
+prose.markdown(
     "The field above is exact. Here the same climbers use the shipped dino network's own score, "
     "$s_\\theta(x, \\sigma) = -\\hat\\varepsilon_\\theta / \\sigma$, from the same start points as a DDPM run of "
     "that network."
@@ -272,20 +273,20 @@ st.markdown(
 dino_section()
 
 st.header("3. Why regressing noise learns the score")
-st.markdown(
+prose.markdown(
     "The network is never shown a score: it is shown a noisy point and asked for the noise. Here is "
     "why that is the same thing."
 )
 dsm_section()
 
 st.header("4. Two ways back: SDE and ODE")
-st.markdown(
+prose.markdown(
     "The reverse process can be run as a stochastic differential equation, with fresh noise at each "
     "step (DDPM), or as an ordinary differential equation with the same marginal densities, the "
     "probability-flow ODE (Song et al. 2021; DDIM is a discretisation of it). Both are drawn over the "
     "density of $x_t$ for the three Gaussians on a line, from the same starting points."
 )
-st.markdown(
+prose.markdown(
     "**What to look for.** The SDE paths wander, and each run's randomness decides its mode late. The "
     "ODE paths are smooth curves that commit early and bend gently, so large steps follow them well: "
     "drop the steps to 10 and the ODE still lands on the modes while the SDE's jumps get coarse."
@@ -294,7 +295,7 @@ ode_section()
 
 app_common.glossary()
 st.divider()
-st.caption(
+prose.caption(
     "References. P. Vincent, A Connection Between Score Matching and Denoising Autoencoders (2011). "
     "Y. Song, S. Ermon, Generative Modeling by Estimating Gradients of the Data Distribution (2019). "
     "Y. Song et al., Score-Based Generative Modeling through Stochastic Differential Equations (2021). "

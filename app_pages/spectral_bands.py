@@ -11,6 +11,7 @@ import app_common
 import app_training
 from app_cache.figures import memo
 from app_cache.spectra import cached as cache
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core import pretrained, schedules
 from diffusion_core.denoisers import NetDenoiser
@@ -102,7 +103,7 @@ def tide_numbers(spec: dict, view: dict) -> None:
 
 def schedules_block(spec: dict, marker: float) -> None:
     """Every schedule at once: where this image's signal meets the noise, and the steps per octave."""
-    st.markdown(
+    prose.markdown(
         "**Below: every schedule at once.** Left, the frequency at which this image's signal meets the noise (the "
         "**frontier**), against $t/T$. It falls as $t$ grows, so the finest bands go under first. Right, how many "
         "of each schedule's $T$ steps have the frontier inside each **octave** (a band from one frequency to "
@@ -127,7 +128,7 @@ def schedules_block(spec: dict, marker: float) -> None:
         behind = lead["behind"]
         trails = (f"every step except the last {len(behind)} (t = {behind[0]} to {behind[-1]}, where both keep "
                   f"less than {lead['behind_max']:.0e} of it)") if behind else "every step"
-        what.markdown(
+        prose.markdown(
             "**What the schedules do with this image.**\n"
             f"- *Broad shapes.* The two coarsest octaves get {lin['coarse']} of the linear schedule's steps and "
             f"{cos['coarse']} of the cosine schedule's.\n"
@@ -144,22 +145,22 @@ def schedules_block(spec: dict, marker: float) -> None:
             f"octaves {lin['coarse']} of every {lin['T']:,} draws and the cosine schedule {cos['coarse']}. The cosine "
             "schedule (Nichol and Dhariwal 2021) moves training *away* from the noisiest levels, where the linear "
             "one spends more of its steps. *Where the loss comes from* draws both as densities over log-SNR, and "
-            "measures on the dino what moving training toward high or low noise does."
-        )
-    st.caption("Steps whose frontier lies outside the image's range (finer than 2 pixels, or coarser than the "
-               f"whole image) are not counted: of their T steps, the octaves get {lin['counted']:,} (linear), "
-               f"{cos['counted']:,} (cosine) and {bands['gentle']['counted']:,} (gentle).")
+            "measures on the dino what moving training toward high or low noise does.",
+            where=what)
+    prose.caption("Steps whose frontier lies outside the image's range (finer than 2 pixels, or coarser than the "
+                  f"whole image) are not counted: of their T steps, the octaves get {lin['counted']:,} (linear), "
+                  f"{cos['counted']:,} (cosine) and {bands['gentle']['counted']:,} (gentle).")
 
 
 def wiener_block(view: dict, freqs: np.ndarray, t: int) -> None:
     st.subheader("Denoising is low-pass filtering")
-    st.markdown(
+    prose.markdown(
         "If the data were Gaussian with this power spectrum, the best estimate of $x_0$ from $x_t$ would be "
         "linear, and it would treat each frequency on its own: keep the share of each band that is signal "
         "(Wiener 1949),"
     )
-    st.latex(r"\hat x_0(f) = \frac{\sqrt{\bar\alpha_t}\,P(f)}{\bar\alpha_t P(f) + 1 - \bar\alpha_t}\; x_t(f)")
-    st.markdown(
+    prose.latex(r"\hat x_0(f) = \frac{\sqrt{\bar\alpha_t}\,P(f)}{\bar\alpha_t P(f) + 1 - \bar\alpha_t}\; x_t(f)")
+    prose.markdown(
         "**What to look for.** The filter keeps the bands below the crossing frequency, where x_t is mostly "
         "signal (the plot: the share of each band that is signal, which is the gain times $\\sqrt{\\bar\\alpha_t}$), "
         "and removes the bands above it: the estimate is a blurred copy of the image, and the blur shrinks as "
@@ -172,8 +173,8 @@ def wiener_block(view: dict, freqs: np.ndarray, t: int) -> None:
     with w2:
         chart(st, figures.response_curve(freqs, view["share"], title=f"Share of x_t that is signal, per band, "
                                                f"at t = {t}"), theme=None, key="spec_wiener_gain")
-        st.caption(f"Mean squared error of x̂₀ against x₀: {view['mse']:.3f}; of the unfiltered x_t / √ᾱ_t: "
-                   f"{view['mse_scaled']:.3g}.")
+        prose.caption(f"Mean squared error of x̂₀ against x₀: {view['mse']:.3f}; of the unfiltered x_t / √ᾱ_t: "
+                      f"{view['mse_scaled']:.3g}.")
 
 
 # ---------------------------------------------------------------- 2: reverse runs, exact and learned
@@ -182,8 +183,8 @@ def strip(run: dict) -> None:
     """The guesses x0_hat along a run, side by side: images, not charts (one element, drawn at once)."""
     st.image([figures.grey_png(img, zrange=ZRANGE, scale=2) for img in run["images"]],
              caption=[f"x̂₀ at t = {step}" for step in run["steps"]], output_format="PNG")
-    st.caption(f"Grey scale from {ZRANGE[0]:g} (black) to {ZRANGE[1]:g} (white), as in every image on this page; "
-               f"each is {core.RUN_SIZE} x {core.RUN_SIZE} pixels, drawn at twice that size.")
+    prose.caption(f"Grey scale from {ZRANGE[0]:g} (black) to {ZRANGE[1]:g} (white), as in every image on this page; "
+                  f"each is {core.RUN_SIZE} x {core.RUN_SIZE} pixels, drawn at twice that size.")
 
 
 def _train_conv() -> None:
@@ -233,17 +234,17 @@ def learned_section():
                                               title="When each band settles, exact and learned"),
                         theme=None, key="spec_learned_settling")
     net, ref = views.settling_story(run["settled"]), views.settling_story(exact["settled"])
-    st.markdown(
+    prose.markdown(
         f"**Measured.** The network's coarsest band settles at t = {net['coarsest']} and its finest at "
         f"t = {net['finest']}; the exact model's at t = {ref['coarsest']} and t = {ref['finest']}. "
         + ("So the network, too, decides the coarse bands before the fine ones"
            if net["coarse_first"] else "So this network does not decide its coarse bands first")
         + ("." if net["monotone"] else ", though not band by band in order: its curve is not monotone in between."))
-    st.caption(f"{core.LEARNED_COUNT} images of {core.RUN_SIZE} pixels, DDIM in {core.LEARNED_STEPS} steps "
-               "of the cosine schedule, guesses clipped to ±4; the network (two scales of 3 x 3 convolutions, "
-               "40,000 weights) saw only 16 x 16 patches of the six photographs. Its first guess, at t = T, is "
-               "noise at the clip: there x̂₀ = (x_t − √(1 − ᾱ) ε̂) / √ᾱ divides the network's small error in ε̂ by "
-               "a tiny √ᾱ, as in Means and modes.")
+    prose.caption(f"{core.LEARNED_COUNT} images of {core.RUN_SIZE} pixels, DDIM in {core.LEARNED_STEPS} steps "
+                  "of the cosine schedule, guesses clipped to ±4; the network (two scales of 3 x 3 convolutions, "
+                  "40,000 weights) saw only 16 x 16 patches of the six photographs. Its first guess, at t = T, is "
+                  "noise at the clip: there x̂₀ = (x_t − √(1 − ᾱ) ε̂) / √ᾱ divides the network's small error in ε̂ by "
+                  "a tiny √ᾱ, as in Means and modes.")
 
 
 @st.fragment
@@ -260,15 +261,15 @@ def run_section():
         chart(st, figures.settling_plot(run["freqs"], {"exact Gaussian model (DDIM)": run["settled"]}, T=1000,
                                               title=f"When each band settles (to {core.SETTLE_TOLERANCE:.0%})"),
                         theme=None, key="spec_settling")
-    st.caption(f"The Gaussian model of the spectrum of {SOURCE_LABELS[name]} at {core.RUN_SIZE} pixels (slope "
-               f"{run['slope']:.2f}), "
-               f"{core.RUN_COUNT} images of {core.RUN_SIZE} pixels, DDIM in {core.RUN_STEPS} steps of the "
-               "cosine schedule; the exact denoiser is the Wiener filter above, so no network is involved. Band "
-               "powers are averaged over the images. A band settles at the step from which its power stays within "
-               f"{core.SETTLE_TOLERANCE:.0%} of its final power.")
+    prose.caption(f"The Gaussian model of the spectrum of {SOURCE_LABELS[name]} at {core.RUN_SIZE} pixels (slope "
+                  f"{run['slope']:.2f}), "
+                  f"{core.RUN_COUNT} images of {core.RUN_SIZE} pixels, DDIM in {core.RUN_STEPS} steps of the "
+                  "cosine schedule; the exact denoiser is the Wiener filter above, so no network is involved. Band "
+                  "powers are averaged over the images. A band settles at the step from which its power stays within "
+                  f"{core.SETTLE_TOLERANCE:.0%} of its final power.")
 
     st.header("3. The same with a trained network")
-    st.markdown(
+    prose.markdown(
         "A small convolutional denoiser, trained on 16 x 16 patches of the six photographs (no closed form now), "
         "samples 64 x 64 images. **What to look for.** Its samples look like texture: 16-pixel patches of "
         "anything do, so it learned fine structure, not objects. Its settling curve (right) "
@@ -279,7 +280,7 @@ def run_section():
 
 
 st.title("Spectral bands")
-st.markdown(
+prose.markdown(
     "Photographs are not white noise. Most of their power sits at low spatial frequencies, the broad "
     "shapes, and it falls off roughly as $1/f^2$ towards the fine detail. Gaussian noise has the same "
     "power at every frequency. Add noise, and the fine bands, which had little power to begin with, drown "
@@ -287,7 +288,7 @@ st.markdown(
     "Rissanen et al. 2023)."
 )
 st.header("1. Spectra and the rising tide")
-st.markdown(
+prose.markdown(
     "Frequencies are in cycles per pixel: from 1/128, one cycle across the image, to 1/2, the **Nyquist** "
     "frequency, the finest pattern a grid of pixels can hold (one pixel dark, the next light). The power spectrum "
     "averaged over rings of equal frequency (the **RAPSD**, radially averaged power spectral density) is close to "
@@ -295,8 +296,8 @@ st.markdown(
     "$\\bar\\alpha_t$ and adds $1-\\bar\\alpha_t$ at every frequency (the images are scaled to variance 1), "
     "so the signal-to-noise ratio of a band is"
 )
-st.latex(r"\mathrm{SNR}(f, t) = \frac{\bar\alpha_t\,P(f)}{1-\bar\alpha_t}")
-st.markdown(
+prose.latex(r"\mathrm{SNR}(f, t) = \frac{\bar\alpha_t\,P(f)}{1-\bar\alpha_t}")
+prose.markdown(
     "**What to look for.** Slide $t$ up: the flat noise line rises and the point where it meets the signal "
     "(dotted) moves to lower frequencies: the detail is gone long before the shapes are. The textures "
     "(grass, gravel) have flatter spectra than the photographs of objects, so their bands drown closer "
@@ -309,7 +310,7 @@ with st.container():  # the uploader comes and goes inside it: the charts below 
 tide_section(image, image_title)
 
 st.header("2. A reverse run, coarse to fine")
-st.markdown(
+prose.markdown(
     "Sampling from the Gaussian model of the chosen photograph's spectrum, with the exact denoiser: the "
     "guesses $\\hat x_0$ start as smooth blobs and gain detail step by step. **What to look for.** On the "
     "spectra, the low-frequency end reaches its final level first; the settling curve falls from left to "
@@ -322,7 +323,7 @@ run_section()
 
 app_common.glossary()
 st.divider()
-st.caption(
+prose.caption(
     "Photographs, as shipped with scikit-image, centre-cropped to 256 x 256: Cameraman (CC0, Lav Varshney), "
     "Astronaut (NASA, public domain), Chelsea the cat (CC0, Stefan van der Walt), Coffee (CC0, Rachel "
     "Michetti), Grass and Gravel (CC0). References. S. Dieleman, Diffusion is spectral autoregression (blog, "

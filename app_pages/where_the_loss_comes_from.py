@@ -13,6 +13,7 @@ import app_common
 import app_training
 from app_cache.figures import kept, memo
 from app_cache.objective import cached as cache
+from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, pretrained, schedules
 from diffusion_core.figures import SERIES, samples_panel
@@ -57,7 +58,7 @@ def bound_section():
                                          title=f"Each step's share of the loss, {schedules.LABELS[name]}, T = {b['T']:,}"),
                     theme=None, key="loss_bound_plot")
     (t_max, w_max), (t_min, w_min) = b["largest"], b["smallest"]
-    st.markdown(
+    prose.markdown(
         f"**Measured on this schedule.** The bound puts {b['low_share']:.0%} of its weight on the least noisy tenth "
         f"of the steps, where $L_\\text{{simple}}$ puts 10%, and {b['high_half']:.1%} on the noisier half (50% under "
         f"$L_\\text{{simple}}$). Its largest weight is at step {t_max:,} ({w_max:.3g}), its smallest at step "
@@ -65,7 +66,7 @@ def bound_section():
     )
     if b["last_share"] > 0.5:
         lo, hi = b["last_lambdas"]
-        st.markdown(
+        prose.markdown(
             f"That last step is an artefact of the schedule's end: $\\beta_T$ is clipped at {b['beta_T']:.3g}, so the "
             f"step jumps from $\\lambda = {lo:.1f}$ to ${hi:.1f}$, and $\\tfrac12(\\mathrm{{SNR}}_{{T-1}}/"
             f"\\mathrm{{SNR}}_T - 1)$ is huge. An exact model's error there is tiny (at pure noise $\\varepsilon "
@@ -89,7 +90,7 @@ def targets_section():
             {f"{TARGET_NAMES[t]}, uniform steps": (lam, w) for t, w in view["effective"].items()},
             title="… times the cosine schedule's draw of levels", ytitle="weight per unit λ (area 1)",
             log_y=True), theme=None, key="loss_effective")
-    st.markdown(
+    prose.markdown(
         f"**Read the left plot.** The same error in $\\hat\\varepsilon$ costs an $x_0$-predictor "
         f"{view['ratio_x0']:,.0f} times more at $\\lambda = -4$ than at $\\lambda = 4$: $x_0$-prediction cares about "
         "high noise, the score about low noise, $\\varepsilon$ about neither. The right plot multiplies each "
@@ -135,8 +136,8 @@ def _draw_plots(target: str, noise, label: str) -> None:
         chart(st, figures.over_log_snr(weight, title="The weight the loss puts on each level", log_y=True,
                                              ytitle="weight per unit λ (area 1)"),
                         theme=None, key="loss_draw_weight")
-    st.markdown(f"{d['noisy_share']:.0%} of this setting's draws are noisier than SNR = 1 ($\\lambda < 0$), against "
-                f"{d['uniform_noisy_share']:.0%} for uniform steps; {d['last_share']:.1%} land on the last step.")
+    prose.markdown(f"{d['noisy_share']:.0%} of this setting's draws are noisier than SNR = 1 ($\\lambda < 0$), against "
+                   f"{d['uniform_noisy_share']:.0%} for uniform steps; {d['last_share']:.1%} land on the last step.")
 
 
 def _live(target: str, noise) -> dict | None:
@@ -185,11 +186,11 @@ def _setting_view(target: str, noise, label: str) -> dict | None:
                                                title="How far x̂₀ is from the exact denoiser, per noise level"),
                         theme=None, key="loss_error_levels")
         lam0 = float(core.CURVE_LAMBDAS[0])
-        st.caption(f"Mean over {core.CURVE_POINTS} noised training points per level of ‖x̂₀ − E[x₀ | x]‖², the exact "
-                   f"posterior mean of the {N_POINTS} jittered points; bars are two standard errors over the seeds. An "
-                   "ε-network's x̂₀ = x − σε̂ multiplies its error by σ, so the squared error plotted here by σ² "
-                   f"(= e^(−λ): {math.exp(-lam0):,.0f} at λ = {lam0:g}): that is why ε-prediction is far off at high noise. The samplers clip x̂₀ to a "
-                   "box there; this plot does not.")
+        prose.caption(f"Mean over {core.CURVE_POINTS} noised training points per level of ‖x̂₀ − E[x₀ | x]‖², the exact "
+                      f"posterior mean of the {N_POINTS} jittered points; bars are two standard errors over the seeds. An "
+                      "ε-network's x̂₀ = x − σε̂ multiplies its error by σ, so the squared error plotted here by σ² "
+                      f"(= e^(−λ): {math.exp(-lam0):,.0f} at λ = {lam0:g}): that is why ε-prediction is far off at high noise. The samplers clip x̂₀ to a "
+                      "box there; this plot does not.")
     return view
 
 
@@ -207,13 +208,13 @@ def spend_section():
         against = "uniform" if noise != 0 else "baseline"
         lv = views.by_level(view, against)
         who = (f"{TARGET_NAMES[target]} with uniform steps" if noise != 0 else "$L_\\text{simple}$ (ε, uniform steps)")
-        st.markdown(f"**Measured, per level.** Against {who} ({len(views.SEEDS)} seeds each, a difference counted "
-                    f"when it exceeds two standard errors), this setting's $\\hat x_0$ is closer to the exact "
-                    f"denoiser at {_levels(lv['better'])}, and further at {_levels(lv['worse'])}.")
+        prose.markdown(f"**Measured, per level.** Against {who} ({len(views.SEEDS)} seeds each, a difference counted "
+                       f"when it exceeds two standard errors), this setting's $\\hat x_0$ is closer to the exact "
+                       f"denoiser at {_levels(lv['better'])}, and further at {_levels(lv['worse'])}.")
     else:
-        st.markdown("**Measured, per level.** This setting is $L_\\text{simple}$ itself (ε, uniform steps): the "
-                    "other targets' uniform draws are measured against it, and a shifted or ELBO draw against its "
-                    "own target's uniform draw. Choose another target or draw to compare.")
+        prose.markdown("**Measured, per level.** This setting is $L_\\text{simple}$ itself (ε, uniform steps): the "
+                       "other targets' uniform draws are measured against it, and a shifted or ELBO draw against its "
+                       "own target's uniform draw. Choose another target or draw to compare.")
     comparison_block(target, noise)
 
 
@@ -231,7 +232,7 @@ def comparison_block(target: str, noise) -> None:
                             theme=None, key=f"loss_compare_{key}")
     f = views.findings(comp)
     hc, hd, lc, ld = f["high_coarse"], f["high_detail"], f["low_coarse"], f["low_detail"]
-    st.markdown(
+    prose.markdown(
         f"**Measured, every setting.** Each of the {len(views.NOISES) * len(core.TARGETS)} settings was trained "
         f"with {len(views.SEEDS)} seeds for {pretrained.LOSS_STEPS:,} steps and sampled with DDPM in "
         f"{core.SAMPLE_STEPS} steps; a setting is called better or worse than the uniform draw of its own target "
@@ -243,7 +244,7 @@ def comparison_block(target: str, noise) -> None:
         f"in {lc['worse']}, not told apart in {lc['same']}; detail better in {ld['better']}, worse in {ld['worse']}."
     )
     if hc["better"] == 0:
-        st.markdown(
+        prose.markdown(
             "So on the dino, spending more of training at high noise did **not** buy a better coarse shape. The "
             "per-level plot, at any negative shift, shows why: the shifted run does get $\\hat x_0$ closer to the exact denoiser where it "
             "trains more, but it pays at the low-noise end, and every sample passes through that end last. "
@@ -252,12 +253,12 @@ def comparison_block(target: str, noise) -> None:
             "has no such data to test that on."
         )
     else:
-        st.markdown("Here some shifts toward high noise did improve the coarse shape: the plots above say which, "
-                    "and at what cost in detail.")
-    st.caption(f"Fresh data scores {comp['floor']['coarse'][0]:.1e} ± {comp['floor']['coarse'][1]:.1e} "
-               f"(mean ± one standard deviation over draws) on the coarse measure and {comp['floor']['detail'][0]:.4f} "
-               "on detail; the grey bands are the mean ± two standard deviations. The seed-0 samples above are drawn live; the comparison reads the numbers each shipped file "
-               "carries, measured by the same code when it was made (the tests measure them again).")
+        prose.markdown("Here some shifts toward high noise did improve the coarse shape: the plots above say which, "
+                       "and at what cost in detail.")
+    prose.caption(f"Fresh data scores {comp['floor']['coarse'][0]:.1e} ± {comp['floor']['coarse'][1]:.1e} "
+                  f"(mean ± one standard deviation over draws) on the coarse measure and {comp['floor']['detail'][0]:.4f} "
+                  "on detail; the grey bands are the mean ± two standard deviations. The seed-0 samples above are drawn live; the comparison reads the numbers each shipped file "
+                  "carries, measured by the same code when it was made (the tests measure them again).")
 
 
 # ---------------------------------------------------------------- 5. the schedule is a training distribution
@@ -270,7 +271,7 @@ def schedules_section():
                                          ytitle="draws per unit λ", xrange=(-21, 11)),
                     theme=None, key="loss_schedules")
     lin, cos, gen = dens["linear"], dens["cosine"], dens["gentle"]
-    st.markdown(
+    prose.markdown(
         "**Measured.** Drawing $t$ uniformly, the linear schedule spends "
         f"{lin['very_noisy']:.0%} of training below $\\lambda = -4$ (nearly pure noise) and the cosine schedule "
         f"{cos['very_noisy']:.0%}; below SNR = 1 the shares are {lin['noisy']:.0%} and {cos['noisy']:.0%}. Above "
@@ -284,13 +285,13 @@ def schedules_section():
 # ---------------------------------------------------------------- the page
 
 st.title("Where the loss comes from")
-st.markdown(
+prose.markdown(
     "The standard recipe, and every network on this app's other pages, trains with one line: the squared error "
     "between the noise that was added and the noise the network guesses (Ho et al. 2020, eq. 14):"
 )
-st.latex(r"L_\text{simple} = \mathbb{E}_{t \sim \mathcal{U}\{1..T\},\,x_0,\,\varepsilon}\,\big\|\varepsilon - "
-         r"\varepsilon_\theta(\sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\ t)\big\|^2")
-st.markdown(
+prose.latex(r"L_\text{simple} = \mathbb{E}_{t \sim \mathcal{U}\{1..T\},\,x_0,\,\varepsilon}\,\big\|\varepsilon - "
+            r"\varepsilon_\theta(\sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\ t)\big\|^2")
+prose.markdown(
     "This page derives it from the likelihood, shows that choosing what to predict ($\\varepsilon$, $x_0$, $v$ or "
     "the score) is choosing how much each noise level counts, and measures what moving training's effort between "
     "noise levels does on the dino. Noise levels are written as **log-SNR**, "
@@ -299,14 +300,14 @@ st.markdown(
 )
 
 st.header("1. From the variational bound to \"predict the noise\"")
-st.markdown(
+prose.markdown(
     "1. **The bound.** The model is a chain $p_\\theta(x_{t-1} \\mid x_t)$ from noise to data. Its likelihood is "
     "out of reach, but Jensen's inequality bounds it by a sum of KL divergences (Ho et al. 2020, eq. 5):"
 )
-st.latex(r"-\log p_\theta(x_0) \le \mathbb{E}_q\Big[\underbrace{D_\mathrm{KL}(q(x_T|x_0)\,\|\,p(x_T))}_{L_T}"
-         r" + \sum_{t \ge 2} \underbrace{D_\mathrm{KL}(q(x_{t-1}|x_t,x_0)\,\|\,p_\theta(x_{t-1}|x_t))}_{L_{t-1}}"
-         r" \underbrace{- \log p_\theta(x_0|x_1)}_{L_0}\Big]")
-st.markdown(
+prose.latex(r"-\log p_\theta(x_0) \le \mathbb{E}_q\Big[\underbrace{D_\mathrm{KL}(q(x_T|x_0)\,\|\,p(x_T))}_{L_T}"
+            r" + \sum_{t \ge 2} \underbrace{D_\mathrm{KL}(q(x_{t-1}|x_t,x_0)\,\|\,p_\theta(x_{t-1}|x_t))}_{L_{t-1}}"
+            r" \underbrace{- \log p_\theta(x_0|x_1)}_{L_0}\Big]")
+prose.markdown(
     "2. **Each KL is between Gaussians.** Given $x_0$, the forward step back, $q(x_{t-1} \\mid x_t, x_0)$, is "
     "Gaussian with mean $\\tilde\\mu_t$ and variance $\\tilde\\beta_t = \\frac{1-\\bar\\alpha_{t-1}}{1-\\bar\\alpha_t}"
     "\\beta_t$. Give the model the same variance; the KL of two Gaussians with equal variance is the squared "
@@ -316,10 +317,10 @@ st.markdown(
     "\\varepsilon\\big)/\\sqrt{\\alpha_t}$; give $\\mu_\\theta$ the same form with $\\varepsilon_\\theta$. Each term "
     "becomes a weighted $\\varepsilon$-MSE (eq. 12):"
 )
-st.latex(r"L_{t-1} = \underbrace{\frac{\beta_t}{2\alpha_t(1-\bar\alpha_{t-1})}}_{w_t \;=\; "
-         r"\frac12\left(\mathrm{SNR}_{t-1}/\mathrm{SNR}_t - 1\right)}\;"
-         r"\mathbb{E}\,\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2,\qquad w_1 = \frac{1}{2\alpha_1}")
-st.markdown(
+prose.latex(r"L_{t-1} = \underbrace{\frac{\beta_t}{2\alpha_t(1-\bar\alpha_{t-1})}}_{w_t \;=\; "
+            r"\frac12\left(\mathrm{SNR}_{t-1}/\mathrm{SNR}_t - 1\right)}\;"
+            r"\mathbb{E}\,\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2,\qquad w_1 = \frac{1}{2\alpha_1}")
+prose.markdown(
     "4. **Drop the weights.** $L_T$ has no parameters. Setting every $w_t$ to the same value gives "
     "$L_\\text{simple}$, which Ho et al. found trains better samples: on their linear schedule it moves effort "
     "from the low-noise steps, which the bound favours there, to the noisier ones. The plot compares the two "
@@ -329,7 +330,7 @@ st.markdown(
 
 def step_3_in_full() -> None:
     """The algebra of step 3, written only when the reader opens it: 17 formulas, a third of the page's."""
-    st.markdown(
+    prose.markdown(
         "The posterior mean is $\\tilde\\mu_t = \\frac{\\sqrt{\\bar\\alpha_{t-1}}\\beta_t}{1-\\bar\\alpha_t}x_0 + "
         "\\frac{\\sqrt{\\alpha_t}(1-\\bar\\alpha_{t-1})}{1-\\bar\\alpha_t}x_t$. Put in $x_0$ as above and use "
         "$\\bar\\alpha_t = \\alpha_t\\bar\\alpha_{t-1}$ and $\\beta_t = 1 - \\alpha_t$: the $x_t$ terms add to "
@@ -350,7 +351,7 @@ app_common.lazy_expander("Step 3 in full", "loss_step_3", step_3_in_full)
 bound_section()
 
 st.header("2. The same loss from denoising score matching")
-st.markdown(
+prose.markdown(
     "Vincent (2011): regress the score of the noising kernel, $\\mathbb{E}\\|s_\\theta(x_t, t) - \\nabla_{x_t}\\log "
     "q(x_t \\mid x_0)\\|^2$, whose target is $-\\varepsilon/\\sqrt{1-\\bar\\alpha_t}$. With $s_\\theta = "
     "-\\varepsilon_\\theta/\\sqrt{1-\\bar\\alpha_t}$ each term is $\\|\\varepsilon - \\varepsilon_\\theta\\|^2/(1-\\bar"
@@ -361,7 +362,7 @@ st.page_link("app_pages/score_fields.py", label="Score fields: the learned score
              icon=":material/arrow_forward:")
 
 st.header("3. Prediction targets are weightings")
-st.markdown(
+prose.markdown(
     "Make $\\hat x_0$, $\\hat v$ and the score $\\hat s$ from the same $\\hat\\varepsilon$, with $x_t = a\\,x_0 + b\\,"
     "\\varepsilon$ ($a^2 = \\bar\\alpha$, $b^2 = 1 - \\bar\\alpha$). Then $x_0 - \\hat x_0 = -\\tfrac{b}{a}"
     "(\\varepsilon - \\hat\\varepsilon)$, $v - \\hat v = (\\varepsilon - \\hat\\varepsilon)/a$ for $v = a\\,"
@@ -369,10 +370,10 @@ st.markdown(
     "So every target's squared error is the $\\varepsilon$ error times a weight that depends on the noise level "
     "alone:"
 )
-st.latex(r"\|x_0 - \hat x_0\|^2 = e^{-\lambda}\,\|\varepsilon - \hat\varepsilon\|^2,\quad "
-         r"\|v - \hat v\|^2 = (1 + e^{-\lambda})\,\|\varepsilon - \hat\varepsilon\|^2,\quad "
-         r"\|\nabla_{x_t}\!\log p - \hat s\|^2 = (1 + e^{\lambda})\,\|\varepsilon - \hat\varepsilon\|^2")
-st.markdown(
+prose.latex(r"\|x_0 - \hat x_0\|^2 = e^{-\lambda}\,\|\varepsilon - \hat\varepsilon\|^2,\quad "
+            r"\|v - \hat v\|^2 = (1 + e^{-\lambda})\,\|\varepsilon - \hat\varepsilon\|^2,\quad "
+            r"\|\nabla_{x_t}\!\log p - \hat s\|^2 = (1 + e^{\lambda})\,\|\varepsilon - \hat\varepsilon\|^2")
+prose.markdown(
     "At each noise level each target's best answer is its own posterior mean, and all of them give the same "
     "$\\hat x_0 = \\mathbb{E}[x_0 \\mid x_t]$; what changes is how much each level counts when one network has to "
     "serve them all. (What changes too is what the network outputs, which "
@@ -381,7 +382,7 @@ st.markdown(
 targets_section()
 
 st.header("4. Where training spends it")
-st.markdown(
+prose.markdown(
     "Now train. Pick a target and where training draws its noise levels, then compare what comes out with "
     f"$L_\\text{{simple}}$. Each setting has {len(views.SEEDS)} shipped networks (seeds {views.SEEDS[0]} to "
     f"{views.SEEDS[-1]}, {pretrained.LOSS_STEPS:,} steps each) of the same shape as the project's dino model; a "
@@ -395,7 +396,7 @@ st.markdown(
 spend_section()
 
 st.header("5. The schedule is a training distribution")
-st.markdown(
+prose.markdown(
     "With $t$ drawn uniformly, the schedule decides how often training sees each noise level: it is the training "
     "distribution over $\\lambda$. That is how *Spectral bands* and this page tell one story."
 )
@@ -405,7 +406,7 @@ st.page_link("app_pages/spectral_bands.py", label="Spectral bands: which frequen
 
 app_common.glossary()
 st.divider()
-st.caption(
+prose.caption(
     "References. J. Ho, A. Jain, P. Abbeel, Denoising Diffusion Probabilistic Models (2020). P. Vincent, A Connection "
     "Between Score Matching and Denoising Autoencoders (2011). Y. Song et al., Score-Based Generative Modeling "
     "through Stochastic Differential Equations (2021). D. Kingma, T. Salimans, B. Poole, J. Ho, Variational "

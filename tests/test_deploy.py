@@ -59,7 +59,8 @@ def _context_files() -> list[Path]:
 def test_the_build_context_holds_the_app_and_leaves_out_the_rest(tmp_path):
     files = _context_files()
     names = {f.as_posix() for f in files}
-    assert {"app.py", "app.css", "requirements.txt", ".streamlit/config.toml", "static/chart.js"} <= names
+    assert {"app.py", "app.css", "requirements.txt", ".streamlit/config.toml", "static/chart.js",
+            "static/typeset.js", "static/katex-0.16.47.min.js", "app_components/prose.css"} <= names
     assert any(n.startswith("diffusion_core/pretrained/") and n.endswith(".pt") for n in names)
     assert not any(n.startswith(("tests/", "tools/", ".git/", "screenshots/")) for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)

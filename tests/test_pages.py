@@ -7,6 +7,7 @@ found by their plotly spec, so a test can read titles and axis labels.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -50,6 +51,39 @@ def figures(at: AppTest) -> list[dict]:
     """The figures on the page, in page order, as figure dicts (a canvas chart carries its figure's JSON)."""
     return [json.loads(node.proto.spec) if node.type == "plotly_chart" else json.loads(node.proto.bytes)
             for node in chart_nodes(at)]
+
+
+def _prose_source(body: str) -> tuple[str, str]:
+    """A text app_components.prose sent with st.html (a text with formulas), read back: its kind ("markdown",
+    "caption" or "latex") and its markdown near enough for these tests (maths in dollars, bold and emphasis in
+    stars, list items as dashes, other tags dropped, entities unescaped). tests/test_prose.py checks the HTML."""
+    kind = "latex" if "gd-display" in body else "caption" if "gd-caption" in body else "markdown"
+    body = body[:body.rindex("</div>")]  # the typesetter's script after it
+    body = re.sub(r'<span class="math inline">(.*?)</span>', r"$\1$", body, flags=re.S)
+    if kind == "markdown":
+        body = re.sub(r'<div class="math block">(.*?)</div>', r"$$\1$$", body, flags=re.S)
+    body = re.sub(r"</?strong>", "**", body)
+    body = re.sub(r"</?em>", "*", body)
+    body = re.sub(r"<li>", "- ", body)
+    body = re.sub(r"</p>\s*<p>", "\n\n", body)
+    return kind, html.unescape(re.sub(r"<[^>]+>", "", body)).strip()
+
+
+def texts(node, kind: str = "markdown") -> list[str]:
+    """The page's (or a block's) texts of one kind in page order: Streamlit's markdown, captions or displayed
+    formulas (`kind`: "markdown", "caption", "latex"), with those app_components.prose sent as HTML read back."""
+    def walk(n):
+        what = getattr(n, "type", None)
+        if what == kind:
+            yield n.value
+        elif what == "html" and 'class="gd-prose' in n.value:
+            found, source = _prose_source(n.value)
+            if found == kind:
+                yield source
+        children = getattr(n, "children", {})
+        for key in sorted(children):
+            yield from walk(children[key])
+    return list(walk(getattr(node, "_tree", node)))
 
 
 def values(array) -> list:
@@ -132,14 +166,14 @@ def test_home_renders(home):
     assert len(charts(home)) == 1
     assert metric_labels(home) == ["Energy distance to the dino", "Mean distance to nearest dino point"]
     assert_figures_labelled(home)
-    text = " ".join(m.value for m in home.markdown)
+    text = " ".join(texts(home, "markdown"))
     assert "compute for quality" in text
     links = [link.label for link in home.get("page_link")]
     assert links == ["The diffusion process", "Means and modes", "Regurgitation", "Score fields",
                      "Where the loss comes from", "Spectral bands", "Sampling as optimization", "Flow matching",
                      "Guidance", "Playground"], links
-    assert any("sqrt" in latex.value for latex in home.latex)
-    assert any("L_\\text{simple}" in latex.value for latex in home.latex)  # the loss, in one line
+    assert any("sqrt" in latex for latex in texts(home, "latex"))
+    assert any("L_\\text{simple}" in latex for latex in texts(home, "latex"))  # the loss, in one line
 
 
 def test_home_step_choices_and_the_run_scrubbed_in_the_browser(home):
@@ -176,11 +210,11 @@ def test_process_renders(process):
     labels = metric_labels(process)
     assert labels.count("Energy distance") == 6 and labels.count("s2d") == 6
     assert [b.label for b in process.button] == ["Retrain live"] * 6
-    text = " ".join(m.value for m in process.markdown)
+    text = " ".join(texts(process, "markdown"))
     assert "What the numbers say" in text and "What the gentle schedule costs" in text
     assert "about 0" in [m.value for m in process.metric], "some rung's ED is inside its noise"
     assert_figures_labelled(process)
-    cited = " ".join(m.value for m in process.markdown) + " ".join(c.value for c in process.caption)
+    cited = " ".join(texts(process, "markdown")) + " ".join(texts(process, "caption"))
     for ref in ("Ho et al. 2020", "Song", "Nichol", "Tancik et al. 2020"):
         assert ref in cited
 
@@ -271,12 +305,12 @@ def test_modes_renders(modes_page):
     assert_figures_labelled(at)
     labels = metric_labels(at)
     assert labels.count("Energy distance to the data") == 2
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(texts(at, "markdown"))
     assert "more training made it worse" in text, "the shipped ring GAN's ED rises over training (measured)"
     assert "99% of them up to" in text and "Many runs" in text
-    latex = " ".join(x.value for x in at.latex)
+    latex = " ".join(texts(at, "latex"))
     assert "mathbb{E}[x \\mid z]" in latex
-    refs = at.caption[-1].value
+    refs = texts(at, "caption")[-1]
     for cited in ("Goodfellow", "Metz"):
         assert cited in refs
 
@@ -332,8 +366,8 @@ def test_copies_renders(copies_page):
     assert_figures_labelled(at)
     copies = {m.label: m.value for m in at.metric}
     assert float(copies["Copies, ideal denoiser"].rstrip("%")) >= 99.0  # N = 10 by default
-    assert "softmax" in " ".join(x.value for x in at.latex)
-    refs = at.caption[-1].value
+    assert "softmax" in " ".join(texts(at, "latex"))
+    refs = texts(at, "caption")[-1]
     for cited in ("Somepalli", "Carlini", "Yoon"):
         assert cited in refs
 
@@ -417,7 +451,7 @@ def test_scores_renders(scores_page):
     assert values["Relative error, weighted by the density"] < 0.2  # the bar, shown on the page
     assert values["Annealed Langevin: largest error in a mode's weight"] < 0.05 < 0.15 < \
         values["Langevin: largest error in a mode's weight"]
-    refs = at.caption[-1].value
+    refs = texts(at, "caption")[-1]
     for cited in ("Vincent", "Song, S. Ermon", "Roberts"):
         assert cited in refs
 
@@ -617,7 +651,7 @@ def test_optimization_renders_every_data_set_and_sampler():
         assert_clean(at)
         names = [tr["name"] for tr in figures(at)[0]["data"]]
         assert len(names) == (9 if dataset == "ring8" else 5), names
-        text = " ".join(m.value for m in at.markdown)
+        text = " ".join(texts(at, "markdown"))
         assert "What the curves show" in text and ("exact denoiser" in text) == (dataset == "ring8")
         for sampler in ("ddpm", "ddim", "euler", "heun"):
             at.radio(key="opt_sampler").set_value(sampler).run()
@@ -643,7 +677,7 @@ def test_flow_renders_its_five_sections_from_the_shipped_models():
                                                                "flow model, Heun", "reflowed flow model, Euler"]
     heun = quality["data"][3]
     assert values(heun["x"]) == [1, 3, 7, 15, 31, 63], "Heun's budgets: two evaluations a step, one on the last"
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(texts(at, "markdown"))
     gap = float(re.search(r"visit the same states to within ([0-9.e+-]+) ", text).group(1))
     assert gap < 1e-6
     before, after = (float(v) for v in re.search(r"length over chord goes from ([0-9.]+) to ([0-9.]+)", text).groups())
@@ -689,7 +723,7 @@ def test_flow_grid_steps_at_every_end(dataset, steps):
     assert f"Where {steps} steps are spent, in flow time" in titles
     grids = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(f"Where {steps} steps"))
     assert [len(values(tr["x"])) for tr in grids["data"]] == [steps + 1, steps + 1]
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(texts(at, "markdown"))
     assert ("With one step" in text) == (steps == 1) and "they are one sampler" in text
 
 
@@ -711,7 +745,7 @@ def test_guidance_renders_the_dial_the_trade_and_the_fields_from_the_shipped_mod
         assert fig["layout"]["sliders"][0]["active"] == views.SCALES.index(views.SCALE_SHOWN)
     assert dial["layout"]["title"]["text"] == "Samples of the Star at guidance scale w = 3"
     exact = next(tr for tr in trade["data"] if tr["name"] == views.MODEL_LABELS["exact"])  # the fidelity panel's
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(texts(at, "markdown"))
     start = float(re.search(r"Exact \(the points themselves\)\.\*\* Distance to the shape ([0-9.]+) at", text).group(1))
     assert start == pytest.approx(values(exact["y"])[0], abs=6e-4)
     assert "No other shape shares any of the Star's 142 points" in text
@@ -743,7 +777,7 @@ def test_guidance_retrains_live_and_goes_back(monkeypatch):
     assert_clean(at)
     live = at.session_state["guide_live_star"]
     assert live["steps"] > 0 and live["samples"].shape == (len(views.SCALES), views.N, 2)
-    assert any("The trained model is the live one" in c.value for c in at.caption)
+    assert any("The trained model is the live one" in c for c in texts(at, "caption"))
     assert values(figures(at)[2]["data"][2]["y"]) != shipped_curve
     at.button(key="guide_reset").click().run()
     assert_clean(at)
@@ -767,7 +801,7 @@ def test_optimization_descent_section_at_the_slider_ends(steps, gamma):
     curve = go.Figure(figures(at)[titles.index(f"Momentum against quality at {steps} steps")])
     net = values(curve.data[0].y)
     assert len(net) == 9 and curve.layout.shapes[0].x0 == gamma
-    claim = next(m.value for m in at.markdown if m.value.startswith(f"**Measured at {steps} steps.**"))
+    claim = next(m for m in texts(at, "markdown") if m.startswith(f"**Measured at {steps} steps.**"))
     assert f"{net[0]:.4f} with plain DDIM" in claim or "about 0 (within noise) with plain DDIM" in claim, claim
     assert f"γ = {gamma:g}" in claim
 
@@ -793,7 +827,7 @@ def test_playground_starts_with_the_dino_and_the_shipped_model(playground_page):
     assert "DDIM, 50 steps, from noise to samples" in charts(at)
     assert metric_labels(at) == ["Energy distance", "Distance to nearest point"]
     assert len(at.get("download_button")) == 2
-    assert any("shipped dino model" in shown(c.value) for c in at.caption)
+    assert any("shipped dino model" in shown(c) for c in texts(at, "caption"))
 
 
 def test_playground_a_shared_link_sets_every_setting_and_a_bad_value_is_ignored():
@@ -910,23 +944,23 @@ def test_playground_loading_weights_good_and_bad(playground_page):
     weights = at.get("file_uploader")[-1]
     weights.set_value(("broken.pt", b"\x00garbage\xff" * 64, "application/octet-stream")).run()
     assert not at.exception and len(at.warning) == 1 and "not a Grokking Diffusion checkpoint" in shown(at.warning[0].value)
-    assert any("shipped dino model" in shown(c.value) for c in at.caption), "a bad file replaced the model"
+    assert any("shipped dino model" in shown(c) for c in texts(at, "caption")), "a bad file replaced the model"
     at.get("file_uploader")[-1].set_value(("mine.pt", blob, "application/octet-stream")).run()
     assert_clean(at)
-    assert any("Model trained on mine.csv (width 16, depth 1" in shown(c.value) for c in at.caption)
+    assert any("Model trained on mine.csv (width 16, depth 1" in shown(c) for c in texts(at, "caption"))
     assert at.select_slider(key="steps").options[-1] == "50", "the step choices follow the loaded model's T"
     assert metric_labels(at) == [], "no training data is known for a loaded model"
     at.session_state["pg_model"] = {**at.session_state["pg_model"], "label": "a later training", "loaded": None}
     at.run()
-    assert any("Model trained on a later training" in shown(c.value) for c in at.caption)
+    assert any("Model trained on a later training" in shown(c) for c in texts(at, "caption"))
     at.get("file_uploader")[-1].set_value(("mine.pt", blob, "application/octet-stream")).run()
-    assert any("Model trained on mine.csv" in shown(c.value) for c in at.caption), "the same file uploaded again must load"
-    assert not any(", 10 s," in shown(c.value) for c in at.caption), "a checkpoint without its training time shows none"
+    assert any("Model trained on mine.csv" in shown(c) for c in texts(at, "caption")), "the same file uploaded again must load"
+    assert not any(", 10 s," in shown(c) for c in texts(at, "caption")), "a checkpoint without its training time shows none"
     buf = io.BytesIO()
     models.save_checkpoint(models.EpsMLP(models.ModelConfig(hidden=100)), buf)
     at.get("file_uploader")[-1].set_value(("odd.pt", buf.getvalue(), "application/octet-stream")).run()
     assert_clean(at)
-    assert any("settings this page does not offer" in shown(c.value) for c in at.caption)
+    assert any("settings this page does not offer" in shown(c) for c in texts(at, "caption"))
 
 
 def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_page):
@@ -953,7 +987,7 @@ def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_
     at.select_slider(key="width").set_value(128).run()  # a change in the middle of the training
     assert_clean(at)
     assert at.session_state["pg_training"] is training, "the rerun replaced or dropped the training"
-    assert any("Your changes since apply to the next training" in shown(c.value) for c in at.caption)
+    assert any("Your changes since apply to the next training" in shown(c) for c in texts(at, "caption"))
     while "pg_training" in at.session_state:
         assert time.monotonic() < deadline, "the training never ended"
         time.sleep(0.5)
@@ -962,7 +996,7 @@ def test_playground_training_survives_a_rerun_and_replaces_the_model(playground_
     assert len(training.records) > seen
     assert [shown(s.value) for s in at.success] == [f"Trained for 5 s: {training.last.step:,} steps on Dino (Datasaurus)."]
     assert "Training loss of this model (Dino (Datasaurus))" in charts(at)
-    assert any("width 64, depth 3" in shown(c.value) for c in at.caption), "the model records the settings it trained with"
+    assert any("width 64, depth 3" in shown(c) for c in texts(at, "caption")), "the model records the settings it trained with"
 
 
 
@@ -976,7 +1010,7 @@ def test_playground_trains_a_drawing_of_two_colours_and_samples_each_class():
                                                   [[0.2 + 0.004 * k, 0.7, 1] for k in range(100)]]}
     at.radio(key="data").set_value("draw").run()
     assert_clean(at)
-    assert any("2 colours, so 2 classes" in c.value for c in at.caption)
+    assert any("2 colours, so 2 classes" in c for c in texts(at, "caption"))
     at.select_slider(key="budget").set_value(5).run()
     at.button(key="pg_train").click().run()
     deadline = time.monotonic() + 90
@@ -1004,7 +1038,7 @@ def test_playground_trains_a_drawing_of_two_colours_and_samples_each_class():
     assert low < 0.45 and sampled_height() > 0.55, (low, sampled_height())  # each class's own stroke
     assert {"Distance to the class", "Class covered"} <= set(metric_labels(at))
     assert "Energy distance" not in metric_labels(at)  # not the whole drawing's, beside the class's
-    assert any(c.value.startswith("Off the class") for c in at.caption)
+    assert any(c.startswith("Off the class") for c in texts(at, "caption"))
     assert any(t.endswith("of class 2 at w = 3") for t in charts(at))
 
 
@@ -1038,7 +1072,7 @@ def test_playground_a_reader_waits_in_line_sees_it_and_can_stop(playground_page)
         at.run()
     assert_clean(at)
     assert any("The training was stopped; the previous model is kept." in i.value for i in at.info)
-    assert any("shipped dino model" in shown(c.value) for c in at.caption)
+    assert any("shipped dino model" in shown(c) for c in texts(at, "caption"))
     assert len(app_cache.training_line()) == 0
 
 
@@ -1083,15 +1117,15 @@ def test_loss_renders(loss_page):
         assert any(t.startswith(expected) for t in titles), (expected, titles)
     assert_figures_labelled(at)
     assert metric_labels(at) == ["Coarse shape", "Detail (s2d)"]
-    latex = " ".join(x.value for x in at.latex)
+    latex = " ".join(texts(at, "latex"))
     assert "L_\\text{simple}" in latex and "D_\\mathrm{KL}" in latex and "e^{-\\lambda}" in latex
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(texts(at, "markdown"))
     for needle in ("**Measured on this schedule.**", "**Measured, every setting.**", "Toward high noise",
                    "the linear schedule spends"):
         assert needle in text, needle
     assert at.expander[0].label == "Step 3 in full"
     assert len(at.expander[0].children) == 0  # closed: its algebra is not sent (app_common.lazy_expander)
-    refs = at.caption[-1].value
+    refs = texts(at, "caption")[-1]
     for cited in ("Ho", "Vincent", "Kingma, R. Gao", "Salimans", "Nichol", "Gretton"):
         assert cited in refs, cited
 
@@ -1103,7 +1137,7 @@ def test_loss_step_3_in_full_is_written_once_opened():
     at.session_state["loss_step_3"] = True
     at.run()
     assert_clean(at)
-    body = " ".join(m.value for m in at.expander[0].markdown)
+    body = " ".join(texts(at.expander[0], "markdown"))
     assert "The posterior mean is" in body and "The decoder term" in body
 
 
@@ -1113,14 +1147,14 @@ def test_loss_every_control_at_its_ends(loss_page):
         at.radio(key="loss_bound_schedule").set_value(name).run()
         assert_clean(at)
     at.radio(key="loss_bound_schedule").set_value("cosine").run()
-    cosine_text = " ".join(m.value for m in at.markdown)
+    cosine_text = " ".join(texts(at, "markdown"))
     assert "clipped at 0.999" in cosine_text  # the cosine bound's last step, explained
     for target in ("eps", "x0", "v"):
         at.radio(key="loss_target").set_value(target).run()
         for shift in (-4.0, 4.0):
             at.select_slider(key="loss_shift").set_value(shift).run()
             assert_clean(at)
-            text = " ".join(m.value for m in at.markdown)
+            text = " ".join(texts(at, "markdown"))
             named = {"eps": "ε (the noise)", "x0": "x₀ (the clean point)", "v": "v (the velocity)"}[target]
             assert f"**Measured, per level.** Against {named} with uniform steps" in text
         at.radio(key="loss_draw").set_value("elbo").run()
@@ -1131,7 +1165,7 @@ def test_loss_every_control_at_its_ends(loss_page):
     at.select_slider(key="loss_shift").set_value(0.0).run()
     at.radio(key="loss_target").set_value("eps").run()
     assert_clean(at)
-    text = " ".join(m.value for m in at.markdown)  # the baseline says so in the place of its per-level comparison
+    text = " ".join(texts(at, "markdown"))  # the baseline says so in the place of its per-level comparison
     assert "**Measured, per level.** This setting is $L_\\text{simple}$ itself" in text
 
 
@@ -1300,7 +1334,7 @@ def _precomputed() -> dict:
 def test_app_only_routes():
     """app.py holds a docstring, the imports, what a public server needs (app_hosting, and the warm-up of every
     page's default view), the list of pages (and their addresses for app_hosting's HTML), st.set_page_config, the
-    style rule of app.css and st.navigation(...).run()."""
+    style rule of app.css, the style of app_components.prose's text and st.navigation(...).run()."""
     import ast
 
     body = ast.parse((ROOT / "app.py").read_text()).body
@@ -1308,12 +1342,13 @@ def test_app_only_routes():
     others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import, ast.ImportFrom))]
     assert [ast.unparse(n.targets[0]) for n in others] == ["PAGES"]
     assert all(ast.unparse(e).startswith("st.Page(") for e in others[0].value.elts)
-    assert len(calls) == 6
+    assert len(calls) == 7
     assert calls[:3] == ["app_hosting.harden()", "app_cache.warm_up()",
                          "app_hosting.connect_at_once((page.url_path for page in PAGES))"]
     assert calls[3].startswith("st.set_page_config(") and "layout='wide'" in calls[3]
     assert calls[4] == "st.html(Path(__file__).with_name('app.css'))"
-    assert calls[5] == "st.navigation(PAGES, position='sidebar').run()"
+    assert calls[5] == "st.html(prose.STYLE)"
+    assert calls[6] == "st.navigation(PAGES, position='sidebar').run()"
 
 
 def test_schedule_lengths_match_the_shipped_models():

@@ -2,8 +2,8 @@
 
 Used by the browser tests (tests/test_browser.py): every slider to both ends, every select and radio through
 its options, nonsense into every text box and uploader, every download, every button that does not train. After
-each input (a download apart) it reports an exception on the page, and a canvas chart built anew where it should
-have been redrawn.
+each input (a download apart) it reports an exception on the page, a canvas chart built anew where it should
+have been redrawn, and a formula of app_components.prose's text left untypeset or typeset with an error.
 """
 
 from __future__ import annotations
@@ -58,10 +58,27 @@ CHARTS_MOUNTED = """(before) => before.every(k => { const box = document.querySe
   return !box || box.querySelector('.gd-chart'); })"""
 
 
+# a formula of app_components.prose's text that static/typeset.js has not typeset (it marks each one it has)
+UNTYPESET = ".gd-prose .math:not([data-tex])"
+
+
+def _formulas(page, touched: Touched, what: str) -> None:
+    """Every formula of the page typeset (app_components.prose: by static/typeset.js) and none with an error."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(f"() => !document.querySelector({UNTYPESET!r})", timeout=5_000)
+    if page.locator(UNTYPESET).count():
+        touched.problems.append(f"after {what}, {page.locator(UNTYPESET).count()} formulas not typeset")
+    if page.locator(".katex-error").count():
+        touched.problems.append(f"after {what}, a formula typeset with an error: "
+                                + page.locator(".katex-error").first.get_attribute("title", timeout=1_000))
+
+
 def _check(page, touched: Touched, what: str, charts: list[str] | None = None) -> None:
-    """An exception on the page after `what`; with `charts` (MARK_CHARTS before the input), a chart built anew."""
+    """An exception on the page after `what`; a formula not typeset; with `charts` (MARK_CHARTS before the input),
+    a chart built anew."""
     if page.locator(EXCEPTION).count():
         touched.problems.append(f"exception after {what}: " + page.locator(EXCEPTION).first.inner_text()[:300])
+    _formulas(page, touched, what)
     if charts:
         page.evaluate(TWO_FRAMES)  # React commits the run's last elements, and components mount, after it ends
         with contextlib.suppress(PlaywrightTimeout):  # a chart built anew mounts a moment after the script ends
@@ -248,6 +265,7 @@ def exercise(page) -> Touched:
     Checks for an stException after each input; the caller checks console errors (once, at the end).
     """
     touched = Touched()
+    _formulas(page, touched, "the page opened")
     for testid in UNHANDLED:
         if page.locator(f"[data-testid='{testid}']").count():
             touched.problems.append(f"the exerciser does not handle {testid}: teach it (tools/browser.py)")

@@ -640,7 +640,7 @@ async def attack_markup_browser(url: str, a: Attack, run: Run) -> None:
     checks = """() => {
         const t = (el) => (el.textContent || '').trim();
         const zone = '[data-testid=stCaptionContainer] .katex, [data-testid=stAlert] .katex, '
-                   + '[data-testid=stMarkdownContainer] .katex';
+                   + '[data-testid=stMarkdownContainer] .katex, .gd-prose .katex';  // app_components.prose too
         return {
           img: document.querySelectorAll('img[src*="127.0.0.1"]').length,
           b: [...document.querySelectorAll('b, strong')].filter(e => t(e) === 'y').length,
