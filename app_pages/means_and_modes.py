@@ -270,9 +270,9 @@ def paths_section():
                                                T=1000, title=f"Guided by {who}", guess_name=guess), theme=None,
                             key=f"modes_paths_{'learned' if learned else 'exact'}")
             prose.caption("Landed on the modes at " + ", ".join(f"{m:+.1f}: {c}" for m, c in
-                                                              zip(run["modes"], run["landed"])) + "."
+                                                                 zip(run["modes"], run["landed"])) + "."
                           + (" Near t = T the network's guesses are clipped to ±4 and leave the chart: the "
-                          "amplified error explained above." if learned else ""))
+                             "amplified error explained above." if learned else ""))
     landing_block()
 
 

@@ -199,9 +199,9 @@ def training_progress() -> None:
                                                    raster_min=float("inf")),  # markers: no drawing beside the training
                             theme=None, key="pg_live_samples")
         prose.caption(f"{playground.PREVIEW_N} samples, {playground.PREVIEW_STEPS} DDIM steps from the same noise, "
-                       f"about every {playground.PREVIEW_EVERY:g} s of training, from the weights as they are "
-                       "(the finished model keeps their running "
-                       "average): watch the cloud change as the model learns.", where=c_look)
+                      f"about every {playground.PREVIEW_EVERY:g} s of training, from the weights as they are "
+                      "(the finished model keeps their running "
+                      "average): watch the cloud change as the model learns.", where=c_look)
 
 
 def start_training(settings: playground.Settings, data: playground.TrainingData) -> None:
@@ -233,8 +233,9 @@ def training_section(settings: playground.Settings) -> None:
             bg.stop()
         spec_settings, spec_data = st.session_state.pg_training_spec
         changed = spec_settings != settings or (spec_data.label, len(spec_data.points)) != (data.label, len(data.points))
-        prose.caption(f"Training on {app_common.md(label_of(spec_data.label, spec_data.source))} with {playground.describe(spec_settings)}."
-                       + (" Your changes since apply to the next training." if changed else ""), where=c_note)
+        prose.caption(f"Training on {app_common.md(label_of(spec_data.label, spec_data.source))} with "
+                      f"{playground.describe(spec_settings)}."
+                      + (" Your changes since apply to the next training." if changed else ""), where=c_note)
     notice, note = st.session_state.get("pg_notice"), st.container()  # the charts below keep their places
     if notice is not None:
         getattr(note, notice[0])(notice[1])

@@ -79,7 +79,7 @@ def compute_section():
                   f"is what {core.GROUPS} groups of fresh data score (against {metrics.DINO_REFERENCE_N:,} dino points, "
                   "or 2,000 points of the ring), up to two standard errors above their mean; means below the band are "
                   "drawn at its bottom." + (" Dashed: the same samplers with the exact denoiser of the mixture, the "
-                                          "limit of a perfect network." if exact is not None else ""))
+                                             "limit of a perfect network." if exact is not None else ""))
     curves_text(cache.curve_story(curves), exact is not None)
     sampler = c_sampler.radio("Sampler for the clouds below", core.SAMPLERS, horizontal=True,
                               **keep("opt_sampler", "ddim", index_in=core.SAMPLERS, format_func=SAMPLER_LABELS.get))

@@ -46,10 +46,16 @@ def test_the_markdown_is_read_as_streamlit_reads_it():
     body = prose.to_html("**Bold** and *it*, [a page](/guidance), $\\bar\\alpha_T = 0.3$:\n\n- one $t$\n- two\n\n"
                          "$$x = x_0 + \\sigma\\,\\varepsilon$$")
     assert "<strong>Bold</strong> and <em>it</em>" in body
-    assert '<a href="/guidance">a page</a>' in body
+    # a link opens in a new tab, as Streamlit's markdown opens one (the reader's page and its settings stay)
+    assert '<a href="/guidance" target="_blank" rel="noopener noreferrer">a page</a>' in body
     assert '<span class="math inline">\\bar\\alpha_T = 0.3</span>' in body
     assert re.search(r"<ul>\s*<li>one <span class=\"math inline\">t</span></li>\s*<li>two</li>\s*</ul>", body)
     assert '<div class="math block">' in body and "x = x_0 + \\sigma\\,\\varepsilon" in body
+    # displayed maths inside a paragraph stays inside it; an indented text is not read as code (as st.markdown)
+    inline = prose.to_html("""
+        A sum $$\\sum_i x_i$$ in a line, and a [place on the page](#top).""")
+    assert '<p>A sum <span class="math block">\\sum_i x_i</span> in a line' in inline
+    assert '<a href="#top">place on the page</a>' in inline and "<pre>" not in inline
 
 
 def test_markup_in_the_text_is_shown_as_text_and_a_reader_s_text_makes_no_formula():

@@ -70,7 +70,7 @@ def _formulas(page, touched: Touched, what: str) -> None:
         touched.problems.append(f"after {what}, {page.locator(UNTYPESET).count()} formulas not typeset")
     if page.locator(".katex-error").count():
         touched.problems.append(f"after {what}, a formula typeset with an error: "
-                                + page.locator(".katex-error").first.get_attribute("title", timeout=1_000))
+                                + (page.locator(".katex-error").first.get_attribute("title", timeout=1_000) or ""))
 
 
 def _check(page, touched: Touched, what: str, charts: list[str] | None = None) -> None:
