@@ -3,8 +3,8 @@
 Streamlit's markdown typesets a formula by rendering it with KaTeX, parsing the HTML back into a tree and turning
 every span into a React element with its inline style parsed: about 4 ms a formula in Chromium on this machine,
 where KaTeX itself takes well under 1 ms. The diffusion process has 41 formulas, and they were a fifth of its load
-(README, "In the browser: the reader's wait"). So `markdown`, `caption` and `latex` turn a text with a formula into HTML here
-(markdown-it with its dollar-maths plugin: CommonMark, raw HTML escaped, the TeX left as text in a
+(README, "In the browser: the reader's wait"). So `markdown`, `caption` and `latex` turn a text with a formula into
+HTML here (markdown-it with its dollar-maths plugin: CommonMark, raw HTML escaped, the TeX left as text in a
 `<span class="math inline">` or `<div class="math block">`) and send it with `st.html`; `static/typeset.js` then
 renders each formula in place with KaTeX 0.16.47, the version Streamlit's markdown bundles, so the formulas look as
 before, with the style sheet and fonts Streamlit already loads. `prose.css` styles the text as Streamlit's markdown.
