@@ -1319,6 +1319,7 @@ def _precomputed() -> dict:
     from diffusion_core.topics.guidance import views as guidance
     from diffusion_core.topics.optimization import core as opt_core
     from diffusion_core.topics.optimization import views as opt
+    from diffusion_core.topics.playground import core as playground
     from diffusion_core.topics.scores import views as sc
 
     return {OPTIMIZATION: {"opt_dataset": opt.DATASETS, "opt_sampler": opt_core.SAMPLERS,
@@ -1328,7 +1329,8 @@ def _precomputed() -> dict:
                      "ode_steps": sc.ODE_STEPS, "ode_runs": range(1, 13)},
             MODES: {"modes_dataset": pretrained.COMPARED},
             FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE},
-            GUIDANCE: {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS}}
+            GUIDANCE: {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS},
+            PLAYGROUND: {"n": playground.SAMPLE_COUNTS}}
 
 
 def test_app_only_routes():
