@@ -22,16 +22,24 @@ export default function (component) {
   const spec = decoded(JSON.parse(new TextDecoder().decode(data)));
   root.gdSpec = spec;
   setupFrames(root, spec);
-  if (!root.gdObserver) {
-    // drawn again when the column's width changes (the window, the sidebar)
-    root.gdObserver = new ResizeObserver(() => {
-      const w = Math.floor(root.clientWidth);
-      if (w && w !== root.gdWidth) drawSafely(root);
+  if (!root.gdHover) { setupHover(root); root.gdHover = true; }
+  if (root.gdObserver) {
+    drawSafely(root); // new data for a chart on the page: drawn at once, at the width its observer last saw
+  } else {
+    // A new chart is drawn once the browser has laid the page out, at the width the observer reports, and drawn
+    // again whenever that width changes (the window, the sidebar). Reading the width at once (clientWidth) would
+    // force the browser to lay out the whole page for every chart as it arrives: a page of a dozen charts and
+    // forty formulas paid for a dozen layouts of itself. A chart that is not laid out (a hidden one) gets no
+    // report: it is drawn at a default width two frames on, and again when it is shown.
+    let fresh = true;
+    const first = (w) => { fresh = false; root.gdWidth = w; drawSafely(root); };
+    root.gdObserver = new ResizeObserver((entries) => {
+      const w = Math.floor(entries[entries.length - 1].contentRect.width);
+      if (fresh || (w && w !== root.gdWidth)) first(w);
     });
     root.gdObserver.observe(root);
+    requestAnimationFrame(() => requestAnimationFrame(() => { if (fresh && root.gdSpec === spec) first(0); }));
   }
-  if (!root.gdHover) { setupHover(root); root.gdHover = true; }
-  drawSafely(root);
   return () => {
     // Streamlit calls this when the chart leaves the page; a later call on the same element sets things up again
     if (root.gdSpec !== spec) return; // a cleanup of an earlier call: the live one keeps its observer
@@ -679,10 +687,20 @@ function drawBars(g, traces, axes, L, hits) {
   }
 }
 
+const COLOURS = new Map(); // parsed once each: a heat map asks for its scale's colours at every cell
+
 function parseColor(c) {
-  // '#rrggbb', 'rgb(r,g,b)', 'rgba(r,g,b,a)' -> [r,g,b,a 0-255]
+  // '#rrggbb', 'rgb(r,g,b)', 'rgba(r,g,b,a)' -> [r,g,b,a 0-255] (frozen: the same array is handed out again)
   if (Array.isArray(c)) return c;
-  const s = String(c).trim();
+  let out = COLOURS.get(c);
+  if (!out) {
+    out = Object.freeze(readColor(String(c).trim()));
+    if (COLOURS.size < 10000) COLOURS.set(c, out);
+  }
+  return out;
+}
+
+function readColor(s) {
   if (s[0] === '#') {
     const h = s.length === 4 ? s.slice(1).split('').map((ch) => ch + ch).join('') : s.slice(1);
     return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16), 255];
@@ -1191,8 +1209,7 @@ function draw(root) {
   if (!spec) return;
   const L = spec.layout || {};
   const canvas = root.querySelector('canvas');
-  root.gdWidth = Math.floor(root.clientWidth);
-  const W = Math.max(100, Math.floor(L.width || root.clientWidth || 600));
+  const W = Math.max(100, Math.floor(L.width || root.gdWidth || 600)); // gdWidth: the observer's (0: not laid out)
   const H = Math.floor(L.height || 450);
   const dpr = window.devicePixelRatio || 1;
   if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {

@@ -902,6 +902,43 @@ def test_hovering_a_canvas_chart_shows_the_nearest_point_s_label(canvas_page):
     expect(tip).to_be_hidden()
 
 
+def test_a_new_chart_is_drawn_once_laid_out_and_a_hidden_one_when_shown(canvas_page):
+    """A chart that arrives is drawn once the browser has laid the page out, at the width its ResizeObserver
+    reports, not at once (reading its width at once forces a layout of the whole page, for every chart that
+    arrives); new data for a chart on the page is drawn at once. A chart that is not laid out (in a hidden block)
+    is drawn at the default width two frames on, and again at its own width when it is shown."""
+    from diffusion_core import figures
+
+    fig = figures.figure([{"type": "scatter", "x": [0, 1, 2], "y": [1, 3, 2], "name": "pts"}],
+                         figures.layout("arrives", 300))
+    text = fig.to_json()
+    canvas_page.evaluate("""() => document.body.insertAdjacentHTML('beforeend',
+        "<div id='shown' style='width: 700px'><div class='gd-chart'><canvas></canvas></div></div>" +
+        "<div id='hidden' style='display: none; width: 500px'><div class='gd-chart'><canvas></canvas></div></div>")""")
+    state = """(id) => { const c = document.querySelector('#' + id + ' .gd-chart');
+                         return [c.dataset.drawn || null, c.querySelector('canvas').style.width]; }"""
+    at_once = canvas_page.evaluate("""(text) => {
+        window.gdChart({parentElement: document.getElementById('shown'), data: new TextEncoder().encode(text)});
+        window.gdChart({parentElement: document.getElementById('hidden'), data: new TextEncoder().encode(text)});
+        const c = document.querySelector('#shown .gd-chart');
+        return c.dataset.drawn || null; }""", text)
+    assert at_once is None, "drawn before the page was laid out"
+    canvas_page.wait_for_function("() => document.querySelector('#shown .gd-chart').dataset.drawn === '1'")
+    assert canvas_page.evaluate(state, "shown") == ["1", "700px"]
+    canvas_page.wait_for_function("() => document.querySelector('#hidden .gd-chart').dataset.drawn === '1'")
+    assert canvas_page.evaluate(state, "hidden") == ["1", "600px"]  # the default width
+    canvas_page.evaluate("() => { document.getElementById('hidden').style.display = 'block'; }")
+    canvas_page.wait_for_function("() => document.querySelector('#hidden .gd-chart').dataset.drawn === '2'")
+    assert canvas_page.evaluate(state, "hidden") == ["2", "500px"]
+    again = canvas_page.evaluate("""(text) => {
+        window.gdChart({parentElement: document.getElementById('shown'), data: new TextEncoder().encode(text)});
+        return document.querySelector('#shown .gd-chart').dataset.drawn; }""", text.replace("arrives", "again"))
+    assert again == "2", "new data for a chart on the page is drawn at once"
+    canvas_page.evaluate("() => { document.getElementById('shown').style.width = '640px'; }")
+    canvas_page.wait_for_function("() => document.querySelector('#shown .gd-chart').dataset.drawn === '3'")
+    assert canvas_page.evaluate(state, "shown") == ["3", "640px"]
+
+
 def test_a_figure_the_canvas_fails_on_says_so_in_its_place(canvas_page):
     """A figure the canvas cannot draw (here, one with no list of traces) gets a sentence in the chart's place and
     an error in the console (which the page tests watch), not a blank; an empty heat map is drawn as nothing."""
