@@ -23,23 +23,27 @@ export default function (component) {
   root.gdSpec = spec;
   setupFrames(root, spec);
   if (!root.gdHover) { setupHover(root); root.gdHover = true; }
-  if (root.gdObserver) {
-    drawSafely(root); // new data for a chart on the page: drawn at once, at the width its observer last saw
-  } else {
-    // A new chart is drawn once the browser has laid the page out, at the width the observer reports, and drawn
+  if (!root.gdObserver) {
+    // A new chart is drawn once the browser has laid the page out, at the width its observer reports, and drawn
     // again whenever that width changes (the window, the sidebar). Reading the width at once (clientWidth) would
     // force the browser to lay out the whole page for every chart as it arrives: a page of a dozen charts and
-    // forty formulas paid for a dozen layouts of itself. A chart that is not laid out (a hidden one) gets no
-    // report: it is drawn at a default width two frames on, and again when it is shown.
-    let fresh = true;
-    const first = (w) => { fresh = false; root.gdWidth = w; drawSafely(root); };
-    root.gdObserver = new ResizeObserver((entries) => {
+    // forty formulas paid for a dozen layouts of itself. Its height is set now (a write: it forces nothing), so
+    // that drawing it does not resize what its observer watches. A chart that is not laid out (a hidden one) gets
+    // no report: it is drawn at the default width two frames on, and again when it is shown.
+    root.querySelector('canvas').style.height = Math.floor((spec.layout || {}).height || 450) + 'px';
+    root.gdFresh = true;
+    const first = (w) => { root.gdFresh = false; root.gdWidth = w; drawSafely(root); };
+    const observer = (root.gdObserver = new ResizeObserver((entries) => {
       const w = Math.floor(entries[entries.length - 1].contentRect.width);
-      if (fresh || (w && w !== root.gdWidth)) first(w);
-    });
-    root.gdObserver.observe(root);
-    requestAnimationFrame(() => requestAnimationFrame(() => { if (fresh && root.gdSpec === spec) first(0); }));
-  }
+      if (root.gdFresh || (w && w !== root.gdWidth)) first(w);
+    }));
+    observer.observe(root);
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      if (root.gdFresh && root.gdObserver === observer) first(0); // not laid out (and not taken off the page)
+    }));
+  } else if (!root.gdFresh) {
+    drawSafely(root); // new data for a chart on the page: drawn at once, at the width its observer last reported
+  } // else: its observer has not reported yet, and draws the newest data when it does
   return () => {
     // Streamlit calls this when the chart leaves the page; a later call on the same element sets things up again
     if (root.gdSpec !== spec) return; // a cleanup of an earlier call: the live one keeps its observer
@@ -1209,7 +1213,7 @@ function draw(root) {
   if (!spec) return;
   const L = spec.layout || {};
   const canvas = root.querySelector('canvas');
-  const W = Math.max(100, Math.floor(L.width || root.gdWidth || 600)); // gdWidth: the observer's (0: not laid out)
+  const W = Math.max(100, Math.floor(L.width || root.gdWidth || 600)); // gdWidth: the observer's (0: none)
   const H = Math.floor(L.height || 450);
   const dpr = window.devicePixelRatio || 1;
   if (canvas.width !== Math.round(W * dpr) || canvas.height !== Math.round(H * dpr)) {

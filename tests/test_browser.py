@@ -385,7 +385,8 @@ def test_the_loss_page_s_step_3_in_full_is_typeset_when_opened_and_reruns_only_i
     page.goto(server + "/where_the_loss_comes_from")
     browser.wait_idle(page)
     box = page.locator("[data-testid='stExpander']").filter(has_text="Step 3 in full")
-    page.wait_for_selector(".gd-chart[data-drawn]", timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.gd-chart')].every(c => c.dataset.drawn)",
+                           timeout=30_000)  # each drawn once laid out (static/chart.js)
     assert box.locator(".katex").count() == 0
     charts = page.evaluate(exercise.MARK_CHARTS)
     drawn = page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)")
@@ -906,12 +907,15 @@ def test_a_new_chart_is_drawn_once_laid_out_and_a_hidden_one_when_shown(canvas_p
     """A chart that arrives is drawn once the browser has laid the page out, at the width its ResizeObserver
     reports, not at once (reading its width at once forces a layout of the whole page, for every chart that
     arrives); new data for a chart on the page is drawn at once. A chart that is not laid out (in a hidden block)
-    is drawn at the default width two frames on, and again at its own width when it is shown."""
+    is drawn at the default width two frames on, and again at its own width when it is shown. Drawing a chart in
+    its observer's report does not resize what the observer watches (which the browser reports as an error: a
+    "ResizeObserver loop"), and a chart taken off the page and put back is drawn again."""
     from diffusion_core import figures
 
     fig = figures.figure([{"type": "scatter", "x": [0, 1, 2], "y": [1, 3, 2], "name": "pts"}],
                          figures.layout("arrives", 300))
     text = fig.to_json()
+    canvas_page.evaluate("() => { window.gdErrors = []; addEventListener('error', e => gdErrors.push(e.message)); }")
     canvas_page.evaluate("""() => document.body.insertAdjacentHTML('beforeend',
         "<div id='shown' style='width: 700px'><div class='gd-chart'><canvas></canvas></div></div>" +
         "<div id='hidden' style='display: none; width: 500px'><div class='gd-chart'><canvas></canvas></div></div>")""")
@@ -937,6 +941,15 @@ def test_a_new_chart_is_drawn_once_laid_out_and_a_hidden_one_when_shown(canvas_p
     canvas_page.evaluate("() => { document.getElementById('shown').style.width = '640px'; }")
     canvas_page.wait_for_function("() => document.querySelector('#shown .gd-chart').dataset.drawn === '3'")
     assert canvas_page.evaluate(state, "shown") == ["3", "640px"]
+    remounted = canvas_page.evaluate("""async (text) => {
+        const where = document.getElementById('shown');
+        const cleanup = window.gdChart({parentElement: where, data: new TextEncoder().encode(text)});
+        cleanup();  // Streamlit takes the chart off the page ...
+        window.gdChart({parentElement: where, data: new TextEncoder().encode(text)});  // ... and puts it back
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        return document.querySelector('#shown .gd-chart').dataset.drawn; }""", text)
+    assert remounted == "5", "drawn at once with the new data, then again once its new observer reported"
+    assert canvas_page.evaluate("() => window.gdErrors") == []
 
 
 def test_a_figure_the_canvas_fails_on_says_so_in_its_place(canvas_page):

@@ -134,8 +134,10 @@ def _is_base_path_probe(url: str) -> bool:
 
 
 def watch_errors(page) -> list[str]:
-    """Collect console errors, uncaught page errors and failed requests (bar base-path probes)."""
+    """Collect console errors, uncaught page errors, errors the browser reports on the window without an exception
+    (a ResizeObserver loop, say) and failed requests (bar base-path probes), from the page's next address on."""
     errors: list[str] = []
+    page.add_init_script("addEventListener('error', e => { if (!e.error) console.error('window error: ' + e.message); });")
     page.on("console", lambda m: errors.append(m.text)
             if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
