@@ -23,14 +23,15 @@ export default function (component) {
   root.gdSpec = spec;
   setupFrames(root, spec);
   if (!root.gdHover) { setupHover(root); root.gdHover = true; }
+  // the height is set as the data arrives (a write: it forces nothing), so that drawing it in an observer's
+  // report does not resize what the observer watches (the browser reports that as a ResizeObserver loop)
+  root.querySelector('canvas').style.height = Math.floor((spec.layout || {}).height || 450) + 'px';
   if (!root.gdObserver) {
     // A new chart is drawn once the browser has laid the page out, at the width its observer reports, and drawn
     // again whenever that width changes (the window, the sidebar). Reading the width at once (clientWidth) would
     // force the browser to lay out the whole page for every chart as it arrives: a page of a dozen charts and
-    // forty formulas paid for a dozen layouts of itself. Its height is set now (a write: it forces nothing), so
-    // that drawing it does not resize what its observer watches. A chart that is not laid out (a hidden one) gets
-    // no report: it is drawn at the default width two frames on, and again when it is shown.
-    root.querySelector('canvas').style.height = Math.floor((spec.layout || {}).height || 450) + 'px';
+    // forty formulas paid for a dozen layouts of itself. A chart that is not laid out (a hidden one) gets no
+    // report: it is drawn at the default width two frames on, and again when it is shown.
     root.gdFresh = true;
     const first = (w) => { root.gdFresh = false; root.gdWidth = w; drawSafely(root); };
     const observer = (root.gdObserver = new ResizeObserver((entries) => {

@@ -909,7 +909,8 @@ def test_a_new_chart_is_drawn_once_laid_out_and_a_hidden_one_when_shown(canvas_p
     arrives); new data for a chart on the page is drawn at once. A chart that is not laid out (in a hidden block)
     is drawn at the default width two frames on, and again at its own width when it is shown. Drawing a chart in
     its observer's report does not resize what the observer watches (which the browser reports as an error: a
-    "ResizeObserver loop"), and a chart taken off the page and put back is drawn again."""
+    "ResizeObserver loop"), even when newer data of another height comes before the first report (drawn once, with
+    it), and a chart taken off the page and put back is drawn again."""
     from diffusion_core import figures
 
     fig = figures.figure([{"type": "scatter", "x": [0, 1, 2], "y": [1, 3, 2], "name": "pts"}],
@@ -949,6 +950,18 @@ def test_a_new_chart_is_drawn_once_laid_out_and_a_hidden_one_when_shown(canvas_p
         await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
         return document.querySelector('#shown .gd-chart').dataset.drawn; }""", text)
     assert remounted == "5", "drawn at once with the new data, then again once its new observer reported"
+    taller = json.loads(text)
+    taller["layout"]["height"] = 480
+    twice = canvas_page.evaluate("""async ([text, taller]) => {
+        document.body.insertAdjacentHTML('beforeend',
+            "<div id='twice' style='width: 400px'><div class='gd-chart'><canvas></canvas></div></div>");
+        const where = document.getElementById('twice');
+        window.gdChart({parentElement: where, data: new TextEncoder().encode(text)});
+        window.gdChart({parentElement: where, data: new TextEncoder().encode(taller)});  // before the first report
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const c = where.querySelector('.gd-chart');
+        return [c.dataset.drawn, c.querySelector('canvas').style.height]; }""", [text, json.dumps(taller)])
+    assert twice == ["1", "480px"], "drawn once, with the newer data, at its height"
     assert canvas_page.evaluate("() => window.gdErrors") == []
 
 
