@@ -74,36 +74,35 @@ def server(env: dict[str, str] | None = None, timeout: float = 60, script: str =
     """`streamlit run SCRIPT` (the app by default) in `cwd` (this project by default) headless on a free loopback
     port, yielded once healthy."""
     port = free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=cwd, env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + timeout
-    while True:
+    with tempfile.TemporaryFile() as log:  # closed on every way out, a server that never came up too
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false"],
+            cwd=cwd, env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})), stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f} s: "
+                                   + log.read().decode(errors="replace")[-2000:])
+            time.sleep(0.3)
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            proc.kill()
-            log.seek(0)
-            raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f} s: "
-                               + log.read().decode(errors="replace")[-2000:])
-        time.sleep(0.3)
-    try:
-        yield Server(url, proc, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            yield Server(url, proc, log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def launch(playwright):
@@ -137,7 +136,8 @@ def watch_errors(page) -> list[str]:
     """Collect console errors, uncaught page errors, errors the browser reports on the window without an exception
     (a ResizeObserver loop, say) and failed requests (bar base-path probes), from the page's next address on."""
     errors: list[str] = []
-    page.add_init_script("addEventListener('error', e => { if (!e.error) console.error('window error: ' + e.message); });")
+    page.add_init_script("addEventListener('error', e => {"
+                         " if (!e.error) console.error('window error: ' + e.message); });")
     page.on("console", lambda m: errors.append(m.text)
             if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
