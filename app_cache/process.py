@@ -5,7 +5,7 @@ from diffusion_core.topics.process import views
 
 from . import bind
 
-cached = bind(views, forward_run=32, schedule_curves=1, reverse_paths=32, rung=8, ablation=1, linear_drowned=1)
+cached = bind(views, forward_run=32, schedule_curves=1, reverse_paths=64, rung=8, ablation=1, linear_drowned=1)
 
 
 def warm() -> None:
@@ -13,7 +13,16 @@ def warm() -> None:
     cached.forward_run("dino", "linear")
     cached.linear_drowned()
     cached.schedule_curves()
-    cached.reverse_paths("ddim", 100, 6, 0)
+    cached.reverse_paths("ddim", 100, 0)
     for name in (*pretrained.LADDER, pretrained.ABLATION):
         cached.rung(name)
     cached.ablation()
+
+
+def warm_more() -> None:
+    """Every reverse run the paths' controls offer (sampler, steps, seed; each holds every particle): about 5 s, where
+    a reader who moved to 1,000 steps waited a quarter of a second for it."""
+    for seed in range(views.SEEDS):
+        for sampler in views.SAMPLERS:
+            for steps in views.PATH_STEPS:
+                cached.reverse_paths(sampler, steps, seed)

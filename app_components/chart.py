@@ -15,10 +15,12 @@ by clicking its legend entry. Hovering shows the nearest point's label, from the
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
@@ -208,6 +210,31 @@ def drawable(spec: dict) -> str | None:
     return None
 
 
+TYPED_MIN = 64  # a shorter list of numbers stays text
+
+
+def compact(spec: dict) -> None:
+    """A canvas chart's long lists of numbers (a trace's x and y, in the figure and in its frames) as float32 typed
+    arrays, in place: a number written out as text takes about 19 bytes, as float32 in base64 about 5.3. Flow
+    matching's change of data set sent 1.3 MB of figures, most of it the paths' points as text, and the browser
+    spent about 0.1 s of the reader's wait taking them in. Float32 keeps 7 significant digits, more than a chart of
+    a few hundred pixels shows; a value a hover text shows unformatted (`%{x}`) stays text, and so does a list with
+    anything but numbers and gaps in it (a gap, None, becomes NaN, which chart.js leaves out as it does None)."""
+    traces = [*spec.get("data", []), *(t for f in spec.get("frames", []) for t in f.get("data", []))]
+    for trace in traces:
+        template = str(trace.get("hovertemplate") or "")
+        for key in ("x", "y"):
+            v = trace.get(key)
+            if (not isinstance(v, list) or len(v) < TYPED_MIN or f"%{{{key}}}" in template
+                    or not all(e is None or type(e) in (int, float) for e in v)):
+                continue
+            wide = np.array(v, dtype=np.float64)
+            with np.errstate(over="ignore"):  # a value beyond float32's range: found below, and kept as text
+                narrow = wide.astype(np.float32)
+            if np.array_equal(np.isfinite(narrow), np.isfinite(wide)):  # nothing beyond float32's range
+                trace[key] = {"dtype": "f4", "bdata": base64.b64encode(narrow.tobytes()).decode()}
+
+
 def _sent(fig: go.Figure) -> tuple[str | None, bytes, int]:
     """What the canvas does not draw of the figure (None: nothing), its JSON text as UTF-8 bytes and its height,
     worked out once per figure: kept figures (app_cache.figures, which weighs these bytes in) are sent again and
@@ -216,8 +243,11 @@ def _sent(fig: go.Figure) -> tuple[str | None, bytes, int]:
     kept = getattr(fig, "_gd_canvas", None)
     if kept is None:
         spec = json.loads(pio.to_json(fig, validate=False))
+        off = drawable(spec)
+        if off is None:
+            compact(spec)
         sent = json.dumps(spec, separators=(",", ":"), ensure_ascii=False).encode()  # without Plotly's \u002f escapes
-        kept = (drawable(spec), sent, int(spec.get("layout", {}).get("height") or 450))
+        kept = (off, sent, int(spec.get("layout", {}).get("height") or 450))
         fig._gd_canvas = kept
     return kept
 

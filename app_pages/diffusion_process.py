@@ -22,9 +22,7 @@ from diffusion_core.topics.process import figures, views
 figures = memo(figures)
 samples_panel = kept(samples_panel)
 
-SAMPLERS = ("ddpm", "ddim")
 S2D_HELP = "s2d: the mean distance from a sample to its nearest of the 142 dino points (standardised units)."
-PATH_STEPS = (20, 100, 1000)
 FORWARD_SHOWN = 0.1  # the t / T the forward figure opens on
 keep = app_common.keep
 
@@ -68,15 +66,18 @@ def forward_section():
 def reverse_section():
     """Sampler, steps, particles and seed controls; the particle paths of the shipped dino model."""
     c_s, c_n, c_k, c_seed = st.columns(4)
-    sampler = c_s.radio("Sampler", SAMPLERS, horizontal=True,
-                        **keep("rev_sampler", "ddim", index_in=SAMPLERS, format_func=samplers.LABELS.get))
-    path_steps = c_n.select_slider("Denoising steps", PATH_STEPS, **keep("rev_steps", 100))
-    n_particles = c_k.slider("Particles", 1, 12, **keep("rev_particles", 6))
-    seed = c_seed.slider("Noise seed", 0, 9, **keep("rev_seed", 0))
+    sampler = c_s.radio("Sampler", views.SAMPLERS, horizontal=True,
+                        **keep("rev_sampler", "ddim", index_in=views.SAMPLERS, format_func=samplers.LABELS.get))
+    path_steps = c_n.select_slider("Denoising steps", views.PATH_STEPS, **keep("rev_steps", 100))
+    n_particles = c_k.slider("Particles", 1, views.PARTICLES, **keep("rev_particles", 6),
+                             help=f"The first of the {views.PARTICLES} particles this seed draws: one more adds a "
+                                  "path and keeps the others.")
+    seed = c_seed.slider("Noise seed", 0, views.SEEDS - 1, **keep("rev_seed", 0))
     left, right = st.columns([1.1, 1], gap="large")
     with left, app_common.in_column([1.1, 1], 0, "large"):
-        xs = app_common.shipped("dino", cache.reverse_paths, sampler, path_steps, n_particles, seed)
-        if xs is not None:
+        paths = app_common.shipped("dino", cache.reverse_paths, sampler, path_steps, seed)
+        if paths is not None:
+            xs = paths[:, :n_particles]
             title = f"{n_particles} particle{'s' * (n_particles > 1)}, {samplers.LABELS[sampler]}, {path_steps} steps"
             chart(st, figures.trajectories(xs, data=app_cache.points("dino"), title=title),
                             theme=None, key="rev_paths")

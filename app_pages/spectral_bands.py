@@ -1,6 +1,7 @@
 """Spectral bands: noise drowns high frequencies first, so denoising recovers an image coarse to fine.
 
-Each section is a fragment, so moving a control reruns only its own section.
+Each section is a fragment, so moving a control reruns only its own section; the image control and the sections
+drawn from it are one fragment around them, so a new image reruns those and not the page's opening.
 """
 
 import numpy as np
@@ -279,6 +280,25 @@ def run_section():
     learned_section()
 
 
+@st.fragment
+def image_sections() -> None:
+    """The image control and every section drawn from it (the rest of 1, then 2 and 3, each with its own fragments
+    inside): a new image reruns them, not the page's opening text, its slope chart or its glossary."""
+    with st.container():  # the uploader comes and goes inside it: the charts below keep their places
+        image, image_title = chosen_image()
+    tide_section(image, image_title)
+
+    st.header("2. A reverse run, coarse to fine")
+    prose.markdown(
+        "Sampling from the Gaussian model of the chosen photograph's spectrum, with the exact denoiser: the "
+        "guesses $\\hat x_0$ start as smooth blobs and gain detail step by step. **What to look for.** On the "
+        "spectra, the low-frequency end reaches its final level first; the settling curve falls from left to "
+        "right: coarse bands are decided at high noise (large $t$), fine ones at the very end. (For an upload, "
+        "this section uses the cameraman.)"
+    )
+    run_section()
+
+
 st.title("Spectral bands")
 prose.markdown(
     "Photographs are not white noise. Most of their power sits at low spatial frequencies, the broad "
@@ -305,20 +325,8 @@ prose.markdown(
 )
 chart(st, figures.slope_bars(cache.photo_slopes(), title="Fitted slope of every shipped photograph"),
                 theme=None, key="spec_slopes")
-with st.container():  # the uploader comes and goes inside it: the charts below keep their places
-    image, image_title = chosen_image()  # outside the fragments: a new image redraws every section
-tide_section(image, image_title)
-
-st.header("2. A reverse run, coarse to fine")
-prose.markdown(
-    "Sampling from the Gaussian model of the chosen photograph's spectrum, with the exact denoiser: the "
-    "guesses $\\hat x_0$ start as smooth blobs and gain detail step by step. **What to look for.** On the "
-    "spectra, the low-frequency end reaches its final level first; the settling curve falls from left to "
-    "right: coarse bands are decided at high noise (large $t$), fine ones at the very end. (For an upload, "
-    "this section uses the cameraman.)"
-)
 app_cache.training_worker()  # start the training process while the reader reads (section 3 trains)
-run_section()
+image_sections()
 
 
 app_common.glossary()

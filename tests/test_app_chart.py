@@ -107,3 +107,45 @@ def test_every_chart_of_every_page_is_drawn_on_the_canvas():
     for path, _, title in PAGES:
         nodes = chart_nodes(opened("app_pages/" + ("home" if path == "/" else path.strip("/")) + ".py"))
         assert nodes and all(n.type == "bidi_component" for n in nodes), (title, [n.type for n in nodes])
+
+
+def test_long_lists_of_numbers_go_as_float32_and_everything_else_as_it_was():
+    """`compact`: a trace's long x and y lists of numbers (in the figure and in its frames) become float32 typed
+    arrays that decode, by numpy's own reading of base64 float32, to the numbers within float32's rounding, a gap
+    (None) as NaN; short lists, lists with text, a value a hover shows unformatted and typed arrays already there
+    stay as they were."""
+    import base64
+
+    import numpy as np
+
+    from app_components.chart import TYPED_MIN, compact
+
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=TYPED_MIN * 3).tolist()
+    ys = [*range(TYPED_MIN - 1), None, 1e30]
+    framed = {"dtype": "f4", "bdata": base64.b64encode(np.arange(3, dtype=np.float32).tobytes()).decode()}
+    spec = {"data": [{"type": "scatter", "x": list(xs), "y": list(ys)},
+                     {"type": "scatter", "x": xs[:TYPED_MIN - 1], "y": ["a"] * TYPED_MIN},
+                     {"type": "scatter", "x": list(xs), "y": list(xs), "hovertemplate": "%{x}, %{y:.2f}"},
+                     {"type": "bar", "x": [str(k) for k in range(TYPED_MIN)], "y": [True] * TYPED_MIN}],
+            "frames": [{"data": [{"x": list(xs), "y": framed}]}]}
+    compact(spec)
+
+    def read(typed):
+        assert typed["dtype"] == "f4"
+        return np.frombuffer(base64.b64decode(typed["bdata"]), dtype=np.float32)
+
+    first, short, hover, bars = spec["data"]
+    np.testing.assert_allclose(read(first["x"]), xs, rtol=1e-7, atol=1e-7)
+    got = read(first["y"])
+    assert got[:TYPED_MIN - 1].tolist() == list(range(TYPED_MIN - 1)) and np.isnan(got[-2])
+    assert np.isclose(got[-1], 1e30, rtol=1e-7)
+    assert short["x"] == xs[:TYPED_MIN - 1] and short["y"] == ["a"] * TYPED_MIN
+    assert hover["x"] == xs and read(hover["y"]).shape == (len(xs),)
+    assert bars["x"] == [str(k) for k in range(TYPED_MIN)] and bars["y"] == [True] * TYPED_MIN
+    frame = spec["frames"][0]["data"][0]
+    np.testing.assert_allclose(read(frame["x"]), xs, rtol=1e-7, atol=1e-7)
+    assert frame["y"] is framed
+    too_big = {"data": [{"type": "scatter", "x": [1e39] * TYPED_MIN, "y": list(xs)}]}
+    compact(too_big)
+    assert too_big["data"][0]["x"] == [1e39] * TYPED_MIN  # beyond float32: kept as text

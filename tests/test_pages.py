@@ -257,6 +257,25 @@ def test_process_reverse_every_sampler_steps_and_slider_end(process):
     assert any(t.startswith("12 particles") for t in charts(process))
 
 
+def test_process_more_particles_add_paths_and_keep_the_others(process):
+    """The particles slider shows the first n of the seed's 12 runs: going from 3 to 7 keeps the three paths drawn
+    and adds four; another seed draws other paths."""
+    def paths(at):
+        fig = next(f for f in figures(at) if f["layout"]["title"]["text"].endswith(" steps")
+                   and "particle" in f["layout"]["title"]["text"])
+        return [(values(t["x"]), values(t["y"])) for t in fig["data"] if t["name"] == "path of a particle"]
+
+    process.slider(key="rev_particles").set_value(3).run()
+    three = paths(process)
+    process.slider(key="rev_particles").set_value(7).run()
+    seven = paths(process)
+    assert len(three) == 3 and len(seven) == 7
+    assert seven[:3] == three and all(p not in three for p in seven[3:])
+    process.slider(key="rev_seed").set_value(1).run()
+    assert paths(process)[0] != seven[0]
+    process.slider(key="rev_seed").set_value(0).run()
+
+
 def test_process_retrain_one_rung_quickly(monkeypatch):
     """Click one rung's retrain button with a 0.5 s budget; the live result survives a rerun."""
     import app_cache
@@ -1320,6 +1339,7 @@ def _precomputed() -> dict:
     from diffusion_core.topics.optimization import core as opt_core
     from diffusion_core.topics.optimization import views as opt
     from diffusion_core.topics.playground import core as playground
+    from diffusion_core.topics.process import views as process
     from diffusion_core.topics.scores import views as sc
 
     return {OPTIMIZATION: {"opt_dataset": opt.DATASETS, "opt_sampler": opt_core.SAMPLERS,
@@ -1327,6 +1347,8 @@ def _precomputed() -> dict:
             SCORES: {"score_sigma": sc.SIGMAS, "score_step_size": sc.STEP_SIZES, "score_noise": sc.NOISE_SCALES,
                      "score_dino_sigma": sc.DINO_SIGMAS, "dsm_sigma": sc.SIGMAS[:-1], "dsm_seed": range(10),
                      "ode_steps": sc.ODE_STEPS, "ode_runs": range(1, 13)},
+            PROCESS: {"rev_sampler": process.SAMPLERS, "rev_steps": process.PATH_STEPS,
+                      "rev_particles": range(1, process.PARTICLES + 1), "rev_seed": range(process.SEEDS)},
             MODES: {"modes_dataset": pretrained.COMPARED},
             FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE},
             GUIDANCE: {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS},

@@ -14,6 +14,7 @@ from ...mixtures import EmpiricalSet
 
 FORWARD_N, ARROWS = 1000, 150  # noised points drawn, and how many of them carry an arrow
 LADDER_SAMPLER, LADDER_STEPS, LADDER_N = "ddpm", 100, 1000  # each rung's samples
+SAMPLERS, PATH_STEPS, PARTICLES, SEEDS = ("ddpm", "ddim"), (20, 100, 1000), 12, 10  # the reverse paths' controls
 
 
 def schedule_curves() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -101,6 +102,8 @@ def linear_drowned(level: float = 0.01) -> dict:
     return out
 
 
-def reverse_paths(sampler: str, steps: int, n: int, seed: int) -> np.ndarray:
-    """The states (S + 1, n, 2) of n particles of the shipped dino model, in the VP frame."""
-    return shipped.trajectory("dino", sampler, steps, n, seed).states
+def reverse_paths(sampler: str, steps: int, seed: int) -> np.ndarray:
+    """The states (S + 1, PARTICLES, 2) of PARTICLES particles of the shipped dino model, in the VP frame. A page
+    that shows n of them shows the first n, so that one more particle adds a path and keeps the others (each
+    particle's run depends only on its own noise draws)."""
+    return shipped.trajectory("dino", sampler, steps, PARTICLES, seed).states
