@@ -1,12 +1,12 @@
 """The cached calls of "Spectral bands" (diffusion_core/topics/spectra/views.py), with their bounds."""
 
-from diffusion_core.topics.spectra import views
+from diffusion_core.topics.spectra import core, views
 
 from . import bind
 
 # uploaded_photo raises inputs.InputError on a bad file, which is not cached.
 cached = bind(views, photo=8, uploaded_photo=8, spectrum=32, photo_slopes=1, tide=128, schedule_bands=32,
-              exact_run=16, learned_run=4, conv_info=1, schedule_lead=1)
+              exact_run=64, learned_run=4, conv_info=1, schedule_lead=1)
 
 
 def warm() -> None:
@@ -20,3 +20,16 @@ def warm() -> None:
     cached.exact_run("camera", 0)
     cached.learned_run(0)
     cached.conv_info()
+
+
+def warm_more() -> None:
+    """Every shipped photograph's first view (its spectrum, the tide at the default t, the schedules' bands) and its
+    reverse run at every noise seed (about 5 s): a reader who picked another photograph waited for its run, and for
+    the run of every seed they moved to."""
+    for name in core.IMAGES:
+        img = cached.photo(name)
+        spec = cached.spectrum(img)
+        cached.tide(img, "cosine", 299)
+        cached.schedule_bands(spec["amplitude"], spec["slope"])
+        for seed in range(views.SEEDS):
+            cached.exact_run(name, seed)

@@ -11,36 +11,24 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
+from app_cache import flow as flow_cache
 from app_cache.figures import memo
+from app_cache.flow import CURVE_LABELS, SET_LABELS, pm
 from app_cache.flow import cached as cache
 from app_components import prose
 from app_components.chart import chart
-from diffusion_core import datasets, pretrained, samplers
+from diffusion_core import pretrained, samplers
 from diffusion_core.topics.flow import figures, views
 from diffusion_core.topics.flow.figures import ARROW_CAP
 from diffusion_core.topics.optimization import core as optimization
-from diffusion_core.topics.optimization import figures as optimization_figures
 
-# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
+# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures); those of
+# sections 2 to 5 are built in app_cache/flow.py, which the warm-up builds for every data set
 figures = memo(figures)
-optimization_figures = memo(optimization_figures)
 
 keep = app_common.keep
 FLOW_NET = pretrained.RECIPES[views.models(views.DATASET)["flow"]].config  # the network both losses train
 LIVE_KEY = "flow_live_reflow"  # the session's live reflow result, one per data set (the key and its name)
-SET_LABELS = {name: datasets.LABELS[name] for name in views.DATASETS}
-CURVE_LABELS = {"eps_ddim": "ε-model, DDIM", "flow_euler": "flow model, Euler", "flow_heun": "flow model, Heun",
-                "reflow_euler": "reflowed flow model, Euler"}
-
-
-def data_of(dataset: str):
-    """The data drawn under the sample clouds: the dino's 142 points, 2,000 points of the ring."""
-    return app_cache.points(dataset, None if dataset == "dino" else 2000)
-
-
-def pm(value: tuple[float, float]) -> str:
-    """A mean and two standard errors, as the page writes them."""
-    return f"{value[0]:.4f} ± {2 * value[1]:.4f}"
 
 
 def apart(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -117,9 +105,7 @@ def paths_section(dataset: str, names: dict) -> None:
         "of the run, and the dots are where each path is.")
     paths = app_common.shipped(names["flow"], cache.paths, dataset)
     if paths is not None:
-        chart(st, figures.paths_run(paths, active=views.FRAME_TIMES.index(0.5),
-                                    ideal_name=f"Ideal velocity field ({views.IDEAL[dataset]})"),
-              theme=None, key="flow_paths")
+        chart(st, flow_cache.paths_figure(dataset, paths), theme=None, key="flow_paths")
         ratio = paths["ratio"]
         prose.caption(
             f"{views.PAIRS} noise draws (seed 0), each paired at random with a data point for the straight "
@@ -140,15 +126,9 @@ def grids_section(dataset: str):
                              help="Steps of each sampler, one network evaluation each.")
     g = cache.grids(dataset, int(steps))
     below = {k: float((g[k][:-1] < 0.5).mean()) for k in ("ddim_times", "even_times")}
-    chart(st, figures.time_grids({"DDIM (cosine schedule, strided)": g["ddim_times"],
-                                        "Euler, even steps in t": g["even_times"]},
-                                       title=f"Where {steps} steps are spent, in flow time"),
-                    theme=None, key="flow_grids")
-    chart(st, figures.cloud_row(
-        [(f"DDIM<br>{pm(g['ed_ddim'])}", g["ddim"]), ("Euler on DDIM's grid<br>(the same states)", g["euler_ddim"]),
-         (f"Euler on even steps<br>{pm(g['ed_even'])}", g["euler_even"])], data_of(dataset),
-        title=f"The ideal denoiser of {views.IDEAL[dataset]}, {steps} steps from the same noise (energy distance)"),
-        theme=None, key="flow_grid_samples")
+    grids, clouds = flow_cache.grid_figures(dataset, int(steps), g)
+    chart(st, grids, theme=None, key="flow_grids")
+    chart(st, clouds, theme=None, key="flow_grid_samples")
     same = f"DDIM and Euler over DDIM's grid visit the same states to within {g['gap']:.1e} (the samplers keep " \
            "their states in float32): they are one sampler."
     if steps == 1:
@@ -230,11 +210,8 @@ def reflow_section(dataset: str):
         help=f"Draw {pretrained.REFLOW_PAIRS:,} (noise, sample) pairs from the flow model and train on them "
              f"for {app_cache.RETRAIN_SECONDS:.0f} s from its weights, on this server.")
     before, after = ref["flow"], live if live is not None else ref["reflow"]
-    who = (f"live reflow ({live['steps']:,} steps in {live['seconds']:.0f} s)" if live is not None else
-           f"shipped reflow ({pretrained.REFLOW_STEPS:,} steps)")
-    chart(st, figures.path_pairs(before["paths"], after["paths"], ref["points"],
-                                       title=f"The same noise draws, before and after reflow: {who}"),
-                    theme=None, key="flow_reflow_paths")
+    paths, samples = flow_cache.reflow_figures(ref, live)
+    chart(st, paths, theme=None, key="flow_reflow_paths")
     c1, c2, c3 = st.columns(3)
     c1.metric("Path length over its chord", f"{after['ratio']:.3f}", f"before: {before['ratio']:.2f}",
               delta_color="off", delta_arrow="off",
@@ -248,11 +225,7 @@ def reflow_section(dataset: str):
     c3.metric("Transport cost E|x₁ − x₀|²", f"{after['cost']:.3f}", f"before: {before['cost']:.3f}",
               delta_color="off", delta_arrow="off",
               help="The mean squared distance between each path's noise end and its data end.")
-    clouds = [(f"{name}, {steps} step{'s' if steps > 1 else ''}<br>{pm(model['few'][steps]['ed'])}",
-               model["few"][steps]["samples"])
-              for name, model in (("Flow model", before), ("Reflowed", after)) for steps in (1, 2)]
-    chart(st, figures.cloud_row(clouds, ref["points"], title="One and two Euler steps (energy distance)",
-                                      height=370), theme=None, key="flow_reflow_samples")
+    chart(st, samples, theme=None, key="flow_reflow_samples")
     many, teacher = views.NFE[-1], ref["teacher_ed"]
     end = after["few"][many]["ed"]
     verdict = ("within two combined standard errors" if not apart(teacher, end) else
@@ -317,10 +290,7 @@ def data_sections() -> None:
         "to the data against the network evaluations spent on each, from the same noise draws for every model.")
     few = app_common.shipped(names["reflow"], cache.few_steps, dataset)
     if few is not None:
-        chart(st, optimization_figures.quality_vs_compute(
-            {CURVE_LABELS[k]: c for k, c in few["curves"].items()}, floor=few["floor"],
-            title=f"Compute against quality, {SET_LABELS[dataset]}: ε-model, flow model, reflowed"), theme=None,
-            key="flow_quality")
+        chart(st, flow_cache.quality_figure(dataset, few), theme=None, key="flow_quality")
         prose.caption(f"Each point: {optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} samples from the same "
                       "start points at every budget; the line joins the groups' mean energy distance and the bars span "
                       "two "

@@ -251,7 +251,7 @@ def learned_section():
 @st.fragment
 def run_section():
     name = run_photo()
-    st.slider("Noise seed", 0, 9, **keep("spec_seed", 0))
+    st.slider("Noise seed", 0, views.SEEDS - 1, **keep("spec_seed", 0))
     run = exact_for_reader()
     strip(run)
     r1, r2 = st.columns(2, gap="large")

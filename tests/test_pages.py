@@ -1281,12 +1281,14 @@ def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkey
 
 def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
     """app_cache.warm_all (what a fresh server runs in the background) computes exactly what each page's default
-    view asks for: afterwards, opening every page computes nothing (no call enters the view slot)."""
+    view asks for: afterwards, opening every page computes nothing (no call enters the view slot), moving the
+    controls it precomputes computes nothing either, and on Flow matching builds no figure."""
     import threading
 
     import streamlit as st
 
     import app_cache
+    from app_cache.figures import KEPT
 
     st.cache_data.clear()
     assert set(app_cache.warm_all()) == set(app_cache.WARM_ORDER)
@@ -1320,6 +1322,7 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
             at.select_slider(key="loss_shift").set_value(-4.0).run()
             at.radio(key="loss_draw").set_value("elbo").run()
             assert_clean(at)
+        built = KEPT.misses
         for key, values in _precomputed().get(path, {}).items():  # each control through every value it offers
             widget = next(c for c in controls(at) if c.key == key)
             default = widget.value
@@ -1327,6 +1330,8 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
                 next(c for c in controls(at) if c.key == key).set_value(value).run()
                 assert not at.exception and not at.error, (key, value)  # a step size too large warns
             next(c for c in controls(at) if c.key == key).set_value(default).run()
+        if path == FLOW:  # its data sets' figures are built in the warm-up too: its controls build none
+            assert KEPT.misses == built, f"{KEPT.misses - built} figures built on moving Flow matching's controls"
     assert misses == [], misses
 
 
@@ -1341,6 +1346,8 @@ def _precomputed() -> dict:
     from diffusion_core.topics.playground import core as playground
     from diffusion_core.topics.process import views as process
     from diffusion_core.topics.scores import views as sc
+    from diffusion_core.topics.spectra import core as spectra
+    from diffusion_core.topics.spectra import views as spectra_views
 
     return {OPTIMIZATION: {"opt_dataset": opt.DATASETS, "opt_sampler": opt_core.SAMPLERS,
                            "opt_descent_steps": opt.DESCENT_STEPS, "opt_gamma": opt_core.MOMENTA},
@@ -1350,6 +1357,7 @@ def _precomputed() -> dict:
             PROCESS: {"rev_sampler": process.SAMPLERS, "rev_steps": process.PATH_STEPS,
                       "rev_particles": range(1, process.PARTICLES + 1), "rev_seed": range(process.SEEDS)},
             MODES: {"modes_dataset": pretrained.COMPARED},
+            SPECTRA: {"spec_source": list(spectra.IMAGES), "spec_seed": range(spectra_views.SEEDS)},
             FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE},
             GUIDANCE: {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS},
             PLAYGROUND: {"n": playground.SAMPLE_COUNTS}}

@@ -15,6 +15,8 @@ from ... import inputs, pretrained, schedules
 from ...denoisers import NetDenoiser
 from . import core
 
+SEEDS = 10  # the noise seeds of the reverse run: 0 to 9
+
 # ---------------------------------------------------------------- images and their spectra
 
 def photo(name: str) -> np.ndarray:
