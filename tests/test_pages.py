@@ -1281,14 +1281,13 @@ def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkey
 
 def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
     """app_cache.warm_all (what a fresh server runs in the background) computes exactly what each page's default
-    view asks for: afterwards, opening every page computes nothing (no call enters the view slot), moving the
-    controls it precomputes computes nothing either, and on Flow matching builds no figure."""
+    view asks for: afterwards, opening every page computes nothing (no call enters the view slot), and moving the
+    controls it precomputes computes nothing either."""
     import threading
 
     import streamlit as st
 
     import app_cache
-    from app_cache.figures import KEPT
 
     st.cache_data.clear()
     assert set(app_cache.warm_all()) == set(app_cache.WARM_ORDER)
@@ -1322,7 +1321,6 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
             at.select_slider(key="loss_shift").set_value(-4.0).run()
             at.radio(key="loss_draw").set_value("elbo").run()
             assert_clean(at)
-        built = KEPT.misses
         for key, values in _precomputed().get(path, {}).items():  # each control through every value it offers
             widget = next(c for c in controls(at) if c.key == key)
             default = widget.value
@@ -1330,9 +1328,29 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
                 next(c for c in controls(at) if c.key == key).set_value(value).run()
                 assert not at.exception and not at.error, (key, value)  # a step size too large warns
             next(c for c in controls(at) if c.key == key).set_value(default).run()
-        if path == FLOW:  # its data sets' figures are built in the warm-up too: its controls build none
-            assert KEPT.misses == built, f"{KEPT.misses - built} figures built on moving Flow matching's controls"
     assert misses == [], misses
+
+
+def test_the_warm_up_builds_flow_matching_s_figures_for_every_data_set_and_step_count():
+    """Flow matching's warm-up (app_cache/flow.py) also builds the figures of sections 2 to 5 for every data set and
+    step count, from the calls the page makes: after it, moving those controls through every value builds no figure
+    (the page's first move on a fresh server only draws)."""
+    import app_cache.flow
+    from app_cache.figures import KEPT
+
+    KEPT.clear()
+    app_cache.flow.warm()
+    app_cache.flow.warm_more()
+    # per data set: the paths, the quality curves, reflow's two, a cloud row per step count (the grids' ticks are
+    # the same figure for both data sets)
+    assert len(KEPT) >= 2 * (4 + len(app_cache.flow.views.NFE))
+    at = opened(FLOW)
+    built = KEPT.misses
+    for key, values in _precomputed()[FLOW].items():
+        for value in [*values, next(c for c in controls(at) if c.key == key).value]:
+            next(c for c in controls(at) if c.key == key).set_value(value).run()
+            assert_clean(at)
+    assert KEPT.misses == built, f"{KEPT.misses - built} figures built on moving Flow matching's controls"
 
 
 def _precomputed() -> dict:
