@@ -4,7 +4,7 @@ its data set's sections, built from them, which the page draws and the warm-up b
 A change of data set redraws six figures, and a fresh server built them on the reader's first move (about 0.2 s of
 its time under AppTest) on top of computing nothing: `warm_more` builds them for every data set (and the grids'
 figures for every step count) into the kept figures (app_cache.figures), from the same calls the page makes, so
-that first move only draws."""
+that first move builds no figure (it still turns each into the JSON the chart is sent, once: app_components.chart)."""
 
 from __future__ import annotations
 

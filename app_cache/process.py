@@ -5,7 +5,8 @@ from diffusion_core.topics.process import views
 
 from . import bind
 
-cached = bind(views, forward_run=32, schedule_curves=1, reverse_paths=64, rung=8, ablation=1, linear_drowned=1)
+cached = bind(views, forward_run=32, schedule_curves=1, rung=8, ablation=1, linear_drowned=1,
+              reverse_paths=len(views.SAMPLERS) * len(views.PATH_STEPS) * views.SEEDS + 4)  # warm_more's, and room
 
 
 def warm() -> None:

@@ -6,7 +6,7 @@ from . import bind
 
 # uploaded_photo raises inputs.InputError on a bad file, which is not cached.
 cached = bind(views, photo=8, uploaded_photo=8, spectrum=32, photo_slopes=1, tide=128, schedule_bands=32,
-              exact_run=64, learned_run=4, conv_info=1, schedule_lead=1)
+              exact_run=len(core.IMAGES) * views.SEEDS + 4, learned_run=4, conv_info=1, schedule_lead=1)
 
 
 def warm() -> None:

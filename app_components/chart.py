@@ -218,20 +218,32 @@ def compact(spec: dict) -> None:
     arrays, in place: a number written out as text takes about 19 bytes, as float32 in base64 about 5.3. Flow
     matching's change of data set sent 1.3 MB of figures, most of it the paths' points as text, and the browser
     spent about 0.1 s of the reader's wait taking them in. Float32 keeps 7 significant digits, more than a chart of
-    a few hundred pixels shows; a value a hover text shows unformatted (`%{x}`) stays text, and so does a list with
-    anything but numbers and gaps in it (a gap, None, becomes NaN, which chart.js leaves out as it does None)."""
-    traces = [*spec.get("data", []), *(t for f in spec.get("frames", []) for t in f.get("data", []))]
-    for trace in traces:
-        template = str(trace.get("hovertemplate") or "")
+    a few hundred pixels shows; a value a hover text shows unformatted (`%{x}`, on the trace or the trace a frame
+    replaces) stays text, and so does a list with anything but numbers and gaps in it (a gap, None, becomes NaN,
+    which chart.js leaves out as it does None), a list of whole numbers (shorter as text), a histogram's values
+    (binned on exact edges) and a list with a value float32 cannot hold (too large, or too small to stay nonzero)."""
+    base = spec.get("data", [])
+    traces = [(t, t) for t in base]
+    for frame in spec.get("frames", []):  # a frame's trace shows its hover through the trace it replaces
+        shown = frame.get("traces", range(len(frame.get("data", []))))
+        traces += [(t, base[k] if isinstance(k, int) and k < len(base) else t)
+                   for t, k in zip(frame.get("data", []), shown)]
+    for trace, replaced in traces:
+        if "histogram" in (trace.get("type"), replaced.get("type")):  # binned on its values' exact edges
+            continue
+        template = str(trace.get("hovertemplate") or replaced.get("hovertemplate") or "")
         for key in ("x", "y"):
             v = trace.get(key)
             if (not isinstance(v, list) or len(v) < TYPED_MIN or f"%{{{key}}}" in template
-                    or not all(e is None or type(e) in (int, float) for e in v)):
+                    or not all(e is None or type(e) in (int, float) for e in v)
+                    or all(type(e) is int for e in v)):  # whole numbers are shorter as text
                 continue
             wide = np.array(v, dtype=np.float64)
-            with np.errstate(over="ignore"):  # a value beyond float32's range: found below, and kept as text
+            with np.errstate(over="ignore", under="ignore"):  # found below, and kept as text
                 narrow = wide.astype(np.float32)
-            if np.array_equal(np.isfinite(narrow), np.isfinite(wide)):  # nothing beyond float32's range
+            lost = (np.isfinite(narrow) != np.isfinite(wide)) | ((narrow == 0) != (wide == 0)) | (
+                (np.abs(narrow) < np.finfo(np.float32).tiny) & (narrow != 0))
+            if not lost.any():  # every value within float32's range, and none turned to zero or subnormal
                 trace[key] = {"dtype": "f4", "bdata": base64.b64encode(narrow.tobytes()).decode()}
 
 

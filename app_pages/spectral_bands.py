@@ -325,8 +325,8 @@ prose.markdown(
 )
 chart(st, figures.slope_bars(cache.photo_slopes(), title="Fitted slope of every shipped photograph"),
                 theme=None, key="spec_slopes")
-app_cache.training_worker()  # start the training process while the reader reads (section 3 trains)
 image_sections()
+app_cache.training_worker()  # start the training process while the reader reads (section 3 trains)
 
 
 app_common.glossary()

@@ -146,6 +146,16 @@ def test_long_lists_of_numbers_go_as_float32_and_everything_else_as_it_was():
     frame = spec["frames"][0]["data"][0]
     np.testing.assert_allclose(read(frame["x"]), xs, rtol=1e-7, atol=1e-7)
     assert frame["y"] is framed
-    too_big = {"data": [{"type": "scatter", "x": [1e39] * TYPED_MIN, "y": list(xs)}]}
-    compact(too_big)
-    assert too_big["data"][0]["x"] == [1e39] * TYPED_MIN  # beyond float32: kept as text
+    tiny = [1e-45, *xs[1:]]
+    kept = {"data": [{"type": "scatter", "x": [1e39] * TYPED_MIN, "y": list(tiny)},
+                     {"type": "scatter", "x": list(range(TYPED_MIN)), "y": list(xs)},
+                     {"type": "histogram", "x": list(xs)},
+                     {"type": "scatter", "x": list(xs), "y": list(xs), "hovertemplate": "%{x}"}],
+            "frames": [{"traces": [3], "data": [{"x": list(xs), "y": list(xs)}]}]}
+    compact(kept)
+    big, whole, histogram, shown = kept["data"]
+    assert big["x"] == [1e39] * TYPED_MIN and big["y"] == tiny  # beyond float32, or turned to zero: kept as text
+    assert whole["x"] == list(range(TYPED_MIN)) and read(whole["y"]).shape == (len(xs),)  # whole numbers: text
+    assert histogram["x"] == xs  # binned on exact edges
+    frame = kept["frames"][0]["data"][0]
+    assert shown["x"] == xs and frame["x"] == xs and read(frame["y"]).shape == (len(xs),)  # the frame shows through 3

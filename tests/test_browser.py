@@ -779,13 +779,17 @@ def _two_ways(page, spec: dict) -> tuple[np.ndarray, np.ndarray]:
     images (0 black, 1 white) blurred over 4 x 4 pixels (the two antialias edges differently)."""
     from PIL import Image
 
-    page.evaluate("""async (text) => {
+    from app_components.chart import compact
+
+    sent = json.loads(json.dumps(spec))
+    compact(sent)  # the canvas gets what app_components.chart sends it: long lists of numbers as float32
+    page.evaluate("""async ([text, sent]) => {
         const div = document.getElementById('plot');
         Plotly.purge(div);
         await Plotly.newPlot(div, JSON.parse(text));
-        window.gdChart({parentElement: document.getElementById('canvas'), data: new TextEncoder().encode(text)});
+        window.gdChart({parentElement: document.getElementById('canvas'), data: new TextEncoder().encode(sent)});
         await new Promise(r => setTimeout(r, 300));  // PNGs decode; the canvas draws again once they have
-    }""", json.dumps(spec))
+    }""", [json.dumps(spec), json.dumps(sent)])
 
     def grey(selector):
         shot = Image.open(io.BytesIO(page.locator(selector).screenshot())).convert("L")
@@ -901,6 +905,39 @@ def test_hovering_a_canvas_chart_shows_the_nearest_point_s_label(canvas_page):
     assert tip.inner_text().split("\n") == ["at 0.50: 2.0 (20)", "the points"]
     canvas_page.mouse.move(box["x"] + 2, box["y"] + 2)  # far from every point
     expect(tip).to_be_hidden()
+
+
+def test_a_canvas_chart_sent_as_float32_hovers_the_values_and_leaves_out_its_gaps(canvas_page):
+    """A long line sent as float32 typed arrays (app_components.chart.compact), with a gap: hovering a point shows
+    its values as the hover template formats them, and the gap is no point to hover."""
+    from app_components.chart import TYPED_MIN, compact
+    from diffusion_core import figures
+
+    n = TYPED_MIN + 6
+    xs = [k / (n - 1) for k in range(n)]
+    ys = [None if k == 10 else 1 + x * x for k, x in enumerate(xs)]
+    trace = {"type": "scatter", "mode": "lines+markers", "x": xs, "y": ys, "name": "curve",
+             "hovertemplate": "x %{x:.3f}, y %{y:.3f}<extra>the curve</extra>"}
+    spec = json.loads(figures.figure([trace], figures.layout("typed", 400)).to_json())
+    sent = json.loads(json.dumps(spec))
+    compact(sent)
+    assert sent["data"][0]["x"]["dtype"] == sent["data"][0]["y"]["dtype"] == "f4"  # what the canvas gets below
+    _two_ways(canvas_page, spec)
+    canvas = canvas_page.locator("#canvas canvas")
+    box = canvas.bounding_box()
+    tip = canvas_page.locator("#canvas .gd-tip")
+    for k in (30, 10):
+        x, y = canvas.evaluate("""(c, [x, y]) => { const a = c.parentElement.gdAxes; return [a.x.toPx(x), a.y.toPx(y)]; }""",
+                               [xs[k], 1 + xs[k] ** 2])
+        canvas_page.mouse.move(box["x"] + x, box["y"] + y)
+        expect(tip).to_be_visible()
+        label = tip.inner_text().split("\n")
+        if k == 30:
+            assert label == [f"x {xs[30]:.3f}, y {1 + xs[30] ** 2:.3f}", "the curve"]
+        else:  # the gap: the nearest point is a neighbour
+            assert label[0] in (f"x {xs[j]:.3f}, y {1 + xs[j] ** 2:.3f}" for j in (9, 11)), label
+        canvas_page.mouse.move(box["x"] + 2, box["y"] + 2)
+        expect(tip).to_be_hidden()
 
 
 def test_a_new_chart_is_drawn_once_laid_out_and_a_hidden_one_when_shown(canvas_page):

@@ -1239,6 +1239,9 @@ def test_benches_call_what_the_pages_call():
                   if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
         bench = (ROOT / "diffusion_core" / "topics" / room / "bench.py").read_text()
         bench_calls = {n.attr for n in ast.walk(ast.parse(bench)) if isinstance(n, ast.Attribute)}
+        room_tree = ast.parse((ROOT / "app_cache" / f"{room}.py").read_text())  # figures it builds for the page
+        called |= {("figures", n.attr) for n in ast.walk(room_tree) if isinstance(n, ast.Attribute)
+                   and isinstance(n.value, ast.Name) and n.value.id in ("figures", "optimization")}
         for owner, name in called:
             if owner == "cache":  # a cached core function: the bench calls the function it wraps
                 wrapped = getattr(cache, name).__wrapped__
@@ -1338,19 +1341,22 @@ def test_the_warm_up_builds_flow_matching_s_figures_for_every_data_set_and_step_
     import app_cache.flow
     from app_cache.figures import KEPT
 
+    views = app_cache.flow.views
     KEPT.clear()
     app_cache.flow.warm()
     app_cache.flow.warm_more()
-    # per data set: the paths, the quality curves, reflow's two, a cloud row per step count (the grids' ticks are
-    # the same figure for both data sets)
-    assert len(KEPT) >= 2 * (4 + len(app_cache.flow.views.NFE))
+    # per data set: the paths, the quality curves, reflow's two and a cloud row per step count; the grids' ticks,
+    # one per step count, are the same figure for both data sets
+    assert len(KEPT) == len(views.DATASETS) * (4 + len(views.NFE)) + len(views.NFE)
     at = opened(FLOW)
-    built = KEPT.misses
-    for key, values in _precomputed()[FLOW].items():
-        for value in [*values, next(c for c in controls(at) if c.key == key).value]:
-            next(c for c in controls(at) if c.key == key).set_value(value).run()
+    built, unkept, hits = KEPT.misses, KEPT.unkept, KEPT.hits
+    for dataset in views.DATASETS:  # every step count on every data set
+        at.segmented_control(key="flow_dataset").set_value(dataset).run()
+        for steps in views.NFE:
+            at.select_slider(key="flow_grid_steps").set_value(steps).run()
             assert_clean(at)
     assert KEPT.misses == built, f"{KEPT.misses - built} figures built on moving Flow matching's controls"
+    assert KEPT.unkept == unkept and KEPT.hits > hits + len(views.DATASETS) * len(views.NFE)
 
 
 def _precomputed() -> dict:
