@@ -29,9 +29,9 @@ def curves_text(story: dict, with_exact: bool) -> None:
     """What the curves show, from their numbers (views.curve_story)."""
     reach = ", ".join(f"{SAMPLER_LABELS[n].split(' ')[0]} at {b}" if b else f"{SAMPLER_LABELS[n].split(' ')[0]} never"
                       for n, b in story["reach"].items())
-    lines = [f"- *More compute, until the floor.* From these budgets on, each sampler's mean stays within two "
-             f"standard errors (its own and the floor's, combined) of what fresh data scores: {reach} evaluations. "
-             "Past that, more compute buys nothing this measurement can see."]
+    lines = [(f"- *More compute, until the floor.* From these budgets on, each sampler's mean stays within two "
+              f"standard errors (its own and the floor's, combined) of what fresh data scores: {reach} evaluations. "
+              "Past that, more compute buys nothing this measurement can see.")]
     if story["fail_at_1_and_2"]:
         lines.append("- *One or two evaluations fail.* One step returns the denoiser's guess at the largest noise "
                      "level, and the second of two steps starts almost there. For a perfect denoiser that guess is the "

@@ -30,8 +30,8 @@ def test_a_server_s_cpu_counts_its_children_and_idle_waits_for_them():
     import time
 
     busy = "import time; t = time.process_time(); exec('while time.process_time() - t < 2: pass')"
-    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, "
-                                                     f"'-c', {busy!r}]); import time; time.sleep(60)"])
+    parent = subprocess.Popen([sys.executable, "-c", (f"import subprocess, sys; subprocess.run([sys.executable, "
+                                                      f"'-c', {busy!r}]); import time; time.sleep(60)")])
     try:
         time.sleep(1.0)
         assert browserbench.cpu_seconds(parent.pid) >= 0.5, "the busy grandchild's time is counted"
