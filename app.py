@@ -1,16 +1,19 @@
 """Grokking Diffusion: routes to the pages (and hardens Streamlit for a public server, starts computing every
-page's default view in the background, lets a page's own address connect at once, and adds the one style rule,
-app.css, and the style of text with formulas, app_components/prose.css); nothing else lives here."""
+page's default view in the background, has every figure the app keeps made ready to send, lets a page's own address
+connect at once, and adds the one style rule, app.css, and the style of text with formulas,
+app_components/prose.css); nothing else lives here."""
 
 from pathlib import Path
 
 import streamlit as st
 
 import app_cache
+import app_cache.figures
 import app_hosting
-from app_components import prose
+from app_components import chart, prose
 
 app_hosting.harden()
+app_cache.figures.on_kept = chart.prepare  # a figure kept is made ready to send (the warm-up's too)
 app_cache.warm_up()
 
 PAGES = [

@@ -6,8 +6,8 @@ every page shares. `st.cache_data` holds arrays (copied on each hit, so a page c
 Every cache is bounded by `max_entries`, so memory stays flat with many readers. A cache miss computes in the
 one view slot (`view_slot`), so however many readers ask for views nobody has computed yet, the server computes
 one at a time and keeps a core for the trainings. Nothing here draws anything (`figures.py` keeps the figures the
-pages built, by a digest of their inputs; `flow.py` builds Flow matching's data-set figures, which its page draws
-and its warm-up builds ahead).
+pages built, by a digest of their inputs; `flow.py`, `guidance.py` and `optimization.py` build the figures their
+controls redraw, which their pages draw and their warm-ups build ahead).
 
 The training line and the training process are plain module singletons, not `st.cache_resource`: any client
 can ask Streamlit to clear its caches, and a cleared line would let every reader start a training at once.

@@ -264,6 +264,12 @@ def _sent(fig: go.Figure) -> tuple[str | None, bytes, int]:
     return kept
 
 
+def prepare(fig: go.Figure) -> None:
+    """Work out what `chart` sends of `fig` now, and keep it on the figure (app_cache.figures.on_kept: the warm-up
+    builds figures ahead of the reader, and their JSON with them)."""
+    _sent(fig)
+
+
 def chart(where, fig: go.Figure, *, key: str, theme=None, **kwargs) -> None:
     """Draw `fig` in `where` (st or a container): on a canvas if it can be (`drawable`), else with st.plotly_chart
     (`theme` and `kwargs` go there only: the canvas has no theme, and the app passes nothing else)."""

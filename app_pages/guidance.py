@@ -12,21 +12,18 @@ import streamlit as st
 import app_cache
 import app_common
 import app_training
-from app_cache.figures import memo
+from app_cache import guidance as guide
+from app_cache.guidance import NAMES, SHAPE_LABELS
 from app_cache.guidance import cached as cache
 from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, pretrained, training
-from diffusion_core.topics.guidance import core, figures, views
+from diffusion_core.topics.guidance import core, views
 
-# the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
-figures = memo(figures)
-
+# the figures are built in app_cache/guidance.py (kept by their inputs, app_cache.figures), which the warm-up builds
+# for every shape
 keep = app_common.keep
 LIVE_KEY = "guide_live"  # the session's live retraining result, one per shape (the key and its name)
-SHAPE_LABELS = datasets.DOZEN_LABELS_TEXT
-NAMES = views.MODEL_LABELS
-SHOWN = views.SCALES.index(views.SCALE_SHOWN)
 N_ALL, N_SHAPE = len(datasets.DOZEN_POINTS), len(datasets.dozen_shape(views.SHAPE))  # 1,846 and 142 (every shape's)
 
 
@@ -50,10 +47,7 @@ shape = st.pills("Shape (the class c)", views.SHAPES, required=True,
                  **keep("guide_shape", views.SHAPE, arg="default", format_func=SHAPE_LABELS.get)) or views.SHAPE
 # (or: None, see app_state.keep)
 label = SHAPE_LABELS[shape]
-chart(st, figures.gallery(cache.dozen(), SHAPE_LABELS, shape,
-                                title=f"The Datasaurus Dozen: {len(views.SHAPES)} sets of {N_SHAPE} points; "
-                                      f"{label} chosen"),
-                theme=None, key="guide_gallery")
+chart(st, guide.gallery_figure(shape), theme=None, key="guide_gallery")
 prose.markdown(
     "Matejka and Fitzmaurice (2017) made these thirteen sets to share their means, standard deviations and "
     "correlation to two decimals: summary statistics cannot tell a dinosaur from a star. "
@@ -101,8 +95,7 @@ def dial_section(shape: str):
                 "curves": {**view["curves"], "trained": live["curves"]}}
         prose.caption(f"The trained model is the live one: {live['steps']:,} steps in {live['seconds']:.0f} s "
                       f"(the shipped one trained {pretrained.GUIDE_STEPS:,}).", where=note)
-    chart(st, figures.dial(view, names=NAMES, active=SHOWN, shape_label=label, steps=views.STEPS),
-                    theme=None, key="guide_dial")
+    chart(st, guide.dial_figure(view, shape), theme=None, key="guide_dial")
     prose.caption(f"{views.N} samples per scale from noise seed 0, {views.STEPS} DDIM steps on the {views.SCHEDULE} "
                   "schedule's "
                   f"grid; the grey points are the {label} shape's {N_SHAPE}.")
@@ -119,8 +112,7 @@ def dial_section(shape: str):
         f"{views.N} samples, measured the same way (95% of {views.FLOOR_RUNS} runs). The bars are one standard error "
         "over the seeds; the text below calls two scales different when they differ by more than two combined "
         "standard errors.")
-    chart(st, figures.trade(view, names=NAMES, title=f"What guidance buys and costs: the {label}"),
-                    theme=None, key="guide_trade")
+    chart(st, guide.trade_figure(view, shape), theme=None, key="guide_trade")
     trade_text(view)
 
 
@@ -201,9 +193,7 @@ prose.markdown(
 def field_section(shape: str):
     sigma = st.select_slider("Noise level σ", views.FIELD_SIGMAS, help="The noise level at which the three steps "
                              "are drawn.", **keep("guide_sigma", views.FIELD_SIGMA, format_func=lambda s: f"{s:g}"))
-    view = cache.field(shape, sigma)
-    chart(st, figures.fields(view, scales=views.SCALES, active=SHOWN, shape_label=label), theme=None,
-                    key="guide_fields")
+    chart(st, guide.fields_figure(shape, sigma), theme=None, key="guide_fields")
 
 
 field_section(shape)
@@ -258,9 +248,7 @@ def tilted_section(shape: str):
     note = st.container()  # as above
     if live is not None:
         prose.caption("The trained network's line is the live one's.", where=note)
-    chart(st, figures.isolation(view, names=NAMES, shape_label=label,
-                                      title=f"Where the samples land: the {label}'s point nearest each sample, and "
-                                            "its distance to another shape"), theme=None, key="guide_isolation")
+    chart(st, guide.isolation_figure(view, shape), theme=None, key="guide_isolation")
     iso, exact = view["isolation"], views.facts(view, "exact")
     prose.markdown(
         f"**Where the samples go.** For each sample, take the {label}'s point nearest it and that point's distance to "

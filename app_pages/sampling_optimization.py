@@ -9,11 +9,12 @@ import streamlit as st
 import app_cache
 import app_common
 from app_cache.figures import kept, memo
+from app_cache.optimization import DESCENT_DEFAULT, descent_figures
 from app_cache.optimization import cached as cache
 from app_components import prose
 from app_components.chart import chart
 from diffusion_core import datasets, metrics, schedules
-from diffusion_core.figures import SERIES, samples_panel
+from diffusion_core.figures import samples_panel
 from diffusion_core.topics.optimization import core, figures, views
 
 # the figures a page drew before, from the same inputs, are sent again as built (app_cache.figures)
@@ -53,7 +54,6 @@ def curves_text(story: dict, with_exact: bool) -> None:
                      "size." if agree else "- *The exact denoiser* (dashed): the network's DDIM curve and the exact "
                      "one do not agree within their errors at any budget shown.")
     prose.markdown("**What the curves show.**\n" + "\n".join(lines))
-DESCENT_LABELS = {"network": "shipped network", "ideal": "ideal denoiser (the 142 points)"}
 keep = app_common.keep
 
 
@@ -96,20 +96,17 @@ def compute_section():
 @st.fragment
 def descent_section():
     c_steps, c_gamma = st.columns(2)
-    steps = c_steps.select_slider("Sampling steps", DESCENT_STEPS, **keep("opt_descent_steps", 10),
+    steps = c_steps.select_slider("Sampling steps", DESCENT_STEPS, **keep("opt_descent_steps", DESCENT_DEFAULT[0]),
                                   help="Steps of the descent from pure noise to a sample (one network evaluation each).")
     gamma = c_gamma.select_slider(
         "Momentum γ", core.MOMENTA,
-        **keep("opt_gamma", core.PAPER_GAMMA,
+        **keep("opt_gamma", DESCENT_DEFAULT[1],
                format_func=lambda g: f"{g:g}" + (" (DDIM)" if g == 1 else "")),
         help="Each step moves along γ times the current direction minus γ − 1 times the previous one. "
              "γ = 1 is plain gradient descent, which is DDIM; Permenter and Yuan use γ = 2.")
-    land = cache.landscape(steps, gamma)
-    chart(st, figures.descent_landscape(
-        land["axis"], land["maps"], land["sigmas"], {"network's runs": land["states"]["network"],
-                                                     "ideal denoiser's runs": land["states"]["ideal"]},
-        land["points"], land["steps_taken"], title=f"The landscape each step descends: {steps} steps, γ = {gamma:g}"),
-        theme=None, key="opt_landscape")
+    with st.spinner("Sampling the descent and every momentum (about a second, once per setting)..."):
+        drawn = descent_figures(steps, gamma)  # built in app_cache/optimization.py, ahead for most settings
+    chart(st, drawn["opt_landscape"], theme=None, key="opt_landscape")
     prose.markdown(
         "**What to look for.** Press play, or drag the slider: at large $\\sigma$ the map is one broad bowl around "
         "the dino, and the samples move towards its middle. As $\\sigma$ falls it sharpens into valleys along the "
@@ -120,10 +117,9 @@ def descent_section():
         "$\\sigma = 0$.")
     traces = cache.descent_traces(steps, gamma)
     cols = st.columns(2, gap="medium")
-    for col, (name, (sig, near, smooth)) in zip(cols, traces.items()):
+    for col, name in zip(cols, traces):
         with col:
-            chart(st, figures.distance_paths(sig, near, smooth, title=f"{DESCENT_LABELS[name].capitalize()}: "
-                                                   f"{steps} steps, γ = {gamma:g}"), theme=None, key=f"opt_dist_{name}")
+            chart(st, drawn[f"opt_dist_{name}"], theme=None, key=f"opt_dist_{name}")
     landed = {name: f"{float(np.median(near[-1])):.2g}" for name, (_, near, _) in traces.items()}
     prose.caption(f"Five samples from the same start points in both panels, in the frame y = x_t / √ᾱ_t = x₀ + σε "
                   f"(cosine schedule; the first state has σ ≈ {traces['network'][0][0]:,.0f}). Distances under 10⁻⁴ "
@@ -131,23 +127,14 @@ def descent_section():
                   f"{landed['network']}, ideal denoiser {landed['ideal']}"
                   + (" (with momentum, the last step extrapolates past the point it was heading for)." if gamma != 1
                   else "."))
-    momentum_block(steps, gamma)
+    momentum_block(steps, gamma, drawn)
 
 
-def momentum_block(steps: int, gamma: float) -> None:
-    with st.spinner("Sampling at every momentum (about a second, once per step count)..."):
-        scan = cache.momentum_scan(steps)
-    chart(st, figures.momentum_curve(
-        core.MOMENTA, {DESCENT_LABELS[k]: v for k, v in scan["curves"].items()},
-        {DESCENT_LABELS[k]: v for k, v in scan["errors"].items()}, chosen=gamma,
-        title=f"Momentum against quality at {steps} steps"), theme=None, key="opt_momentum")
-    data = app_cache.points(views.DESCENT_SET, None)
-    plain_col, chosen_col = st.columns(2, gap="large")
-    for col, g, color, which in ((plain_col, 1.0, SERIES[0], "plain"), (chosen_col, gamma, SERIES[1], "chosen")):
-        with app_common.in_column(2, gap="large"):
-            chart(col, samples_panel(cache.descent_cloud(steps, g), data, title=(
-                f"Network, {steps} steps, " + ("plain DDIM" if g == 1 else f"γ = {g:g}")), data_name="dino points",
-                samples_name="samples", color=color, height=380), theme=None, key=f"opt_momentum_cloud_{which}")
+def momentum_block(steps: int, gamma: float, drawn: dict) -> None:
+    scan = cache.momentum_scan(steps)
+    chart(st, drawn["opt_momentum"], theme=None, key="opt_momentum")
+    for col, which in zip(st.columns(2, gap="large"), ("plain", "chosen")):
+        chart(col, drawn[f"opt_momentum_cloud_{which}"], theme=None, key=f"opt_momentum_cloud_{which}")
     net = scan["curves"]["network"]
     band = metrics.NoiseBand(*scan["floor"])
     plain, chosen = (app_common.ed_text(v, band) for v in (net[0], net[core.MOMENTA.index(gamma)]))

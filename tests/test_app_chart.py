@@ -97,6 +97,36 @@ def test_a_figure_s_json_is_made_once_and_a_figure_plotly_draws_is_sent_to_plotl
     assert drawable(spec_of(figs["distance_histograms"])) is None
 
 
+def test_a_kept_figure_is_made_ready_to_send_as_it_is_kept(monkeypatch):
+    """With app.py's hook (app_cache.figures.on_kept = chart.prepare) a figure is turned into the JSON a chart sends
+    as it is kept, once: the warm-up's figures reach a reader's first move ready, and drawing one makes no JSON."""
+    import plotly.io as pio
+
+    import app_cache.figures
+    from app_components import chart as chart_module
+
+    made = []
+    real = pio.to_json
+    monkeypatch.setattr(pio, "to_json", lambda fig, **kw: made.append(1) or real(fig, **kw))
+    monkeypatch.setattr(app_cache.figures, "on_kept", chart_module.prepare)
+    app_cache.figures.KEPT.clear()
+
+    def frames():  # a figure function of no arguments: one key
+        return test_plots._figures.__wrapped__()["reverse_run"]
+
+    fig = app_cache.figures.kept(frames)()
+    assert made == [1] and fig._gd_canvas[0] is None  # made as it was kept; the canvas draws it
+    sent = []
+    monkeypatch.setattr(chart_module, "_chart", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(chart_module, "st", type("St", (), {})())  # `where is st` is false: drawn in a container
+    where = type("Where", (), {"__enter__": lambda self: self, "__exit__": lambda self, *e: None})()
+    chart_module.chart(where, app_cache.figures.kept(frames)(), key="k")
+    assert made == [1]
+    kept = fig._gd_canvas
+    del fig._gd_canvas
+    assert sent[0]["data"] == kept[1] == chart_module._sent(fig)[1]  # what drawing it would have made
+
+
 def test_every_chart_of_every_page_is_drawn_on_the_canvas():
     """Each page opened as a reader gets it (its default view): every chart on it is a canvas chart, none falls
     back to Plotly."""

@@ -1359,10 +1359,48 @@ def test_the_warm_up_builds_flow_matching_s_figures_for_every_data_set_and_step_
     assert KEPT.unkept == unkept and KEPT.hits > hits + len(views.DATASETS) * len(views.NFE)
 
 
+def _prebuilt() -> dict:
+    """The controls whose figures the warm-up builds for every value (with the other controls of the page at their
+    defaults), per page: (the room in app_cache, {key: values})."""
+    from diffusion_core.topics.guidance import views as guidance
+    from diffusion_core.topics.optimization import core as opt_core
+    from diffusion_core.topics.optimization import views as opt
+
+    return {GUIDANCE: ("guidance", {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS}),
+            OPTIMIZATION: ("optimization", {"opt_descent_steps": opt.DESCENT_STEPS, "opt_gamma": opt_core.MOMENTA})}
+
+
+@pytest.mark.parametrize("path", list(_prebuilt()))
+def test_the_warm_up_builds_the_figures_a_control_redraws(path):
+    """Guidance's shape and noise level, and Sampling as optimization's descent steps and momentum: the warm-up
+    (app_cache/<room>.py) builds what each of their values draws, from the calls the page makes, so moving them from
+    the default view builds no figure (the reader's first move on a fresh server only draws), and every figure the
+    page draws is one it can keep."""
+    import importlib
+
+    from app_cache.figures import KEPT
+
+    room, moves = _prebuilt()[path]
+    module = importlib.import_module(f"app_cache.{room}")
+    KEPT.clear()
+    module.warm()
+    module.warm_more()
+    at = opened(path)
+    built, unkept, hits = KEPT.misses, KEPT.unkept, KEPT.hits
+    for key, values in moves.items():
+        default = next(c for c in controls(at) if c.key == key).value
+        for value in values:
+            next(c for c in controls(at) if c.key == key).set_value(value).run()
+            assert_clean(at)
+        next(c for c in controls(at) if c.key == key).set_value(default).run()
+    assert KEPT.misses == built, f"{KEPT.misses - built} figures built on moving {path}'s controls"
+    assert KEPT.unkept == unkept and KEPT.hits > hits + sum(len(v) for v in moves.values())
+
+
 def _precomputed() -> dict:
     """The controls whose every value the warm-up computes (with the other controls of their section at their
     defaults), per page: moving one of them from a page's default view only redraws."""
-    from diffusion_core import pretrained
+    from diffusion_core import pretrained, samplers, shipped
     from diffusion_core.topics.flow import views as flow
     from diffusion_core.topics.guidance import views as guidance
     from diffusion_core.topics.optimization import core as opt_core
@@ -1373,6 +1411,7 @@ def _precomputed() -> dict:
     from diffusion_core.topics.spectra import core as spectra
     from diffusion_core.topics.spectra import views as spectra_views
 
+    config = shipped.denoiser("dino").net.config  # the Playground's model at a first visit
     return {OPTIMIZATION: {"opt_dataset": opt.DATASETS, "opt_sampler": opt_core.SAMPLERS,
                            "opt_descent_steps": opt.DESCENT_STEPS, "opt_gamma": opt_core.MOMENTA},
             SCORES: {"score_sigma": sc.SIGMAS, "score_step_size": sc.STEP_SIZES, "score_noise": sc.NOISE_SCALES,
@@ -1384,20 +1423,23 @@ def _precomputed() -> dict:
             SPECTRA: {"spec_source": list(spectra.IMAGES), "spec_seed": range(spectra_views.SEEDS)},
             FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE},
             GUIDANCE: {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS},
-            PLAYGROUND: {"n": playground.SAMPLE_COUNTS}}
+            PLAYGROUND: {"n": playground.SAMPLE_COUNTS, "sampler": samplers.NAMES,
+                         "steps": [s for s in playground.step_choices(config.T)
+                                   if playground.sampling_seconds(config, 1000, "ddim", s) <= playground.LIGHT_SECONDS]}}
 
 
 def test_app_only_routes():
-    """app.py holds a docstring, the imports, what a public server needs (app_hosting, and the warm-up of every
-    page's default view), the list of pages (and their addresses for app_hosting's HTML), st.set_page_config, the
+    """app.py holds a docstring, the imports, what a public server needs (app_hosting, the warm-up of every
+    page's default view, and the kept figures made ready to send), the list of pages (and their addresses for app_hosting's HTML), st.set_page_config, the
     style rule of app.css, the style of app_components.prose's text and st.navigation(...).run()."""
     import ast
 
     body = ast.parse((ROOT / "app.py").read_text()).body
     calls = [ast.unparse(n.value) for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
     others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import, ast.ImportFrom))]
-    assert [ast.unparse(n.targets[0]) for n in others] == ["PAGES"]
-    assert all(ast.unparse(e).startswith("st.Page(") for e in others[0].value.elts)
+    assert [ast.unparse(n) for n in others[:1]] == ["app_cache.figures.on_kept = chart.prepare"]
+    assert [ast.unparse(n.targets[0]) for n in others[1:]] == ["PAGES"]
+    assert all(ast.unparse(e).startswith("st.Page(") for e in others[1].value.elts)
     assert len(calls) == 7
     assert calls[:3] == ["app_hosting.harden()", "app_cache.warm_up()",
                          "app_hosting.connect_at_once((page.url_path for page in PAGES))"]
