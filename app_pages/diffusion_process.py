@@ -11,6 +11,7 @@ import app_cache
 import app_common
 import app_training
 from app_cache.figures import kept, memo
+from app_cache.process import FORWARD_DEFAULT
 from app_cache.process import cached as cache
 from app_components import prose
 from app_components.chart import chart
@@ -32,10 +33,10 @@ def forward_section():
     """Data set and schedule controls; the noised points with the ideal drift and the schedule curves at every
     kept t / T, scrubbed in the browser by the figure's own slider."""
     c_set, c_sched, _ = st.columns([1, 1, 2])
-    dataset = c_set.selectbox("Data set", datasets.NAMES, **keep("fwd_dataset", "dino", index_in=datasets.NAMES,
+    dataset = c_set.selectbox("Data set", datasets.NAMES, **keep("fwd_dataset", FORWARD_DEFAULT[0], index_in=datasets.NAMES,
                                                                           format_func=datasets.LABELS.get))
     schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES,
-                                      **keep("fwd_schedule", "linear", index_in=schedules.NAMES,
+                                      **keep("fwd_schedule", FORWARD_DEFAULT[1], index_in=schedules.NAMES,
                                              format_func=schedules.LABELS.get))
     run = cache.forward_run(dataset, schedule_name)
     drowned = cache.linear_drowned()

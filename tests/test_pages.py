@@ -1400,7 +1400,7 @@ def test_the_warm_up_builds_the_figures_a_control_redraws(path):
 def _precomputed() -> dict:
     """The controls whose every value the warm-up computes (with the other controls of their section at their
     defaults), per page: moving one of them from a page's default view only redraws."""
-    from diffusion_core import pretrained, samplers, shipped
+    from diffusion_core import datasets, pretrained, samplers, schedules, shipped
     from diffusion_core.topics.flow import views as flow
     from diffusion_core.topics.guidance import views as guidance
     from diffusion_core.topics.optimization import core as opt_core
@@ -1417,8 +1417,9 @@ def _precomputed() -> dict:
             SCORES: {"score_sigma": sc.SIGMAS, "score_step_size": sc.STEP_SIZES, "score_noise": sc.NOISE_SCALES,
                      "score_dino_sigma": sc.DINO_SIGMAS, "dsm_sigma": sc.SIGMAS[:-1], "dsm_seed": range(10),
                      "ode_steps": sc.ODE_STEPS, "ode_runs": range(1, 13)},
-            PROCESS: {"rev_sampler": process.SAMPLERS, "rev_steps": process.PATH_STEPS,
-                      "rev_particles": range(1, process.PARTICLES + 1), "rev_seed": range(process.SEEDS)},
+            PROCESS: {"fwd_dataset": datasets.NAMES, "fwd_schedule": schedules.NAMES, "rev_sampler": process.SAMPLERS,
+                      "rev_steps": process.PATH_STEPS, "rev_particles": range(1, process.PARTICLES + 1),
+                      "rev_seed": range(process.SEEDS)},
             MODES: {"modes_dataset": pretrained.COMPARED},
             SPECTRA: {"spec_source": list(spectra.IMAGES), "spec_seed": range(spectra_views.SEEDS)},
             FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE},
