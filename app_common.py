@@ -38,17 +38,12 @@ def shipped(name: str, call: Callable[..., T], *args, **kwargs) -> T | None:
         return None
 
 
-GAP_PIXELS = {"small": 16, "medium": 32, "large": 64}  # st.columns' gaps (1, 2 and 4 rem)
-
-
 def in_column(spec: int | list[float], index: int = 0, gap: str = "small"):
     """A block whose figures are sized for column `index` of `st.columns(spec, gap=gap)`: a point cloud drawn as an
     image needs its panel's width on screen to draw its dots at their size (figures.shown_width; the main column is
     figures.FIGURE_WIDTH wide in the reference window). Pages use it around the figures in columns that draw a
-    cloud as an image; a figure with none needs no width."""
-    weights = [1.0] * spec if isinstance(spec, int) else list(spec)
-    pixels = (figures.FIGURE_WIDTH - GAP_PIXELS[gap] * (len(weights) - 1)) * weights[index] / sum(weights)
-    return figures.shown_width(pixels)
+    cloud as an image; a figure with none needs no width (figures.GAP_PIXELS are st.columns' gaps)."""
+    return figures.in_column(spec, index, gap)
 
 
 def plain(text: object, limit: int = 80) -> str:

@@ -30,9 +30,10 @@ from plotly.basedatatypes import BaseFigure
 from diffusion_core import figures as core_figures
 
 # Every page's default view is 76 figures, which `weight` puts at 11 MB and which take 18 MB in memory (measured with
-# tracemalloc); the warm-up builds 168 more ahead of the reader (Flow matching's 29, 7 MB; Guidance's 69, 17 MB;
-# Sampling as optimization's 70, 9 MB). The bounds below hold at most about 150 MB of figures in memory (a public
-# instance is planned at 1.5 GB, README), about twice what a fresh server's defaults and warm-up hold.
+# tracemalloc). The warm-up builds 168 figures ahead of the reader, 17 of them default views' (by `weight`: Flow
+# matching's 29, 7 MB; Guidance's 69, 17 MB; Sampling as optimization's 70, 9 MB): with the other defaults, 44 MB by
+# weight, about 70 MB in memory. The bounds below hold at most 96 MB by weight, about 150 MB in memory (a public
+# instance is planned at 1.5 GB, README).
 MAX_FIGURES = 400  # figures kept, server-wide
 MAX_BYTES = 96 * 2**20  # ... weighing at most this much in all
 

@@ -37,7 +37,7 @@ def warm() -> None:
 def warm_more() -> None:
     """Every noise level of the default shape's fields, then every other shape's samples, trade and fields (about
     a minute); then the figures a change of shape draws, for every shape with the shipped network, and section 4's
-    at every noise level of the default shape (about 4 s)."""
+    at every noise level of the default shape."""
     for sigma in views.FIELD_SIGMAS:
         cached.field(views.SHAPE, sigma)
     for shape in views.SHAPES:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-import app_common
-from diffusion_core.figures import SERIES, samples_panel
+from diffusion_core.figures import SERIES, in_column, samples_panel
 from diffusion_core.topics.optimization import core, views
 from diffusion_core.topics.optimization import figures as optimization_figures
 
 from . import bind, points
 from .figures import kept, memo
 
+DESCENT_DEFAULT = (10, core.PAPER_GAMMA)  # the descent section's step count and momentum on a first visit
 cached = bind(views, quality_curves=4, cloud=32, descent_traces=48, momentum_scan=8, descent_cloud=48,
               curve_story=4, landscape=48)
 
@@ -27,18 +27,19 @@ def warm() -> None:
     cached.curve_story(cached.quality_curves("dino"))
     for steps in views.CLOUD_STEPS:
         cached.cloud("dino", "ddim", steps)
-    cached.landscape(10, 2.0)
-    cached.descent_traces(10, 2.0)
-    cached.momentum_scan(10)
-    for gamma in (1.0, 2.0):
-        cached.descent_cloud(10, gamma)
+    steps, gamma = DESCENT_DEFAULT
+    cached.landscape(steps, gamma)
+    cached.descent_traces(steps, gamma)
+    cached.momentum_scan(steps)
+    for g in (1.0, gamma):
+        cached.descent_cloud(steps, g)
 
 
 def warm_more() -> None:
     """Every other value the page's controls offer (about 20 s on this machine, in the background, after every page's
     default view), so that moving a control only redraws: both data sets with every sampler, every step count at
     every momentum; then the descent section's figures for every step count at the default momentum and every
-    momentum at the default step count (about 2 s)."""
+    momentum at the default step count."""
     for dataset in views.DATASETS:
         cached.curve_story(cached.quality_curves(dataset))
         for sampler in core.SAMPLERS:
@@ -57,8 +58,6 @@ def warm_more() -> None:
 
 
 # ---------------------------------------------------------------- the figures of the descent section
-
-DESCENT_DEFAULT = (10, core.PAPER_GAMMA)  # the section's step count and momentum on a first visit
 DESCENT_LABELS = {"network": "shipped network", "ideal": "ideal denoiser (the 142 points)"}
 figures = memo(optimization_figures)  # kept by a digest of their inputs (app_cache.figures)
 cloud_panel = kept(samples_panel)
@@ -68,7 +67,8 @@ def descent_figures(steps: int, gamma: float) -> dict[str, go.Figure]:
     """The descent section at `steps` steps and momentum `gamma`, by the key the page draws each under: the landscape
     (scrubbed over the steps in the browser), each denoiser's distances, the momentum scan, and the network's samples
     without momentum and with `gamma` (in the two columns the page puts them in)."""
-    land, traces, scan = cached.landscape(steps, gamma), cached.descent_traces(steps, gamma), cached.momentum_scan(steps)
+    land, traces = cached.landscape(steps, gamma), cached.descent_traces(steps, gamma)
+    scan = cached.momentum_scan(steps)
     out = {"opt_landscape": figures.descent_landscape(
         land["axis"], land["maps"], land["sigmas"], {"network's runs": land["states"]["network"],
                                                      "ideal denoiser's runs": land["states"]["ideal"]},
@@ -82,7 +82,7 @@ def descent_figures(steps: int, gamma: float) -> dict[str, go.Figure]:
         title=f"Momentum against quality at {steps} steps")
     data = points(views.DESCENT_SET, None)
     for g, color, which in ((1.0, SERIES[0], "plain"), (gamma, SERIES[1], "chosen")):
-        with app_common.in_column(2, gap="large"):
+        with in_column(2, gap="large"):  # the page's two columns
             out[f"opt_momentum_cloud_{which}"] = cloud_panel(
                 cached.descent_cloud(steps, g), data, title=f"Network, {steps} steps, "
                 + ("plain DDIM" if g == 1 else f"γ = {g:g}"), data_name="dino points", samples_name="samples",

@@ -7,7 +7,8 @@ from . import bind
 
 # from_csv and from_word raise inputs.InputError on a bad file or word, which is not cached; run_view and judge
 # do not hash the network or its points (parameters _net and _data): the model id stands for both.
-# run_view: the warm-up's 16 (warm_more) and as many for readers' own (a run of 1,000 samples holds about 0.2 MB)
+# run_view: the warm-up's 16 (warm and warm_more) and as many for readers' own: a run of 1,000 samples holds about
+# 0.2 MB, one of 5,000 about 1 MB (all 32 of those: 32 MB)
 cached = bind(core, built_in=8, from_csv=8, from_word=16, run_view=32, judge=16, class_trade=16)
 
 
@@ -26,8 +27,8 @@ def warm_more() -> None:
     (by `core.sampling_seconds`, a light one; with the shipped model, all but 1,000 steps): every other sample count,
     where the reader waited 1.1 s for 2,000 samples and 4.1 s for 5,000 (the time goes to more than the sampling the
     estimate counts: it puts 5,000 at 0.3 s); every other sampler; every other step count, where a reader who moved
-    to 100 steps waited 0.13 s for the sampling. In the background after every page's default view: 15 runs, about 8 s on
-    this machine."""
+    to 100 steps waited 0.13 s for the sampling. In the background after every page's default view: 15 runs, about
+    8 s on this machine."""
     data, net = cached.built_in("dino"), shipped.denoiser("dino").net
     sampler, steps, n, seed = DEFAULT
     for settings in ([(sampler, steps, other, seed) for other in core.SAMPLE_COUNTS if other != n]

@@ -33,8 +33,9 @@ def forward_section():
     """Data set and schedule controls; the noised points with the ideal drift and the schedule curves at every
     kept t / T, scrubbed in the browser by the figure's own slider."""
     c_set, c_sched, _ = st.columns([1, 1, 2])
-    dataset = c_set.selectbox("Data set", datasets.NAMES, **keep("fwd_dataset", FORWARD_DEFAULT[0], index_in=datasets.NAMES,
-                                                                          format_func=datasets.LABELS.get))
+    dataset = c_set.selectbox("Data set", datasets.NAMES,
+                              **keep("fwd_dataset", FORWARD_DEFAULT[0], index_in=datasets.NAMES,
+                                     format_func=datasets.LABELS.get))
     schedule_name = c_sched.selectbox("Noise schedule", schedules.NAMES,
                                       **keep("fwd_schedule", FORWARD_DEFAULT[1], index_in=schedules.NAMES,
                                              format_func=schedules.LABELS.get))

@@ -13,7 +13,7 @@ import app_cache
 import app_common
 import app_training
 from app_cache import guidance as guide
-from app_cache.guidance import NAMES, SHAPE_LABELS
+from app_cache.guidance import N_SHAPE, NAMES, SHAPE_LABELS
 from app_cache.guidance import cached as cache
 from app_components import prose
 from app_components.chart import chart
@@ -24,7 +24,7 @@ from diffusion_core.topics.guidance import core, views
 # for every shape
 keep = app_common.keep
 LIVE_KEY = "guide_live"  # the session's live retraining result, one per shape (the key and its name)
-N_ALL, N_SHAPE = len(datasets.DOZEN_POINTS), len(datasets.dozen_shape(views.SHAPE))  # 1,846 and 142 (every shape's)
+N_ALL = len(datasets.DOZEN_POINTS)  # 1,846 (and N_SHAPE, 142, every shape's)
 
 
 def pct(value: float) -> str:

@@ -305,6 +305,16 @@ def shown_width(pixels: float):
         _SHOWN_WIDTH.reset(token)
 
 
+GAP_PIXELS = {"small": 16, "medium": 32, "large": 64}  # the gaps between a page's columns (1, 2 and 4 rem)
+
+
+def in_column(spec: int | Sequence[float], index: int = 0, gap: str = "small"):
+    """`shown_width` for column `index` of a row of columns across the main column: `spec` their relative widths (or
+    their count, all alike), `gap` the space between them (a key of GAP_PIXELS)."""
+    weights = [1.0] * spec if isinstance(spec, int) else list(spec)
+    return shown_width((FIGURE_WIDTH - GAP_PIXELS[gap] * (len(weights) - 1)) * weights[index] / sum(weights))
+
+
 def _footprints(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A dot of `radius` pixels as per-pixel coverage (0 to 1; the edge pixel covered in proportion), for each of
     _PHASES x _PHASES sub-pixel positions of its centre: (offsets du, dv, coverage[phase_v, phase_u, k])."""

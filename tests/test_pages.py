@@ -1361,13 +1361,22 @@ def test_the_warm_up_builds_flow_matching_s_figures_for_every_data_set_and_step_
 
 def _prebuilt() -> dict:
     """The controls whose figures the warm-up builds for every value (with the other controls of the page at their
-    defaults), per page: (the room in app_cache, {key: values})."""
+    defaults), per page: (the room in app_cache, {key: values}, the number of figures its warm-up builds, the number
+    the page builds on opening all the same)."""
     from diffusion_core.topics.guidance import views as guidance
     from diffusion_core.topics.optimization import core as opt_core
     from diffusion_core.topics.optimization import views as opt
 
-    return {GUIDANCE: ("guidance", {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS}),
-            OPTIMIZATION: ("optimization", {"opt_descent_steps": opt.DESCENT_STEPS, "opt_gamma": opt_core.MOMENTA})}
+    # and how many figures the warm-up builds: Guidance's five of every shape and section 4's at the default shape's
+    # other noise levels; the descent's six at every step count and every momentum, less those shared (the default
+    # setting's, and the plain-DDIM cloud of each step count, the same at every momentum)
+    shapes, sigmas = len(guidance.SHAPES), len(guidance.FIELD_SIGMAS)
+    steps, momenta = len(opt.DESCENT_STEPS), len(opt_core.MOMENTA)
+    # and how many the page builds on opening that the warm-up does not (Sampling as optimization's first section)
+    return {GUIDANCE: ("guidance", {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS},
+                       5 * shapes + sigmas - 1, 0),
+            OPTIMIZATION: ("optimization", {"opt_descent_steps": opt.DESCENT_STEPS, "opt_gamma": opt_core.MOMENTA},
+                           6 * steps + 5 * (momenta - 1), 1 + len(opt.CLOUD_STEPS))}
 
 
 @pytest.mark.parametrize("path", list(_prebuilt()))
@@ -1380,13 +1389,15 @@ def test_the_warm_up_builds_the_figures_a_control_redraws(path):
 
     from app_cache.figures import KEPT
 
-    room, moves = _prebuilt()[path]
+    room, moves, count, others = _prebuilt()[path]
     module = importlib.import_module(f"app_cache.{room}")
     KEPT.clear()
     module.warm()
     module.warm_more()
+    assert len(KEPT) == count  # the default view's among them: opening the page below builds none of them either
     at = opened(path)
     built, unkept, hits = KEPT.misses, KEPT.unkept, KEPT.hits
+    assert len(KEPT) == count + others, f"opening {path} built {len(KEPT) - count - others} figures too many"
     for key, values in moves.items():
         default = next(c for c in controls(at) if c.key == key).value
         for value in values:
@@ -1425,14 +1436,15 @@ def _precomputed() -> dict:
             FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE},
             GUIDANCE: {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS},
             PLAYGROUND: {"n": playground.SAMPLE_COUNTS, "sampler": samplers.NAMES,
-                         "steps": [s for s in playground.step_choices(config.T)
-                                   if playground.sampling_seconds(config, 1000, "ddim", s) <= playground.LIGHT_SECONDS]}}
+                         "steps": [s for s in playground.step_choices(config.T) if playground.sampling_seconds(
+                             config, 1000, "ddim", s) <= playground.LIGHT_SECONDS]}}
 
 
 def test_app_only_routes():
     """app.py holds a docstring, the imports, what a public server needs (app_hosting, the warm-up of every
-    page's default view, and the kept figures made ready to send), the list of pages (and their addresses for app_hosting's HTML), st.set_page_config, the
-    style rule of app.css, the style of app_components.prose's text and st.navigation(...).run()."""
+    page's default view, and the kept figures made ready to send), the list of pages (and their addresses for
+    app_hosting's HTML), st.set_page_config, the style rule of app.css, the style of app_components.prose's text and
+    st.navigation(...).run()."""
     import ast
 
     body = ast.parse((ROOT / "app.py").read_text()).body
