@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import io
 import json
 import threading
 import types
@@ -139,10 +140,30 @@ def test_a_module_s_figure_functions_are_kept_and_its_constants_pass_through():
     assert module.loss_curve is module.loss_curve  # one wrapper per function of this module's memo
     from diffusion_core.topics.spectra import figures as spectra
 
-    assert memo(spectra).grey_png is spectra.grey_png  # not a figure: passed through, never hashed
+    assert memo(spectra).loglog is spectra.loglog  # neither a figure nor an image: passed through, never hashed
     a = module.loss_curve([1, 2], [3.0, 4.0], title="x")
     assert module.loss_curve([1, 2], [3.0, 4.0], title="x") is a
     assert len(KEPT) == 1
+
+
+def test_an_image_s_png_is_kept_and_is_the_png_a_fresh_encoding_gives():
+    """Spectral bands' images (`-> bytes`): the same image gives the kept PNG, a changed pixel a new one, and the
+    PNG decodes to the grey levels of the image (read back with PIL, not with the code that wrote it)."""
+    from PIL import Image
+
+    from diffusion_core.topics.spectra import figures as spectra
+
+    module = memo(spectra)
+    img = np.linspace(-2.5, 2.5, 16).reshape(4, 4)
+    first = module.grey_png(img, zrange=(-2.5, 2.5), scale=2)
+    assert module.grey_png(img.copy(), zrange=(-2.5, 2.5), scale=2) is first and len(KEPT) == 1
+    assert first == spectra.grey_png(img, zrange=(-2.5, 2.5), scale=2)
+    changed = img.copy()
+    changed[0, 0] = 0.0
+    other = module.grey_png(changed, zrange=(-2.5, 2.5), scale=2)
+    assert other != first and len(KEPT) == 2
+    grey = np.asarray(Image.open(io.BytesIO(other)))
+    assert grey.shape == (8, 8) and grey[0, 0] == grey[1, 1] == round(0.5 * 255) and grey[-1, -1] == 255
 
 
 def test_what_is_not_a_figure_is_not_kept():

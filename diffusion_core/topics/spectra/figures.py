@@ -16,12 +16,14 @@ from ...figures import BLUES_RAMP, DATA_GREY, OKABE_ITO, SERIES, array, figure, 
 def grey_png(img, *, zrange: tuple[float, float], scale: int = 3) -> bytes:
     """A grey image as PNG bytes for the browser to show as an image (not a heat map of a cell per pixel): values
     from zrange[0] (black) to zrange[1] (white), clipped; each pixel a scale x scale block, so a small image is
-    shown enlarged with sharp pixels rather than smoothed. Non-finite pixels are drawn mid-grey."""
+    shown enlarged with sharp pixels rather than smoothed. Non-finite pixels are drawn mid-grey. zlib at level 1:
+    a 256-pixel square of noise encodes in about 1 ms rather than 4 ms at PIL's default of 6, and weighs about 10 %
+    more."""
     a = np.nan_to_num(array(img).astype(np.float64), nan=sum(zrange) / 2, posinf=zrange[1], neginf=zrange[0])
     grey = np.clip((a - zrange[0]) / (zrange[1] - zrange[0]), 0, 1)
     pixels = np.round(grey * 255).astype(np.uint8).repeat(scale, 0).repeat(scale, 1)
     out = io.BytesIO()
-    Image.fromarray(pixels, mode="L").save(out, format="PNG")
+    Image.fromarray(pixels, mode="L").save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
