@@ -1,5 +1,5 @@
-"""Built figures kept between runs: a page that draws a figure it drew before, from the same inputs, sends the one
-it built then.
+"""Built figures (and images' PNGs) kept between runs: a page that draws a figure it drew before, from the same
+inputs, sends the one it built then.
 
 Building a figure is most of the server's time on a rerun once its views are cached: Plotly checks every trace, and
 `diffusion_core.figures.figure` draws large point clouds as images (about 60 % of a page's run under AppTest with
