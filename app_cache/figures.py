@@ -36,6 +36,10 @@ from diffusion_core import figures as core_figures
 # instance is planned at 1.5 GB, README).
 MAX_FIGURES = 400  # figures kept, server-wide
 MAX_BYTES = 96 * 2**20  # ... weighing at most this much in all
+# Images' PNGs (Spectral bands' grey images, about 20 KB each) are kept apart, so that a reader sliding through an
+# image's noise levels does not push out the figures the warm-up built for other pages.
+MAX_IMAGES = 600
+MAX_IMAGE_BYTES = 16 * 2**20
 
 
 class _Unknown(Exception):
@@ -171,6 +175,7 @@ class _Kept:
 
 
 KEPT = _Kept(MAX_FIGURES, MAX_BYTES)
+IMAGES = _Kept(MAX_IMAGES, MAX_IMAGE_BYTES)
 # Done to every figure as it is kept, before it is weighed: app.py sets it to app_components.chart's `prepare`, which
 # works out once the JSON a chart sends (a page does it anyway on drawing what it built). So a figure the warm-up
 # builds ahead costs a reader's first move nothing at all. None (the cache imported without the app): nothing.
@@ -178,31 +183,39 @@ on_kept: Callable[[BaseFigure], object] | None = None
 
 
 def kept(fn: Callable) -> Callable:
-    """`fn` (a function that builds a figure) looking its figure up in KEPT first."""
+    """`fn` (a function that builds a figure, or an image's PNG if it says it returns bytes) looking what it builds
+    up in KEPT (IMAGES) first."""
+    image = _returns(fn) in ("bytes", str(bytes))
+    store, kind = (IMAGES, bytes) if image else (KEPT, BaseFigure)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         key = digest(fn, args, kwargs)
         if key is None:
-            KEPT.count_unkept()
+            store.count_unkept()
             return fn(*args, **kwargs)
-        fig = KEPT.get(key)
-        if fig is None:
-            fig = fn(*args, **kwargs)
-            if isinstance(fig, BaseFigure):
-                if on_kept is not None:
-                    on_kept(fig)
-                KEPT.put(key, fig, weight(fig))
-            elif type(fig) is bytes:  # an image's PNG; anything else is not kept
-                KEPT.put(key, fig, _weight(fig))
-        return fig
+        built = store.get(key)
+        if built is None:
+            built = fn(*args, **kwargs)
+            if isinstance(built, kind):  # anything else is not kept
+                if image:
+                    store.put(key, built, _weight(built))
+                else:
+                    if on_kept is not None:
+                        on_kept(built)
+                    store.put(key, built, weight(built))
+        return built
 
     return wrapper
 
 
+def _returns(fn: Callable) -> str:
+    return str(getattr(fn, "__annotations__", {}).get("return", ""))
+
+
 def _builds_figure(fn: Callable) -> bool:
     """Whether `fn` says it returns a plotly figure (`-> go.Figure`) or an image's bytes (`-> bytes`: a PNG)."""
-    returns = str(getattr(fn, "__annotations__", {}).get("return", ""))
+    returns = _returns(fn)
     return "Figure" in returns or returns in ("bytes", str(bytes))
 
 

@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from app_cache import figures as kept_figures
-from app_cache.figures import KEPT, _Kept, digest, kept, memo
+from app_cache.figures import IMAGES, KEPT, _Kept, digest, kept, memo
 from diffusion_core import figures as core_figures
 
 
@@ -35,8 +35,10 @@ def _digest(*args, **kwargs):
 @pytest.fixture(autouse=True)
 def _empty_store():
     KEPT.clear()
+    IMAGES.clear()
     yield
     KEPT.clear()
+    IMAGES.clear()
 
 
 def test_one_changed_value_in_a_large_array_changes_the_digest():
@@ -147,8 +149,9 @@ def test_a_module_s_figure_functions_are_kept_and_its_constants_pass_through():
 
 
 def test_an_image_s_png_is_kept_and_is_the_png_a_fresh_encoding_gives():
-    """Spectral bands' images (`-> bytes`): the same image gives the kept PNG, a changed pixel a new one, and the
-    PNG decodes to the grey levels of the image (read back with PIL, not with the code that wrote it)."""
+    """Spectral bands' images (`-> bytes`): the same image gives the kept PNG, a changed pixel a new one, both kept
+    apart from the figures, and the PNG decodes to the grey levels of the image (read back with PIL, not with the
+    code that wrote it)."""
     from PIL import Image
 
     from diffusion_core.topics.spectra import figures as spectra
@@ -156,12 +159,12 @@ def test_an_image_s_png_is_kept_and_is_the_png_a_fresh_encoding_gives():
     module = memo(spectra)
     img = np.linspace(-2.5, 2.5, 16).reshape(4, 4)
     first = module.grey_png(img, zrange=(-2.5, 2.5), scale=2)
-    assert module.grey_png(img.copy(), zrange=(-2.5, 2.5), scale=2) is first and len(KEPT) == 1
+    assert module.grey_png(img.copy(), zrange=(-2.5, 2.5), scale=2) is first and len(IMAGES) == 1
     assert first == spectra.grey_png(img, zrange=(-2.5, 2.5), scale=2)
     changed = img.copy()
     changed[0, 0] = 0.0
     other = module.grey_png(changed, zrange=(-2.5, 2.5), scale=2)
-    assert other != first and len(KEPT) == 2
+    assert other != first and len(IMAGES) == 2 and len(KEPT) == 0  # apart from the figures
     grey = np.asarray(Image.open(io.BytesIO(other)))
     assert grey.shape == (8, 8) and grey[0, 0] == grey[1, 1] == round(0.5 * 255) and grey[-1, -1] == 255
 
