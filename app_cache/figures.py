@@ -130,7 +130,8 @@ def digest(fn: Callable, args: tuple, kwargs: dict) -> bytes | None:
 
 
 class _Kept:
-    """A least-recently-used store of figures, bounded by count and bytes, safe across reader threads."""
+    """A least-recently-used store of figures (or of images' PNGs), bounded by count and bytes, safe across reader
+    threads."""
 
     def __init__(self, max_figures: int, max_bytes: int):
         self.max_figures, self.max_bytes = max_figures, max_bytes
@@ -175,7 +176,7 @@ class _Kept:
 
 
 KEPT = _Kept(MAX_FIGURES, MAX_BYTES)
-IMAGES = _Kept(MAX_IMAGES, MAX_IMAGE_BYTES)
+KEPT_IMAGES = _Kept(MAX_IMAGES, MAX_IMAGE_BYTES)
 # Done to every figure as it is kept, before it is weighed: app.py sets it to app_components.chart's `prepare`, which
 # works out once the JSON a chart sends (a page does it anyway on drawing what it built). So a figure the warm-up
 # builds ahead costs a reader's first move nothing at all. None (the cache imported without the app): nothing.
@@ -184,9 +185,9 @@ on_kept: Callable[[BaseFigure], object] | None = None
 
 def kept(fn: Callable) -> Callable:
     """`fn` (a function that builds a figure, or an image's PNG if it says it returns bytes) looking what it builds
-    up in KEPT (IMAGES) first."""
+    up in KEPT (KEPT_IMAGES) first."""
     image = _returns(fn) in ("bytes", str(bytes))
-    store, kind = (IMAGES, bytes) if image else (KEPT, BaseFigure)
+    store, kind = (KEPT_IMAGES, bytes) if image else (KEPT, BaseFigure)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

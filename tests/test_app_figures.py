@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from app_cache import figures as kept_figures
-from app_cache.figures import IMAGES, KEPT, _Kept, digest, kept, memo
+from app_cache.figures import KEPT, KEPT_IMAGES, _Kept, digest, kept, memo
 from diffusion_core import figures as core_figures
 
 
@@ -35,10 +35,10 @@ def _digest(*args, **kwargs):
 @pytest.fixture(autouse=True)
 def _empty_store():
     KEPT.clear()
-    IMAGES.clear()
+    KEPT_IMAGES.clear()
     yield
     KEPT.clear()
-    IMAGES.clear()
+    KEPT_IMAGES.clear()
 
 
 def test_one_changed_value_in_a_large_array_changes_the_digest():
@@ -159,12 +159,21 @@ def test_an_image_s_png_is_kept_and_is_the_png_a_fresh_encoding_gives():
     module = memo(spectra)
     img = np.linspace(-2.5, 2.5, 16).reshape(4, 4)
     first = module.grey_png(img, zrange=(-2.5, 2.5), scale=2)
-    assert module.grey_png(img.copy(), zrange=(-2.5, 2.5), scale=2) is first and len(IMAGES) == 1
+    assert module.grey_png(img.copy(), zrange=(-2.5, 2.5), scale=2) is first and len(KEPT_IMAGES) == 1
     assert first == spectra.grey_png(img, zrange=(-2.5, 2.5), scale=2)
     changed = img.copy()
     changed[0, 0] = 0.0
     other = module.grey_png(changed, zrange=(-2.5, 2.5), scale=2)
-    assert other != first and len(IMAGES) == 2 and len(KEPT) == 0  # apart from the figures
+    assert other != first and len(KEPT_IMAGES) == 2 and len(KEPT) == 0  # apart from the figures
+    assert module.grey_png(img, zrange=(-1.0, 1.0), scale=2) != first and len(KEPT_IMAGES) == 3  # the range counts
+    assert module.grey_png(img, zrange=(-2.5, 2.5), scale=3) != first and len(KEPT_IMAGES) == 4  # the scale too
+
+    def raw(values):
+        return bytes(values)
+
+    raw.__annotations__ = {"return": bytes}  # as a module without `from __future__ import annotations` has it
+    wrapped = kept(raw)
+    assert wrapped([1, 2]) is wrapped([1, 2]) and len(KEPT_IMAGES) == 5
     grey = np.asarray(Image.open(io.BytesIO(other)))
     assert grey.shape == (8, 8) and grey[0, 0] == grey[1, 1] == round(0.5 * 255) and grey[-1, -1] == 255
 
