@@ -186,7 +186,7 @@ on_kept: Callable[[BaseFigure], object] | None = None
 def kept(fn: Callable) -> Callable:
     """`fn` (a function that builds a figure, or an image's PNG if it says it returns bytes) looking what it builds
     up in KEPT (KEPT_IMAGES) first."""
-    image = _returns(fn) in ("bytes", str(bytes))
+    image = _builds_image(fn)
     store, kind = (KEPT_IMAGES, bytes) if image else (KEPT, BaseFigure)
 
     @functools.wraps(fn)
@@ -199,25 +199,28 @@ def kept(fn: Callable) -> Callable:
         if built is None:
             built = fn(*args, **kwargs)
             if isinstance(built, kind):  # anything else is not kept
-                if image:
-                    store.put(key, built, _weight(built))
-                else:
-                    if on_kept is not None:
-                        on_kept(built)
-                    store.put(key, built, weight(built))
+                if not image and on_kept is not None:
+                    on_kept(built)
+                store.put(key, built, _weight(built) if image else weight(built))
         return built
 
     return wrapper
 
 
 def _returns(fn: Callable) -> str:
+    """What `fn` says it returns (its return annotation, as text: a string under `from __future__ import
+    annotations`, else the class)."""
     return str(getattr(fn, "__annotations__", {}).get("return", ""))
 
 
+def _builds_image(fn: Callable) -> bool:
+    """Whether `fn` says it returns an image's bytes (`-> bytes`: a PNG)."""
+    return _returns(fn) in ("bytes", str(bytes))
+
+
 def _builds_figure(fn: Callable) -> bool:
-    """Whether `fn` says it returns a plotly figure (`-> go.Figure`) or an image's bytes (`-> bytes`: a PNG)."""
-    returns = _returns(fn)
-    return "Figure" in returns or returns in ("bytes", str(bytes))
+    """Whether `fn` says it returns a plotly figure (`-> go.Figure`) or an image's bytes."""
+    return "Figure" in _returns(fn) or _builds_image(fn)
 
 
 class memo:
