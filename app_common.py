@@ -10,7 +10,7 @@ import html
 import re
 import string
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import streamlit as st
@@ -152,6 +152,39 @@ GLOSSARY = {
     "network evaluation": "one call of the network: the unit of a sampler's compute.",
     "Nyquist frequency": "half a cycle per pixel, the finest pattern a pixel grid can hold.",
 }
+
+
+def switched(label: str, options: Sequence[str], *, key: str, default: str, help: str,
+             format_func: Callable[[str], str] | None = None, where=st) -> list:
+    """A choice between views that are all sent with the page and switched in the browser: a segmented control (in
+    `where`, key `key`) and a container per option (key `{key}_{option}`), in the order of `options`; the caller
+    fills every container. A style rule shows the chosen option's container and hides the others as the reader
+    clicks, so a switch costs the browser only the drawing of the shown view's charts.
+
+    The control is a fragment of its own and kept like any control (app_state.keep): the click also reruns that
+    fragment, which sends back nothing but the control, so that the choice is written into the address (a link
+    names the view) and kept for the session. A link that names no option, or an empty choice, shows the
+    default's view. Worth it where the views are computed ahead and the page can afford to send them all."""
+    options = list(options)
+    if any(not re.fullmatch(r"[A-Za-z0-9_-]+", o) for o in options + [key]):
+        raise ValueError(f"switched: {key} {options}: a key and options must be names a style class can hold")
+
+    @st.fragment
+    def control() -> None:
+        st.segmented_control(label, options, required=True, help=help,
+                             **keep(key, default, arg="default", format_func=format_func))
+
+    with where:
+        control()
+
+    def chosen(i: int, state: str) -> str:
+        return f'body:has(.st-key-{key} [role="radiogroup"] > button:nth-of-type({i + 1})[aria-checked="{state}"])'
+
+    d = options.index(default)
+    rules = [f"{chosen(i, 'false')} .st-key-{key}_{o}" for i, o in enumerate(options) if i != d]
+    rules += [f"{chosen(i, 'true')} .st-key-{key}_{default}" for i in range(len(options)) if i != d]
+    st.html(f"<style>{', '.join(rules)} {{display: none}}</style>")  # style only: no block on the page
+    return [st.container(key=f"{key}_{o}") for o in options]
 
 
 def lazy_expander(label: str, key: str, body: Callable[[], None]) -> None:

@@ -1,9 +1,9 @@
 """Flow matching: the same network on a straight path; DDIM is Euler on the flow; reflow straightens the paths.
 
 Every number on the page is computed from the shipped models (diffusion_core/topics/flow/views.py). The server's
-controls: the data set (sections 2 to 5, one fragment: section 1 needs no data), the step count of section 3 (a
-fragment within it, every value computed at start-up) and the live reflow of section 5; t in section 2 is the
-figure's own slider.
+controls: the step count of section 3 and the live reflow of section 5 (a fragment each, per data set; every step
+count computed at start-up). The data set is switched in the browser: both sets' sections 2 to 5 come with the
+page (app_common.switched). t in section 2 is the figure's own slider.
 """
 
 import streamlit as st
@@ -105,7 +105,7 @@ def paths_section(dataset: str, names: dict) -> None:
         "of the run, and the dots are where each path is.")
     paths = app_common.shipped(names["flow"], cache.paths, dataset)
     if paths is not None:
-        chart(st, flow_cache.paths_figure(dataset, paths), theme=None, key="flow_paths")
+        chart(st, flow_cache.paths_figure(dataset, paths), theme=None, key=f"flow_paths_{dataset}")
         ratio = paths["ratio"]
         prose.caption(
             f"{views.PAIRS} noise draws (seed 0), each paired at random with a data point for the straight "
@@ -122,13 +122,13 @@ def paths_section(dataset: str, names: dict) -> None:
 
 @st.fragment
 def grids_section(dataset: str):
-    steps = st.select_slider("Steps", views.NFE, **keep("flow_grid_steps", views.GRID_DEFAULT),
+    steps = st.select_slider("Steps", views.NFE, **keep(f"flow_grid_steps_{dataset}", views.GRID_DEFAULT),
                              help="Steps of each sampler, one network evaluation each.")
     g = cache.grids(dataset, int(steps))
     below = {k: float((g[k][:-1] < 0.5).mean()) for k in ("ddim_times", "even_times")}
     grids, clouds = flow_cache.grid_figures(dataset, int(steps), g)
-    chart(st, grids, theme=None, key="flow_grids")
-    chart(st, clouds, theme=None, key="flow_grid_samples")
+    chart(st, grids, theme=None, key=f"flow_grids_{dataset}")
+    chart(st, clouds, theme=None, key=f"flow_grid_samples_{dataset}")
     same = f"DDIM and Euler over DDIM's grid visit the same states to within {g['gap']:.1e} (the samplers keep " \
            "their states in float32): they are one sampler."
     if steps == 1:
@@ -205,13 +205,13 @@ def reflow_section(dataset: str):
         return
     live = app_training.live_or_shipped(
         live_key, lambda: app_training.retrain(names["reflow"], live_key, lambda model: views.reflowed(model, dataset)),
-        label=f"Reflow live ({app_cache.RETRAIN_SECONDS:.0f} s)", button_key="flow_reflow_live",
-        reset_key="flow_reflow_reset",
+        label=f"Reflow live ({app_cache.RETRAIN_SECONDS:.0f} s)", button_key=f"flow_reflow_live_{dataset}",
+        reset_key=f"flow_reflow_reset_{dataset}",
         help=f"Draw {pretrained.REFLOW_PAIRS:,} (noise, sample) pairs from the flow model and train on them "
              f"for {app_cache.RETRAIN_SECONDS:.0f} s from its weights, on this server.")
     before, after = ref["flow"], live if live is not None else ref["reflow"]
     paths, samples = flow_cache.reflow_figures(ref, live)
-    chart(st, paths, theme=None, key="flow_reflow_paths")
+    chart(st, paths, theme=None, key=f"flow_reflow_paths_{dataset}")
     c1, c2, c3 = st.columns(3)
     c1.metric("Path length over its chord", f"{after['ratio']:.3f}", f"before: {before['ratio']:.2f}",
               delta_color="off", delta_arrow="off",
@@ -225,7 +225,7 @@ def reflow_section(dataset: str):
     c3.metric("Transport cost E|x₁ − x₀|²", f"{after['cost']:.3f}", f"before: {before['cost']:.3f}",
               delta_color="off", delta_arrow="off",
               help="The mean squared distance between each path's noise end and its data end.")
-    chart(st, samples, theme=None, key="flow_reflow_samples")
+    chart(st, samples, theme=None, key=f"flow_reflow_samples_{dataset}")
     many, teacher = views.NFE[-1], ref["teacher_ed"]
     end = after["few"][many]["ed"]
     verdict = ("within two combined standard errors" if not apart(teacher, end) else
@@ -252,16 +252,22 @@ def reflow_section(dataset: str):
 # ---------------------------------------------------------------- sections 2 to 5, for one data set
 
 
-@st.fragment
 def data_sections() -> None:
-    """Sections 2 to 5, for the data set chosen at their head: a new data set reruns them, not section 1 (which
-    needs no data)."""
+    """Sections 2 to 5 for every data set, all sent with the page: the data set at their head switches between them
+    in the browser (app_common.switched); each set's sections were computed ahead."""
     c_set, _ = st.columns([1, 2])
-    dataset = c_set.segmented_control("Data set (sections 2 to 5)", views.DATASETS, required=True,
-                                      help="Every section below is computed for this data set (section 1, the "
-                                           "losses, needs no data).",
-                                      **keep("flow_dataset", views.DATASET, arg="default",
-                                             format_func=SET_LABELS.get)) or views.DATASET  # None: see app_state.keep
+    boxes = app_common.switched("Data set (sections 2 to 5)", views.DATASETS, key="flow_dataset",
+                                default=views.DATASET, format_func=SET_LABELS.get, where=c_set,
+                                help="Every section below is computed for this data set (section 1, the losses, "
+                                     "needs no data). Both data sets' sections come with the page: a switch is "
+                                     "drawn in the browser.")
+    for dataset, box in zip(views.DATASETS, boxes, strict=True):
+        with box:
+            data_set_sections(dataset)
+
+
+def data_set_sections(dataset: str) -> None:
+    """Sections 2 to 5, for one data set."""
     names = views.models(dataset)
     prose.caption(f"{SET_LABELS[dataset]}: the ε-model is the app's shipped one of this set, the flow model the same "
                   f"network trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching "
@@ -290,7 +296,7 @@ def data_sections() -> None:
         "to the data against the network evaluations spent on each, from the same noise draws for every model.")
     few = app_common.shipped(names["reflow"], cache.few_steps, dataset)
     if few is not None:
-        chart(st, flow_cache.quality_figure(dataset, few), theme=None, key="flow_quality")
+        chart(st, flow_cache.quality_figure(dataset, few), theme=None, key=f"flow_quality_{dataset}")
         prose.caption(f"Each point: {optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} samples from the same "
                       "start points at every budget; the line joins the groups' mean energy distance and the bars span "
                       "two "

@@ -30,18 +30,15 @@ export default function (component) {
     // A new chart is drawn once the browser has laid the page out, at the width its observer reports, and drawn
     // again whenever that width changes (the window, the sidebar). Reading the width at once (clientWidth) would
     // force the browser to lay out the whole page for every chart as it arrives: a page of a dozen charts and
-    // forty formulas paid for a dozen layouts of itself. A chart that is not laid out (a hidden one) gets no
-    // report: it is drawn at the default width two frames on, and again when it is shown.
+    // forty formulas paid for a dozen layouts of itself. A chart that is not laid out (in a hidden view, say
+    // app_common.switched's) gets no report until it is shown, and is drawn then: a page that sends views hidden
+    // does not pay for drawing them as it loads.
     root.gdFresh = true;
-    const first = (w) => { root.gdFresh = false; root.gdWidth = w; drawSafely(root); };
     const observer = (root.gdObserver = new ResizeObserver((entries) => {
       const w = Math.floor(entries[entries.length - 1].contentRect.width);
-      if (root.gdFresh || (w && w !== root.gdWidth)) first(w);
+      if (w && (root.gdFresh || w !== root.gdWidth)) { root.gdFresh = false; root.gdWidth = w; drawSafely(root); }
     }));
     observer.observe(root);
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      if (root.gdFresh && root.gdObserver === observer) first(0); // not laid out (and not taken off the page)
-    }));
   } else if (!root.gdFresh) {
     drawSafely(root); // new data for a chart on the page: drawn at once, at the width its observer last reported
   } // else: its observer has not reported yet, and draws the newest data when it does

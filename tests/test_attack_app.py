@@ -249,6 +249,15 @@ def test_text_helpers_leave_no_markup_and_no_control_characters():
     assert len(app_common.plain("x" * 500, 60)) == 60
 
 
+@pytest.mark.parametrize("key, options", [("set", ["dino", "ring 8"]), ("set", ["a{display:none}", "b"]),
+                                          ('set"]', ["a", "b"]), ("set", ["a", "b<style>"])])
+def test_a_switched_view_refuses_a_name_a_style_rule_cannot_hold(key, options):
+    """app_common.switched writes its key and options into a style rule (class names): anything else is refused
+    before a rule is written."""
+    with pytest.raises(ValueError, match="style class"):
+        app_common.switched("Set", options, key=key, default=options[0], help="")
+
+
 def test_a_typed_word_with_markup_is_shown_as_text_in_captions_notices_and_titles():
     word = "*b* $x$ <b>y</b>"
     at = playground_page()

@@ -346,10 +346,12 @@ def test_scrubbing_the_guided_field_redraws_it_alone_in_the_browser(server, page
 
 
 
-def test_a_new_data_set_on_flow_matching_reruns_sections_2_to_5_only(server, page):
-    """Flow matching's data set heads sections 2 to 5, one fragment: a new data set asks the server for a run of
-    that fragment (the rerun request names it), and section 1's chart, which needs no data, is not drawn again,
-    while the charts below it are drawn for the ring."""
+def test_flow_matching_s_data_set_is_switched_in_the_browser_without_a_rerun(server, page):
+    """Both data sets' sections 2 to 5 come with the page (app_common.switched). A click on the ring hides the
+    dino's sections and shows the ring's, every chart of them drawn at the width it is shown at; it asks the server
+    only for a run of the control's own fragment (the rerun request names it), which writes the choice into the
+    address; no chart is drawn again. A link to the ring opens on it, the choice outlives a visit to another page,
+    and a link to no data set shows the dino."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     errors = browser.watch_errors(page)
@@ -365,17 +367,40 @@ def test_a_new_data_set_on_flow_matching_reruns_sections_2_to_5_only(server, pag
     page.on("websocket", lambda ws: ws.on("framesent", sent))
     page.goto(server + "/flow_matching")
     browser.wait_idle(page)
-    page.wait_for_function(_title_starts("Compute against quality, Dino"), timeout=30_000)
-    losses = page.locator(".gd-chart").filter(has=page.locator("canvas[aria-label^='Where each loss puts']"))
-    drawn = losses.evaluate("c => +c.dataset.drawn || 0")
-    assert drawn >= 1
+    boxes = {d: page.locator(f".st-key-flow_dataset_{d}") for d in ("dino", "ring8")}
+
+    def shown(dataset: str) -> None:
+        expect(boxes[dataset].locator("canvas[aria-label^='Compute against quality']")).to_be_visible()
+        for other in set(boxes) - {dataset}:
+            expect(boxes[other]).to_be_hidden()
+        page.wait_for_function(  # every chart of the set drawn at the width its element has (static/chart.js)
+            "box => [...box.querySelectorAll('.gd-chart')].every(c => c.dataset.drawn && c.gdWidth === "
+            "Math.floor(c.getBoundingClientRect().width))", arg=boxes[dataset].element_handle(), timeout=10_000)
+
+    shown("dino")
+    drawn = page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)")
     mark = len(fragments)
     page.locator("[data-testid='stButtonGroup'] button", has_text="Ring of 8 Gaussians").click()
-    page.wait_for_function(_title_starts("Compute against quality, Ring of 8 Gaussians"), timeout=30_000)
+    shown("ring8")
+    page.wait_for_function("() => location.search.includes('flow_dataset=Ring')", timeout=10_000)
     browser.wait_idle(page)
-    assert len(fragments) > mark and all(fragments[mark:]), f"a run of the whole page: {fragments[mark:]}"
-    assert losses.evaluate("c => +c.dataset.drawn || 0") == drawn, "section 1's chart was drawn again"
-    assert not errors, errors
+    assert len(fragments) == mark + 1 and fragments[-1], f"not a run of the control's fragment alone: {fragments}"
+    ring = page.locator(".gd-chart").evaluate_all("cs => cs.map(c => !!c.closest('.st-key-flow_dataset_ring8'))")
+    again = [k for k, d in enumerate(page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)"))
+             if d != drawn[k] and not ring[k]]
+    assert again == [], f"charts drawn again: {again}"
+    page.locator("[data-testid='stSidebarNavLink']", has_text="Home").click()
+    browser.wait_idle(page)
+    page.locator("[data-testid='stSidebarNavLink']", has_text="Flow matching").click()
+    browser.wait_idle(page)
+    shown("ring8")
+    for link, dataset in (("?flow_dataset=Ring+of+8+Gaussians", "ring8"), ("?flow_dataset=", "dino"),
+                          ("?flow_dataset=nonsense", "dino")):
+        page.goto(server + "/flow_matching" + link)
+        browser.wait_idle(page)
+        shown(dataset)
+    assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
+
 
 def test_the_loss_page_s_step_3_in_full_is_typeset_when_opened_and_reruns_only_itself(server, page):
     """The derivation's expander is lazy (app_common.lazy_expander): closed, the page carries none of its formulas;
@@ -944,7 +969,7 @@ def test_a_new_chart_is_drawn_once_laid_out_and_a_hidden_one_when_shown(canvas_p
     """A chart that arrives is drawn once the browser has laid the page out, at the width its ResizeObserver
     reports, not at once (reading its width at once forces a layout of the whole page, for every chart that
     arrives); new data for a chart on the page is drawn at once. A chart that is not laid out (in a hidden block)
-    is drawn at the default width two frames on, and again at its own width when it is shown. Drawing a chart in
+    is not drawn until it is shown, and then at its own width. Drawing a chart in
     its observer's report does not resize what the observer watches (which the browser reports as an error: a
     "ResizeObserver loop"), even when newer data of another height comes before the first report (drawn once, with
     it), and a chart taken off the page and put back is drawn again."""
@@ -967,11 +992,11 @@ def test_a_new_chart_is_drawn_once_laid_out_and_a_hidden_one_when_shown(canvas_p
     assert at_once is None, "drawn before the page was laid out"
     canvas_page.wait_for_function("() => document.querySelector('#shown .gd-chart').dataset.drawn === '1'")
     assert canvas_page.evaluate(state, "shown") == ["1", "700px"]
-    canvas_page.wait_for_function("() => document.querySelector('#hidden .gd-chart').dataset.drawn === '1'")
-    assert canvas_page.evaluate(state, "hidden") == ["1", "600px"]  # the default width
+    canvas_page.evaluate(exercise.TWO_FRAMES)
+    assert canvas_page.evaluate(state, "hidden")[0] is None, "a hidden chart drawn"
     canvas_page.evaluate("() => { document.getElementById('hidden').style.display = 'block'; }")
-    canvas_page.wait_for_function("() => document.querySelector('#hidden .gd-chart').dataset.drawn === '2'")
-    assert canvas_page.evaluate(state, "hidden") == ["2", "500px"]
+    canvas_page.wait_for_function("() => document.querySelector('#hidden .gd-chart').dataset.drawn === '1'")
+    assert canvas_page.evaluate(state, "hidden") == ["1", "500px"]
     again = canvas_page.evaluate("""(text) => {
         window.gdChart({parentElement: document.getElementById('shown'), data: new TextEncoder().encode(text)});
         return document.querySelector('#shown .gd-chart').dataset.drawn; }""", text.replace("arrives", "again"))

@@ -686,7 +686,16 @@ def test_flow_renders_its_five_sections_from_the_shipped_models():
     assert at.title[0].value == "Flow matching: the same model on a straight path"
     assert_figures_labelled(at)
     figs = figures(at)
-    assert len(figs) == 7
+    # section 1's chart, then sections 2 to 5 for each data set, all sent with the page (app_common.switched)
+    from app_cache.flow import SET_LABELS
+    from diffusion_core.topics.flow import views
+
+    assert len(figs) == 1 + 6 * len(views.DATASETS)
+    for k, dataset in enumerate(views.DATASETS):  # each set's six, in its own container (tested in the browser)
+        heads = ("Paths from noise", "Where 8 steps", f"The ideal denoiser of {views.IDEAL[dataset]},",
+                 f"Compute against quality, {SET_LABELS[dataset]}:", "The same noise draws", "One and two Euler")
+        titles = [f["layout"]["title"]["text"] for f in figs[1 + 6 * k:7 + 6 * k]]
+        assert all(t.startswith(h) for t, h in zip(titles, heads, strict=True)), titles
     paths = next(f for f in figs if f["layout"]["title"]["text"].startswith("Paths from noise"))
     assert len(paths["frames"]) == 20 and paths["layout"]["sliders"][0]["active"] == 10
     assert paths["layout"]["title"]["text"].endswith("at t = 0.50")
@@ -703,43 +712,42 @@ def test_flow_renders_its_five_sections_from_the_shipped_models():
     assert after < 1.1 and before > 1.5
     assert "t = 0 is data and $t = 1$ is noise" in text.replace("$t = 0$", "t = 0")
     assert [m.label for m in at.metric] == ["Path length over its chord", "Straightness S (0: straight)",
-                                            "Transport cost E|x₁ − x₀|²"]
+                                            "Transport cost E|x₁ − x₀|²"] * len(views.DATASETS)
 
 
 def test_flow_reflow_live_and_back(monkeypatch):
-    """Reflow trained live (a short run, through the training line): the section shows the live model, its steps and
-    seconds, and its measured straightness; then back to the shipped one."""
+    """Reflow trained live on the ring (a short run, through the training line): the ring's section shows the live
+    model, its steps and seconds, and its measured straightness, and the dino's keeps the shipped one; then back."""
     import app_cache
 
     monkeypatch.setattr(app_cache, "RETRAIN_SECONDS", 1.0)
     at = opened(FLOW)
-    at.button(key="flow_reflow_live").click().run()
+    at.button(key="flow_reflow_live_ring8").click().run()
     assert_clean(at)
-    live = at.session_state["flow_live_reflow_dino"]
+    live = at.session_state["flow_live_reflow_ring8"]
+    assert "flow_live_reflow_dino" not in at.session_state
     assert live["steps"] > 0 and live["ratio"] >= 1 and live["deviation"] >= 0  # a path is never shorter than its chord
-    title = next(t for t in charts(at) if t.startswith("The same noise draws"))
-    assert "live reflow (" in title and f"{live['steps']:,} steps" in title
-    assert at.metric[0].value == f"{live['ratio']:.3f}"
-    at.button(key="flow_reflow_reset").click().run()
+    dino, ring = (t for t in charts(at) if t.startswith("The same noise draws"))
+    assert "live reflow (" in ring and f"{live['steps']:,} steps" in ring and dino.endswith("shipped reflow (3,000 steps)")
+    assert at.metric[3].value == f"{live['ratio']:.3f}" != at.metric[0].value  # the ring's three metrics follow the dino's
+    at.button(key="flow_reflow_reset_ring8").click().run()
     assert_clean(at)
-    assert any(t.endswith("shipped reflow (3,000 steps)") for t in charts(at))
+    assert sum(t.endswith("shipped reflow (3,000 steps)") for t in charts(at)) == 2
 
 
 @pytest.mark.parametrize("dataset, steps", [("dino", 1), ("dino", 2), ("dino", 64), ("ring8", 1), ("ring8", 64)])
 def test_flow_grid_steps_at_every_end(dataset, steps):
-    """Both data sets, the step count of section 3 at its ends (and 2): the grids, three clouds, the sentence for that
-    count; on the ring every section names the ring and its exact mixture."""
+    """Both data sets, the step count of section 3 at its ends (and 2), each set's slider its own: the grids, three
+    clouds, the sentence for that count; the ring's paths name its exact mixture."""
     at = opened(FLOW)
-    at.segmented_control(key="flow_dataset").set_value(dataset).run()
-    assert_clean(at)
     if dataset == "ring8":
-        assert any("Ring of 8 Gaussians" in t for t in charts(at))
-        paths = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Paths from noise"))
+        paths = [f for f in figures(at) if f["layout"]["title"]["text"].startswith("Paths from noise")][1]
         assert "Ideal velocity field (the mixture of 8 Gaussians)" in [a["text"] for a in paths["layout"]["annotations"]]
-    at.select_slider(key="flow_grid_steps").set_value(steps).run()
+    at.select_slider(key=f"flow_grid_steps_{dataset}").set_value(steps).run()
     assert_clean(at)
     titles = charts(at)
     assert f"Where {steps} steps are spent, in flow time" in titles
+    assert "Where 8 steps are spent, in flow time" in titles, "the other data set's slider is its own, at 8"
     grids = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(f"Where {steps} steps"))
     assert [len(values(tr["x"])) for tr in grids["data"]] == [steps + 1, steps + 1]
     text = " ".join(texts(at, "markdown"))
@@ -1351,9 +1359,8 @@ def test_the_warm_up_builds_flow_matching_s_figures_for_every_data_set_and_step_
     at = opened(FLOW)
     built, unkept, hits = KEPT.misses, KEPT.unkept, KEPT.hits
     for dataset in views.DATASETS:  # every step count on every data set
-        at.segmented_control(key="flow_dataset").set_value(dataset).run()
         for steps in views.NFE:
-            at.select_slider(key="flow_grid_steps").set_value(steps).run()
+            at.select_slider(key=f"flow_grid_steps_{dataset}").set_value(steps).run()
             assert_clean(at)
     assert KEPT.misses == built, f"{KEPT.misses - built} figures built on moving Flow matching's controls"
     assert KEPT.unkept == unkept and KEPT.hits > hits + len(views.DATASETS) * len(views.NFE)
@@ -1433,7 +1440,7 @@ def _precomputed() -> dict:
                       "rev_seed": range(process.SEEDS)},
             MODES: {"modes_dataset": pretrained.COMPARED},
             SPECTRA: {"spec_source": list(spectra.IMAGES), "spec_seed": range(spectra_views.SEEDS)},
-            FLOW: {"flow_dataset": flow.DATASETS, "flow_grid_steps": flow.NFE},
+            FLOW: {"flow_dataset": flow.DATASETS} | {f"flow_grid_steps_{d}": flow.NFE for d in flow.DATASETS},
             GUIDANCE: {"guide_shape": guidance.SHAPES, "guide_sigma": guidance.FIELD_SIGMAS},
             PLAYGROUND: {"n": playground.SAMPLE_COUNTS, "sampler": samplers.NAMES,
                          "steps": [s for s in playground.step_choices(config.T) if playground.sampling_seconds(

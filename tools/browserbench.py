@@ -61,9 +61,10 @@ TIMER = """
   }
 })();
 """
-SLIDER = "[data-testid='stSlider']"
-CHOICES = (("radio", "[data-testid='stRadio']", "[data-testid='stRadioOption']"),
-           ("segmented", "[data-testid='stButtonGroup']", "button"))
+# the controls a reader sees: a view the page sends hidden (app_common.switched) has controls the reader cannot reach
+SLIDER = "[data-testid='stSlider']:visible"
+CHOICES = (("radio", "[data-testid='stRadio']:visible", "[data-testid='stRadioOption']"),
+           ("segmented", "[data-testid='stButtonGroup']:visible", "button"))
 
 
 def settled(page, timeout_s: float = 120) -> float:
@@ -112,9 +113,10 @@ def answer(page, act) -> float:
 
 
 def counts(page) -> dict[str, int]:
-    return {"charts": page.locator("[data-testid='stPlotlyChart']").count(),
-            "canvas": page.locator(".gd-chart > canvas").count(),  # app_components.chart
-            "images": page.locator("[data-testid='stImage'] img").count()}  # a list of images is one element
+    """The charts and images the page shows (not those of a view it sends hidden): the floor page draws as many."""
+    return {"charts": page.locator("[data-testid='stPlotlyChart']:visible").count(),
+            "canvas": page.locator(".gd-chart > canvas:visible").count(),  # app_components.chart
+            "images": page.locator("[data-testid='stImage'] img:visible").count()}  # a list of images is one element
 
 
 def slider_value(page, i: int) -> str:
@@ -199,7 +201,7 @@ def scrub_times(page, repeats: int) -> dict[str, list[float]]:
     """Every figure's own slider (frames, no rerun; Plotly's rail or a canvas chart's range input): a click at a
     quarter and at three quarters of it, `repeats` times, from the click to the last change of the page."""
     out: dict[str, list[float]] = {}
-    charts = page.locator(".js-plotly-plot, .gd-chart").filter(
+    charts = page.locator(".js-plotly-plot:visible, .gd-chart:visible").filter(
         has=page.locator(".slider-rail-rect, .gd-frames input[type='range']"))
     for j in range(charts.count()):
         chart = charts.nth(j)
