@@ -155,27 +155,41 @@ GLOSSARY = {
 
 
 def switched(label: str, options: Sequence[str], *, key: str, default: str, help: str,
-             format_func: Callable[[str], str] | None = None, where=st) -> list:
+             format_func: Callable[[str], str] | None = None, where=None) -> list:
     """A choice between views that are all sent with the page and switched in the browser: a segmented control (in
-    `where`, key `key`) and a container per option (key `{key}_{option}`), in the order of `options`; the caller
-    fills every container. A style rule shows the chosen option's container and hides the others as the reader
-    clicks, so a switch costs the browser only the drawing of the shown view's charts.
+    the container `where`, if given; key `key`) and a container per option (key `{key}_{option}`), in the order of
+    `options`; the caller fills every container. A style rule (`switch_rule`) shows the chosen option's container
+    and hides the others as the reader clicks, so a switch costs the browser only the drawing of the shown view's
+    charts; the page's load pays for sending, mounting and typesetting every view.
 
     The control is a fragment of its own and kept like any control (app_state.keep): the click also reruns that
     fragment, which sends back nothing but the control, so that the choice is written into the address (a link
     names the view) and kept for the session. A link that names no option, or an empty choice, shows the
     default's view. Worth it where the views are computed ahead and the page can afford to send them all."""
-    options = list(options)
-    if any(not re.fullmatch(r"[A-Za-z0-9_-]+", o) for o in options + [key]):
-        raise ValueError(f"switched: {key} {options}: a key and options must be names a style class can hold")
+    rule = switch_rule(key, options, default)
 
     @st.fragment
     def control() -> None:
-        st.segmented_control(label, options, required=True, help=help,
+        st.segmented_control(label, list(options), required=True, help=help,
                              **keep(key, default, arg="default", format_func=format_func))
 
-    with where:
+    if where is None:
         control()
+    else:
+        with where:
+            control()
+    st.html(f"<style>{rule}</style>")  # style only: no block on the page
+    return [st.container(key=f"{key}_{o}") for o in options]
+
+
+def switch_rule(key: str, options: Sequence[str], default: str) -> str:
+    """The style rule of `switched`: the container `{key}_{option}` of every option but the chosen one hidden, by
+    the segmented control's checked button (the n-th button of its radio group for the n-th option); with none
+    checked (an empty choice), the default's shown. Keys and options go into class names: other names are refused."""
+    options = list(options)
+    if any(not re.fullmatch(r"[A-Za-z0-9_-]+", o) for o in options + [key]) or default not in options:
+        raise ValueError(f"switched: {key} {options} (default {default}): the key and options must be names a style "
+                         "class can hold, and the default one of the options")
 
     def chosen(i: int, state: str) -> str:
         return f'body:has(.st-key-{key} [role="radiogroup"] > button:nth-of-type({i + 1})[aria-checked="{state}"])'
@@ -183,8 +197,7 @@ def switched(label: str, options: Sequence[str], *, key: str, default: str, help
     d = options.index(default)
     rules = [f"{chosen(i, 'false')} .st-key-{key}_{o}" for i, o in enumerate(options) if i != d]
     rules += [f"{chosen(i, 'true')} .st-key-{key}_{default}" for i in range(len(options)) if i != d]
-    st.html(f"<style>{', '.join(rules)} {{display: none}}</style>")  # style only: no block on the page
-    return [st.container(key=f"{key}_{o}") for o in options]
+    return f"{', '.join(rules)} {{display: none}}" if rules else ""
 
 
 def lazy_expander(label: str, key: str, body: Callable[[], None]) -> None:

@@ -29,10 +29,12 @@ CURVE_LABELS = {"eps_ddim": "ε-model, DDIM", "flow_euler": "flow model, Euler",
 
 
 def warm() -> None:
-    """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do)."""
+    """The page's default view into the cache (app_cache.warm_up; a test checks it leaves the page nothing to do):
+    every data set's, since the page sends them all and switches between them in the browser (app_common.switched)."""
     cached.loss_weights()
-    sections(views.DATASET)
-    cached.grids(views.DATASET, views.GRID_DEFAULT)
+    for dataset in views.DATASETS:
+        sections(dataset)
+        cached.grids(dataset, views.GRID_DEFAULT)
 
 
 def sections(dataset: str) -> None:
@@ -43,10 +45,9 @@ def sections(dataset: str) -> None:
 
 
 def warm_more() -> None:
-    """The other data set and every step count of the grid section (about 8 s), so the controls only redraw; then
+    """Every step count of the grid section for every data set (about 8 s), so the Steps sliders only redraw; then
     every data set's figures, as the page builds them from the shipped models (about 1 s)."""
     for dataset in views.DATASETS:
-        sections(dataset)
         for steps in views.NFE:
             cached.grids(dataset, steps)
     for dataset in views.DATASETS:

@@ -92,7 +92,7 @@ prose.caption(f"Both curves are scaled to integrate to 1 over λ from {low} to {
 
 def paths_section(dataset: str, names: dict) -> None:
     """Section 2: the straight training paths and the ODE paths the models follow, t scrubbed in the browser."""
-    st.header("2. Straight paths in training, curved paths in sampling")
+    st.header("2. Straight paths in training, curved paths in sampling", anchor=f"paths-{dataset}")
     prose.markdown(
         "Each training example is a straight line from a noise draw to a data point, walked at the constant velocity "
         "$\\varepsilon - x_0$. But the network sees only $x_t$, not the pair it came from, and many straight lines "
@@ -249,7 +249,7 @@ def reflow_section(dataset: str):
                   f"{optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} with two standard errors.")
 
 
-# ---------------------------------------------------------------- sections 2 to 5, for one data set
+# ---------------------------------------------------------------- sections 2 to 5, for every data set
 
 
 def data_sections() -> None:
@@ -273,7 +273,7 @@ def data_set_sections(dataset: str) -> None:
                   f"network trained for the same {pretrained.RECIPES[names['flow']].steps:,} steps with the flow-matching "
                   "loss.")
     paths_section(dataset, names)
-    st.header("3. DDIM is Euler on the flow")
+    st.header("3. DDIM is Euler on the flow", anchor=f"ddim-is-euler-{dataset}")
     prose.markdown(
         "DDIM's deterministic step (Song et al. 2021) goes from noise level $\\sigma$ to $\\sigma'$ by keeping its "
         "guesses "
@@ -289,7 +289,7 @@ def data_set_sections(dataset: str) -> None:
         "without "
         f"the clip of $\\hat x_0$ to ±{samplers.X0_CLIP:g} that the app's DDIM applies elsewhere.")
     grids_section(dataset)
-    st.header("4. Few steps: quality against compute")
+    st.header("4. Few steps: quality against compute", anchor=f"few-steps-{dataset}")
     prose.markdown(
         "The same measurement as [Sampling as optimization](/sampling_optimization): the energy distance of the "
         "samples "
@@ -306,7 +306,7 @@ def data_set_sections(dataset: str) -> None:
                       "cosine schedule (strided); the flow models take even steps in t. Heun spends two evaluations a "
                       "step, one on the last.")
         few_steps_text(few)
-    st.header("5. Reflow straightens the paths")
+    st.header("5. Reflow straightens the paths", anchor=f"reflow-{dataset}")
     prose.markdown(
         "Curved paths need many steps. Liu et al. (2023) straighten them: draw noise, run the trained flow model's ODE "
         "to a sample, and train again on those (noise, sample) pairs instead of random ones. The pairs are joined by "

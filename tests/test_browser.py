@@ -378,12 +378,15 @@ def test_flow_matching_s_data_set_is_switched_in_the_browser_without_a_rerun(ser
             "Math.floor(c.getBoundingClientRect().width))", arg=boxes[dataset].element_handle(), timeout=10_000)
 
     shown("dino")
+    page.wait_for_function("() => [...document.querySelectorAll('.gd-chart')].every(c => c.dataset.drawn || "
+                           "!c.getClientRects().length)", timeout=10_000)  # every chart shown is drawn
     drawn = page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)")
     mark = len(fragments)
     page.locator("[data-testid='stButtonGroup'] button", has_text="Ring of 8 Gaussians").click()
     shown("ring8")
     page.wait_for_function("() => location.search.includes('flow_dataset=Ring')", timeout=10_000)
     browser.wait_idle(page)
+    shown("ring8")  # and still so once the control's fragment has answered
     assert len(fragments) == mark + 1 and fragments[-1], f"not a run of the control's fragment alone: {fragments}"
     ring = page.locator(".gd-chart").evaluate_all("cs => cs.map(c => !!c.closest('.st-key-flow_dataset_ring8'))")
     again = [k for k, d in enumerate(page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)"))
@@ -400,6 +403,34 @@ def test_flow_matching_s_data_set_is_switched_in_the_browser_without_a_rerun(ser
         browser.wait_idle(page)
         shown(dataset)
     assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
+
+
+@pytest.mark.parametrize("default", ["a", "b", "c"])
+def test_a_switched_view_s_style_rule_shows_the_chosen_view_alone(chromium, default):
+    """app_common.switch_rule on three options, each as the default: in Chromium, with each option's button checked
+    only the chosen option's container is displayed, and with none checked (an empty choice) the default's."""
+    from app_common import switch_rule
+
+    options = ["a", "b", "c"]
+    page = chromium.new_page()
+    buttons = "".join(f'<button role="radio" aria-checked="false">{o}</button>' for o in options)
+    boxes = "".join(f'<div class="st-key-set_{o}">{o}</div>' for o in options)
+    page.set_content(f'<style>{switch_rule("set", options, default)}</style><div class="st-key-set"><div '
+                     f'role="radiogroup"><label>Set</label>{buttons}</div></div>{boxes}')
+
+    def displayed(checked: str | None) -> list[str]:
+        return page.evaluate("""(checked) => {
+            for (const b of document.querySelectorAll('[role=radio]'))
+                b.setAttribute('aria-checked', String(b.textContent === checked));
+            return [...document.querySelectorAll("[class^='st-key-set_']")]
+                .filter(d => getComputedStyle(d).display !== 'none').map(d => d.textContent); }""", checked)
+
+    try:
+        for o in options:
+            assert displayed(o) == [o]
+        assert displayed(None) == [default]
+    finally:
+        page.close()
 
 
 def test_the_loss_page_s_step_3_in_full_is_typeset_when_opened_and_reruns_only_itself(server, page):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -739,16 +740,19 @@ def test_flow_reflow_live_and_back(monkeypatch):
 def test_flow_grid_steps_at_every_end(dataset, steps):
     """Both data sets, the step count of section 3 at its ends (and 2), each set's slider its own: the grids, three
     clouds, the sentence for that count; the ring's paths name its exact mixture."""
+    from diffusion_core.topics.flow import views
+
     at = opened(FLOW)
     if dataset == "ring8":
         paths = [f for f in figures(at) if f["layout"]["title"]["text"].startswith("Paths from noise")][1]
         assert "Ideal velocity field (the mixture of 8 Gaussians)" in [a["text"] for a in paths["layout"]["annotations"]]
     at.select_slider(key=f"flow_grid_steps_{dataset}").set_value(steps).run()
     assert_clean(at)
-    titles = charts(at)
-    assert f"Where {steps} steps are spent, in flow time" in titles
-    assert "Where 8 steps are spent, in flow time" in titles, "the other data set's slider is its own, at 8"
-    grids = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(f"Where {steps} steps"))
+    figs = figures(at)  # section 1's, then each data set's six: its paths, its grids, ...
+    grids = {d: figs[2 + 6 * k] for k, d in enumerate(views.DATASETS)}
+    for d, fig in grids.items():  # the other data set's slider is its own, at 8
+        assert fig["layout"]["title"]["text"] == f"Where {steps if d == dataset else 8} steps are spent, in flow time"
+    grids = grids[dataset]
     assert [len(values(tr["x"])) for tr in grids["data"]] == [steps + 1, steps + 1]
     text = " ".join(texts(at, "markdown"))
     assert ("With one step" in text) == (steps == 1) and "they are one sampler" in text
@@ -1290,11 +1294,43 @@ def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkey
                                                                    ("more", "app_cache.scores")]
 
 
+class CountingSlot:
+    """The view slot (app_cache.view_slot), noting `opened[0]` (the page) in `misses` whenever a computation enters
+    it: a cache miss."""
+
+    def __init__(self, misses: list[str], opened: list[str]):
+        self.lock, self.misses, self.opened = threading.RLock(), misses, opened
+
+    def __enter__(self):
+        self.misses.append(self.opened[0])
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self.lock.__exit__(*exc)
+
+
+def test_flow_matching_s_own_warm_up_covers_both_data_sets_it_sends(monkeypatch):
+    """Flow matching sends both data sets' sections with the page (app_common.switched), so its room's first warm-up
+    phase (warm(), which runs before any room's warm_more) computes both: the page opened right after it computes
+    nothing."""
+    import streamlit as st
+
+    import app_cache
+    import app_cache.flow
+
+    st.cache_data.clear()
+    app_cache.flow.warm()
+    misses: list[str] = []
+    monkeypatch.setattr(app_cache, "view_slot", CountingSlot(misses, [FLOW]))
+    at = opened(FLOW)
+    assert_clean(at)
+    assert misses == [], misses
+
+
 def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
     """app_cache.warm_all (what a fresh server runs in the background) computes exactly what each page's default
     view asks for: afterwards, opening every page computes nothing (no call enters the view slot), and moving the
     controls it precomputes computes nothing either."""
-    import threading
 
     import streamlit as st
 
@@ -1304,21 +1340,7 @@ def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
     assert set(app_cache.warm_all()) == set(app_cache.WARM_ORDER)
     misses: list[str] = []
     opened = [""]
-
-    class CountingSlot:
-        """The view slot, noting the page whenever a computation enters it (a cache miss)."""
-
-        def __init__(self):
-            self.lock = threading.RLock()
-
-        def __enter__(self):
-            misses.append(opened[0])
-            return self.lock.__enter__()
-
-        def __exit__(self, *exc):
-            return self.lock.__exit__(*exc)
-
-    monkeypatch.setattr(app_cache, "view_slot", CountingSlot())
+    monkeypatch.setattr(app_cache, "view_slot", CountingSlot(misses, opened))
     pages = [HOME, PROCESS, MODES, COPIES, SCORES, LOSS, SPECTRA, OPTIMIZATION, FLOW, GUIDANCE, PLAYGROUND]
     for path in pages:
         opened[0] = path

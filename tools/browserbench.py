@@ -62,7 +62,7 @@ TIMER = """
 })();
 """
 # the controls a reader sees: a view the page sends hidden (app_common.switched) has controls the reader cannot reach
-SLIDER = "[data-testid='stSlider']:visible"
+SLIDER = exercise.SLIDERS
 CHOICES = (("radio", "[data-testid='stRadio']:visible", "[data-testid='stRadioOption']"),
            ("segmented", "[data-testid='stButtonGroup']:visible", "button"))
 
