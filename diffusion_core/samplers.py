@@ -21,6 +21,7 @@ eps_bar = gamma eps + (1 - gamma) eps_prev instead of eps; gamma = 1 is the plai
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Iterator
@@ -67,7 +68,7 @@ def walk(denoiser: Denoiser, x: torch.Tensor, sigmas, *, generator: torch.Genera
          clip_x0: float | None = X0_CLIP) -> Iterator[Step]:
     """The sampler loop over the noise levels `sigmas` (falling, the last 0); see the module's docstring."""
     levels = [float(s) for s in sigmas]
-    if len(levels) < 2 or levels[-1] != 0 or any(b >= a for a, b in zip(levels, levels[1:])):
+    if len(levels) < 2 or levels[-1] != 0 or any(b >= a for a, b in itertools.pairwise(levels)):
         raise ValueError("sigmas must fall strictly and end at 0")
     if heun and eta:
         raise ValueError("Heun's correction is for the deterministic sampler (eta = 0)")
@@ -82,7 +83,7 @@ def walk(denoiser: Denoiser, x: torch.Tensor, sigmas, *, generator: torch.Genera
     # and x0_hat = x - sigma eps_hat would cancel it away. The records are float32, like every tensor here.
     dtype, x = torch.float32, x.double()
     eps_prev = None
-    for sigma, sigma_next in zip(levels[:-1], levels[1:]):
+    for sigma, sigma_next in itertools.pairwise(levels):
         x0_hat = denoise(x, sigma)
         yield Step(x.to(dtype), x0_hat.to(dtype), sigma)
         eps = (x - x0_hat) / sigma

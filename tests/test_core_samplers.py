@@ -1,6 +1,7 @@
 """Samplers with the exact denoiser of a Gaussian must recover that Gaussian, on any grid of noise levels;
 the one sampler loop must reproduce the VP DDIM and DDPM updates it replaced."""
 
+import itertools
 import math
 
 import pytest
@@ -104,7 +105,7 @@ def test_timesteps_run_from_noisiest_to_cleanest(T, steps):
     ts = schedules.timesteps(T, steps)
     assert ts[0] == T - 1
     assert ts[-1] == (T - 1 if steps == 1 else 0)  # a single step jumps from x_T straight to x0_hat
-    assert all(a > b for a, b in zip(ts, ts[1:]))
+    assert all(a > b for a, b in itertools.pairwise(ts))
     assert len(ts) == min(steps or T, T)
 
 

@@ -8,6 +8,7 @@ found by their plotly spec, so a test can read titles and axis labels.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import threading
@@ -549,7 +550,7 @@ def test_spectra_renders_with_every_photographs_slope(spectra_page):
     assert all(-3.2 < y < 0 for y in values(slopes.y))
     y = values(next(fig for t, fig in by_title.items() if t.startswith("When each band settles")).data[0].y)
     assert len(y) > 3
-    assert all(a >= b for a, b in zip(y, y[1:])), "the exact run settles coarse bands first"
+    assert all(a >= b for a, b in itertools.pairwise(y)), "the exact run settles coarse bands first"
     assert {m.label for m in at.metric} == {"Fitted slope", "Signal kept ᾱ_t", "SNR = 1 at frequency"}
     shown = captions(at)  # images as images: PNGs, not heat maps of a chart each
     assert shown[:3] == ["Cameraman, x₀", "x_t at t = 300 of 1000", "Wiener estimate x̂₀ from x_t"], shown

@@ -1,5 +1,7 @@
 """The shipped weights: they load safely, match their recipes, and meet the quality bars."""
 
+import itertools
+
 import pytest
 import torch
 
@@ -40,7 +42,7 @@ def test_each_rung_changes_one_thing_and_the_ablation_only_the_schedule():
     from dataclasses import asdict
 
     configs = [asdict(pretrained.RECIPES[name].config) for name in pretrained.LADDER]
-    for before, after in zip(configs, configs[1:]):
+    for before, after in itertools.pairwise(configs):
         assert len({k for k in before if before[k] != after[k]}) == 1, (before, after)
     assert configs[-1]["schedule"] == "cosine" and configs[-2]["schedule"] == "linear"
     gentle, base = asdict(pretrained.RECIPES[pretrained.ABLATION].config), configs[3]

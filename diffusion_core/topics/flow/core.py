@@ -17,6 +17,7 @@ the eps loss weighted by 1 / (1 - t)^2 = (1 + sigma)^2: the same regression, ano
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -136,11 +137,11 @@ def integrate(field: Field, x: torch.Tensor, times, *, heun: bool = False) -> to
     the one at the Euler point; no second evaluation on a last step to t = 0): the states (len(times), N, d),
     float64 inside."""
     ts = [float(t) for t in times]
-    if len(ts) < 2 or any(b >= a for a, b in zip(ts, ts[1:])):
+    if len(ts) < 2 or any(b >= a for a, b in itertools.pairwise(ts)):
         raise ValueError("times must fall strictly")
     x = x.double()
     states = [x]
-    for t, t_next in zip(ts[:-1], ts[1:]):
+    for t, t_next in itertools.pairwise(ts):
         v = field(x, t).double()
         x_next = x + (t_next - t) * v
         if heun and t_next > 0:

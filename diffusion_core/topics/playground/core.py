@@ -10,6 +10,7 @@ A `Frame` maps samples back to the reader's units. A trained model travels as a 
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from dataclasses import asdict, dataclass
 
@@ -124,7 +125,7 @@ def from_drawing(drawing: object) -> tuple[TrainingData, dict]:
     data = standardise(points, "your drawing", source="draw")
     lengths = np.cumsum([0] + [len(s) for s in drawing["strokes"]])
     strokes = [[[float(x), float(y), int(c)] for (x, y), c in zip(points[a:b].tolist(), labels[a:b].tolist())]
-               for a, b in zip(lengths[:-1], lengths[1:])]
+               for a, b in itertools.pairwise(lengths)]
     return TrainingData(data.points, data.frame, data.label, source="draw", labels=labels), {"strokes": strokes}
 
 

@@ -15,6 +15,7 @@ the exact denoiser is linear and diagonal in frequency: the Wiener filter.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +138,7 @@ def steps_per_octave(law: PowerLaw, schedule: schedules.Schedule, edges=OCTAVES)
     """How many of the schedule's T steps have their SNR = 1 frequency inside each octave [e_i, e_i+1)."""
     f = crossing_frequency(law, schedule.alpha_bar)
     e = torch.as_tensor(edges, dtype=torch.float64)
-    return torch.stack([((f >= a) & (f < b)).sum() for a, b in zip(e[:-1], e[1:])])
+    return torch.stack([((f >= a) & (f < b)).sum() for a, b in itertools.pairwise(e)])
 
 
 # ---------------------------------------------------------------- the Wiener filter and the Gaussian model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from typing import Mapping, Sequence
 
@@ -74,7 +75,7 @@ def octave_bars(counts: Mapping[str, Sequence[float]], edges: Sequence[float], *
                 height: int = 360) -> go.Figure:
     """Steps whose SNR = 1 frequency lies in each octave, grouped by schedule."""
     e = list(edges)
-    labels = [f"{1 / a:.0f}–{1 / b:.0f}" for a, b in zip(e[:-1], e[1:])]
+    labels = [f"{1 / a:.0f}–{1 / b:.0f}" for a, b in itertools.pairwise(e)]
     traces = [{"type": "bar", "x": labels, "y": array(c), "name": name, "marker": {"color": SERIES[i % len(SERIES)]},
                "hovertemplate": "%{x}: %{y} steps<extra>" + name + "</extra>"} for i, (name, c) in enumerate(counts.items())]
     return figure(data=traces, layout=low_legend(layout(
