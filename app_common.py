@@ -11,7 +11,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import streamlit as st
 from streamlit.logger import get_logger
@@ -155,10 +155,12 @@ GLOSSARY = {
 
 
 def switched(label: str, options: Sequence[str], *, key: str, default: str, help: str,
-             format_func: Callable[[str], str] | None = None, where=None) -> list:
+             format_func: Callable[[str], str] | None = None, where=None) -> list[tuple[str, Any]]:
     """A choice between views that are all sent with the page and switched in the browser: a segmented control (in
-    the container `where`, if given; key `key`) and a container per option (key `{key}_{option}`), in the order of
-    `options`; the caller fills every container. A style rule (`switch_rule`) shows the chosen option's container
+    the container `where`, if given; key `key`) and a container per option (key `{key}_{option}`, placed in the
+    order of `options`), returned as (option, container) pairs with the chosen option's first: the caller fills
+    every container in that order, so that on a server that has computed nothing the reader's view is computed
+    and sent first. A style rule (`switch_rule`) shows the chosen option's container
     and hides the others as the reader clicks, so a switch costs the browser only the drawing of the shown view's
     charts; the page's load pays for sending, mounting and typesetting every view.
 
@@ -179,7 +181,9 @@ def switched(label: str, options: Sequence[str], *, key: str, default: str, help
         with where:
             control()
     st.html(f"<style>{rule}</style>")  # style only: no block on the page
-    return [st.container(key=f"{key}_{o}") for o in options]
+    boxes = [(o, st.container(key=f"{key}_{o}")) for o in options]
+    chosen = st.session_state.get(key)
+    return sorted(boxes, key=lambda box: box[0] != (chosen if chosen in options else default))
 
 
 def switch_rule(key: str, options: Sequence[str], default: str) -> str:

@@ -19,7 +19,7 @@ from . import bind, points
 from .figures import memo
 
 n_sets = len(views.DATASETS)
-cached = bind(views, loss_weights=1, paths=n_sets, grids=n_sets * len(views.NFE), few_steps=n_sets, reflow=n_sets)
+cached = bind(views, loss_weights=1, paths=n_sets, grids=n_sets * len(views.NFE), quality=n_sets)
 
 figures = memo(flow_figures)  # kept by a digest of their inputs (app_cache.figures)
 optimization = memo(optimization_figures)
@@ -40,8 +40,7 @@ def warm() -> None:
 def sections(dataset: str) -> None:
     """Sections 2, 4 and 5 of a data set."""
     cached.paths(dataset)
-    cached.few_steps(dataset)
-    cached.reflow(dataset)
+    cached.quality(dataset)
 
 
 def warm_more() -> None:
@@ -54,8 +53,9 @@ def warm_more() -> None:
         paths_figure(dataset, cached.paths(dataset))
         for steps in views.NFE:
             grid_figures(dataset, steps, cached.grids(dataset, steps))
-        quality_figure(dataset, cached.few_steps(dataset))
-        reflow_figures(cached.reflow(dataset))
+        quality = cached.quality(dataset)
+        quality_figure(dataset, quality["few_steps"])
+        reflow_figures(quality["reflow"])
 
 
 # ---------------------------------------------------------------- the figures of a data set's sections

@@ -200,9 +200,10 @@ def inside_text(names: list[str], total: int) -> str:
 def reflow_section(dataset: str):
     names = views.models(dataset)
     live_key = f"{LIVE_KEY}_{dataset}"
-    ref = app_common.shipped(names["reflow"], cache.reflow, dataset)
-    if ref is None:
+    quality = app_common.shipped(names["reflow"], cache.quality, dataset)
+    if quality is None:
         return
+    ref = quality["reflow"]
     live = app_training.live_or_shipped(
         live_key, lambda: app_training.retrain(names["reflow"], live_key, lambda model: views.reflowed(model, dataset)),
         label=f"Reflow live ({app_cache.RETRAIN_SECONDS:.0f} s)", button_key=f"flow_reflow_live_{dataset}",
@@ -254,14 +255,15 @@ def reflow_section(dataset: str):
 
 def data_sections() -> None:
     """Sections 2 to 5 for every data set, all sent with the page: the data set at their head switches between them
-    in the browser (app_common.switched); each set's sections were computed ahead."""
+    in the browser (app_common.switched); each set's sections were computed ahead (if not, the reader's set is
+    computed and sent first)."""
     c_set, _ = st.columns([1, 2])
     boxes = app_common.switched("Data set (sections 2 to 5)", views.DATASETS, key="flow_dataset",
                                 default=views.DATASET, format_func=SET_LABELS.get, where=c_set,
                                 help="Every section below is computed for this data set (section 1, the losses, "
                                      "needs no data). Both data sets' sections come with the page: a switch is "
                                      "drawn in the browser.")
-    for dataset, box in zip(views.DATASETS, boxes, strict=True):
+    for dataset, box in boxes:  # the reader's set first
         with box:
             data_set_sections(dataset)
 
@@ -294,8 +296,9 @@ def data_set_sections(dataset: str) -> None:
         "The same measurement as [Sampling as optimization](/sampling_optimization): the energy distance of the "
         "samples "
         "to the data against the network evaluations spent on each, from the same noise draws for every model.")
-    few = app_common.shipped(names["reflow"], cache.few_steps, dataset)
-    if few is not None:
+    quality = app_common.shipped(names["reflow"], cache.quality, dataset)  # sections 4 and 5 share their runs
+    if quality is not None:
+        few = quality["few_steps"]
         chart(st, flow_cache.quality_figure(dataset, few), theme=None, key=f"flow_quality_{dataset}")
         prose.caption(f"Each point: {optimization.GROUPS} groups of {optimization.CURVE_SAMPLES} samples from the same "
                       "start points at every budget; the line joins the groups' mean energy distance and the bars span "

@@ -211,3 +211,26 @@ def test_the_shipped_reflowed_model_has_straighter_paths_and_better_single_steps
            for name in runs}
     ed = {name: sum(optimization.group_eds(x.float(), dataset)) / 3 for name, x in one.items()}
     assert ed[names[1]] < ed[names[0]] / 10
+
+
+def test_section_5_takes_its_euler_runs_from_the_few_step_curves_unchanged():
+    """views.quality computes sections 4 and 5 together: section 5's one, two and 64 Euler steps of the flow model
+    and of the reflowed one are the few-step curves' own runs, and equal what section 5 computed on its own (the
+    same noise draws, the same steps), samples and energy distances alike; every curve's point is still the mean of
+    its groups."""
+    from diffusion_core.topics.flow import views
+
+    dataset = "ring8"
+    quality = views.quality(dataset)
+    few, ref = quality["few_steps"], quality["reflow"]
+    for key, curve in (("flow", "flow_euler"), ("reflow", "reflow_euler")):
+        own = views.reflowed(shipped.denoiser(views.models(dataset)[key]), dataset)["few"]
+        shared = ref[key]["few"]
+        assert sorted(shared) == sorted(own) == sorted(views.REFLOW_SHOWN)
+        nfe, means, _ = few["curves"][curve]
+        for steps in views.REFLOW_SHOWN:
+            assert (shared[steps]["samples"] == own[steps]["samples"]).all()
+            assert shared[steps]["ed"] == pytest.approx(own[steps]["ed"], abs=1e-12)
+            assert shared[steps]["ed"][0] == pytest.approx(means[nfe.index(steps)], abs=1e-12)
+    for curve, (nfe, means, _) in few["curves"].items():
+        assert means == pytest.approx([sum(g) / len(g) for g in few["groups"][curve]], abs=1e-12)

@@ -1328,6 +1328,31 @@ def test_flow_matching_s_own_warm_up_covers_both_data_sets_it_sends(monkeypatch)
     assert misses == [], misses
 
 
+@pytest.mark.parametrize("link, first", [(None, "dino"), ("Ring of 8 Gaussians", "ring8"), ("nonsense", "dino")])
+def test_flow_matching_computes_the_reader_s_data_set_first_on_a_cold_server(monkeypatch, link, first):
+    """With nothing computed (a fresh server, the warm-up off), the page computes and sends the data set the reader
+    sees first (app_common.switched), so the hidden one does not delay it; both are still sent, in page order."""
+    import streamlit as st
+
+    from diffusion_core import shipped
+    from diffusion_core.topics.flow import views
+
+    st.cache_data.clear()
+    asked: list[str] = []
+    real = shipped.denoiser
+    monkeypatch.setattr(shipped, "denoiser", lambda name: asked.append(name) or real(name))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if link is not None:
+        at.query_params["flow_dataset"] = link
+    at.switch_page(FLOW).run()
+    assert_clean(at)
+    sets = [next(d for d in views.DATASETS if name.endswith(d)) for name in asked]
+    assert sets[0] == first and sorted(set(sets)) == sorted(views.DATASETS), asked
+    assert sets.index(next(d for d in views.DATASETS if d != first)) > max(
+        i for i, d in enumerate(sets) if d == first), "every model of the reader's set is asked before the other's"
+    assert len(figures(at)) == 1 + 6 * len(views.DATASETS)
+
+
 def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):
     """app_cache.warm_all (what a fresh server runs in the background) computes exactly what each page's default
     view asks for: afterwards, opening every page computes nothing (no call enters the view slot), and moving the

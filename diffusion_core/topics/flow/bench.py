@@ -24,9 +24,9 @@ def run(repeats: int) -> dict:
         bench.figure(figures.loss_weights(w["lambda"], {"eps": w["eps"], "flow": w["flow"]}, title="t"))
         bench.figure(figures.paths_run(views.paths(dataset), active=10, ideal_name="t"))
         grids(dataset, views.GRID_DEFAULT)
-        few = views.few_steps(dataset)
+        quality = views.quality(dataset)
+        few, ref = quality["few_steps"], quality["reflow"]
         bench.figure(optimization_figures.quality_vs_compute(few["curves"], floor=few["floor"], title="t"))
-        ref = views.reflow(dataset)
         bench.figure(figures.path_pairs(ref["flow"]["paths"], ref["reflow"]["paths"], ref["points"], title="t"))
         bench.figure(figures.cloud_row([(k, ref[k]["few"][1]["samples"]) for k in ("flow", "reflow")], ref["points"],
                                        title="t"))

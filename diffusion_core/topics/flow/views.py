@@ -27,6 +27,7 @@ FIELD_LIM, FIELD_CELLS = 3.0, 15  # the velocity field's grid
 NFE = (1, 2, 4, 8, 16, 32, 64)  # the budgets of the few-step curves (and the grid section's step counts)
 GRID_DEFAULT = 8  # the grid section's step count a first visitor sees
 STRAIGHT_N = 400  # paths in the straightness measure
+REFLOW_SHOWN = (1, 2, NFE[-1])  # the Euler steps whose samples section 5 shows or scores, before and after reflow
 LAMBDA_RANGE = (-10.0, 10.0)  # the log-SNRs over which the loss weights are drawn and scaled
 
 
@@ -119,9 +120,11 @@ def grids(dataset: str, steps: int) -> dict:
             "floor": (floor.mean, floor.std)}
 
 
-def _curve(run, dataset: str) -> tuple[list[int], list[float], list[float], list[list[float]]]:
-    """(nfe, mean energy distance, its standard error, the groups) over NFE for `run(nfe) -> samples`."""
-    nfes, means, errs, groups = [], [], [], []
+def _curve(run, dataset: str, keep: tuple[int, ...] = ()) -> tuple[list[int], list[float], list[float],
+                                                                   list[list[float]], dict[int, dict]]:
+    """(nfe, mean energy distance, its standard error, the groups, and the runs kept) over NFE for
+    `run(nfe) -> (evaluations spent, samples)`; the runs of the budgets in `keep` are kept as {"samples", "ed"}."""
+    nfes, means, errs, groups, kept = [], [], [], [], {}
     for nfe in NFE:
         used, x = run(nfe)
         if nfes and used == nfes[-1]:  # Heun spends 2 a step but 1 on the last: a budget of 2 buys what 1 does
@@ -132,13 +135,16 @@ def _curve(run, dataset: str) -> tuple[list[int], list[float], list[float], list
         means.append(mean)
         errs.append(err)
         groups.append(values)
-    return nfes, means, errs, groups
+        if nfe in keep:
+            kept[nfe] = {"samples": x.float().numpy(), "ed": (mean, err)}
+    return nfes, means, errs, groups, kept
 
 
 def few_steps(dataset: str) -> dict:
     """Energy distance against network evaluations (NFE) for the eps-model with DDIM (cosine grid), the flow model
     with Euler and with Heun (even grids), and the reflowed model with Euler, each from the same 1,200 noise draws
-    measured as 3 groups of 400; and the floor."""
+    measured as 3 groups of 400; and the floor. The Euler runs of REFLOW_SHOWN steps are kept (`euler`: the flow
+    model's and the reflowed one's), as section 5 shows them."""
     n = optimization.GROUPS * optimization.CURVE_SAMPLES
     names = models(dataset)
     eps, flow, reflow = (shipped.denoiser(names[k]) for k in ("eps", "flow", "reflow"))
@@ -148,40 +154,48 @@ def few_steps(dataset: str) -> dict:
     def ddim(nfe):
         return nfe, samplers.sample(eps, n, schedules.grid(cosine, nfe), sampler="ddim", seed=0)
 
-    def euler(model):
-        return lambda nfe: (nfe, core.integrate(model.velocity, start, core.uniform_times(nfe))[-1])
-
     def heun(nfe):
         steps = optimization.steps_for("heun", nfe)
         return core.evaluations(steps, True), core.integrate(flow.velocity, start, core.uniform_times(steps),
                                                              heun=True)[-1]
 
-    curves = {"eps_ddim": _curve(ddim, dataset), "flow_euler": _curve(euler(flow), dataset),
-              "flow_heun": _curve(heun, dataset), "reflow_euler": _curve(euler(reflow), dataset)}
+    curves = {"eps_ddim": _curve(ddim, dataset), "flow_euler": _curve(_euler(flow, start), dataset, REFLOW_SHOWN),
+              "flow_heun": _curve(heun, dataset), "reflow_euler": _curve(_euler(reflow, start), dataset, REFLOW_SHOWN)}
     floor = optimization.floor(dataset)
     return {"curves": {k: v[:3] for k, v in curves.items()}, "groups": {k: v[3] for k, v in curves.items()},
+            "euler": {"flow": curves["flow_euler"][4], "reflow": curves["reflow_euler"][4]},
             "floor": (floor.mean, floor.std), "sigma_max": float(cosine.sigma[-1])}
 
 
-def reflowed(model: core.FlowDenoiser, dataset: str) -> dict:
+def _euler(model: core.FlowDenoiser, start: torch.Tensor):
+    """`run(nfe)` of `_curve` for Euler on the flow model's ODE over even steps, from `start`."""
+    return lambda nfe: (nfe, core.integrate(model.velocity, start, core.uniform_times(nfe))[-1])
+
+
+def reflowed(model: core.FlowDenoiser, dataset: str, few: dict[int, dict] | None = None) -> dict:
     """A flow model's ODE paths of PAIRS noise draws, how straight STRAIGHT_N of its paths are (core.straightness),
-    and its samples of 1 and 2 Euler steps (1,200 of them, seed 0) with their energy distance, and that of 64 steps."""
-    many = core.start_noise(optimization.GROUPS * optimization.CURVE_SAMPLES, 0)
+    and its samples of REFLOW_SHOWN Euler steps (1,200 of them, seed 0) with their energy distance: computed, or
+    `few` if given (the same runs, from few_steps)."""
     s = core.straightness(core.integrate(model.velocity, core.start_noise(STRAIGHT_N, 0),
                                          core.uniform_times(PATH_STEPS)))
-    few = {}
-    for steps in (1, 2, NFE[-1]):
-        x = core.integrate(model.velocity, many, core.uniform_times(steps))[-1].float()
-        few[steps] = {"samples": x.numpy(), "ed": optimization.mean_and_error(optimization.group_eds(x, dataset))}
+    if few is None:
+        run = _euler(model, core.start_noise(optimization.GROUPS * optimization.CURVE_SAMPLES, 0))
+        few = {}
+        for steps in REFLOW_SHOWN:
+            x = run(steps)[1].float()
+            few[steps] = {"samples": x.numpy(),
+                          "ed": optimization.mean_and_error(optimization.group_eds(x, dataset))}
     return {"paths": _ode_paths(model.velocity, core.start_noise(PAIRS, 0)), "ratio": s.ratio,
             "deviation": s.deviation, "cost": s.cost, "few": few}
 
 
-def reflow(dataset: str) -> dict:
-    """`reflowed` of the flow model and of the shipped reflowed one; the energy distance of the teacher's samples
-    (the flow model's ODE in as many steps as the reflow pairs took), and the floor."""
+def reflow(dataset: str, few: dict | None = None) -> dict:
+    """`reflowed` of the flow model and of the shipped reflowed one (their Euler samples taken from `few`, the data
+    set's few_steps, if given); the energy distance of the teacher's samples (the flow model's ODE in as many steps
+    as the reflow pairs took), and the floor."""
     names = models(dataset)
-    out = {key: reflowed(shipped.denoiser(names[key]), dataset) for key in ("flow", "reflow")}
+    out = {key: reflowed(shipped.denoiser(names[key]), dataset, None if few is None else few["euler"][key])
+           for key in ("flow", "reflow")}
     many = core.start_noise(optimization.GROUPS * optimization.CURVE_SAMPLES, 0)
     teacher = core.integrate(shipped.denoiser(names["flow"]).velocity, many,
                              core.uniform_times(pretrained.REFLOW_ODE_STEPS))[-1].float()
@@ -191,3 +205,9 @@ def reflow(dataset: str) -> dict:
             "teacher_ed": optimization.mean_and_error(optimization.group_eds(teacher, dataset)),
             "teacher_steps": pretrained.REFLOW_ODE_STEPS, "reflow_pairs": pretrained.REFLOW_PAIRS,
             "reflow_steps": pretrained.REFLOW_STEPS}
+
+
+def quality(dataset: str) -> dict:
+    """Sections 4 and 5 together, as they share their Euler runs: {"few_steps": few_steps, "reflow": reflow}."""
+    few = few_steps(dataset)
+    return {"few_steps": few, "reflow": reflow(dataset, few)}
