@@ -36,6 +36,11 @@ def apart(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return abs(a[0] - b[0]) > 2 * (a[1] ** 2 + b[1] ** 2) ** 0.5
 
 
+def models_named(names: dict[str, str]) -> str:
+    """The models sections 4 and 5 read (views.quality), as a missing-weights warning names them."""
+    return f"{names['eps']}, {names['flow']} or {names['reflow']}"
+
+
 st.title("Flow matching: the same model on a straight path")
 prose.markdown(
     "Stable Diffusion 3 and Flux are trained with **flow matching** (rectified flow) rather than to predict the noise. "
@@ -200,7 +205,7 @@ def inside_text(names: list[str], total: int) -> str:
 def reflow_section(dataset: str):
     names = views.models(dataset)
     live_key = f"{LIVE_KEY}_{dataset}"
-    quality = app_common.shipped(names["reflow"], cache.quality, dataset)
+    quality = app_common.shipped(models_named(names), cache.quality, dataset)
     if quality is None:
         return
     ref = quality["reflow"]
@@ -227,7 +232,7 @@ def reflow_section(dataset: str):
               delta_color="off", delta_arrow="off",
               help="The mean squared distance between each path's noise end and its data end.")
     chart(st, samples, theme=None, key=f"flow_reflow_samples_{dataset}")
-    many, teacher = views.NFE[-1], ref["teacher_ed"]
+    many, teacher = views.REFLOW_SHOWN[-1], ref["teacher_ed"]
     end = after["few"][many]["ed"]
     verdict = ("within two combined standard errors" if not apart(teacher, end) else
                "worse, beyond two combined standard errors" if end[0] > teacher[0] else
@@ -296,7 +301,7 @@ def data_set_sections(dataset: str) -> None:
         "The same measurement as [Sampling as optimization](/sampling_optimization): the energy distance of the "
         "samples "
         "to the data against the network evaluations spent on each, from the same noise draws for every model.")
-    quality = app_common.shipped(names["reflow"], cache.quality, dataset)  # sections 4 and 5 share their runs
+    quality = app_common.shipped(models_named(names), cache.quality, dataset)  # sections 4 and 5 share their runs
     if quality is not None:
         few = quality["few_steps"]
         chart(st, flow_cache.quality_figure(dataset, few), theme=None, key=f"flow_quality_{dataset}")

@@ -1328,29 +1328,66 @@ def test_flow_matching_s_own_warm_up_covers_both_data_sets_it_sends(monkeypatch)
     assert misses == [], misses
 
 
-@pytest.mark.parametrize("link, first", [(None, "dino"), ("Ring of 8 Gaussians", "ring8"), ("nonsense", "dino")])
+@pytest.mark.parametrize("link, first", [(None, "dino"), ("Ring of 8 Gaussians", "ring8"), ("Dino (Datasaurus)", "dino"),
+                                         ("", "dino"), ("ring8", "dino"), ("nonsense", "dino")])
 def test_flow_matching_computes_the_reader_s_data_set_first_on_a_cold_server(monkeypatch, link, first):
     """With nothing computed (a fresh server, the warm-up off), the page computes and sends the data set the reader
-    sees first (app_common.switched), so the hidden one does not delay it; both are still sent, in page order."""
+    sees first (app_common.switched; a link names a set by its label, and anything else shows the dino): every
+    model and every ideal denoiser of the reader's set is asked for before any of the other's. Both sets are still
+    sent, in page order."""
     import streamlit as st
 
+    from app_cache.flow import SET_LABELS
     from diffusion_core import shipped
     from diffusion_core.topics.flow import views
 
+    assert SET_LABELS == {"dino": "Dino (Datasaurus)", "ring8": "Ring of 8 Gaussians"}
     st.cache_data.clear()
     asked: list[str] = []
-    real = shipped.denoiser
-    monkeypatch.setattr(shipped, "denoiser", lambda name: asked.append(name) or real(name))
+    real_model, real_ideal = shipped.denoiser, views._ideal
+    monkeypatch.setattr(shipped, "denoiser", lambda name: asked.append(name) or real_model(name))
+    monkeypatch.setattr(views, "_ideal", lambda dataset: asked.append(f"ideal_{dataset}") or real_ideal(dataset))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if link is not None:
         at.query_params["flow_dataset"] = link
     at.switch_page(FLOW).run()
     assert_clean(at)
     sets = [next(d for d in views.DATASETS if name.endswith(d)) for name in asked]
-    assert sets[0] == first and sorted(set(sets)) == sorted(views.DATASETS), asked
-    assert sets.index(next(d for d in views.DATASETS if d != first)) > max(
-        i for i, d in enumerate(sets) if d == first), "every model of the reader's set is asked before the other's"
-    assert len(figures(at)) == 1 + 6 * len(views.DATASETS)
+    assert {f"ideal_{d}" for d in views.DATASETS} <= set(asked), "section 2's and 3's ideal denoisers were asked"
+    other = next(d for d in views.DATASETS if d != first)
+    assert sets[0] == first and sets.index(other) > max(i for i, d in enumerate(sets) if d == first), asked
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
+    assert len(titles) == 1 + 6 * len(views.DATASETS)
+    for k, dataset in enumerate(views.DATASETS):  # page order, whichever set was computed first
+        assert titles[4 + 6 * k].startswith(f"Compute against quality, {SET_LABELS[dataset]}:"), titles
+
+
+def test_flow_matching_says_which_models_are_missing_and_keeps_the_other_data_set(monkeypatch):
+    """A data set whose shipped eps-model cannot be loaded: sections 4 and 5 of that set (views.quality reads its
+    three models) each warn, naming the three, and the rest of the page, the other set included, is drawn."""
+    import streamlit as st
+
+    from diffusion_core import shipped
+
+    st.cache_data.clear()
+    real = shipped.denoiser
+
+    def denoiser(name):
+        if name == "ring8":
+            raise FileNotFoundError("ring8.pt")
+        return real(name)
+
+    monkeypatch.setattr(shipped, "denoiser", denoiser)
+    at = opened(FLOW)
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2 and all("`ring8, flow_ring8 or reflow_ring8`" in w and "ring8.pt" in w
+                                      for w in warnings), warnings
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
+    assert len(titles) == 1 + 6 + 3, titles  # the ring keeps its paths and its two grid figures
+    assert sum(t.startswith("Compute against quality") for t in titles) == 1
+    assert len(at.metric) == 3  # the dino's three reflow metrics
+    st.cache_data.clear()
 
 
 def test_the_warm_up_leaves_every_page_nothing_to_compute(monkeypatch):

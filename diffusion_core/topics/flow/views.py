@@ -28,6 +28,8 @@ NFE = (1, 2, 4, 8, 16, 32, 64)  # the budgets of the few-step curves (and the gr
 GRID_DEFAULT = 8  # the grid section's step count a first visitor sees
 STRAIGHT_N = 400  # paths in the straightness measure
 REFLOW_SHOWN = (1, 2, NFE[-1])  # the Euler steps whose samples section 5 shows or scores, before and after reflow
+# section 5 takes those runs from the few-step curves (few_steps keeps them): each must be one of their budgets
+assert set(REFLOW_SHOWN) <= set(NFE), (REFLOW_SHOWN, NFE)
 LAMBDA_RANGE = (-10.0, 10.0)  # the log-SNRs over which the loss weights are drawn and scaled
 
 
@@ -178,6 +180,8 @@ def reflowed(model: core.FlowDenoiser, dataset: str, few: dict[int, dict] | None
     `few` if given (the same runs, from few_steps)."""
     s = core.straightness(core.integrate(model.velocity, core.start_noise(STRAIGHT_N, 0),
                                          core.uniform_times(PATH_STEPS)))
+    if few is not None and sorted(few) != sorted(REFLOW_SHOWN):
+        raise ValueError(f"reflowed: runs of {sorted(few)} steps given, {REFLOW_SHOWN} needed")
     if few is None:
         run = _euler(model, core.start_noise(optimization.GROUPS * optimization.CURVE_SAMPLES, 0))
         few = {}
@@ -189,13 +193,12 @@ def reflowed(model: core.FlowDenoiser, dataset: str, few: dict[int, dict] | None
             "deviation": s.deviation, "cost": s.cost, "few": few}
 
 
-def reflow(dataset: str, few: dict | None = None) -> dict:
+def reflow(dataset: str, few: dict) -> dict:
     """`reflowed` of the flow model and of the shipped reflowed one (their Euler samples taken from `few`, the data
-    set's few_steps, if given); the energy distance of the teacher's samples (the flow model's ODE in as many steps
+    set's few_steps); the energy distance of the teacher's samples (the flow model's ODE in as many steps
     as the reflow pairs took), and the floor."""
     names = models(dataset)
-    out = {key: reflowed(shipped.denoiser(names[key]), dataset, None if few is None else few["euler"][key])
-           for key in ("flow", "reflow")}
+    out = {key: reflowed(shipped.denoiser(names[key]), dataset, few["euler"][key]) for key in ("flow", "reflow")}
     many = core.start_noise(optimization.GROUPS * optimization.CURVE_SAMPLES, 0)
     teacher = core.integrate(shipped.denoiser(names["flow"]).velocity, many,
                              core.uniform_times(pretrained.REFLOW_ODE_STEPS))[-1].float()
@@ -208,6 +211,7 @@ def reflow(dataset: str, few: dict | None = None) -> dict:
 
 
 def quality(dataset: str) -> dict:
-    """Sections 4 and 5 together, as they share their Euler runs: {"few_steps": few_steps, "reflow": reflow}."""
+    """Sections 4 and 5 together, as they share their Euler runs: {"few_steps": few_steps, "reflow": reflow}. Both
+    need all three of the data set's models (the eps-model, the flow model and the reflowed one)."""
     few = few_steps(dataset)
     return {"few_steps": few, "reflow": reflow(dataset, few)}
