@@ -433,6 +433,11 @@ def test_a_switched_view_s_style_rule_shows_the_chosen_view_alone(chromium, defa
         page.close()
 
 
+# every chart on the page drawn: their draw counts (static/chart.js), or false while one is not
+ALL_DRAWN = """() => { const cs = [...document.querySelectorAll('.gd-chart')];
+  return cs.length > 0 && cs.every(c => c.dataset.drawn) && cs.map(c => c.dataset.drawn); }"""
+
+
 def test_the_loss_page_s_step_3_in_full_is_typeset_when_opened_and_reruns_only_itself(server, page):
     """The derivation's expander is lazy (app_common.lazy_expander): closed, the page carries none of its formulas;
     opened, they come in a run of its own fragment (no chart above or below is drawn again) and KaTeX typesets
@@ -441,11 +446,12 @@ def test_the_loss_page_s_step_3_in_full_is_typeset_when_opened_and_reruns_only_i
     page.goto(server + "/where_the_loss_comes_from")
     browser.wait_idle(page)
     box = page.locator("[data-testid='stExpander']").filter(has_text="Step 3 in full")
-    page.wait_for_function("() => [...document.querySelectorAll('.gd-chart')].every(c => c.dataset.drawn)",
-                           timeout=30_000)  # each drawn once laid out (static/chart.js)
     assert box.locator(".katex").count() == 0
-    charts = page.evaluate(exercise.MARK_CHARTS)
-    drawn = page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)")
+    for _ in range(5):  # every chart drawn (each once laid out: static/chart.js) and marked, none mounted in between
+        drawn = page.wait_for_function(ALL_DRAWN, timeout=30_000).json_value()
+        charts = page.evaluate(exercise.MARK_CHARTS)
+        if page.locator(".gd-chart").evaluate_all("cs => cs.map(c => c.dataset.drawn)") == drawn:
+            break
     box.locator("summary").click()
     box.locator(".katex").first.wait_for(timeout=30_000)
     browser.wait_idle(page)
