@@ -731,7 +731,9 @@ def test_flow_reflow_live_and_back(monkeypatch):
     assert live["steps"] > 0 and live["ratio"] >= 1 and live["deviation"] >= 0  # a path is never shorter than its chord
     dino, ring = (t for t in charts(at) if t.startswith("The same noise draws"))
     assert "live reflow (" in ring and f"{live['steps']:,} steps" in ring and dino.endswith("shipped reflow (3,000 steps)")
-    assert at.metric[3].value == f"{live['ratio']:.3f}" != at.metric[0].value  # the ring's three metrics follow the dino's
+    # the ring's three metrics follow the dino's: its value the live model's, its "before" its own flow model's (the
+    # live value itself may equal the dino's shipped one to three places: 1.009 in one run)
+    assert at.metric[3].value == f"{live['ratio']:.3f}" and at.metric[3].delta != at.metric[0].delta
     at.button(key="flow_reflow_reset_ring8").click().run()
     assert_clean(at)
     assert sum(t.endswith("shipped reflow (3,000 steps)") for t in charts(at)) == 2
