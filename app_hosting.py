@@ -3,13 +3,14 @@ number boxes that a hostile value cannot break.
 
 Streamlit keeps every uploaded file in memory until its session ends, under any file id the client makes up,
 so one session could hold any number of files (each up to server.maxUploadSize, 10 MB here); and Starlette
-spools a multipart body over 1 MB to a temporary file on disk. `bound_uploads` (called by app.py, once per
+spools a multipart body over 1 MB to a temporary file on disk. `bound_uploads` (called by app_start.start, once per
 process) keeps at most MAX_SESSION_FILES files and MAX_SESSION_BYTES per session (the newest; the pages have
 three uploaders), refuses a file (HTTP 413) that would take the server's uploads past MAX_UPLOAD_BYTES, and
 keeps a body up to the upload limit in memory, so nothing a reader sends is written to disk.
 
-The patches take effect at the first script run in the process (app.py), so a server that has served no page
-yet runs without them; a client that could only reach a freshly started server before any reader is the gap.
+The patches take effect when the server starts, before it listens (app.py's lifespan runs app_start.start); a
+server started on the router alone (`streamlit run app_router.py`) takes them at its first script run, so until
+then it runs without them.
 
 Streamlit 1.67 turns the value of a whole-number st.number_input into an int with int(value), which raises
 OverflowError on an infinite value: a shared link with `?seed=inf`, or a client that sends an infinite widget
@@ -181,8 +182,8 @@ def connect_at_once(url_paths: Iterable[str]) -> None:
 
 
 def harden() -> None:
-    """Everything above but `connect_at_once` (which app.py calls with its pages), once per process (app.py calls it
-    on every run; it is idempotent)."""
+    """Everything above but `connect_at_once` (which app_start.start calls with the pages' addresses), once per
+    process (app_start.start is called when the server starts and on every run; it is idempotent)."""
     bound_uploads()
     guard_number_inputs()
     keep_caches()

@@ -12,9 +12,9 @@ controls redraw, which their pages draw and their warm-ups build ahead).
 The training line and the training process are plain module singletons, not `st.cache_resource`: any client
 can ask Streamlit to clear its caches, and a cleared line would let every reader start a training at once.
 
-`warm_up` computes every page's default view once, in the background, from the first visit to a fresh server (Streamlit
-runs no app code before one): the first reader waits for the page they land on, and the pages they open next are
-ready. Then it computes the other values of the controls that would compute (each room's `warm_more`).
+`warm_up` computes every page's default view once, in the background, from the moment the server starts (app.py's
+lifespan, which waits for Home's; or the first visit, when the router itself is served): the pages a reader opens
+are ready. Then it computes the other values of the controls that would compute (each room's `warm_more`).
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ info = data(24)(shipped.info)  # every shipped model: Means and modes alone show
 WARM_ORDER = ("home", "optimization", "spectra", "process", "modes", "objective", "scores", "copies", "flow", "guidance",
               "playground")
 LOG = get_logger(__name__)  # a line per page warmed (the server log shows when the defaults are ready)
+_WARMED = {room: threading.Event() for room in WARM_ORDER}  # set once the warm-up has tried the room's default view
 
 
 def warm_up() -> threading.Thread | None:
@@ -137,6 +138,12 @@ def warm_up() -> threading.Thread | None:
             _SINGLETONS["warm"] = thread
             thread.start()
         return _SINGLETONS["warm"]
+
+
+def warmed(room: str, timeout: float) -> bool:
+    """Wait up to `timeout` seconds for the warm-up to have tried `room`'s default view (computed it, or logged its
+    failure); True if it has."""
+    return _WARMED[room].wait(timeout)
 
 
 def warm_all() -> dict[str, float]:
@@ -157,6 +164,8 @@ def warm_all() -> dict[str, float]:
             except Exception:  # a missing or damaged shipped file: the page says so when it is opened
                 LOG.exception("computing the %s of %s failed", what, room)
                 continue
+            finally:
+                _WARMED[room].set()  # (the default view: set again after the extras, which changes nothing)
             took = time.perf_counter() - start
             seconds[room] = round(seconds.get(room, 0.0) + took, 2)
             LOG.info("%s of %s computed in %.2f s", what, room, took)

@@ -177,9 +177,9 @@ class _Kept:
 
 KEPT = _Kept(MAX_FIGURES, MAX_BYTES)
 KEPT_IMAGES = _Kept(MAX_IMAGES, MAX_IMAGE_BYTES)
-# Done to every figure as it is kept, before it is weighed: app.py sets it to app_components.chart's `prepare`, which
-# works out once the JSON a chart sends (a page does it anyway on drawing what it built). So a figure the warm-up
-# builds ahead costs a reader's first move nothing at all. None (the cache imported without the app): nothing.
+# Done to every figure as it is kept, before it is weighed: app_start.start sets it to app_components.chart's
+# `prepare`, which works out once the JSON a chart sends (a page does it anyway on drawing what it built). So a figure
+# the warm-up builds ahead costs a reader's first move nothing at all. None (the cache imported without the app): nothing.
 on_kept: Callable[[BaseFigure], object] | None = None
 
 

@@ -28,7 +28,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-STYLE = Path(__file__).with_name("prose.css")  # added to every page by app.py
+STYLE = Path(__file__).with_name("prose.css")  # added to every page by app_router.py
 TYPESET = STATIC / "typeset.js"
 KATEX = STATIC / "katex-0.16.47.min.js"
 # a dollar sign not escaped by a backslash: the text holds a formula (a reader's text is escaped: app_common.md)

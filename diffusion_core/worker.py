@@ -74,7 +74,7 @@ class Worker:
         parent, child = self._ctx.Pipe()
         self._proc = self._ctx.Process(target=_serve, args=(child,), daemon=True, name="training-worker")
         # "spawn" re-runs the parent's __main__ in the child. Inside a Streamlit script that is the
-        # app itself (Streamlit points __main__ at app.py), so the child would run the app's pages.
+        # app itself (Streamlit points __main__ at the script it runs), so the child would run the app's pages.
         # A bare __main__ while the child starts makes it import only what the job needs.
         with _MAIN_SWAP:
             main = sys.modules["__main__"]

@@ -98,7 +98,7 @@ def test_a_figure_s_json_is_made_once_and_a_figure_plotly_draws_is_sent_to_plotl
 
 
 def test_a_kept_figure_is_made_ready_to_send_as_it_is_kept(monkeypatch):
-    """With app.py's hook (app_cache.figures.on_kept = chart.prepare) a figure is turned into the JSON a chart sends
+    """With the app's hook (app_start.start sets app_cache.figures.on_kept = chart.prepare) a figure is turned into the JSON a chart sends
     as it is kept, once: the warm-up's figures reach a reader's first move ready, and drawing one makes no JSON."""
     import plotly.io as pio
 

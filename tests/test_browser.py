@@ -1,9 +1,9 @@
 """Real-browser checks with Playwright driving Debian's Chromium.
 
-A fresh `streamlit run app.py` on a free loopback port (tools/browser.py); skipped with the
-reason when Chromium or Playwright is missing (CI installs both, see .ci/run). On every page the
-tests move every slider, change every select, radio and segmented control, and click every button
-that does not start a long training, checking for an exception and for console errors after each;
+A fresh `streamlit run app.py` (the app's router served as an st.App) on a free loopback port
+(tools/browser.py); skipped with the reason when Chromium or Playwright is missing (CI installs both, see
+.ci/run). On every page the tests move every slider, change every select, radio and segmented control, and click
+every button that does not start a long training, checking for an exception and for console errors after each;
 the pages and controls touched are printed at the end of the run.
 """
 
@@ -86,14 +86,19 @@ def test_first_load_shows_only_the_apps_own_navigation(server, page):
 
 
 def test_a_deep_link_on_a_fresh_server_gets_the_apps_navigation(page):
-    """Opening a page's own address first must run it inside app.py, with the app's menu."""
+    """Opening a page's own address first must run it inside the app's router, with the app's menu; and, as the
+    server put the pages' addresses into its HTML when it started, the page connects at the app's base at once."""
     with browser.server() as srv:
         errors = browser.watch_errors(page)
+        asked = []
+        page.on("request", lambda r: asked.append(r.url.replace(srv.url, "")))
         page.goto(srv.url + "/diffusion_process")
         browser.wait_idle(page)
         assert set(browser.sidebar_links(page)) == {title for _, _, title in PAGES}
         assert page.get_by_role("heading", name="The diffusion process").first.is_visible()
         assert page.locator(browser.EXCEPTION).count() == 0 and not errors, errors
+        health = [u for u in asked if "_stcore/health" in u]
+        assert health and all(u == "/_stcore/health" for u in health), health
 
 
 @pytest.mark.parametrize("path, heading, title", PAGES)
@@ -150,16 +155,14 @@ def test_an_address_that_is_no_page_gets_a_notice_not_an_exception(server, page)
 
 
 def test_a_page_s_own_address_connects_at_the_app_s_base_at_once(server, page):
-    """Opened at its own address (once the server has run a page), a page asks the server at the app's base and
-    not first at `/<page>/_stcore/...` (a 404 and then a 100 ms wait in Streamlit's client): app_hosting puts
-    the base path into the HTML. The HTML goes out whole, its length right and without the file's ETag, and
-    Streamlit's own index.html on disk is unchanged."""
+    """Opened at its own address, a page asks the server at the app's base and not first at `/<page>/_stcore/...`
+    (a 404 and then a 100 ms wait in Streamlit's client): app_hosting puts the base path into the HTML. The HTML
+    goes out whole, its length right and without the file's ETag, and Streamlit's own index.html on disk is
+    unchanged."""
     import urllib.request
 
     import app_hosting
 
-    page.goto(server + "/")  # the first run of the server applies the patches
-    browser.wait_idle(page)
     asked = []
     page.on("request", lambda r: asked.append(r.url.replace(server, "")))
     errors = browser.watch_errors(page)

@@ -1,4 +1,5 @@
-"""Every page under streamlit.testing.v1.AppTest, routed through app.py as a reader gets it.
+"""Every page under streamlit.testing.v1.AppTest, routed through app_router.py (the script app.py serves) as a reader
+gets it.
 
 Each test moves every slider to both ends and every select through its options, and checks that
 no exception was raised and that the expected charts and metrics are on the page. Charts are
@@ -18,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "app_router.py")
 HOME, PROCESS, MODES = "app_pages/home.py", "app_pages/diffusion_process.py", "app_pages/means_and_modes.py"
 COPIES = "app_pages/regurgitation.py"
 SCORES, SPECTRA = "app_pages/score_fields.py", "app_pages/spectral_bands.py"
@@ -61,9 +62,9 @@ def _prose_source(body: str) -> tuple[str, str]:
     stars, list items as dashes, other tags dropped, entities unescaped). tests/test_prose.py checks the HTML."""
     kind = "latex" if "gd-display" in body else "caption" if "gd-caption" in body else "markdown"
     body = body[:body.rindex("</div>")]  # the typesetter's script after it
-    body = re.sub(r'<span class="math inline">(.*?)</span>', r"$\1$", body, flags=re.S)
+    body = re.sub(r'<span class="math inline">(.*?)</span>', r"$\1$", body, flags=re.DOTALL)
     if kind == "markdown":
-        body = re.sub(r'<div class="math block">(.*?)</div>', r"$$\1$$", body, flags=re.S)
+        body = re.sub(r'<div class="math block">(.*?)</div>', r"$$\1$$", body, flags=re.DOTALL)
     body = re.sub(r"</?strong>", "**", body)
     body = re.sub(r"</?em>", "*", body)
     body = re.sub(r"<li>", "- ", body)
@@ -152,9 +153,12 @@ def process() -> AppTest:
 # ---------------------------------------------------------------- home
 
 def test_every_link_in_a_page_s_text_opens_a_page():
-    """A link written in a page's text, such as [Guidance](/guidance), names a page of app.py's menu (Streamlit
+    """A link written in a page's text, such as [Guidance](/guidance), names a page of the app's menu (Streamlit
     gives each page its file's name as its address): a renamed page would otherwise leave a dead link."""
-    registered = set(re.findall(r'st\.Page\("app_pages/(\w+)\.py"', (ROOT / "app.py").read_text()))
+    import app_start
+
+    registered = {name for name, _ in app_start.MENU}
+    assert registered == {path.stem for path in (ROOT / "app_pages").glob("*.py")}
     linked = {name: set(re.findall(r"\]\(/(\w*)(?:[?#][^)]*)?\)", path.read_text()))
               for path in (ROOT / "app_pages").glob("*.py") for name in [path.stem]}
     assert set().union(*linked.values()) >= {"guidance", "regurgitation", "means_and_modes"}
@@ -1225,7 +1229,8 @@ def test_loss_train_live_and_go_back(monkeypatch):
 
 
 def test_caches_live_only_in_app_cache_and_are_bounded():
-    assert not _caches(ROOT / "app.py")
+    for entry in ("app.py", "app_router.py", "app_start.py"):
+        assert not _caches(ROOT / entry)
     for page in (ROOT / "app_pages").glob("*.py"):
         assert not _caches(page), f"{page.name} defines its own cache"
     modules = sorted((ROOT / "app_cache").glob("*.py"))
@@ -1271,13 +1276,17 @@ def test_benches_call_what_the_pages_call():
 def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkeypatch):
     """warm_all runs every room's warm() (its page's default view) in WARM_ORDER before any room's warm_more(), so a
     reader who lands on a page during the warm-up never waits behind another page's extra settings; a room that fails
-    (or cannot be imported) is skipped, and its extras with it."""
+    (or cannot be imported) is skipped, and its extras with it. `warmed(room)` (what app.py's lifespan waits on for
+    Home) is true once the room's default view has been tried, computed or failed, and not before."""
     import importlib
+    import threading
     from types import SimpleNamespace
 
     import app_cache
 
-    calls = []
+    monkeypatch.setattr(app_cache, "_WARMED", {r: threading.Event() for r in app_cache.WARM_ORDER})
+    assert not any(app_cache.warmed(r, 0) for r in app_cache.WARM_ORDER)
+    calls, seen = [], []
 
     def fail():
         raise FileNotFoundError("no weights")
@@ -1287,7 +1296,11 @@ def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkey
             raise ImportError("a room that cannot even be imported")
         if name == "app_cache.spectra":
             return SimpleNamespace(warm=fail, warm_more=lambda: calls.append(("more", name)))
-        out = SimpleNamespace(warm=lambda: calls.append(("warm", name)))
+        def warm():
+            calls.append(("warm", name))
+            seen.append([r for r in app_cache.WARM_ORDER if app_cache.warmed(r, 0)])
+
+        out = SimpleNamespace(warm=warm)
         if name in ("app_cache.optimization", "app_cache.scores"):
             out.warm_more = lambda: calls.append(("more", name))
         return out
@@ -1298,6 +1311,9 @@ def test_the_warm_up_computes_every_default_view_before_any_other_setting(monkey
     assert set(seconds) == set(rooms)
     assert calls == [("warm", f"app_cache.{r}") for r in rooms] + [("more", "app_cache.optimization"),
                                                                    ("more", "app_cache.scores")]
+    order = list(app_cache.WARM_ORDER)
+    assert seen == [order[:order.index(r)] for r in rooms]  # each room's default view: the rooms before it tried
+    assert all(app_cache.warmed(r, 0) for r in order)  # the failed ones too: nobody waits for them
 
 
 class CountingSlot:
@@ -1537,26 +1553,23 @@ def _precomputed() -> dict:
                              config, 1000, "ddim", s) <= playground.LIGHT_SECONDS]}}
 
 
-def test_app_only_routes():
-    """app.py holds a docstring, the imports, what a public server needs (app_hosting, the warm-up of every
-    page's default view, and the kept figures made ready to send), the list of pages (and their addresses for
-    app_hosting's HTML), st.set_page_config, the style rule of app.css, the style of app_components.prose's text and
-    st.navigation(...).run()."""
+def test_the_router_only_routes():
+    """app_router.py holds a docstring, the imports, what starts with the app (app_start.start: app.py runs it when the
+    server starts, the router on every run), the list of pages (app_start.MENU, Home the default), st.set_page_config,
+    the style rule of app.css, the style of app_components.prose's text and st.navigation(...).run()."""
     import ast
 
-    body = ast.parse((ROOT / "app.py").read_text()).body
+    body = ast.parse((ROOT / "app_router.py").read_text()).body
     calls = [ast.unparse(n.value) for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
     others = [n for n in body if not isinstance(n, (ast.Expr, ast.Import, ast.ImportFrom))]
-    assert [ast.unparse(n) for n in others[:1]] == ["app_cache.figures.on_kept = chart.prepare"]
-    assert [ast.unparse(n.targets[0]) for n in others[1:]] == ["PAGES"]
-    assert all(ast.unparse(e).startswith("st.Page(") for e in others[1].value.elts)
-    assert len(calls) == 7
-    assert calls[:3] == ["app_hosting.harden()", "app_cache.warm_up()",
-                         "app_hosting.connect_at_once((page.url_path for page in PAGES))"]
-    assert calls[3].startswith("st.set_page_config(") and "layout='wide'" in calls[3]
-    assert calls[4] == "st.html(Path(__file__).with_name('app.css'))"
-    assert calls[5] == "st.html(prose.STYLE)"
-    assert calls[6] == "st.navigation(PAGES, position='sidebar').run()"
+    assert [ast.unparse(n.targets[0]) for n in others] == ["PAGES"]
+    assert ast.unparse(others[0].value).startswith("[st.Page(f'app_pages/{name}.py', title=title, default=not i) for")
+    assert len(calls) == 5
+    assert calls[0] == "app_start.start()"
+    assert calls[1].startswith("st.set_page_config(") and "layout='wide'" in calls[1]
+    assert calls[2] == "st.html(Path(__file__).with_name('app.css'))"
+    assert calls[3] == "st.html(prose.STYLE)"
+    assert calls[4] == "st.navigation(PAGES, position='sidebar').run()"
 
 
 def test_schedule_lengths_match_the_shipped_models():

@@ -24,6 +24,7 @@ from streamlit.proto.Common_pb2 import UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+CHART = "gd_chart"  # the app's canvas chart component (app_components.chart)
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's double-submit cookie; an upload sends its value as X-Xsrftoken too
 
 
@@ -156,6 +157,12 @@ class WireSession:
         if key not in self.widgets:
             raise KeyError(f"no widget with key {key!r} on the page (have: {sorted(self.widgets)})")
         return await self.run(page, (self.widgets[key],))
+
+    def charts(self) -> int:
+        """How many charts the last run drew: Plotly's, and the app's canvas charts (app_components.chart)."""
+        kinds = [e.WhichOneof("type") for e in self.elements]
+        return sum(kind == "plotly_chart" or (kind == "bidi_component" and e.bidi_component.component_name == CHART)
+                   for kind, e in zip(kinds, self.elements, strict=True))
 
     def _element(self, element) -> None:
         self.elements.append(element)

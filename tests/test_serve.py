@@ -1,0 +1,138 @@
+"""How the app is served: `streamlit run app.py` serves app_router.py as an st.App whose lifespan starts, before the
+server listens, what every run of the router would start (app_start.start), waits for Home's default view and opens
+Home once itself (app_start.rehearse); and, once every default view is computed, opens every other page once.
+
+The servers here are real (`streamlit run` on a free loopback port, tools/browser.server) and read at the protocol
+level (tools/wire.py): no browser is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import urllib.request
+from pathlib import Path
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from streamlit.web.server.app_discovery import discover_asgi_app
+
+import app_start
+from tools import browser, wire
+
+ROOT = Path(__file__).resolve().parents[1]
+HOME_COMPUTED = "default view of home computed"  # app_cache.warm_all's line once Home's default view is cached
+REHEARSED = "pages rehearsed: "  # app_start.rehearse's line, then "/<address> <seconds> s" for each page
+
+
+def test_streamlit_serves_app_py_as_an_st_app_of_the_router():
+    served = discover_asgi_app(ROOT / "app.py")
+    assert served.is_asgi_app and served.import_string == "app:app"
+    assert re.search(r'^app = st\.App\("app_router\.py", lifespan=_lifespan\)$', (ROOT / "app.py").read_text(),
+                     flags=re.MULTILINE)
+    assert not discover_asgi_app(ROOT / "app_router.py").is_asgi_app  # the router is a script, served as one too
+
+
+HOME_METRICS = ["Energy distance to the dino", "Mean distance to nearest dino point"]
+
+
+async def _first_run(url: str) -> tuple[set[str], int, int, list[str]]:
+    """A reader's first run of Home: the addresses of the pages in its menu, the exceptions and charts drawn, and
+    the labels of its metrics."""
+    session = wire.WireSession(url)
+    await session.open()
+    metrics = [e.metric.label for e in session.elements if e.WhichOneof("type") == "metric"]
+    await session.close()
+    return set(session.pages), session.exceptions, session.charts(), metrics
+
+
+def test_the_server_computes_home_and_gives_its_html_the_pages_before_it_listens():
+    """Before any reader has connected, the server has computed Home's default view (its log says so by the time it
+    answers its health check) and serves the pages' addresses in its HTML (app_hosting.connect_at_once, which
+    app_start.start runs after the hardening). The addresses are the ones Streamlit gives the router's pages."""
+    with browser.server() as srv:
+        log = srv.output()
+        assert HOME_COMPUTED in log and f"{REHEARSED}/ " in log
+        with urllib.request.urlopen(srv.url + "/guidance") as answer:
+            html = answer.read().decode()
+        names = re.search(r"const pages = (\[.*?\]);", html)
+        assert names and set(json.loads(names.group(1))) == set(app_start.url_paths()[1:])
+        pages, exceptions, charts, metrics = asyncio.run(_first_run(srv.url))
+        assert pages == set(app_start.url_paths()) and len(pages) == len(app_start.MENU)
+        assert (exceptions, charts, metrics) == (0, 1, HOME_METRICS)
+        deadline = time.time() + 240  # the other pages' default views take about 20 s, then their rehearsal
+        while time.time() < deadline and srv.output().count(REHEARSED) < 2:
+            time.sleep(1)
+        log = srv.output()
+        rest = re.findall(rf"{REHEARSED}(.*)", log)[1]
+        assert re.findall(r"/(\w+) [\d.]+ s", rest) == app_start.url_paths()[1:]
+        assert log.count(HOME_COMPUTED) == 1 and "exception" not in log and "Traceback" not in log
+
+
+def test_with_the_warm_up_off_the_first_reader_computes_home():
+    with browser.server(env={"GD_WARM": "0"}) as srv:
+        pages, exceptions, charts, metrics = asyncio.run(_first_run(srv.url))
+        assert (exceptions, charts, metrics) == (0, 1, HOME_METRICS) and pages == set(app_start.url_paths())
+        assert HOME_COMPUTED not in srv.output() and REHEARSED not in srv.output()
+
+
+def test_the_router_served_alone_starts_the_warm_up_at_its_first_visit():
+    """`streamlit run app_router.py` (for a host that cannot serve an st.App) still works: the first run starts what
+    app.py would have started with the server."""
+    with browser.server(script="app_router.py") as srv:
+        assert HOME_COMPUTED not in srv.output()
+        pages, exceptions, charts, metrics = asyncio.run(_first_run(srv.url))
+        assert (exceptions, charts, metrics) == (0, 1, HOME_METRICS) and pages == set(app_start.url_paths())
+        with urllib.request.urlopen(srv.url + "/guidance") as answer:
+            assert "BACKEND_BASE_URL" in answer.read().decode()
+
+
+class _Runtime:
+    """What app_start.rehearse asks of Streamlit's Runtime: a page at an address in `hangs` never finishes, and one in
+    `fails` shows an exception."""
+
+    def __init__(self, hangs=(), fails=()):
+        self.hangs, self.fails, self.asked, self.closed = set(hangs), set(fails), [], []
+
+    def connect_session(self, client, user_info):
+        self.client = client
+        return "rehearsal"
+
+    def handle_backmsg(self, session_id, msg: BackMsg):
+        path = msg.rerun_script.page_name
+        self.asked.append((session_id, path))
+        if path in self.fails:
+            shown = ForwardMsg()
+            shown.delta.new_element.exception.message = "boom"
+            self.client.write_forward_msg(shown)
+        if path not in self.hangs:
+            done = ForwardMsg()
+            done.script_finished = ForwardMsg.FINISHED_SUCCESSFULLY
+            asyncio.get_running_loop().call_soon(self.client.write_forward_msg, done)
+
+    def close_session(self, session_id):
+        self.closed.append(session_id)
+
+
+class _Log:
+    def __init__(self):
+        self.lines = []
+
+    def warning(self, text, *args):
+        self.lines.append(("warning", text % args))
+
+    def info(self, text, *args):
+        self.lines.append(("info", text % args))
+
+
+def test_a_rehearsal_opens_each_page_in_turn_and_goes_on_past_one_that_hangs_or_fails(monkeypatch):
+    monkeypatch.setattr(app_start, "LOG", log := _Log())
+    runtime = _Runtime(hangs={"guidance"}, fails={"flow_matching"})
+    took = asyncio.run(app_start.rehearse(runtime, ["", "flow_matching", "guidance", "playground"], timeout=0.2))
+    assert runtime.asked == [("rehearsal", p) for p in ("", "flow_matching", "guidance", "playground")]
+    assert list(took) == ["", "flow_matching", "playground"] and runtime.closed == ["rehearsal"]
+    assert [text for level, text in log.lines if level == "warning"] == ["rehearsing the page at /flow_matching showed an exception",
+                        "rehearsing the page at /guidance took over 0 s: the next one is opened"]
