@@ -17,7 +17,6 @@ from pathlib import Path
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
 from streamlit.web.server.app_discovery import discover_asgi_app
 
 import app_start
