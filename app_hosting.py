@@ -8,7 +8,7 @@ process) keeps at most MAX_SESSION_FILES files and MAX_SESSION_BYTES per session
 three uploaders), refuses a file (HTTP 413) that would take the server's uploads past MAX_UPLOAD_BYTES, and
 keeps a body up to the upload limit in memory, so nothing a reader sends is written to disk.
 
-The patches take effect when the server starts, before it listens (app.py's lifespan runs app_start.start); a
+The patches take effect when the server starts, before it answers (app.py's lifespan runs app_start.start); a
 server started on the router alone (`streamlit run app_router.py`) takes them at its first script run, so until
 then it runs without them.
 

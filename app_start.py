@@ -9,7 +9,8 @@ app.py calls `start()` when the server starts, before any reader can connect; ap
 `rehearse` is the reader a server plays itself once the default views are computed (app.py calls it): it opens
 pages in a session of its own, whose messages go nowhere, so that what a page's first run does besides computing
 its views (building and keeping its figures, its first imports, starting the training process) is done before a
-reader opens it.
+reader opens it. It uses what Streamlit's own websocket handler uses: Runtime.connect_session with a SessionClient,
+handle_backmsg, close_session, all on the server's event loop.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import asyncio
 import threading
 from collections.abc import Iterable
 
+from pathlib import Path
+
+from streamlit import source_util
 from streamlit.logger import get_logger
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -46,8 +50,9 @@ MENU = (  # each page's script in app_pages/ and its title, in menu order; Home 
 
 
 def url_paths() -> list[str]:
-    """Each page's address under the app's root, as Streamlit names them: its script's name, and Home's the root."""
-    return [""] + [name for name, _ in MENU[1:]]
+    """Each page's address under the app's root, named as st.Page names it (from its script's file name); Home's is
+    the root."""
+    return [""] + [source_util.page_icon_and_name(Path(f"{name}.py"))[1] for name, _ in MENU[1:]]
 
 
 def start() -> threading.Thread | None:
@@ -59,19 +64,26 @@ def start() -> threading.Thread | None:
 
 
 class _Rehearsal:
-    """Streamlit's SessionClient for a session nobody reads: its messages are dropped, the end of each run and the
-    exceptions it showed are noted."""
+    """Streamlit's SessionClient for a session nobody reads: its messages are dropped; the end of each run (not a run
+    cut short by the next one) and the exceptions it showed are noted. Called on the event loop that delivers every
+    session's messages, so it never raises."""
+
+    DONE = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
 
     def __init__(self) -> None:
         self.finished = asyncio.Event()
         self.exceptions = 0
 
     def write_forward_msg(self, msg: ForwardMsg) -> None:
-        kind = msg.WhichOneof("type")
-        if kind == "script_finished":
-            self.finished.set()
-        elif kind == "delta" and msg.delta.new_element.WhichOneof("type") == "exception":
-            self.exceptions += 1
+        try:
+            kind = msg.WhichOneof("type")
+            if kind == "script_finished" and msg.script_finished in self.DONE:
+                self.finished.set()
+            elif (kind == "delta" and msg.delta.new_element.WhichOneof("type") == "exception") or (
+                    kind == "session_event" and msg.session_event.WhichOneof("type") == "script_compilation_exception"):
+                self.exceptions += 1
+        except Exception:  # (nothing above should raise: if it did, the rehearsal would time out, and say so)
+            LOG.exception("a rehearsal message could not be read")
 
     @property
     def client_context(self) -> None:  # no headers, cookies or address: nobody is there
@@ -80,9 +92,9 @@ class _Rehearsal:
 
 async def rehearse(runtime: Runtime, paths: Iterable[str], timeout: float = 60) -> dict[str, float]:
     """Open the pages at `paths` (their addresses: "" is Home) one after another, at their defaults, in one session of
-    the server's own, as a reader with a new tab would; returns the seconds each took. Runs on the server's event loop
-    (Streamlit's Runtime asks it); a page that shows an exception, or takes over `timeout` seconds, is logged, and
-    the next one opened."""
+    the server's own, as one reader going from page to page would; returns the seconds each took. Runs on the
+    server's event loop (Streamlit's Runtime asks it). A page that shows an exception is logged and the next one
+    opened; one that takes over `timeout` seconds is logged and ends the rehearsal (closing the session stops it)."""
     client = _Rehearsal()
     session_id = runtime.connect_session(client=client, user_info={})
     took: dict[str, float] = {}
@@ -97,8 +109,8 @@ async def rehearse(runtime: Runtime, paths: Iterable[str], timeout: float = 60) 
             try:
                 await asyncio.wait_for(client.finished.wait(), timeout)
             except TimeoutError:
-                LOG.warning("rehearsing the page at /%s took over %.0f s: the next one is opened", path, timeout)
-                continue
+                LOG.warning("rehearsing the page at /%s took over %.0f s: the rehearsal stops there", path, timeout)
+                break
             took[path] = round(loop.time() - start, 2)
             if client.exceptions > before:
                 LOG.warning("rehearsing the page at /%s showed an exception", path)

@@ -68,7 +68,8 @@ def test_the_build_context_holds_the_app_and_leaves_out_the_rest(tmp_path):
     for f in files:  # the app, run from a copy of exactly the build context
         (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / f, tmp_path / f)
-    with browser.server(env={"GD_WARM": "0"}, cwd=tmp_path) as srv:  # the image's command, on the copy
+    with browser.server(cwd=tmp_path) as srv:  # the image's command, on the copy
+        assert "pages rehearsed: / " in srv.output()  # Home computed and opened before the server answered
         charts, exceptions = asyncio.run(_open(srv.url, "diffusion_process"))
     assert exceptions == 0
     assert charts == 8  # the forward run, paths, five rungs and the gentle ablation
