@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterable
-
 from pathlib import Path
 
 from streamlit import source_util
