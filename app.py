@@ -8,7 +8,8 @@ The server answers once Home's default view is computed and Home has been opened
 comes in meanwhile waits). So the first reader of a fresh server lands on a Home as ready as the hundredth's. Once
 every page's default view is computed, the server opens every other page once the same way, in the background.
 Nothing here stops the server from starting: what fails is logged, and the router runs app_start.start again on
-every run. Nothing else lives here."""
+every run. When the server stops, the training process is stopped and waited for (app_cache.stop_processes).
+Nothing else lives here."""
 
 import asyncio
 import contextlib
@@ -73,6 +74,9 @@ async def _lifespan(_app):
         rest.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await rest
+    import app_cache
+
+    await asyncio.to_thread(app_cache.stop_processes)  # (uvicorn's exit runs no exit handler: see there)
 
 
 app = st.App("app_router.py", lifespan=_lifespan)

@@ -24,6 +24,7 @@ import importlib
 import os
 import threading
 import time
+from multiprocessing import resource_tracker
 from types import SimpleNamespace
 
 import numpy as np
@@ -105,6 +106,20 @@ def training_worker() -> worker.Worker:
             w.start()  # (a job restarts the child if it has died since)
             _SINGLETONS["worker"] = w
         return _SINGLETONS["worker"]
+
+
+def stop_processes() -> None:
+    """Stop the training process and the resource tracker that starting it launched, and wait for both. app.py calls
+    it as the server shuts down: uvicorn ends the server's process by raising again the signal that stopped it,
+    which runs no exit handler (multiprocessing's would have waited for them), so a child not waited for here would
+    be left a zombie."""
+    with _SINGLETON_LOCK:
+        w = _SINGLETONS.get("worker")
+    if w is not None:
+        w.close()
+    stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
+    if stop is not None:  # (CPython's own, private: what its test suite calls to stop the tracker)
+        stop()
 
 
 @data(16)

@@ -22,7 +22,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.web.server.app_discovery import discover_asgi_app
 
 import app_start
-from tools import browser, wire
+from tools import browser, procs, wire
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME_COMPUTED = "default view of home computed"  # app_cache.warm_all's line once Home's default view is cached
@@ -168,3 +168,22 @@ def test_a_failure_in_the_lifespan_is_logged_and_the_server_starts_all_the_same(
                          check=False)
     assert out.returncode == 0 and out.stdout.split() == ["serving"], out.stderr[-2000:]
     assert "starting the app with the server failed" in out.stderr and "a shipped file is broken" in out.stderr
+
+
+def test_a_stopped_server_leaves_no_process_behind():
+    """The training process (started by a page with a training button) and the resource tracker its start launched
+    are stopped and waited for when the server is stopped (SIGTERM): uvicorn ends the process by raising the signal
+    again, which runs no exit handler, so without app_cache.stop_processes they were left as zombies."""
+    with browser.server(env={"GD_WARM": "0"}) as srv:
+        async def visit() -> int:
+            session = wire.WireSession(srv.url)
+            await session.open()
+            await session.run("diffusion_process")
+            await session.close()
+            return session.exceptions
+
+        assert asyncio.run(visit()) == 0
+        children = procs.tree_pids(srv.process.pid)[1:]
+        assert len(children) == 2, children  # the training process and multiprocessing's resource tracker
+    left = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    assert not left, [(pid, Path(f"/proc/{pid}/status").read_text().splitlines()[:3]) for pid in left]
