@@ -14,6 +14,7 @@ Nothing else lives here."""
 import asyncio
 import contextlib
 import importlib
+import sys
 
 import streamlit as st
 from streamlit.logger import get_logger
@@ -74,9 +75,9 @@ async def _lifespan(_app):
         rest.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await rest
-    import app_cache
-
-    await asyncio.to_thread(app_cache.stop_processes)  # (uvicorn's exit runs no exit handler: see there)
+    app_cache = sys.modules.get("app_cache")  # (not imported if the start failed before it: nothing to stop)
+    if app_cache is not None:
+        await asyncio.to_thread(app_cache.stop_processes)  # (uvicorn's exit runs no exit handler: see there)
 
 
 app = st.App("app_router.py", lifespan=_lifespan)
