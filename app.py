@@ -13,7 +13,6 @@ Nothing else lives here."""
 
 import asyncio
 import contextlib
-import importlib
 import sys
 
 import streamlit as st
@@ -22,8 +21,6 @@ from streamlit.logger import get_logger
 HOME_WAIT = 30  # seconds the server waits at most for Home's default view before it answers anyway
 HOME_REHEARSAL = 20  # seconds it gives Home's rehearsal at most
 VIEWS_WAIT = 600  # seconds the background rehearsal waits at most for the other pages' default views
-# imported by the first run of the pages and not by the warm-up: imported here, before any reader
-FIRST_RUN_IMPORTS = ("app_common", "app_components.prose", "app_state", "streamlit.emojis")
 LOG = get_logger(__name__)
 
 
@@ -35,8 +32,6 @@ def _start() -> bool:
 
     if app_start.start() is None:
         return False
-    for name in FIRST_RUN_IMPORTS:
-        importlib.import_module(name)
     return app_cache.warmed("home", HOME_WAIT)
 
 

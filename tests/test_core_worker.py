@@ -89,8 +89,8 @@ def test_a_stop_that_arrives_after_its_job_ended_does_not_touch_the_next_job(wor
 
 
 def test_the_child_does_not_run_the_parents_main_module(worker):
-    """Inside a Streamlit script __main__ is the app; spawn must not re-run it in the child."""
-    records, names = _drain(worker.run(main_module_job))
+    """Inside a Streamlit script __main__ is the app's script; spawn must not re-run it in the child."""
+    _records, names = _drain(worker.run(main_module_job))
     assert names == ["__mp_main__ absent"] or names == ["__mp_main__ without a file"]
 
 
